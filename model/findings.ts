@@ -1,0 +1,173 @@
+import { z } from 'zod';
+
+export const severities = ['info', 'warning', 'error'] as const;
+export const Severity = z.enum(severities);
+export type Severity = z.infer<typeof Severity>;
+
+export function severityRank(severity: Severity): number {
+  return severities.indexOf(severity);
+}
+
+/** Finding kind ids are a public contract (CI scripts filter on them): never rename one. */
+export const findingKinds = [
+  'duplicate-event',
+  'lost-event',
+  'dfsu-gap',
+  'status-spec-race',
+  'stuck-finalizer',
+  'hot-loop',
+  'notfound-retry',
+  'stale-read',
+  'unreconciled',
+] as const;
+export const FindingKind = z.enum(findingKinds);
+export type FindingKind = z.infer<typeof FindingKind>;
+
+export interface FindingKindInfo {
+  readonly id: FindingKind;
+  readonly title: string;
+  readonly severity: Severity;
+  /** One line, for lists and badges. */
+  readonly summary: string;
+  /** One paragraph: what the detector saw and why it matters. */
+  readonly explanation: string;
+  /** The controller pitfall this usually comes from. */
+  readonly pitfall: string;
+  /** What to change in the controller. */
+  readonly fix: string;
+}
+
+/**
+ * The one registry of finding kinds. The TUI, the exporters, `kreplay check` and docs/findings.md all read it,
+ * so the words a user sees about a finding are the same everywhere.
+ */
+export const findingKindRegistry: Readonly<Record<FindingKind, FindingKindInfo>> = {
+  'duplicate-event': {
+    id: 'duplicate-event',
+    title: 'Duplicate watch event',
+    severity: 'warning',
+    summary: 'The watch delivered the same object version twice outside a relist.',
+    explanation:
+      'A watch delivered an event for an object version (uid, resourceVersion and event type) that it had already delivered, and no relist or resync explains it. This happens when a watch is resumed from a stale resourceVersion and the server re-sends history. A controller that is not idempotent (counts events, appends to a list, creates a child per event) acts twice.',
+    pitfall: 'Treating watch events as exactly-once notifications instead of level-triggered hints.',
+    fix: 'Make Reconcile idempotent: read the current state from the cache and converge to it, never act on the event itself. Resume watches from the newest resourceVersion seen, bookmarks included.',
+  },
+  'lost-event': {
+    id: 'lost-event',
+    title: 'Lost watch event',
+    severity: 'error',
+    summary: 'A change happened that the watcher never saw.',
+    explanation:
+      "The watcher's view skipped a change that provably happened: the generation jumped by more than one inside one continuous watch, an object showed up as MODIFIED or DELETED without ever being added or listed, an API write produced a resourceVersion the watch never delivered, or a 410 Gone forced a relist and objects changed across the gap. A controller that relies on seeing every event misses this transition.",
+    pitfall: 'Edge-triggered logic (acting on the transition carried by one event) over an at-most-once watch stream.',
+    fix: 'Compute desired state from the object as it is now, not from the sequence of events. Handle relists: compare the cache against the fresh list. Use client-go informers (they relist and resync) rather than hand-rolled watches.',
+  },
+  'dfsu-gap': {
+    id: 'dfsu-gap',
+    title: 'Deletion seen only as a tombstone',
+    severity: 'warning',
+    summary: 'An object vanished without a DELETED event and the controller did not react.',
+    explanation:
+      "An object disappeared between a watch disconnect and the following relist, so the watcher never got a DELETED event. client-go's DeltaFIFO delivers such deletions to OnDelete as a cache.DeletedFinalStateUnknown tombstone wrapping the last known object. Handlers that type-assert obj.(*v1.Foo) without checking for the tombstone drop the deletion, and cleanup (external resources, finalizers on children, caches) never runs.",
+    pitfall: 'OnDelete handlers that do `foo := obj.(*v1.Foo)` and return on failure.',
+    fix: 'In DeleteFunc, unwrap the tombstone: `if t, ok := obj.(cache.DeletedFinalStateUnknown); ok { obj = t.Obj }`, then enqueue the key. Make cleanup driven by finalizers or owner references so a missed delete cannot leak.',
+  },
+  'status-spec-race': {
+    id: 'status-spec-race',
+    title: 'Status written from a stale spec',
+    severity: 'error',
+    summary: 'A status write reflects a spec older than the one that already existed, or a write lost a concurrent update.',
+    explanation:
+      'The controller wrote status computed from an older spec than the one already stored (status.observedGeneration below the generation of the newest spec written before the status write), reconciled a generation older than the current one, reverted a concurrent spec change with a full-object Update, or kept hitting 409 Conflicts on the same object. Users then see a status that describes a spec they no longer have.',
+    pitfall: 'Computing status from an object read long ago and writing it back with Update, or retrying conflicts without re-reading.',
+    fix: 'Set status.observedGeneration from the object you reconciled; write status through the status subresource with a patch; on 409 Conflict, re-read and recompute rather than retry the same body (retry.RetryOnConflict with a fresh Get).',
+  },
+  'stuck-finalizer': {
+    id: 'stuck-finalizer',
+    title: 'Finalizer never removed',
+    severity: 'error',
+    summary: 'The object is being deleted but its finalizers stay.',
+    explanation:
+      'The object has a deletionTimestamp, so it is waiting for its finalizers to be removed before the API server deletes it, and at least one finalizer stayed longer than the threshold. Namespace deletions, Helm uninstalls and CRD removals hang behind such objects.',
+    pitfall: 'Reconcile returning early for objects with a deletionTimestamp, or cleanup that fails and is never retried.',
+    fix: 'Handle deletion first in Reconcile: if deletionTimestamp is set, run cleanup, then remove your finalizer with a patch. Make cleanup idempotent and tolerate already-gone external resources.',
+  },
+  'hot-loop': {
+    id: 'hot-loop',
+    title: 'Hot reconcile loop',
+    severity: 'warning',
+    summary: 'The same object is written or reconciled again and again while its input does not change.',
+    explanation:
+      'The controller keeps writing (or reconciling) one object in a short window although its spec generation did not change. Usually each write changes a value that triggers the next reconcile: a timestamp in status, a field the API server defaults or re-orders, or a requeue with no backoff. It burns API server capacity and can starve other objects in the workqueue.',
+    pitfall: 'Writing status on every reconcile (often with a fresh timestamp), or returning Requeue without a delay.',
+    fix: 'Only write when the desired status differs from the current one (compare semantically, ignore server-set fields); use GenerationChangedPredicate or a requeue with backoff.',
+  },
+  'notfound-retry': {
+    id: 'notfound-retry',
+    title: 'NotFound retried',
+    severity: 'warning',
+    summary: 'The controller keeps retrying an object that no longer exists.',
+    explanation:
+      'After the object was deleted the controller kept getting 404 NotFound for it (reads or writes), or its reconciles ended with a NotFound error and were requeued. Each retry goes through the rate limiter with growing backoff, so the queue fills with dead keys.',
+    pitfall: 'Returning the error from Get when apierrors.IsNotFound(err) is true.',
+    fix: 'Treat NotFound of the reconciled object as success: `if apierrors.IsNotFound(err) { return ctrl.Result{}, nil }` (client.IgnoreNotFound).',
+  },
+  'stale-read': {
+    id: 'stale-read',
+    title: 'Reconcile on a stale cache',
+    severity: 'warning',
+    summary: 'A reconcile acted on an object version older than one already delivered.',
+    explanation:
+      "A reconcile started while the watch had already delivered a newer resourceVersion of the object than the one the reconcile read. The controller's cache was lagging or not synced, and it acted on old data.",
+    pitfall: 'Reading from a cache that has not synced (no WaitForCacheSync) or from a second, slower informer; acting on objects passed through channels instead of re-reading.',
+    fix: 'Wait for cache sync before starting workers; re-read the object at the start of Reconcile; use optimistic concurrency (resourceVersion preconditions) on writes.',
+  },
+  unreconciled: {
+    id: 'unreconciled',
+    title: 'Spec change never reconciled',
+    severity: 'warning',
+    summary: "The object's newest generation was never observed by the controller.",
+    explanation:
+      'At the end of the session the newest generation of the object was not observed by a successful reconcile nor reflected in status.observedGeneration, and that had lasted longer than the threshold. The controller either never saw the change or failed on it without reporting.',
+    pitfall: 'Predicates that filter out the change, a crashed or blocked worker, or an error swallowed without requeue.',
+    fix: 'Check the controller is running and its predicates; always return errors so the key is requeued; set status.observedGeneration when a generation is reconciled.',
+  },
+};
+
+export const EvidenceItem = z.object({
+  seq: z.number().int().positive(),
+  resourceVersion: z.string().nullable().optional(),
+  /** What this record shows, in a controller author's words. */
+  note: z.string(),
+});
+export type EvidenceItem = z.infer<typeof EvidenceItem>;
+
+export const FindingObject = z.object({
+  apiVersion: z.string(),
+  kind: z.string(),
+  namespace: z.string().nullable(),
+  name: z.string(),
+  uid: z.string().nullable(),
+});
+export type FindingObject = z.infer<typeof FindingObject>;
+
+/** The JSON shape `kreplay check --json` prints: a public contract. */
+export const Finding = z.object({
+  /** Stable within a session: kind + object + first seq. */
+  id: z.string(),
+  kind: FindingKind,
+  severity: Severity,
+  object: FindingObject,
+  firstSeq: z.number().int().positive(),
+  lastSeq: z.number().int().positive(),
+  resourceVersions: z.array(z.string()),
+  /** How many occurrences of the same cause on the same object this finding groups. */
+  count: z.number().int().positive(),
+  message: z.string(),
+  /** Which rule of the detector fired, e.g. 'generation-jump'. */
+  rule: z.string(),
+  evidence: z.array(EvidenceItem),
+  /** Set when a suppression matched; suppressed findings are reported but never fail `check`. */
+  suppressed: z.object({ reason: z.string() }).optional(),
+});
+export type Finding = z.infer<typeof Finding>;

@@ -1,0 +1,38 @@
+import { z } from 'zod';
+import { Timestamp } from './records.js';
+
+export const sessionSources = ['recorder', 'import:kubectl-watch', 'import:audit', 'import:ndjson', 'demo'] as const;
+export const SessionSource = z.enum(sessionSources);
+export type SessionSource = z.infer<typeof SessionSource>;
+
+/** What a session is: where it came from and how complete it is. */
+export const SessionInfo = z.object({
+  id: z.number().int().positive(),
+  name: z.string().min(1),
+  source: SessionSource,
+  cluster: z.string().nullable(),
+  context: z.string().nullable(),
+  startedAt: Timestamp.nullable(),
+  endedAt: Timestamp.nullable(),
+  toolVersion: z.string(),
+  /** The configuration or import options used, verbatim. */
+  config: z.record(z.string(), z.unknown()),
+  /** True when records were skipped (bad input lines, dropped batches): the session is not the whole story. */
+  partial: z.boolean(),
+  /** Why the session is partial, human readable (first few problems). */
+  problems: z.array(z.string()),
+  createdAt: Timestamp,
+});
+export type SessionInfo = z.infer<typeof SessionInfo>;
+
+export const NewSession = SessionInfo.pick({ name: true, source: true, cluster: true, context: true, toolVersion: true, config: true }).extend({
+  startedAt: Timestamp.nullable().optional(),
+});
+export type NewSession = z.infer<typeof NewSession>;
+
+/** Session names are used on the command line and in file names. */
+export const SessionName = z
+  .string()
+  .min(1, 'a session name cannot be empty')
+  .max(128, 'a session name is at most 128 characters')
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'a session name may hold letters, digits, ".", "_", ":" and "-", and starts with a letter or digit');

@@ -1,0 +1,11 @@
+import { SqliteSessionStore, type OpenOptions } from './sqlite-store.js';
+import type { SessionStore } from './types.js';
+
+export type * from './types.js';
+export { DatabaseTooNewError, loadMigrations, migrate } from './migrate.js';
+export { SqliteSessionStore } from './sqlite-store.js';
+
+/** Opens (creating and migrating as needed) a kreplay database file. */
+export function openStore(path: string, options: OpenOptions = {}): SessionStore {
+  return new SqliteSessionStore(path, options);
+}

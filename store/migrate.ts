@@ -1,0 +1,63 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import type Database from 'better-sqlite3';
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/** Thrown when a database was written by a newer kreplay: opening it would risk corrupting it. */
+export class DatabaseTooNewError extends Error {
+  constructor(
+    readonly path: string,
+    readonly databaseVersion: number,
+    readonly codeVersion: number,
+  ) {
+    super(
+      `${path} has schema version ${databaseVersion}, but this kreplay only knows versions up to ${codeVersion}. ` +
+        'It was written by a newer kreplay: upgrade kreplay to read it (the file was not changed).',
+    );
+    this.name = 'DatabaseTooNewError';
+  }
+}
+
+/** migrations/ sits at the package root: two levels up from dist/store/, one from store/ when run from source. */
+function migrationsDir(): string {
+  for (const relative of ['../migrations/', '../../migrations/']) {
+    const dir = fileURLToPath(new URL(relative, import.meta.url));
+    if (existsSync(join(dir, '0001_init.sql'))) return dir;
+  }
+  throw new Error('kreplay is installed without its migrations/ folder; reinstall it');
+}
+
+export function loadMigrations(dir = migrationsDir()): Migration[] {
+  const migrations = readdirSync(dir)
+    .filter((file) => /^\d{4}_[a-z0-9_]+\.sql$/.test(file))
+    .sort()
+    .map((file) => ({ version: Number(file.slice(0, 4)), name: file, sql: readFileSync(join(dir, file), 'utf8') }));
+  migrations.forEach((migration, index) => {
+    if (migration.version !== index + 1) throw new Error(`migration ${migration.name} is out of sequence: expected version ${index + 1}`);
+  });
+  return migrations;
+}
+
+/**
+ * Brings the database to the newest schema. Each migration runs in its own transaction together with the
+ * `PRAGMA user_version` bump, so a crash leaves the database at a whole version (Signal Desktop's ts/sql).
+ */
+export function migrate(db: Database.Database, path: string, migrations: readonly Migration[] = loadMigrations(), target?: number): number {
+  const codeVersion = target ?? migrations.length;
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > migrations.length) throw new DatabaseTooNewError(path, current, migrations.length);
+  for (const migration of migrations) {
+    if (migration.version <= current || migration.version > codeVersion) continue;
+    db.transaction(() => {
+      db.exec(migration.sql);
+      db.pragma(`user_version = ${migration.version}`);
+    })();
+  }
+  return Math.max(current, codeVersion);
+}

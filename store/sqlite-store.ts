@@ -1,0 +1,562 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type {
+  KubeObject,
+  NewSession,
+  ObjectRef,
+  RecordKind,
+  SessionInfo,
+  SessionRecord,
+  StoredRecord,
+  WatchEventRecord,
+} from '../model/index.js';
+import { BodyEncoding, KEYFRAME_INTERVAL, decodeVersion, encodeKeyframe, encodeVersion, isKeyframe } from './codec.js';
+import { migrate } from './migrate.js';
+import type {
+  AppendResult,
+  ObjectSummary,
+  PageOptions,
+  ReadOptions,
+  RecordFilter,
+  SessionStore,
+  SessionSummary,
+} from './types.js';
+
+interface SessionRow {
+  id: number;
+  name: string;
+  source: string;
+  cluster: string | null;
+  context: string | null;
+  started_at: string | null;
+  ended_at: string | null;
+  tool_version: string;
+  config: string;
+  partial: number;
+  problems: string;
+  created_at: string;
+  next_seq: number;
+}
+
+interface ObjectRow {
+  id: number;
+  api_group: string;
+  version: string;
+  resource: string | null;
+  kind: string;
+  namespace: string;
+  name: string;
+  uid: string;
+}
+
+interface RecordRow {
+  seq: number;
+  kind: RecordKind;
+  origin: string;
+  observed_at: string | null;
+  object_id: number | null;
+  type: string | null;
+  resource_version: string | null;
+  generation: number | null;
+  payload: string | null;
+  body_encoding: number;
+  body: Buffer | null;
+}
+
+/** The newest version of an object as the appender last wrote it, to encode the next one as a delta. */
+interface Tip {
+  body: unknown;
+  versionsSinceKeyframe: number;
+}
+
+/** Bounds the appender's memory on long recordings with many objects; a miss rebuilds the tip from disk. */
+const MAX_CACHED_TIPS = 50_000;
+
+export interface OpenOptions {
+  /** Open without writing: no migration, no WAL switch. */
+  readonly?: boolean;
+}
+
+export class SqliteSessionStore implements SessionStore {
+  private readonly db: Database.Database;
+  private readonly tips = new Map<number, Tip>();
+  private readonly objectIds = new Map<string, number>();
+  private readonly statements;
+
+  constructor(
+    readonly path: string,
+    options: OpenOptions = {},
+  ) {
+    if (path !== ':memory:' && !options.readonly) mkdirSync(dirname(path), { recursive: true });
+    this.db = new Database(path, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
+    this.db.pragma('busy_timeout = 5000');
+    this.db.pragma('foreign_keys = ON');
+    if (!options.readonly) {
+      // WAL lets the TUI read a session while the recorder appends to it.
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = NORMAL');
+      migrate(this.db, path);
+    }
+    this.statements = this.prepareStatements();
+  }
+
+  private prepareStatements() {
+    const db = this.db;
+    return {
+      insertSession: db.prepare(
+        `INSERT INTO sessions (name, source, cluster, context, started_at, tool_version, config, created_at)
+         VALUES (@name, @source, @cluster, @context, @startedAt, @toolVersion, @config, @createdAt)`,
+      ),
+      sessionById: db.prepare<[number], SessionRow>('SELECT * FROM sessions WHERE id = ?'),
+      sessionByName: db.prepare<[string], SessionRow>('SELECT * FROM sessions WHERE name = ?'),
+      allSessions: db.prepare<[], SessionRow>('SELECT * FROM sessions ORDER BY id'),
+      setNextSeq: db.prepare<[number, number]>('UPDATE sessions SET next_seq = ? WHERE id = ?'),
+      findObject: db.prepare<[number, string, string, string, string, string], { id: number }>(
+        'SELECT id FROM objects WHERE session_id = ? AND api_group = ? AND kind = ? AND namespace = ? AND name = ? AND uid = ?',
+      ),
+      insertObject: db.prepare(
+        `INSERT INTO objects (session_id, api_group, version, resource, kind, namespace, name, uid)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      objectById: db.prepare<[number], ObjectRow>('SELECT * FROM objects WHERE id = ?'),
+      insertRecord: db.prepare(
+        `INSERT INTO records (session_id, seq, kind, origin, observed_at, object_id, type, resource_version, generation, payload, body_encoding, body)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      lastBodySeq: db.prepare<[number], { seq: number }>(
+        'SELECT seq FROM records WHERE object_id = ? AND body_encoding <> 0 ORDER BY seq DESC LIMIT 1',
+      ),
+      keyframeAtOrBefore: db.prepare<[number, number], { seq: number }>(
+        `SELECT seq FROM records WHERE object_id = ? AND seq <= ? AND body_encoding IN (${BodyEncoding.keyframeBrotli}, ${BodyEncoding.keyframeJson})
+         ORDER BY seq DESC LIMIT 1`,
+      ),
+      bodiesBetween: db.prepare<[number, number, number], { seq: number; body_encoding: number; body: Buffer }>(
+        'SELECT seq, body_encoding, body FROM records WHERE object_id = ? AND seq >= ? AND seq <= ? AND body_encoding <> 0 ORDER BY seq',
+      ),
+      versionsSinceKeyframe: db.prepare<[number, number], { n: number }>(
+        'SELECT count(*) AS n FROM records WHERE object_id = ? AND seq > ? AND body_encoding <> 0',
+      ),
+      recordBySeq: db.prepare<[number, number], RecordRow>(
+        'SELECT seq, kind, origin, observed_at, object_id, type, resource_version, generation, payload, body_encoding, body FROM records WHERE session_id = ? AND seq = ?',
+      ),
+      markPartial: db.prepare<[string, number]>('UPDATE sessions SET partial = 1, problems = ? WHERE id = ?'),
+      endSession: db.prepare<[string | null, number]>('UPDATE sessions SET ended_at = ? WHERE id = ?'),
+      deleteSession: db.prepare<[number]>('DELETE FROM sessions WHERE id = ?'),
+    };
+  }
+
+  // ---- sessions ------------------------------------------------------------------------------------------------
+
+  createSession(session: NewSession): SessionInfo {
+    const createdAt = new Date().toISOString();
+    const result = this.statements.insertSession.run({
+      name: session.name,
+      source: session.source,
+      cluster: session.cluster,
+      context: session.context,
+      startedAt: session.startedAt ?? null,
+      toolVersion: session.toolVersion,
+      config: JSON.stringify(session.config),
+      createdAt,
+    });
+    return this.sessionInfo(this.statements.sessionById.get(Number(result.lastInsertRowid))!);
+  }
+
+  findSession(nameOrId: string): SessionInfo | undefined {
+    const row =
+      this.statements.sessionByName.get(nameOrId) ??
+      (/^\d+$/.test(nameOrId) ? this.statements.sessionById.get(Number(nameOrId)) : undefined);
+    return row ? this.sessionInfo(row) : undefined;
+  }
+
+  private sessionInfo(row: SessionRow): SessionInfo {
+    return {
+      id: row.id,
+      name: row.name,
+      source: row.source as SessionInfo['source'],
+      cluster: row.cluster,
+      context: row.context,
+      startedAt: row.started_at,
+      endedAt: row.ended_at,
+      toolVersion: row.tool_version,
+      config: JSON.parse(row.config) as Record<string, unknown>,
+      partial: row.partial === 1,
+      problems: JSON.parse(row.problems) as string[],
+      createdAt: row.created_at,
+    };
+  }
+
+  listSessions(): SessionSummary[] {
+    const counts = this.db.prepare<[number], { kind: RecordKind; n: number }>(
+      'SELECT kind, count(*) AS n FROM records WHERE session_id = ? GROUP BY kind',
+    );
+    const span = this.db.prepare<[number], { first: string | null; last: string | null; bytes: number | null }>(
+      // 40 bytes a row approximates SQLite's record header, key and index entries.
+      `SELECT min(observed_at) AS first, max(observed_at) AS last,
+              sum(coalesce(length(body), 0) + coalesce(length(payload), 0) + 40) AS bytes
+       FROM records WHERE session_id = ?`,
+    );
+    const objectCount = this.db.prepare<[number], { n: number }>('SELECT count(*) AS n FROM objects WHERE session_id = ?');
+    return this.statements.allSessions.all().map((row) => {
+      const countsByKind: Partial<Record<RecordKind, number>> = {};
+      let recordCount = 0;
+      for (const { kind, n } of counts.all(row.id)) {
+        countsByKind[kind] = n;
+        recordCount += n;
+      }
+      const { first, last, bytes } = span.get(row.id)!;
+      return {
+        ...this.sessionInfo(row),
+        recordCount,
+        countsByKind,
+        objectCount: objectCount.get(row.id)!.n,
+        firstObservedAt: first,
+        lastObservedAt: last,
+        bytesOnDisk: bytes ?? 0,
+      };
+    });
+  }
+
+  markPartial(sessionId: number, problems: readonly string[]): void {
+    const existing = this.requireSessionRow(sessionId);
+    // Keep the first problems: they are the ones a user fixes first; the count says how many there were.
+    const merged = [...(JSON.parse(existing.problems) as string[]), ...problems].slice(0, 100);
+    this.statements.markPartial.run(JSON.stringify(merged), sessionId);
+  }
+
+  endSession(sessionId: number, endedAt: string | null): void {
+    this.requireSessionRow(sessionId);
+    this.statements.endSession.run(endedAt, sessionId);
+  }
+
+  deleteSession(sessionId: number): void {
+    this.requireSessionRow(sessionId);
+    this.db.transaction(() => {
+      // Deleting records first keeps the cascade from walking the objects index row by row.
+      this.db.prepare('DELETE FROM records WHERE session_id = ?').run(sessionId);
+      this.db.prepare('DELETE FROM objects WHERE session_id = ?').run(sessionId);
+      this.statements.deleteSession.run(sessionId);
+    })();
+    this.tips.clear();
+    this.objectIds.clear();
+  }
+
+  private requireSessionRow(sessionId: number): SessionRow {
+    const row = this.statements.sessionById.get(sessionId);
+    if (!row) throw new Error(`session ${sessionId} does not exist`);
+    return row;
+  }
+
+  // ---- appending -----------------------------------------------------------------------------------------------
+
+  append(sessionId: number, records: readonly SessionRecord[]): AppendResult {
+    if (records.length === 0) {
+      const next = this.requireSessionRow(sessionId).next_seq;
+      return { firstSeq: next, lastSeq: next - 1, count: 0 };
+    }
+    const touchedTips = new Map<number, Tip | undefined>();
+    const run = this.db.transaction(() => {
+      const firstSeq = this.requireSessionRow(sessionId).next_seq;
+      let seq = firstSeq;
+      for (const record of records) {
+        this.insert(sessionId, seq, record, touchedTips);
+        seq += 1;
+      }
+      this.statements.setNextSeq.run(seq, sessionId);
+      return { firstSeq, lastSeq: seq - 1, count: records.length };
+    });
+    try {
+      return run();
+    } catch (error) {
+      // The transaction rolled back: forget tips and object ids it created, so the next append starts clean.
+      for (const [objectId, previous] of touchedTips) {
+        if (previous) this.tips.set(objectId, previous);
+        else this.tips.delete(objectId);
+      }
+      this.objectIds.clear();
+      throw error;
+    }
+  }
+
+  private insert(sessionId: number, seq: number, record: SessionRecord, touchedTips: Map<number, Tip | undefined>): void {
+    const insert = this.statements.insertRecord;
+    switch (record.record) {
+      case 'watch': {
+        if (record.name === null || record.object === null || record.uid === null) {
+          insert.run(sessionId, seq, 'watch', record.origin, record.observedAt, null, record.type, record.resourceVersion, record.generation, JSON.stringify({ ...record, seq: undefined }), 0, null);
+          return;
+        }
+        const objectId = this.objectId(sessionId, record);
+        if (!touchedTips.has(objectId)) touchedTips.set(objectId, this.tips.get(objectId));
+        const { encoding, body } = this.encodeBody(objectId, record.object);
+        insert.run(sessionId, seq, 'watch', record.origin, record.observedAt, objectId, record.type, record.resourceVersion, record.generation, null, encoding, body);
+        return;
+      }
+      case 'marker':
+        insert.run(sessionId, seq, 'marker', record.origin, record.observedAt, null, record.marker, record.resourceVersion ?? null, null, JSON.stringify({ ...record, seq: undefined }), 0, null);
+        return;
+      case 'reconcile':
+        insert.run(sessionId, seq, 'reconcile', record.origin, record.observedAt, this.objectId(sessionId, record.object), record.result, record.observedResourceVersion ?? null, record.observedGeneration ?? null, JSON.stringify({ ...record, seq: undefined }), 0, null);
+        return;
+      case 'delivery':
+        insert.run(sessionId, seq, 'delivery', record.origin, record.observedAt, this.objectId(sessionId, record.object), record.handler, record.resourceVersion, null, JSON.stringify({ ...record, seq: undefined }), 0, null);
+        return;
+      case 'api':
+        insert.run(sessionId, seq, 'api', record.origin, record.observedAt, this.objectId(sessionId, record.object), record.verb, record.resourceVersionAfter ?? null, null, JSON.stringify({ ...record, seq: undefined }), 0, null);
+        return;
+    }
+  }
+
+  private objectId(sessionId: number, ref: ObjectRef | WatchEventRecord): number {
+    const namespace = ref.namespace ?? '';
+    const uid = ref.uid ?? '';
+    const name = ref.name ?? '';
+    const key = `${sessionId}\u0000${ref.group}\u0000${ref.kind}\u0000${namespace}\u0000${name}\u0000${uid}`;
+    const cached = this.objectIds.get(key);
+    if (cached !== undefined) return cached;
+    let id = this.statements.findObject.get(sessionId, ref.group, ref.kind, namespace, name, uid)?.id;
+    if (id === undefined) {
+      const result = this.statements.insertObject.run(sessionId, ref.group, ref.version, ref.resource ?? null, ref.kind, namespace, name, uid);
+      id = Number(result.lastInsertRowid);
+    }
+    if (this.objectIds.size > MAX_CACHED_TIPS) this.objectIds.clear();
+    this.objectIds.set(key, id);
+    return id;
+  }
+
+  private encodeBody(objectId: number, object: KubeObject): { encoding: BodyEncoding; body: Buffer } {
+    let tip = this.tips.get(objectId);
+    if (!tip) {
+      const lastSeq = this.statements.lastBodySeq.get(objectId)?.seq;
+      if (lastSeq !== undefined) {
+        const keyframeSeq = this.statements.keyframeAtOrBefore.get(objectId, lastSeq)!.seq;
+        tip = {
+          body: this.rebuild(objectId, lastSeq),
+          versionsSinceKeyframe: this.statements.versionsSinceKeyframe.get(objectId, keyframeSeq)!.n,
+        };
+      }
+    }
+    const encoded =
+      !tip || tip.versionsSinceKeyframe + 1 >= KEYFRAME_INTERVAL ? encodeKeyframe(object) : encodeVersion(tip.body, object);
+    if (this.tips.size >= MAX_CACHED_TIPS && !this.tips.has(objectId)) {
+      // Evict the oldest insertion: Map iterates in insertion order, and we re-insert on every write.
+      const oldest = this.tips.keys().next().value;
+      if (oldest !== undefined) this.tips.delete(oldest);
+    }
+    this.tips.delete(objectId);
+    this.tips.set(objectId, {
+      body: object,
+      versionsSinceKeyframe: isKeyframe(encoded.encoding) ? 0 : (tip?.versionsSinceKeyframe ?? 0) + 1,
+    });
+    return encoded;
+  }
+
+  /** The object body as of the watch record at `seq`: nearest keyframe, then the deltas after it. */
+  private rebuild(objectId: number, seq: number): unknown {
+    const keyframe = this.statements.keyframeAtOrBefore.get(objectId, seq);
+    if (!keyframe) throw new Error(`object ${objectId} has no keyframe at or before seq ${seq}: the database is damaged`);
+    let body: unknown;
+    for (const row of this.statements.bodiesBetween.iterate(objectId, keyframe.seq, seq)) {
+      body = decodeVersion(row.body_encoding, row.body, body);
+    }
+    return body;
+  }
+
+  // ---- reading -------------------------------------------------------------------------------------------------
+
+  private filterSql(filter: RecordFilter | undefined, params: unknown[]): string {
+    if (!filter) return '';
+    const clauses: string[] = [];
+    if (filter.kinds?.length) {
+      clauses.push(`r.kind IN (${filter.kinds.map(() => '?').join(',')})`);
+      params.push(...filter.kinds);
+    }
+    if (filter.types?.length) {
+      clauses.push(`r.type IN (${filter.types.map(() => '?').join(',')})`);
+      params.push(...filter.types);
+    }
+    if (filter.origins?.length) {
+      clauses.push(`r.origin IN (${filter.origins.map(() => '?').join(',')})`);
+      params.push(...filter.origins);
+    }
+    if (filter.objectId !== undefined) {
+      clauses.push('r.object_id = ?');
+      params.push(filter.objectId);
+    }
+    const objectClauses: string[] = [];
+    if (filter.objectKind !== undefined) {
+      objectClauses.push('o.kind = ? COLLATE NOCASE');
+      params.push(filter.objectKind);
+    }
+    if (filter.namespace !== undefined) {
+      objectClauses.push('o.namespace = ?');
+      params.push(filter.namespace);
+    }
+    if (filter.name !== undefined) {
+      objectClauses.push('o.name = ?');
+      params.push(filter.name);
+    }
+    if (filter.uid !== undefined) {
+      objectClauses.push('o.uid = ?');
+      params.push(filter.uid);
+    }
+    if (objectClauses.length) clauses.push(`r.object_id IN (SELECT o.id FROM objects o WHERE ${objectClauses.join(' AND ')})`);
+    return clauses.map((clause) => ` AND ${clause}`).join('');
+  }
+
+  records(sessionId: number, options: ReadOptions = {}): IterableIterator<StoredRecord> {
+    const params: unknown[] = [sessionId, options.fromSeq ?? 0, options.toSeq ?? Number.MAX_SAFE_INTEGER];
+    const where = this.filterSql(options.filter, params);
+    const statement = this.db.prepare<unknown[], RecordRow>(
+      `SELECT seq, kind, origin, observed_at, object_id, type, resource_version, generation, payload, body_encoding, body
+       FROM records r WHERE r.session_id = ? AND r.seq >= ? AND r.seq <= ?${where} ORDER BY r.seq`,
+    );
+    const withObjects = options.withObjects ?? true;
+    const reader = this.reader(withObjects, options.fromSeq !== undefined || options.filter !== undefined);
+    const rows = statement.iterate(...params);
+    function* generate(): IterableIterator<StoredRecord> {
+      for (const row of rows) yield reader(row);
+    }
+    return generate();
+  }
+
+  /**
+   * Turns rows into records. Reading in seq order, each object's previous version is kept so a delta applies in
+   * O(patch); when rows are skipped (a filter, a start seq) the version is rebuilt from its keyframe instead.
+   */
+  private reader(withObjects: boolean, mayHaveSkipped: boolean): (row: RecordRow) => StoredRecord {
+    const objectRows = new Map<number, ObjectRow>();
+    const lastBodies = new Map<number, { seq: number; body: unknown }>();
+    const lastBodySeqBefore = this.db.prepare<[number, number], { seq: number }>(
+      'SELECT seq FROM records WHERE object_id = ? AND seq < ? AND body_encoding <> 0 ORDER BY seq DESC LIMIT 1',
+    );
+    const objectRow = (id: number): ObjectRow => {
+      let row = objectRows.get(id);
+      if (!row) {
+        row = this.statements.objectById.get(id)!;
+        objectRows.set(id, row);
+      }
+      return row;
+    };
+    return (row) => {
+      if (row.kind !== 'watch' || row.object_id === null) {
+        return { ...(JSON.parse(row.payload!) as SessionRecord), seq: row.seq } as StoredRecord;
+      }
+      const object = objectRow(row.object_id);
+      let body: unknown = null;
+      if (withObjects && row.body !== null) {
+        const previous = lastBodies.get(row.object_id);
+        if (isKeyframe(row.body_encoding)) {
+          body = decodeVersion(row.body_encoding, row.body, undefined);
+        } else if (previous && (!mayHaveSkipped || lastBodySeqBefore.get(row.object_id, row.seq)?.seq === previous.seq)) {
+          body = decodeVersion(row.body_encoding, row.body, previous.body);
+        } else {
+          body = this.rebuild(row.object_id, row.seq);
+        }
+        lastBodies.set(row.object_id, { seq: row.seq, body });
+      }
+      return {
+        record: 'watch',
+        seq: row.seq,
+        observedAt: row.observed_at,
+        origin: row.origin as WatchEventRecord['origin'],
+        group: object.api_group,
+        version: object.version,
+        resource: object.resource ?? '',
+        kind: object.kind,
+        type: row.type as WatchEventRecord['type'],
+        namespace: object.namespace === '' ? null : object.namespace,
+        name: object.name,
+        uid: object.uid === '' ? null : object.uid,
+        resourceVersion: row.resource_version!,
+        generation: row.generation,
+        object: body as KubeObject | null,
+      } satisfies StoredRecord;
+    };
+  }
+
+  page(sessionId: number, options: PageOptions): StoredRecord[] {
+    const params: unknown[] = [sessionId];
+    let bound = '';
+    if (options.afterSeq !== undefined) {
+      bound = ' AND r.seq > ?';
+      params.push(options.afterSeq);
+    } else if (options.beforeSeq !== undefined) {
+      bound = ' AND r.seq < ?';
+      params.push(options.beforeSeq);
+    }
+    const where = this.filterSql(options.filter, params);
+    const descending = options.afterSeq === undefined && options.beforeSeq !== undefined;
+    params.push(options.limit);
+    const rows = this.db
+      .prepare<unknown[], RecordRow>(
+        `SELECT seq, kind, origin, observed_at, object_id, type, resource_version, generation, payload, body_encoding, body
+         FROM records r WHERE r.session_id = ?${bound}${where} ORDER BY r.seq ${descending ? 'DESC' : 'ASC'} LIMIT ?`,
+      )
+      .all(...params);
+    if (descending) rows.reverse();
+    const reader = this.reader(options.withObjects ?? false, true);
+    return rows.map(reader);
+  }
+
+  record(sessionId: number, seq: number): StoredRecord | undefined {
+    const row = this.statements.recordBySeq.get(sessionId, seq);
+    return row ? this.reader(true, true)(row) : undefined;
+  }
+
+  recordCount(sessionId: number, filter?: RecordFilter): number {
+    const params: unknown[] = [sessionId];
+    const where = this.filterSql(filter, params);
+    return this.db.prepare<unknown[], { n: number }>(`SELECT count(*) AS n FROM records r WHERE r.session_id = ?${where}`).get(...params)!.n;
+  }
+
+  indexOfSeq(sessionId: number, seq: number, filter?: RecordFilter): number {
+    const params: unknown[] = [sessionId, seq];
+    const where = this.filterSql(filter, params);
+    return this.db
+      .prepare<unknown[], { n: number }>(`SELECT count(*) AS n FROM records r WHERE r.session_id = ? AND r.seq < ?${where}`)
+      .get(...params)!.n;
+  }
+
+  objectAt(sessionId: number, seq: number): KubeObject | undefined {
+    const row = this.statements.recordBySeq.get(sessionId, seq);
+    if (!row || row.object_id === null || row.body === null) return undefined;
+    return this.rebuild(row.object_id, seq) as KubeObject;
+  }
+
+  objects(sessionId: number): ObjectSummary[] {
+    return this.db
+      .prepare<[number], ObjectRow & { record_count: number; version_count: number; first_seq: number; last_seq: number; last_type: string | null }>(
+        `SELECT o.*, count(r.seq) AS record_count, sum(r.body_encoding <> 0) AS version_count,
+                min(r.seq) AS first_seq, max(r.seq) AS last_seq,
+                (SELECT type FROM records w WHERE w.object_id = o.id AND w.kind = 'watch' ORDER BY w.seq DESC LIMIT 1) AS last_type
+         FROM objects o JOIN records r ON r.object_id = o.id
+         WHERE o.session_id = ? GROUP BY o.id ORDER BY o.api_group, o.kind, o.namespace, o.name, min(r.seq)`,
+      )
+      .all(sessionId)
+      .map((row) => ({
+        objectId: row.id,
+        group: row.api_group,
+        version: row.version,
+        resource: row.resource,
+        kind: row.kind,
+        namespace: row.namespace === '' ? null : row.namespace,
+        name: row.name,
+        uid: row.uid === '' ? null : row.uid,
+        recordCount: row.record_count,
+        versionCount: row.version_count,
+        firstSeq: row.first_seq,
+        lastSeq: row.last_seq,
+        lastEventType: row.last_type,
+      }));
+  }
+
+  objectHistory(sessionId: number, uid: string): StoredRecord[] {
+    return [...this.records(sessionId, { filter: { uid, kinds: ['watch'] } })];
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}

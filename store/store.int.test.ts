@@ -1,0 +1,144 @@
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { SessionRecord } from '../model/index.js';
+import { deployment, watchEvent } from '../test/builders.js';
+import { useTempDir } from '../test/temp.js';
+import { DatabaseTooNewError, openStore } from './index.js';
+import { KEYFRAME_INTERVAL } from './codec.js';
+
+const newSession = { name: 'run-1', source: 'import:ndjson', cluster: null, context: null, toolVersion: 'test', config: {} } as const;
+
+describe('SQLite session store', () => {
+  const tempDir = useTempDir();
+
+  it('appends records in one transaction and reads them back in seq order with their objects', () => {
+    const path = join(tempDir(), 'kreplay.db');
+    const store = openStore(path);
+    const session = store.createSession(newSession);
+    const versions = Array.from({ length: KEYFRAME_INTERVAL * 2 + 5 }, (_, i) =>
+      deployment({ name: 'web', resourceVersion: String(1000 + i), readyReplicas: i % 4, at: `2026-11-25T10:00:${String(i % 60).padStart(2, '0')}Z` }),
+    );
+    const records: SessionRecord[] = [
+      { record: 'marker', observedAt: '2026-11-25T10:00:00Z', origin: 'watch', marker: 'watch-started', group: 'apps', version: 'v1', resource: 'deployments', resourceVersion: '999' },
+      ...versions.map((object, i) => watchEvent(object, i === 0 ? 'ADDED' : 'MODIFIED')),
+      { record: 'watch', observedAt: '2026-11-25T10:01:00Z', origin: 'watch', group: 'apps', version: 'v1', resource: 'deployments', kind: 'Deployment', type: 'BOOKMARK', namespace: null, name: null, uid: null, resourceVersion: '2000', generation: null, object: null },
+    ];
+    const result = store.append(session.id, records.slice(0, 50));
+    expect(result).toEqual({ firstSeq: 1, lastSeq: 50, count: 50 });
+    store.append(session.id, records.slice(50));
+    store.close();
+
+    // Reopen: everything comes from disk, nothing from the appender's memory.
+    const reopened = openStore(path);
+    const back = [...reopened.records(session.id)];
+    expect(back.map((r) => r.seq)).toEqual(records.map((_, i) => i + 1));
+    expect(back[0]).toMatchObject({ record: 'marker', marker: 'watch-started', resourceVersion: '999' });
+    versions.forEach((object, i) => {
+      const record = back[i + 1]!;
+      expect(record.record).toBe('watch');
+      if (record.record === 'watch') {
+        expect(record.resourceVersion).toBe(String(1000 + i));
+        expect(record.object).toEqual(object);
+      }
+    });
+    expect(back.at(-1)).toMatchObject({ type: 'BOOKMARK', resourceVersion: '2000', object: null });
+
+    // Random access rebuilds from the nearest keyframe.
+    expect(reopened.objectAt(session.id, 100)).toEqual(versions[98]);
+    expect(reopened.record(session.id, KEYFRAME_INTERVAL + 3)).toMatchObject({ resourceVersion: String(1000 + KEYFRAME_INTERVAL + 1) });
+    // Filtered reads skip rows and still rebuild the right bodies.
+    const odd = [...reopened.records(session.id, { fromSeq: 70, toSeq: 80 })];
+    expect(odd.map((r) => (r.record === 'watch' ? r.object : undefined))).toEqual(versions.slice(68, 79));
+    reopened.close();
+  });
+
+  it('keeps appending deltas after reopening (the appender rebuilds its tip from disk)', () => {
+    const path = join(tempDir(), 'kreplay.db');
+    let store = openStore(path);
+    const session = store.createSession(newSession);
+    store.append(session.id, [watchEvent(deployment({ name: 'a', resourceVersion: '1' }), 'ADDED')]);
+    store.close();
+    store = openStore(path);
+    store.append(session.id, [watchEvent(deployment({ name: 'a', resourceVersion: '2', replicas: 5 }))]);
+    const history = store.objectHistory(session.id, 'uid-a');
+    expect(history.map((r) => (r.record === 'watch' ? (r.object as any).spec.replicas : null))).toEqual([3, 5]);
+    store.close();
+  });
+
+  it('rolls back a failed batch completely and keeps earlier batches', () => {
+    const path = join(tempDir(), 'kreplay.db');
+    const store = openStore(path);
+    const session = store.createSession(newSession);
+    store.append(session.id, [watchEvent(deployment({ name: 'a', resourceVersion: '1' }), 'ADDED')]);
+    const broken = { record: 'reconcile', observedAt: null, origin: 'ingest' } as unknown as SessionRecord;
+    expect(() => store.append(session.id, [watchEvent(deployment({ name: 'b', resourceVersion: '2' }), 'ADDED'), broken])).toThrow();
+    expect(store.recordCount(session.id)).toBe(1);
+    const next = store.append(session.id, [watchEvent(deployment({ name: 'a', resourceVersion: '3', replicas: 1 }))]);
+    expect(next.firstSeq).toBe(2);
+    expect(store.objectAt(session.id, 2)).toMatchObject({ spec: { replicas: 1 } });
+    store.close();
+  });
+
+  it('filters and pages records by object, kind and type', () => {
+    const store = openStore(join(tempDir(), 'kreplay.db'));
+    const session = store.createSession(newSession);
+    const records: SessionRecord[] = [];
+    for (let i = 0; i < 30; i += 1) {
+      records.push(watchEvent(deployment({ name: i % 2 ? 'odd' : 'even', resourceVersion: String(i + 1) }), i < 2 ? 'ADDED' : 'MODIFIED'));
+    }
+    records.push({
+      record: 'reconcile', observedAt: '2026-11-25T10:00:01Z', origin: 'ingest', controller: 'web-operator',
+      object: { group: 'apps', version: 'v1', kind: 'Deployment', namespace: 'default', name: 'odd' },
+      startedAt: '2026-11-25T10:00:00Z', finishedAt: '2026-11-25T10:00:01Z', result: 'error', errorReason: 'Conflict',
+    });
+    store.append(session.id, records);
+    expect(store.recordCount(session.id, { name: 'odd' })).toBe(16);
+    expect(store.recordCount(session.id, { name: 'odd', kinds: ['watch'] })).toBe(15);
+    expect(store.recordCount(session.id, { types: ['ADDED'] })).toBe(2);
+    const page = store.page(session.id, { afterSeq: 10, limit: 5, filter: { name: 'even' } });
+    expect(page.map((r) => r.seq)).toEqual([11, 13, 15, 17, 19]);
+    const back = store.page(session.id, { beforeSeq: 11, limit: 3, filter: { name: 'even' } });
+    expect(back.map((r) => r.seq)).toEqual([5, 7, 9]);
+    expect(store.indexOfSeq(session.id, 13, { name: 'even' })).toBe(6);
+    const objects = store.objects(session.id);
+    expect(objects.map((o) => [o.name, o.uid, o.recordCount])).toEqual([
+      ['even', 'uid-even', 15],
+      ['odd', 'uid-odd', 15],
+      ['odd', null, 1],
+    ]);
+    store.close();
+  });
+
+  it('lists, marks partial and deletes sessions', () => {
+    const store = openStore(join(tempDir(), 'kreplay.db'));
+    const one = store.createSession(newSession);
+    const two = store.createSession({ ...newSession, name: 'run-2' });
+    store.append(two.id, [watchEvent(deployment({ name: 'a', resourceVersion: '1' }), 'ADDED')]);
+    store.markPartial(two.id, ['input.ndjson:3: not JSON']);
+    const listed = store.listSessions();
+    expect(listed.map((s) => [s.name, s.recordCount, s.partial])).toEqual([
+      ['run-1', 0, false],
+      ['run-2', 1, true],
+    ]);
+    expect(listed[1]!.problems).toEqual(['input.ndjson:3: not JSON']);
+    expect(listed[1]!.bytesOnDisk).toBeGreaterThan(0);
+    store.deleteSession(one.id);
+    expect(store.findSession('run-1')).toBeUndefined();
+    expect(store.findSession(String(two.id))?.name).toBe('run-2');
+    store.close();
+  });
+
+  it('refuses a database written by a newer kreplay and leaves it untouched', () => {
+    const path = join(tempDir(), 'kreplay.db');
+    openStore(path).close();
+    const raw = new Database(path);
+    raw.pragma('user_version = 999');
+    raw.close();
+    expect(() => openStore(path)).toThrow(DatabaseTooNewError);
+    expect(() => openStore(path)).toThrow(/schema version 999.*upgrade kreplay/);
+    const check = new Database(path);
+    expect(check.pragma('user_version', { simple: true })).toBe(999);
+    check.close();
+  });
+});

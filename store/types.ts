@@ -1,0 +1,97 @@
+import type { NewSession, RecordKind, SessionInfo, StoredRecord, SessionRecord, KubeObject } from '../model/index.js';
+
+/** One row of `kreplay sessions`. */
+export interface SessionSummary extends SessionInfo {
+  recordCount: number;
+  countsByKind: Partial<Record<RecordKind, number>>;
+  objectCount: number;
+  firstObservedAt: string | null;
+  lastObservedAt: string | null;
+  /** Bytes this session's rows take in the database file (SQLite dbstat when available, else an estimate). */
+  bytesOnDisk: number;
+}
+
+/** One object of a session, for `kreplay show` and the TUI's object filter. */
+export interface ObjectSummary {
+  objectId: number;
+  group: string;
+  version: string;
+  resource: string | null;
+  kind: string;
+  namespace: string | null;
+  name: string;
+  uid: string | null;
+  recordCount: number;
+  versionCount: number;
+  firstSeq: number;
+  lastSeq: number;
+  /** The newest event type seen for the object (DELETED means it is gone). */
+  lastEventType: string | null;
+}
+
+export interface RecordFilter {
+  kinds?: readonly RecordKind[];
+  /** Object filters match watch, reconcile, delivery and api records that name an object. */
+  objectKind?: string;
+  namespace?: string;
+  name?: string;
+  uid?: string;
+  objectId?: number;
+  /** Event type, marker kind, verb, result or handler, depending on the record kind. */
+  types?: readonly string[];
+  origins?: readonly string[];
+}
+
+export interface ReadOptions {
+  fromSeq?: number;
+  toSeq?: number;
+  filter?: RecordFilter;
+  /**
+   * Materialise watch events' objects (default true). Reading without objects is much faster: use it when
+   * only metadata (RV, generation, type) is needed.
+   */
+  withObjects?: boolean;
+}
+
+export interface PageOptions {
+  /** Rows strictly after this seq (forward paging) ... */
+  afterSeq?: number;
+  /** ... or strictly before it (backward paging; rows still come back in ascending order). */
+  beforeSeq?: number;
+  limit: number;
+  filter?: RecordFilter;
+  withObjects?: boolean;
+}
+
+export interface AppendResult {
+  firstSeq: number;
+  lastSeq: number;
+  count: number;
+}
+
+/** The store's whole surface: recorder, importers, CLI and TUI go through this and nothing else. */
+export interface SessionStore {
+  readonly path: string;
+  createSession(session: NewSession): SessionInfo;
+  /** By name, or by numeric id. */
+  findSession(nameOrId: string): SessionInfo | undefined;
+  listSessions(): SessionSummary[];
+  /** Appends in one transaction: either every record is written or none is. Returns the seqs assigned. */
+  append(sessionId: number, records: readonly SessionRecord[]): AppendResult;
+  markPartial(sessionId: number, problems: readonly string[]): void;
+  endSession(sessionId: number, endedAt: string | null): void;
+  deleteSession(sessionId: number): void;
+  /** Streams records in seq order; memory stays bounded by the number of live objects, not the session length. */
+  records(sessionId: number, options?: ReadOptions): IterableIterator<StoredRecord>;
+  page(sessionId: number, options: PageOptions): StoredRecord[];
+  record(sessionId: number, seq: number): StoredRecord | undefined;
+  recordCount(sessionId: number, filter?: RecordFilter): number;
+  /** The position (0-based) of a seq among the records matching the filter: lets a pager show "n of total". */
+  indexOfSeq(sessionId: number, seq: number, filter?: RecordFilter): number;
+  /** The object's body as of the given watch record. */
+  objectAt(sessionId: number, seq: number): KubeObject | undefined;
+  objects(sessionId: number): ObjectSummary[];
+  /** Every watch event of one object (by uid) with its object, oldest first. */
+  objectHistory(sessionId: number, uid: string): StoredRecord[];
+  close(): void;
+}

@@ -1,5 +1,8 @@
 import { brotliCompressSync, brotliDecompressSync, constants as zlib } from 'node:zlib';
-import { compare, type Operation } from 'fast-json-patch';
+import fastJsonPatch, { type Operation } from 'fast-json-patch';
+
+// fast-json-patch is CommonJS: Node's ESM loader exposes it as a default export only.
+const { compare } = fastJsonPatch;
 
 /**
  * How an object body is kept on disk. A keyframe is the whole object; a delta is an RFC 6902 JSON patch against

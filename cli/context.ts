@@ -1,0 +1,65 @@
+import envPaths from 'env-paths';
+import { join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import type { SessionInfo } from '../model/index.js';
+import { openStore, type SessionStore } from '../store/index.js';
+import { UserError } from './errors.js';
+
+export interface Output {
+  out(text: string): void;
+  err(text: string): void;
+  /** True when stdout is a terminal: progress bars and the TUI only then. */
+  readonly isTTY: boolean;
+}
+
+/** What every command gets from the CLI root: where the database is, and where to write. */
+export interface CliContext {
+  readonly output: Output;
+  readonly env: NodeJS.ProcessEnv;
+  /** The database path from --db, $KREPLAY_DB, or the user's data directory. */
+  dbPath(): string;
+  /** Opens the database; commands close it through `withStore`. */
+  openStore(options?: { mustExist?: boolean }): SessionStore;
+  withStore<T>(fn: (store: SessionStore) => T, options?: { mustExist?: boolean }): T;
+  resolveSession(store: SessionStore, nameOrId: string): SessionInfo;
+}
+
+export function defaultDbPath(env: NodeJS.ProcessEnv): string {
+  return env.KREPLAY_DB ? resolve(env.KREPLAY_DB) : join(envPaths('kreplay', { suffix: '' }).data, 'kreplay.db');
+}
+
+export function createContext(options: { db?: string | undefined; output: Output; env: NodeJS.ProcessEnv }): CliContext {
+  const dbPath = () => (options.db ? resolve(options.db) : defaultDbPath(options.env));
+  const context: CliContext = {
+    output: options.output,
+    env: options.env,
+    dbPath,
+    openStore({ mustExist = false } = {}) {
+      const path = dbPath();
+      if (mustExist && !existsSync(path)) {
+        throw new UserError(`no kreplay database at ${path}`, 'Record or import a session first (kreplay import, kreplay record, kreplay demo), or point --db / KREPLAY_DB at your database.');
+      }
+      return openStore(path);
+    },
+    withStore(fn, storeOptions) {
+      const store = context.openStore(storeOptions);
+      try {
+        return fn(store);
+      } finally {
+        store.close();
+      }
+    },
+    resolveSession(store, nameOrId) {
+      const session = store.findSession(nameOrId);
+      if (!session) {
+        const names = store.listSessions().map((s) => s.name);
+        throw new UserError(
+          `no session named "${nameOrId}" in ${store.path}`,
+          names.length ? `Sessions in this database: ${names.slice(0, 10).join(', ')}${names.length > 10 ? ', …' : ''}. Run \`kreplay sessions\` to list them.` : 'This database has no sessions yet.',
+        );
+      }
+      return session;
+    },
+  };
+  return context;
+}

@@ -2,3 +2,4 @@ export * from './records.js';
 export * from './session.js';
 export * from './findings.js';
 export * from './objects.js';
+export * from './redact.js';

@@ -1,7 +1,8 @@
 -- kreplay session schema, version 1.
--- One database holds many sessions. Records are append-only facts; object bodies are stored as a keyframe
--- followed by JSON-patch deltas (RFC 6902), each brotli-compressed, so a stream of small status updates to large
--- objects costs a few hundred bytes per event while any version stays quick to rebuild.
+-- One database holds many sessions. Records are append-only facts. Object bodies are stored as a keyframe
+-- followed by JSON-patch deltas (RFC 6902); the bodies of one append are concatenated into a chunk compressed as a
+-- whole (store/codec.ts), so a stream of small status updates to large objects costs tens of bytes per event while
+-- any version stays quick to rebuild.
 
 CREATE TABLE sessions (
   id           INTEGER PRIMARY KEY,
@@ -35,10 +36,19 @@ CREATE TABLE objects (
 CREATE UNIQUE INDEX objects_identity ON objects(session_id, api_group, kind, namespace, name, uid);
 CREATE INDEX objects_uid ON objects(session_id, uid) WHERE uid <> '';
 
+-- Compressed bodies: one row per append (or per 256 bodies). encoding: 0 raw UTF-8, 1 brotli.
+CREATE TABLE chunks (
+  id          INTEGER PRIMARY KEY,
+  session_id  INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+  encoding    INTEGER NOT NULL,
+  data        BLOB    NOT NULL
+) STRICT;
+CREATE INDEX chunks_session ON chunks(session_id);
+
 -- Every record of every session. Watch events keep their fields in columns (no JSON payload) because they are
 -- the bulk of a session; other record kinds keep their full JSON in payload.
--- body_encoding: 0 none, 1 keyframe (brotli JSON object), 2 delta (brotli JSON patch against the previous version
--- of the same object).
+-- body_kind: 0 none, 1 keyframe (the whole object), 2 delta (JSON patch against the previous version of the same
+-- object). The body is chunk_id's decompressed text from body_offset for body_length UTF-16 code units.
 CREATE TABLE records (
   session_id       INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
   seq              INTEGER NOT NULL,
@@ -50,9 +60,11 @@ CREATE TABLE records (
   resource_version TEXT,
   generation       INTEGER,
   payload          TEXT,
-  body_encoding    INTEGER NOT NULL DEFAULT 0,
-  body             BLOB,
+  body_kind        INTEGER NOT NULL DEFAULT 0,
+  chunk_id         INTEGER,
+  body_offset      INTEGER,
+  body_length      INTEGER,
   PRIMARY KEY (session_id, seq)
 ) STRICT;
-CREATE INDEX records_object ON records(object_id, seq) WHERE object_id IS NOT NULL;
+CREATE INDEX records_object ON records(object_id, seq);
 CREATE INDEX records_kind ON records(session_id, kind, seq);

@@ -1,133 +1,159 @@
 import { brotliCompressSync, brotliDecompressSync, constants as zlib } from 'node:zlib';
-import fastJsonPatch, { type Operation } from 'fast-json-patch';
-
-// fast-json-patch is CommonJS: Node's ESM loader exposes it as a default export only.
-const { compare } = fastJsonPatch;
 
 /**
- * How an object body is kept on disk. A keyframe is the whole object; a delta is an RFC 6902 JSON patch against
- * the previous version of the same object. Both are brotli-compressed unless that would not pay.
+ * How object bodies are kept on disk. Each watch event's body is either a keyframe (the whole object as JSON) or a
+ * delta (an RFC 6902 JSON patch against the previous version of the same object). The bodies written by one
+ * append are concatenated into a chunk that is brotli-compressed as a whole: consecutive events of a watch stream
+ * repeat the same paths and near-identical values, so a chunk compresses far better than each body alone, and a
+ * read decompresses one chunk for many records.
  */
-export const BodyEncoding = {
+export const BodyKind = {
   none: 0,
-  keyframeBrotli: 1,
-  deltaBrotli: 2,
-  deltaJson: 3,
-  keyframeJson: 4,
+  keyframe: 1,
+  delta: 2,
 } as const;
-export type BodyEncoding = (typeof BodyEncoding)[keyof typeof BodyEncoding];
+export type BodyKind = (typeof BodyKind)[keyof typeof BodyKind];
 
-/** A keyframe at least this often bounds the work to rebuild any one version. */
-export const KEYFRAME_INTERVAL = 64;
-/** Below this size brotli's framing costs more than it saves. */
-const MIN_COMPRESS_BYTES = 96;
+export const ChunkEncoding = {
+  raw: 0,
+  brotli: 1,
+} as const;
 
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+/** A keyframe at least this often bounds the work to rebuild any one version (and the chunks it touches). */
+export const KEYFRAME_INTERVAL = 32;
+/** Bodies per chunk: large enough to compress well, small enough that a random read decompresses little. */
+export const MAX_CHUNK_BODIES = 256;
 
-const brotliOptions = (size: number) => ({
-  params: {
-    // Quality 5 is the knee of brotli's speed/size curve for small JSON; a 64 KiB window covers any patch.
-    [zlib.BROTLI_PARAM_QUALITY]: 5,
-    [zlib.BROTLI_PARAM_LGWIN]: 16,
-    [zlib.BROTLI_PARAM_MODE]: zlib.BROTLI_MODE_TEXT,
-    [zlib.BROTLI_PARAM_SIZE_HINT]: size,
-  },
-});
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
-function pack(text: string, compressed: BodyEncoding, plain: BodyEncoding): { encoding: BodyEncoding; body: Buffer } {
-  const raw = Buffer.from(text, 'utf8');
-  if (raw.length < MIN_COMPRESS_BYTES) return { encoding: plain, body: raw };
-  const packed = brotliCompressSync(raw, brotliOptions(raw.length));
-  return packed.length < raw.length * 0.9 ? { encoding: compressed, body: packed } : { encoding: plain, body: raw };
-}
+export type PatchOperation =
+  | { op: 'add'; path: string; value: Json }
+  | { op: 'replace'; path: string; value: Json }
+  | { op: 'remove'; path: string };
 
-export function encodeKeyframe(object: unknown): { encoding: BodyEncoding; body: Buffer } {
-  return pack(JSON.stringify(object), BodyEncoding.keyframeBrotli, BodyEncoding.keyframeJson);
-}
-
-/**
- * Encodes `next` as a delta against `previous`, or as a keyframe when the delta would not be much smaller
- * (a delete-and-recreate, a rewrite of most fields).
- */
-export function encodeVersion(previous: unknown, next: unknown): { encoding: BodyEncoding; body: Buffer } {
-  const patch = compare(previous as object, next as object);
-  const patchText = JSON.stringify(patch);
-  const fullText = JSON.stringify(next);
-  if (patchText.length * 2 > fullText.length) return pack(fullText, BodyEncoding.keyframeBrotli, BodyEncoding.keyframeJson);
-  return pack(patchText, BodyEncoding.deltaBrotli, BodyEncoding.deltaJson);
-}
-
-export function isKeyframe(encoding: number): boolean {
-  return encoding === BodyEncoding.keyframeBrotli || encoding === BodyEncoding.keyframeJson;
-}
-
-function unpack(encoding: number, body: Buffer): string {
-  return encoding === BodyEncoding.keyframeBrotli || encoding === BodyEncoding.deltaBrotli
-    ? brotliDecompressSync(body).toString('utf8')
-    : body.toString('utf8');
-}
-
-/** Rebuilds a version from the previous one. `previous` is never mutated: versions share unchanged subtrees. */
-export function decodeVersion(encoding: number, body: Buffer, previous: unknown): unknown {
-  const text = unpack(encoding, body);
-  if (isKeyframe(encoding)) return JSON.parse(text);
-  if (previous === undefined) throw new Error('a delta body was read without the version it applies to');
-  return applyPatchImmutable(previous as Json, JSON.parse(text) as Operation[]);
+function escapePointer(token: string): string {
+  return token.includes('~') || token.includes('/') ? token.replace(/~/g, '~0').replace(/\//g, '~1') : token;
 }
 
 function unescapePointer(token: string): string {
-  return token.replace(/~1/g, '/').replace(/~0/g, '~');
+  return token.includes('~') ? token.replace(/~1/g, '/').replace(/~0/g, '~') : token;
+}
+
+function isObject(value: Json | undefined): value is { [key: string]: Json } {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 /**
- * Applies the add/remove/replace operations fast-json-patch's `compare` produces, copying only the containers on
- * each operation's path. Versions handed out earlier stay valid, and rebuilding a version costs O(patch · depth)
- * instead of a deep clone of the whole object.
+ * The RFC 6902 operations that turn `before` into `after` (add, remove, replace only). Arrays are compared by
+ * index, like fast-json-patch's `compare`: Kubernetes lists (conditions, containers) mostly change in place.
+ * Subtrees shared by reference are skipped without a walk, which makes diffing versions that share structure cheap.
  */
-export function applyPatchImmutable(document: Json, operations: readonly Operation[]): Json {
+export function diffJson(before: Json, after: Json, path = '', out: PatchOperation[] = []): PatchOperation[] {
+  if (before === after) return out;
+  if (Array.isArray(before) && Array.isArray(after)) {
+    const common = Math.min(before.length, after.length);
+    for (let i = 0; i < common; i += 1) diffJson(before[i]!, after[i]!, `${path}/${i}`, out);
+    // Remove from the end first so each index is still valid when its operation applies.
+    for (let i = before.length - 1; i >= after.length; i -= 1) out.push({ op: 'remove', path: `${path}/${i}` });
+    for (let i = before.length; i < after.length; i += 1) out.push({ op: 'add', path: `${path}/${i}`, value: after[i]! });
+    return out;
+  }
+  if (isObject(before) && isObject(after)) {
+    for (const key in before) {
+      if (!Object.prototype.hasOwnProperty.call(before, key)) continue;
+      const childPath = `${path}/${escapePointer(key)}`;
+      if (!Object.prototype.hasOwnProperty.call(after, key) || after[key] === undefined) {
+        if (before[key] !== undefined) out.push({ op: 'remove', path: childPath });
+      } else {
+        diffJson(before[key]!, after[key]!, childPath, out);
+      }
+    }
+    for (const key in after) {
+      if (!Object.prototype.hasOwnProperty.call(after, key) || after[key] === undefined) continue;
+      if (!Object.prototype.hasOwnProperty.call(before, key) || before[key] === undefined) {
+        out.push({ op: 'add', path: `${path}/${escapePointer(key)}`, value: after[key]! });
+      }
+    }
+    return out;
+  }
+  // Different types, or different scalars.
+  if (typeof before !== 'object' && typeof after !== 'object' && before === after) return out;
+  out.push({ op: 'replace', path, value: after });
+  return out;
+}
+
+/**
+ * The text to store for `next`: a delta against `previous`, or a keyframe when the delta would not be much smaller
+ * (a delete and re-create, a rewrite of most fields). `keyframeBytes` is the size of the object's last keyframe,
+ * an estimate of the full object's size that spares serialising it on every event.
+ */
+export function encodeBody(previous: Json | undefined, next: Json, keyframeBytes: number): { kind: BodyKind; text: string } {
+  if (previous !== undefined) {
+    const patch = JSON.stringify(diffJson(previous, next));
+    if (patch.length * 2 <= keyframeBytes) return { kind: BodyKind.delta, text: patch };
+  }
+  return { kind: BodyKind.keyframe, text: JSON.stringify(next) };
+}
+
+/** Rebuilds a version from the previous one. `previous` is never mutated: versions share unchanged subtrees. */
+export function decodeBody(kind: number, text: string, previous: unknown): unknown {
+  if (kind === BodyKind.keyframe) return JSON.parse(text);
+  if (previous === undefined) throw new Error('a delta body was read without the version it applies to');
+  return applyPatchImmutable(previous as Json, JSON.parse(text) as PatchOperation[]);
+}
+
+export function compressChunk(text: string): { encoding: number; data: Buffer } {
+  const raw = Buffer.from(text, 'utf8');
+  if (raw.length < 128) return { encoding: ChunkEncoding.raw, data: raw };
+  const packed = brotliCompressSync(raw, {
+    params: {
+      // Quality 4 is the knee of brotli's speed/size curve on watch-stream chunks (measured in bench/).
+      [zlib.BROTLI_PARAM_QUALITY]: 4,
+      [zlib.BROTLI_PARAM_MODE]: zlib.BROTLI_MODE_TEXT,
+      [zlib.BROTLI_PARAM_SIZE_HINT]: raw.length,
+    },
+  });
+  return packed.length < raw.length ? { encoding: ChunkEncoding.brotli, data: packed } : { encoding: ChunkEncoding.raw, data: raw };
+}
+
+export function decompressChunk(encoding: number, data: Buffer): string {
+  return (encoding === ChunkEncoding.brotli ? brotliDecompressSync(data) : data).toString('utf8');
+}
+
+/**
+ * Applies add/remove/replace operations, copying only the containers on each operation's path. Versions handed
+ * out earlier stay valid, and rebuilding a version costs O(patch · depth) instead of a deep clone of the object.
+ */
+export function applyPatchImmutable(document: Json, operations: readonly PatchOperation[]): Json {
   let root = document;
   for (const operation of operations) {
-    const tokens = operation.path === '' ? [] : operation.path.slice(1).split('/').map(unescapePointer);
-    if (tokens.length === 0) {
-      if (operation.op === 'replace' || operation.op === 'add') root = (operation as { value: Json }).value;
-      else throw new Error(`unsupported patch operation on the document root: ${operation.op}`);
+    if (operation.path === '') {
+      if (operation.op === 'remove') throw new Error('a patch cannot remove the document root');
+      root = operation.value;
       continue;
     }
-    root = applyAt(root, tokens, 0, operation);
+    root = applyAt(root, operation.path.slice(1).split('/').map(unescapePointer), 0, operation);
   }
   return root;
 }
 
-function applyAt(node: Json, tokens: readonly string[], index: number, operation: Operation): Json {
+function applyAt(node: Json, tokens: readonly string[], index: number, operation: PatchOperation): Json {
   const token = tokens[index]!;
   const last = index === tokens.length - 1;
   if (Array.isArray(node)) {
     const copy = node.slice();
     const position = token === '-' ? copy.length : Number(token);
     if (!Number.isInteger(position) || position < 0 || position > copy.length) throw new Error(`patch path ${operation.path} has a bad array index`);
-    if (!last) {
-      copy[position] = applyAt(copy[position] as Json, tokens, index + 1, operation);
-    } else if (operation.op === 'add') {
-      copy.splice(position, 0, (operation as { value: Json }).value);
-    } else if (operation.op === 'replace') {
-      copy[position] = (operation as { value: Json }).value;
-    } else if (operation.op === 'remove') {
-      copy.splice(position, 1);
-    } else {
-      throw new Error(`unsupported patch operation ${operation.op}`);
-    }
+    if (!last) copy[position] = applyAt(copy[position] as Json, tokens, index + 1, operation);
+    else if (operation.op === 'add') copy.splice(position, 0, operation.value);
+    else if (operation.op === 'replace') copy[position] = operation.value;
+    else copy.splice(position, 1);
     return copy;
   }
-  if (node === null || typeof node !== 'object') throw new Error(`patch path ${operation.path} goes through a value that is not a container`);
+  if (!isObject(node)) throw new Error(`patch path ${operation.path} goes through a value that is not a container`);
   const copy: { [key: string]: Json } = { ...node };
-  if (!last) {
-    copy[token] = applyAt(copy[token] as Json, tokens, index + 1, operation);
-  } else if (operation.op === 'add' || operation.op === 'replace') {
-    copy[token] = (operation as { value: Json }).value;
-  } else if (operation.op === 'remove') {
-    delete copy[token];
-  } else {
-    throw new Error(`unsupported patch operation ${operation.op}`);
-  }
+  if (!last) copy[token] = applyAt(copy[token] as Json, tokens, index + 1, operation);
+  else if (operation.op === 'remove') delete copy[token];
+  else copy[token] = operation.value;
   return copy;
 }

@@ -1,54 +1,64 @@
 import { describe, expect, it } from 'vitest';
-import { BodyEncoding, applyPatchImmutable, decodeVersion, encodeKeyframe, encodeVersion } from './codec.js';
+import { BodyKind, applyPatchImmutable, compressChunk, decodeBody, decompressChunk, diffJson, encodeBody, type Json } from './codec.js';
 import { deployment } from '../test/builders.js';
+
+const asJson = (value: unknown) => value as Json;
 
 describe('object body codec', () => {
   it('stores a status change as a small delta and rebuilds the exact object', () => {
-    const before = deployment({ name: 'web', resourceVersion: '100', readyReplicas: 1 });
-    const after = deployment({ name: 'web', resourceVersion: '101', readyReplicas: 3, at: '2026-11-25T10:00:09Z' });
-    const encoded = encodeVersion(before, after);
-    expect([BodyEncoding.deltaBrotli, BodyEncoding.deltaJson]).toContain(encoded.encoding);
-    expect(encoded.body.length).toBeLessThan(JSON.stringify(after).length / 4);
-    expect(decodeVersion(encoded.encoding, encoded.body, before)).toEqual(after);
+    const before = asJson(deployment({ name: 'web', resourceVersion: '100', readyReplicas: 1 }));
+    const after = asJson(deployment({ name: 'web', resourceVersion: '101', readyReplicas: 3, at: '2026-11-25T10:00:09Z' }));
+    const full = JSON.stringify(after).length;
+    const encoded = encodeBody(before, after, full);
+    expect(encoded.kind).toBe(BodyKind.delta);
+    expect(encoded.text.length).toBeLessThan(full / 4);
+    expect(decodeBody(encoded.kind, encoded.text, before)).toEqual(after);
   });
 
-  it('falls back to a keyframe when the delta would not be smaller', () => {
-    const before = { a: 1 };
-    const after = deployment({ name: 'web', resourceVersion: '1' });
-    const encoded = encodeVersion(before, after);
-    expect([BodyEncoding.keyframeBrotli, BodyEncoding.keyframeJson]).toContain(encoded.encoding);
-    expect(decodeVersion(encoded.encoding, encoded.body, undefined)).toEqual(after);
+  it('falls back to a keyframe when the delta would not be much smaller than the object', () => {
+    const after = asJson(deployment({ name: 'web', resourceVersion: '1' }));
+    const encoded = encodeBody({ a: 1 }, after, 200);
+    expect(encoded.kind).toBe(BodyKind.keyframe);
+    expect(decodeBody(encoded.kind, encoded.text, undefined)).toEqual(after);
   });
 
   it('never mutates the previous version when applying a patch', () => {
-    const before = deployment({ name: 'web', resourceVersion: '100' });
+    const before = asJson(deployment({ name: 'web', resourceVersion: '100' }));
     const frozen = JSON.stringify(before);
     const after = structuredClone(before) as Record<string, any>;
     after.spec.template.spec.containers.push({ name: 'sidecar', image: 'kreplay:1' });
     after.spec.template.spec.containers[0].image = 'nginx:1.28';
     delete after.metadata.annotations;
     after.status.conditions.pop();
-    const { encoding, body } = encodeVersion(before, after);
-    expect(decodeVersion(encoding, body, before)).toEqual(after);
+    const patch = diffJson(before, after);
+    expect(applyPatchImmutable(before, patch)).toEqual(after);
     expect(JSON.stringify(before)).toBe(frozen);
   });
 
-  it('round-trips random edits of nested objects and arrays', () => {
+  it('round-trips random edits of nested objects, arrays and type changes', () => {
     let seed = 42;
     const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
     let current: any = { list: [1, 2, 3], nested: { a: 'x', b: [{ c: 1 }] } };
-    for (let step = 0; step < 500; step += 1) {
+    for (let step = 0; step < 1000; step += 1) {
       const next = structuredClone(current);
       const roll = random();
-      if (roll < 0.3) next.list.splice(Math.floor(random() * (next.list.length + 1)), 0, step);
-      else if (roll < 0.5 && next.list.length) next.list.splice(Math.floor(random() * next.list.length), 1);
-      else if (roll < 0.7) next.nested[`k${step % 7}`] = { v: step, arr: [step, 'x/~y'] };
-      else if (roll < 0.8) delete next.nested[`k${(step + 3) % 7}`];
+      if (roll < 0.2) next.list.splice(Math.floor(random() * (next.list.length + 1)), 0, step);
+      else if (roll < 0.4 && next.list.length) next.list.splice(Math.floor(random() * next.list.length), 1);
+      else if (roll < 0.55) next.nested[`k${step % 7}`] = { v: step, arr: [step, 'x/~y'] };
+      else if (roll < 0.65) delete next.nested[`k${(step + 3) % 7}`];
+      else if (roll < 0.75) next.nested.a = roll < 0.7 ? [step] : { s: step };
+      else if (roll < 0.85) next.nested[`odd/~key${step % 3}`] = step % 2 ? null : 'v';
       else next.nested.b.push({ c: step });
-      const { encoding, body } = encodeVersion(current, next);
-      expect(decodeVersion(encoding, body, current)).toEqual(next);
+      const patch = diffJson(current, next);
+      expect(applyPatchImmutable(current, patch)).toEqual(next);
       current = next;
     }
+  });
+
+  it('produces no operations for equal documents, shared or not', () => {
+    const a = asJson(deployment({ name: 'web', resourceVersion: '1' }));
+    expect(diffJson(a, a)).toEqual([]);
+    expect(diffJson(a, structuredClone(a))).toEqual([]);
   });
 
   it('applies JSON pointer escapes (~0, ~1) as RFC 6901 says', () => {
@@ -60,10 +70,12 @@ describe('object body codec', () => {
     expect(out).toEqual({ metadata: { annotations: { 'kreplay.dev/x': 'A' } } });
   });
 
-  it('decodes keyframes it encoded', () => {
-    const object = deployment({ name: 'db', resourceVersion: '7' });
-    const { encoding, body } = encodeKeyframe(object);
-    expect(encoding).toBe(BodyEncoding.keyframeBrotli);
-    expect(decodeVersion(encoding, body, undefined)).toEqual(object);
+  it('compresses a chunk of similar bodies far below their size and restores it exactly', () => {
+    const bodies = Array.from({ length: 100 }, (_, i) => JSON.stringify(deployment({ name: `web-${i}`, resourceVersion: String(i) })));
+    const text = bodies.join('');
+    const { encoding, data } = compressChunk(text);
+    expect(data.length).toBeLessThan(text.length / 10);
+    expect(decompressChunk(encoding, data)).toBe(text);
+    expect(decompressChunk(compressChunk('tiny').encoding, compressChunk('tiny').data)).toBe('tiny');
   });
 });

@@ -11,7 +11,7 @@ import type {
   StoredRecord,
   WatchEventRecord,
 } from '../model/index.js';
-import { BodyEncoding, KEYFRAME_INTERVAL, decodeVersion, encodeKeyframe, encodeVersion, isKeyframe } from './codec.js';
+import { BodyKind, KEYFRAME_INTERVAL, MAX_CHUNK_BODIES, compressChunk, decodeBody, decompressChunk, encodeBody, type Json } from './codec.js';
 import { migrate } from './migrate.js';
 import type {
   AppendResult,
@@ -60,15 +60,29 @@ interface RecordRow {
   resource_version: string | null;
   generation: number | null;
   payload: string | null;
-  body_encoding: number;
-  body: Buffer | null;
+  body_kind: number;
+  chunk_id: number | null;
+  body_offset: number | null;
+  body_length: number | null;
+}
+
+const RECORD_COLUMNS = 'seq, kind, origin, observed_at, object_id, type, resource_version, generation, payload, body_kind, chunk_id, body_offset, body_length';
+
+/** A record row waiting for its chunk: bodies are written together once the chunk is full or the append ends. */
+interface PendingRow {
+  values: unknown[];
+  body?: string;
 }
 
 /** The newest version of an object as the appender last wrote it, to encode the next one as a delta. */
 interface Tip {
-  body: unknown;
+  body: Json;
   versionsSinceKeyframe: number;
+  keyframeBytes: number;
 }
+
+/** Decompressed chunks kept for reads: sequential reads touch one chunk for many records. */
+const CHUNK_CACHE_SIZE = 32;
 
 /** Bounds the appender's memory on long recordings with many objects; a miss rebuilds the tip from disk. */
 const MAX_CACHED_TIPS = 50_000;
@@ -82,6 +96,7 @@ export class SqliteSessionStore implements SessionStore {
   private readonly db: Database.Database;
   private readonly tips = new Map<number, Tip>();
   private readonly objectIds = new Map<string, number>();
+  private readonly chunkCache = new Map<number, string>();
   private readonly statements;
 
   constructor(
@@ -121,25 +136,24 @@ export class SqliteSessionStore implements SessionStore {
       ),
       objectById: db.prepare<[number], ObjectRow>('SELECT * FROM objects WHERE id = ?'),
       insertRecord: db.prepare(
-        `INSERT INTO records (session_id, seq, kind, origin, observed_at, object_id, type, resource_version, generation, payload, body_encoding, body)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO records (session_id, seq, kind, origin, observed_at, object_id, type, resource_version, generation, payload, body_kind, chunk_id, body_offset, body_length)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
+      insertChunk: db.prepare<[number, number, Buffer]>('INSERT INTO chunks (session_id, encoding, data) VALUES (?, ?, ?)'),
+      chunkById: db.prepare<[number], { encoding: number; data: Buffer }>('SELECT encoding, data FROM chunks WHERE id = ?'),
       lastBodySeq: db.prepare<[number], { seq: number }>(
-        'SELECT seq FROM records WHERE object_id = ? AND body_encoding <> 0 ORDER BY seq DESC LIMIT 1',
+        'SELECT seq FROM records WHERE object_id = ? AND body_kind <> 0 ORDER BY seq DESC LIMIT 1',
       ),
-      keyframeAtOrBefore: db.prepare<[number, number], { seq: number }>(
-        `SELECT seq FROM records WHERE object_id = ? AND seq <= ? AND body_encoding IN (${BodyEncoding.keyframeBrotli}, ${BodyEncoding.keyframeJson})
-         ORDER BY seq DESC LIMIT 1`,
+      keyframeAtOrBefore: db.prepare<[number, number], { seq: number; body_length: number }>(
+        `SELECT seq, body_length FROM records WHERE object_id = ? AND seq <= ? AND body_kind = ${BodyKind.keyframe} ORDER BY seq DESC LIMIT 1`,
       ),
-      bodiesBetween: db.prepare<[number, number, number], { seq: number; body_encoding: number; body: Buffer }>(
-        'SELECT seq, body_encoding, body FROM records WHERE object_id = ? AND seq >= ? AND seq <= ? AND body_encoding <> 0 ORDER BY seq',
+      bodiesBetween: db.prepare<[number, number, number], RecordRow>(
+        `SELECT ${RECORD_COLUMNS} FROM records WHERE object_id = ? AND seq >= ? AND seq <= ? AND body_kind <> 0 ORDER BY seq`,
       ),
       versionsSinceKeyframe: db.prepare<[number, number], { n: number }>(
-        'SELECT count(*) AS n FROM records WHERE object_id = ? AND seq > ? AND body_encoding <> 0',
+        'SELECT count(*) AS n FROM records WHERE object_id = ? AND seq > ? AND body_kind <> 0',
       ),
-      recordBySeq: db.prepare<[number, number], RecordRow>(
-        'SELECT seq, kind, origin, observed_at, object_id, type, resource_version, generation, payload, body_encoding, body FROM records WHERE session_id = ? AND seq = ?',
-      ),
+      recordBySeq: db.prepare<[number, number], RecordRow>(`SELECT ${RECORD_COLUMNS} FROM records WHERE session_id = ? AND seq = ?`),
       markPartial: db.prepare<[string, number]>('UPDATE sessions SET partial = 1, problems = ? WHERE id = ?'),
       endSession: db.prepare<[string | null, number]>('UPDATE sessions SET ended_at = ? WHERE id = ?'),
       deleteSession: db.prepare<[number]>('DELETE FROM sessions WHERE id = ?'),
@@ -194,7 +208,7 @@ export class SqliteSessionStore implements SessionStore {
     const span = this.db.prepare<[number], { first: string | null; last: string | null; bytes: number | null }>(
       // 40 bytes a row approximates SQLite's record header, key and index entries.
       `SELECT min(observed_at) AS first, max(observed_at) AS last,
-              sum(coalesce(length(body), 0) + coalesce(length(payload), 0) + 40) AS bytes
+              sum(coalesce(length(payload), 0) + 40) + (SELECT coalesce(sum(length(data)), 0) FROM chunks c WHERE c.session_id = records.session_id) AS bytes
        FROM records WHERE session_id = ?`,
     );
     const objectCount = this.db.prepare<[number], { n: number }>('SELECT count(*) AS n FROM objects WHERE session_id = ?');
@@ -233,13 +247,15 @@ export class SqliteSessionStore implements SessionStore {
   deleteSession(sessionId: number): void {
     this.requireSessionRow(sessionId);
     this.db.transaction(() => {
-      // Deleting records first keeps the cascade from walking the objects index row by row.
+      // Deleting children first keeps the cascade from walking them object by object.
       this.db.prepare('DELETE FROM records WHERE session_id = ?').run(sessionId);
+      this.db.prepare('DELETE FROM chunks WHERE session_id = ?').run(sessionId);
       this.db.prepare('DELETE FROM objects WHERE session_id = ?').run(sessionId);
       this.statements.deleteSession.run(sessionId);
     })();
     this.tips.clear();
     this.objectIds.clear();
+    this.chunkCache.clear();
   }
 
   private requireSessionRow(sessionId: number): SessionRow {
@@ -258,18 +274,26 @@ export class SqliteSessionStore implements SessionStore {
     const touchedTips = new Map<number, Tip | undefined>();
     const run = this.db.transaction(() => {
       const firstSeq = this.requireSessionRow(sessionId).next_seq;
+      const pending: PendingRow[] = [];
+      let pendingBodies = 0;
       let seq = firstSeq;
       for (const record of records) {
-        this.insert(sessionId, seq, record, touchedTips);
+        const row = this.toRow(sessionId, seq, record, touchedTips);
+        pending.push(row);
+        if (row.body !== undefined && ++pendingBodies >= MAX_CHUNK_BODIES) {
+          this.writeRows(sessionId, pending.splice(0));
+          pendingBodies = 0;
+        }
         seq += 1;
       }
+      this.writeRows(sessionId, pending);
       this.statements.setNextSeq.run(seq, sessionId);
       return { firstSeq, lastSeq: seq - 1, count: records.length };
     });
     try {
       return run();
     } catch (error) {
-      // The transaction rolled back: forget tips and object ids it created, so the next append starts clean.
+      // The transaction rolled back: restore the tips it changed and forget object ids it created.
       for (const [objectId, previous] of touchedTips) {
         if (previous) this.tips.set(objectId, previous);
         else this.tips.delete(objectId);
@@ -279,32 +303,56 @@ export class SqliteSessionStore implements SessionStore {
     }
   }
 
-  private insert(sessionId: number, seq: number, record: SessionRecord, touchedTips: Map<number, Tip | undefined>): void {
-    const insert = this.statements.insertRecord;
+  /** Writes the bodies of `rows` as one compressed chunk, then the rows pointing into it. */
+  private writeRows(sessionId: number, rows: readonly PendingRow[]): void {
+    const parts: string[] = [];
+    let offset = 0;
+    let chunkId: number | null = null;
+    for (const row of rows) {
+      if (row.body === undefined) continue;
+      row.values[12] = offset;
+      row.values[13] = row.body.length;
+      parts.push(row.body);
+      offset += row.body.length;
+    }
+    if (parts.length) {
+      const text = parts.join('');
+      const { encoding, data } = compressChunk(text);
+      chunkId = Number(this.statements.insertChunk.run(sessionId, encoding, data).lastInsertRowid);
+      this.cacheChunk(chunkId, text);
+    }
+    for (const row of rows) {
+      if (row.body !== undefined) row.values[11] = chunkId;
+      this.statements.insertRecord.run(row.values);
+    }
+  }
+
+  /** The row's column values in insertRecord's order; body columns are filled by writeRows. */
+  private toRow(sessionId: number, seq: number, record: SessionRecord, touchedTips: Map<number, Tip | undefined>): PendingRow {
+    const payload = (r: SessionRecord) => JSON.stringify({ ...r, seq: undefined });
+    const row = (kind: string, objectId: number | null, type: string | null, rv: string | null, generation: number | null, json: string | null): unknown[] => [
+      sessionId, seq, kind, record.origin, record.observedAt, objectId, type, rv, generation, json, BodyKind.none, null, null, null,
+    ];
     switch (record.record) {
       case 'watch': {
         if (record.name === null || record.object === null || record.uid === null) {
-          insert.run(sessionId, seq, 'watch', record.origin, record.observedAt, null, record.type, record.resourceVersion, record.generation, JSON.stringify({ ...record, seq: undefined }), 0, null);
-          return;
+          return { values: row('watch', null, record.type, record.resourceVersion, record.generation, payload(record)) };
         }
         const objectId = this.objectId(sessionId, record);
         if (!touchedTips.has(objectId)) touchedTips.set(objectId, this.tips.get(objectId));
-        const { encoding, body } = this.encodeBody(objectId, record.object);
-        insert.run(sessionId, seq, 'watch', record.origin, record.observedAt, objectId, record.type, record.resourceVersion, record.generation, null, encoding, body);
-        return;
+        const { kind, text } = this.encode(objectId, record.object as Json);
+        const values = row('watch', objectId, record.type, record.resourceVersion, record.generation, null);
+        values[10] = kind;
+        return { values, body: text };
       }
       case 'marker':
-        insert.run(sessionId, seq, 'marker', record.origin, record.observedAt, null, record.marker, record.resourceVersion ?? null, null, JSON.stringify({ ...record, seq: undefined }), 0, null);
-        return;
+        return { values: row('marker', null, record.marker, record.resourceVersion ?? null, null, payload(record)) };
       case 'reconcile':
-        insert.run(sessionId, seq, 'reconcile', record.origin, record.observedAt, this.objectId(sessionId, record.object), record.result, record.observedResourceVersion ?? null, record.observedGeneration ?? null, JSON.stringify({ ...record, seq: undefined }), 0, null);
-        return;
+        return { values: row('reconcile', this.objectId(sessionId, record.object), record.result, record.observedResourceVersion ?? null, record.observedGeneration ?? null, payload(record)) };
       case 'delivery':
-        insert.run(sessionId, seq, 'delivery', record.origin, record.observedAt, this.objectId(sessionId, record.object), record.handler, record.resourceVersion, null, JSON.stringify({ ...record, seq: undefined }), 0, null);
-        return;
+        return { values: row('delivery', this.objectId(sessionId, record.object), record.handler, record.resourceVersion, null, payload(record)) };
       case 'api':
-        insert.run(sessionId, seq, 'api', record.origin, record.observedAt, this.objectId(sessionId, record.object), record.verb, record.resourceVersionAfter ?? null, null, JSON.stringify({ ...record, seq: undefined }), 0, null);
-        return;
+        return { values: row('api', this.objectId(sessionId, record.object), record.verb, record.resourceVersionAfter ?? null, null, payload(record)) };
     }
   }
 
@@ -325,31 +373,51 @@ export class SqliteSessionStore implements SessionStore {
     return id;
   }
 
-  private encodeBody(objectId: number, object: KubeObject): { encoding: BodyEncoding; body: Buffer } {
+  private encode(objectId: number, object: Json): { kind: BodyKind; text: string } {
     let tip = this.tips.get(objectId);
     if (!tip) {
       const lastSeq = this.statements.lastBodySeq.get(objectId)?.seq;
       if (lastSeq !== undefined) {
-        const keyframeSeq = this.statements.keyframeAtOrBefore.get(objectId, lastSeq)!.seq;
+        const keyframe = this.statements.keyframeAtOrBefore.get(objectId, lastSeq)!;
         tip = {
-          body: this.rebuild(objectId, lastSeq),
-          versionsSinceKeyframe: this.statements.versionsSinceKeyframe.get(objectId, keyframeSeq)!.n,
+          body: this.rebuild(objectId, lastSeq) as Json,
+          versionsSinceKeyframe: this.statements.versionsSinceKeyframe.get(objectId, keyframe.seq)!.n,
+          keyframeBytes: keyframe.body_length,
         };
       }
     }
     const encoded =
-      !tip || tip.versionsSinceKeyframe + 1 >= KEYFRAME_INTERVAL ? encodeKeyframe(object) : encodeVersion(tip.body, object);
+      !tip || tip.versionsSinceKeyframe + 1 >= KEYFRAME_INTERVAL ? encodeBody(undefined, object, 0) : encodeBody(tip.body, object, tip.keyframeBytes);
     if (this.tips.size >= MAX_CACHED_TIPS && !this.tips.has(objectId)) {
-      // Evict the oldest insertion: Map iterates in insertion order, and we re-insert on every write.
+      // Evict the least recently written: Map iterates in insertion order, and every write re-inserts.
       const oldest = this.tips.keys().next().value;
       if (oldest !== undefined) this.tips.delete(oldest);
     }
     this.tips.delete(objectId);
+    const keyframe = encoded.kind === BodyKind.keyframe;
     this.tips.set(objectId, {
       body: object,
-      versionsSinceKeyframe: isKeyframe(encoded.encoding) ? 0 : (tip?.versionsSinceKeyframe ?? 0) + 1,
+      versionsSinceKeyframe: keyframe ? 0 : (tip?.versionsSinceKeyframe ?? 0) + 1,
+      keyframeBytes: keyframe ? encoded.text.length : tip!.keyframeBytes,
     });
     return encoded;
+  }
+
+  private cacheChunk(id: number, text: string): void {
+    if (this.chunkCache.size >= CHUNK_CACHE_SIZE) this.chunkCache.delete(this.chunkCache.keys().next().value!);
+    this.chunkCache.set(id, text);
+  }
+
+  private bodyText(row: RecordRow): string {
+    const id = row.chunk_id!;
+    let text = this.chunkCache.get(id);
+    if (text === undefined) {
+      const chunk = this.statements.chunkById.get(id);
+      if (!chunk) throw new Error(`chunk ${id} is missing: the database is damaged`);
+      text = decompressChunk(chunk.encoding, chunk.data);
+      this.cacheChunk(id, text);
+    }
+    return text.slice(row.body_offset!, row.body_offset! + row.body_length!);
   }
 
   /** The object body as of the watch record at `seq`: nearest keyframe, then the deltas after it. */
@@ -358,7 +426,7 @@ export class SqliteSessionStore implements SessionStore {
     if (!keyframe) throw new Error(`object ${objectId} has no keyframe at or before seq ${seq}: the database is damaged`);
     let body: unknown;
     for (const row of this.statements.bodiesBetween.iterate(objectId, keyframe.seq, seq)) {
-      body = decodeVersion(row.body_encoding, row.body, body);
+      body = decodeBody(row.body_kind, this.bodyText(row), body);
     }
     return body;
   }
@@ -409,8 +477,7 @@ export class SqliteSessionStore implements SessionStore {
     const params: unknown[] = [sessionId, options.fromSeq ?? 0, options.toSeq ?? Number.MAX_SAFE_INTEGER];
     const where = this.filterSql(options.filter, params);
     const statement = this.db.prepare<unknown[], RecordRow>(
-      `SELECT seq, kind, origin, observed_at, object_id, type, resource_version, generation, payload, body_encoding, body
-       FROM records r WHERE r.session_id = ? AND r.seq >= ? AND r.seq <= ?${where} ORDER BY r.seq`,
+      `SELECT ${RECORD_COLUMNS} FROM records r WHERE r.session_id = ? AND r.seq >= ? AND r.seq <= ?${where} ORDER BY r.seq`,
     );
     const withObjects = options.withObjects ?? true;
     const reader = this.reader(withObjects, options.fromSeq !== undefined || options.filter !== undefined);
@@ -429,7 +496,7 @@ export class SqliteSessionStore implements SessionStore {
     const objectRows = new Map<number, ObjectRow>();
     const lastBodies = new Map<number, { seq: number; body: unknown }>();
     const lastBodySeqBefore = this.db.prepare<[number, number], { seq: number }>(
-      'SELECT seq FROM records WHERE object_id = ? AND seq < ? AND body_encoding <> 0 ORDER BY seq DESC LIMIT 1',
+      'SELECT seq FROM records WHERE object_id = ? AND seq < ? AND body_kind <> 0 ORDER BY seq DESC LIMIT 1',
     );
     const objectRow = (id: number): ObjectRow => {
       let row = objectRows.get(id);
@@ -445,12 +512,12 @@ export class SqliteSessionStore implements SessionStore {
       }
       const object = objectRow(row.object_id);
       let body: unknown = null;
-      if (withObjects && row.body !== null) {
+      if (withObjects && row.body_kind !== BodyKind.none) {
         const previous = lastBodies.get(row.object_id);
-        if (isKeyframe(row.body_encoding)) {
-          body = decodeVersion(row.body_encoding, row.body, undefined);
+        if (row.body_kind === BodyKind.keyframe) {
+          body = decodeBody(row.body_kind, this.bodyText(row), undefined);
         } else if (previous && (!mayHaveSkipped || lastBodySeqBefore.get(row.object_id, row.seq)?.seq === previous.seq)) {
-          body = decodeVersion(row.body_encoding, row.body, previous.body);
+          body = decodeBody(row.body_kind, this.bodyText(row), previous.body);
         } else {
           body = this.rebuild(row.object_id, row.seq);
         }
@@ -491,8 +558,7 @@ export class SqliteSessionStore implements SessionStore {
     params.push(options.limit);
     const rows = this.db
       .prepare<unknown[], RecordRow>(
-        `SELECT seq, kind, origin, observed_at, object_id, type, resource_version, generation, payload, body_encoding, body
-         FROM records r WHERE r.session_id = ?${bound}${where} ORDER BY r.seq ${descending ? 'DESC' : 'ASC'} LIMIT ?`,
+        `SELECT ${RECORD_COLUMNS} FROM records r WHERE r.session_id = ?${bound}${where} ORDER BY r.seq ${descending ? 'DESC' : 'ASC'} LIMIT ?`,
       )
       .all(...params);
     if (descending) rows.reverse();
@@ -521,14 +587,14 @@ export class SqliteSessionStore implements SessionStore {
 
   objectAt(sessionId: number, seq: number): KubeObject | undefined {
     const row = this.statements.recordBySeq.get(sessionId, seq);
-    if (!row || row.object_id === null || row.body === null) return undefined;
+    if (!row || row.object_id === null || row.body_kind === BodyKind.none) return undefined;
     return this.rebuild(row.object_id, seq) as KubeObject;
   }
 
   objects(sessionId: number): ObjectSummary[] {
     return this.db
       .prepare<[number], ObjectRow & { record_count: number; version_count: number; first_seq: number; last_seq: number; last_type: string | null }>(
-        `SELECT o.*, count(r.seq) AS record_count, sum(r.body_encoding <> 0) AS version_count,
+        `SELECT o.*, count(r.seq) AS record_count, sum(r.body_kind <> 0) AS version_count,
                 min(r.seq) AS first_seq, max(r.seq) AS last_seq,
                 (SELECT type FROM records w WHERE w.object_id = o.id AND w.kind = 'watch' ORDER BY w.seq DESC LIMIT 1) AS last_type
          FROM objects o JOIN records r ON r.object_id = o.id

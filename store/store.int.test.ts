@@ -45,11 +45,12 @@ describe('SQLite session store', () => {
     expect(back.at(-1)).toMatchObject({ type: 'BOOKMARK', resourceVersion: '2000', object: null });
 
     // Random access rebuilds from the nearest keyframe.
-    expect(reopened.objectAt(session.id, 100)).toEqual(versions[98]);
+    expect(reopened.objectAt(session.id, KEYFRAME_INTERVAL * 2 - 1)).toEqual(versions[KEYFRAME_INTERVAL * 2 - 3]);
     expect(reopened.record(session.id, KEYFRAME_INTERVAL + 3)).toMatchObject({ resourceVersion: String(1000 + KEYFRAME_INTERVAL + 1) });
     // Filtered reads skip rows and still rebuild the right bodies.
-    const odd = [...reopened.records(session.id, { fromSeq: 70, toSeq: 80 })];
-    expect(odd.map((r) => (r.record === 'watch' ? r.object : undefined))).toEqual(versions.slice(68, 79));
+    const from = KEYFRAME_INTERVAL + 10;
+    const window = [...reopened.records(session.id, { fromSeq: from, toSeq: from + 10 })];
+    expect(window.map((r) => (r.record === 'watch' ? r.object : undefined))).toEqual(versions.slice(from - 2, from + 9));
     reopened.close();
   });
 

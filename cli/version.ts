@@ -1,16 +1,2 @@
-import { readFileSync } from 'node:fs';
-
-/** The package version, read once from package.json (two levels up from dist/cli, one from cli/). */
-function readVersion(): string {
-  for (const relative of ['../package.json', '../../package.json']) {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL(relative, import.meta.url), 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'kreplay' && pkg.version) return pkg.version;
-    } catch {
-      // not at this level
-    }
-  }
-  return '0.0.0-unknown';
-}
-
-export const toolVersion = readVersion();
+// One place reads package.json; the CLI re-exports it for --version and session metadata.
+export { toolVersion } from '../store/tool-version.js';

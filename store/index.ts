@@ -9,3 +9,4 @@ export { SqliteSessionStore } from './sqlite-store.js';
 export function openStore(path: string, options: OpenOptions = {}): SessionStore {
   return new SqliteSessionStore(path, options);
 }
+export { toolVersion } from './tool-version.js';

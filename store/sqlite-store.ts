@@ -13,6 +13,7 @@ import type {
 } from '../model/index.js';
 import { BodyKind, KEYFRAME_INTERVAL, MAX_CHUNK_BODIES, compressChunk, decodeBody, decompressChunk, encodeBody, type Json } from './codec.js';
 import { migrate } from './migrate.js';
+import { toolVersion } from './tool-version.js';
 import type {
   AppendResult,
   ObjectSummary,
@@ -251,6 +252,7 @@ export class SqliteSessionStore implements SessionStore {
       this.db.prepare('DELETE FROM records WHERE session_id = ?').run(sessionId);
       this.db.prepare('DELETE FROM chunks WHERE session_id = ?').run(sessionId);
       this.db.prepare('DELETE FROM objects WHERE session_id = ?').run(sessionId);
+      this.db.prepare('DELETE FROM analyses WHERE session_id = ?').run(sessionId);
       this.statements.deleteSession.run(sessionId);
     })();
     this.tips.clear();
@@ -620,6 +622,30 @@ export class SqliteSessionStore implements SessionStore {
 
   objectHistory(sessionId: number, uid: string): StoredRecord[] {
     return [...this.records(sessionId, { filter: { uid, kinds: ['watch'] } })];
+  }
+
+  cachedAnalysis(sessionId: number, optionsKey: string): string | undefined {
+    const row = this.db
+      .prepare<[number, string], { through_seq: number; tool_version: string; findings: string }>(
+        'SELECT through_seq, tool_version, findings FROM analyses WHERE session_id = ? AND options_key = ?',
+      )
+      .get(sessionId, optionsKey);
+    if (!row || row.tool_version !== toolVersion || row.through_seq !== this.lastSeq(sessionId)) return undefined;
+    return row.findings;
+  }
+
+  saveAnalysis(sessionId: number, optionsKey: string, throughSeq: number, findingsJson: string): void {
+    this.db
+      .prepare(
+        `INSERT INTO analyses (session_id, options_key, through_seq, tool_version, created_at, findings) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (session_id, options_key) DO UPDATE SET through_seq = excluded.through_seq, tool_version = excluded.tool_version,
+           created_at = excluded.created_at, findings = excluded.findings`,
+      )
+      .run(sessionId, optionsKey, throughSeq, toolVersion, new Date().toISOString(), findingsJson);
+  }
+
+  lastSeq(sessionId: number): number {
+    return this.requireSessionRow(sessionId).next_seq - 1;
   }
 
   close(): void {

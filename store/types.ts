@@ -93,5 +93,13 @@ export interface SessionStore {
   objects(sessionId: number): ObjectSummary[];
   /** Every watch event of one object (by uid) with its object, oldest first. */
   objectHistory(sessionId: number, uid: string): StoredRecord[];
+  /**
+   * Cached analysis results (JSON text) for a session and an options key; undefined when absent, computed by
+   * another kreplay version, or older than the session's last record.
+   */
+  cachedAnalysis(sessionId: number, optionsKey: string): string | undefined;
+  saveAnalysis(sessionId: number, optionsKey: string, throughSeq: number, findingsJson: string): void;
+  /** The newest seq of the session (0 when empty). */
+  lastSeq(sessionId: number): number;
   close(): void;
 }

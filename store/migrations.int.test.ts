@@ -1,0 +1,54 @@
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { useTempDir } from '../test/temp.js';
+import { loadMigrations, migrate, openStore } from './index.js';
+
+describe('migrations', () => {
+  const tempDir = useTempDir();
+
+  it('are numbered without gaps and each sets user_version', () => {
+    const migrations = loadMigrations();
+    expect(migrations.map((m) => m.version)).toEqual(migrations.map((_, i) => i + 1));
+    const db = new Database(join(tempDir(), 'fresh.db'));
+    expect(migrate(db, 'fresh.db', migrations)).toBe(migrations.length);
+    expect(db.pragma('user_version', { simple: true })).toBe(migrations.length);
+    db.close();
+  });
+
+  it('upgrades a populated version-1 database to version 2 without losing records', () => {
+    const path = join(tempDir(), 'old.db');
+    // A database as kreplay 0.1 (schema 1) left it, written with schema-1 SQL only.
+    const old = new Database(path);
+    migrate(old, path, loadMigrations(), 1);
+    expect(old.pragma('user_version', { simple: true })).toBe(1);
+    old.exec(`
+      INSERT INTO sessions (id, name, source, tool_version, created_at, next_seq) VALUES (1, 'old-run', 'import:ndjson', '0.1.0', '2026-11-01T00:00:00Z', 3);
+      INSERT INTO objects (id, session_id, api_group, version, resource, kind, namespace, name, uid) VALUES (1, 1, 'apps', 'v1', 'deployments', 'Deployment', 'default', 'web', 'u-1');
+      INSERT INTO chunks (id, session_id, encoding, data) VALUES (1, 1, 0, CAST('{"kind":"Deployment","metadata":{"name":"web","uid":"u-1","resourceVersion":"5"}}[{"op":"replace","path":"/metadata/resourceVersion","value":"6"}]' AS BLOB));
+      INSERT INTO records (session_id, seq, kind, origin, observed_at, object_id, type, resource_version, generation, body_kind, chunk_id, body_offset, body_length)
+        VALUES (1, 1, 'watch', 'watch', '2026-11-01T00:00:01Z', 1, 'ADDED', '5', 1, 1, 1, 0, 81),
+               (1, 2, 'watch', 'watch', '2026-11-01T00:00:02Z', 1, 'MODIFIED', '6', 1, 2, 1, 81, 65);
+    `);
+    old.close();
+
+    const store = openStore(path);
+    const check = new Database(path, { readonly: true });
+    expect(check.pragma('user_version', { simple: true })).toBe(2);
+    check.close();
+    const session = store.findSession('old-run')!;
+    const records = [...store.records(session.id)];
+    expect(records.map((r) => (r.record === 'watch' ? [r.type, r.resourceVersion, r.object?.metadata?.resourceVersion] : null))).toEqual([
+      ['ADDED', '5', '5'],
+      ['MODIFIED', '6', '6'],
+    ]);
+    // The new table works on the upgraded database, and new records still append after the old ones.
+    expect(store.cachedAnalysis(session.id, 'default')).toBeUndefined();
+    store.saveAnalysis(session.id, 'default', 2, '[]');
+    expect(store.cachedAnalysis(session.id, 'default')).toBe('[]');
+    store.append(session.id, [{ record: 'marker', observedAt: null, origin: 'import', marker: 'gap', message: 'upgraded' }]);
+    expect(store.cachedAnalysis(session.id, 'default')).toBeUndefined();
+    expect(store.lastSeq(session.id)).toBe(3);
+    store.close();
+  });
+});

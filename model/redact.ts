@@ -12,10 +12,18 @@ export function isSecret(object: KubeObject | null | undefined): boolean {
   return object?.kind === 'Secret' && (object.apiVersion === 'v1' || object.apiVersion === undefined);
 }
 
+/** True for a value this module already wrote: redacting twice must not change a session (re-imported exports). */
+function isRedacted(value: unknown): boolean {
+  return typeof value === 'string' && value.startsWith(REDACTED);
+}
+
 function redactValues(values: unknown): unknown {
-  if (values === null || typeof values !== 'object' || Array.isArray(values)) return REDACTED;
+  if (values === null || typeof values !== 'object' || Array.isArray(values)) return isRedacted(values) ? values : REDACTED;
   return Object.fromEntries(
-    Object.entries(values as Record<string, unknown>).map(([key, value]) => [key, `${REDACTED} ${typeof value === 'string' ? value.length : 0} chars`]),
+    Object.entries(values as Record<string, unknown>).map(([key, value]) => [
+      key,
+      isRedacted(value) ? value : `${REDACTED} ${typeof value === 'string' ? value.length : 0} chars`,
+    ]),
   );
 }
 

@@ -19,6 +19,12 @@ describe('redactObject', () => {
     expect(secret.data.password).toBe('aHVudGVyMg==');
   });
 
+  it('is idempotent: redacting a redacted object changes nothing', () => {
+    const secret = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db' }, data: { password: 'aHVudGVyMg==' } };
+    const once = redactObject(secret);
+    expect(redactObject(once)).toEqual(once);
+  });
+
   it('leaves other kinds alone unless extra paths are configured', () => {
     const configMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' }, data: { key: 'value' }, spec: { credentials: { password: 'p' } } };
     expect(redactObject(configMap)).toBe(configMap);

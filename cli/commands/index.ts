@@ -2,9 +2,11 @@ import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { registerSessions } from './sessions.js';
 import { registerShow } from './show.js';
+import { registerImport } from './import.js';
 
 /** Every command of the CLI. Each lives in its own file and registers itself on the program. */
 export function registerCommands(program: Command, context: CliContext): void {
   registerSessions(program, context);
   registerShow(program, context);
+  registerImport(program, context);
 }

@@ -1,0 +1,140 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { main } from '../cli/main.js';
+import { openStore } from '../store/index.js';
+import { useTempDir } from '../test/temp.js';
+
+// `kreplay import` end to end through the CLI root: argument parsing, the one error handler and exit codes.
+
+const fixturePath = (name: string) => fileURLToPath(new URL(`../test/fixtures/${name}`, import.meta.url));
+const realLogPath = fileURLToPath(new URL('../../shared/data/audit-metadata-real.log', import.meta.url));
+
+async function kreplay(args: readonly string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const stdout = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    out += String(chunk);
+    return true;
+  });
+  const stderr = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    err += String(chunk);
+    return true;
+  });
+  try {
+    const code = await main(args, {});
+    return { code, out, err };
+  } finally {
+    stdout.mockRestore();
+    stderr.mockRestore();
+  }
+}
+
+describe('kreplay import', () => {
+  const tempDir = useTempDir();
+  afterEach(() => vi.restoreAllMocks());
+
+  it('imports a kubectl watch dump and says what it imported', async () => {
+    const db = join(tempDir(), 'k.db');
+    const result = await kreplay(['--db', db, 'import', fixturePath('kubectl-watch-deployments.json'), '--format', 'kubectl-watch', '--session', 'deploys']);
+    expect(result).toMatchObject({ code: 0, err: '' });
+    expect(result.out).toMatch(/^imported 8 records \(7 watch, 1 marker\) into session deploys from .*kubectl-watch-deployments\.json \(53 KiB\)\n$/);
+    const show = await kreplay(['--db', db, 'show', 'deploys', '--json']);
+    const parsed = JSON.parse(show.out) as { session: { source: string; partial: boolean; recordCount: number } };
+    expect(parsed.session).toMatchObject({ source: 'import:kubectl-watch', partial: false, recordCount: 8 });
+  });
+
+  it('imports the real audit log with --controller and lists what it skipped', async () => {
+    const db = join(tempDir(), 'k.db');
+    const result = await kreplay(['--db', db, 'import', realLogPath, '--format', 'audit', '--session', 'rbac', '--controller', 'system:serviceaccount:ns1:sa1']);
+    expect(result.code).toBe(0);
+    expect(result.out).toContain('imported 11 records (11 api) into session rbac');
+    expect(result.out).toContain('skipped: 3 successful reads (get, list, watch); 23 non-resource requests (discovery, /healthz, ...)');
+  });
+
+  it('skips bad records, lists them as file:line on stderr, exits 0 and marks the session partial', async () => {
+    const db = join(tempDir(), 'k.db');
+    const file = fixturePath('events-malformed.ndjson');
+    const result = await kreplay(['--db', db, 'import', file, '--format', 'ndjson', '--session', 'nd']);
+    expect(result.code).toBe(0);
+    expect(result.out).toContain('imported 15 records');
+    expect(result.err.split('\n')).toEqual([
+      expect.stringMatching(new RegExp(`^${file}:5: not valid JSON: `)),
+      expect.stringMatching(new RegExp(`^${file}:9: not valid JSON: `)),
+      `${file}:12: record: unknown record kind "reconcilation"; expected one of watch, marker, reconcile, delivery, api`,
+      `${file}:17: reconcile.errorReason: an error result needs an errorReason`,
+      'kreplay: 4 problems in the input (skipped); everything else was imported and session nd is marked partial',
+      '',
+    ]);
+    const sessions = JSON.parse((await kreplay(['--db', db, 'sessions', '--json'])).out) as { sessions: { name: string; partial: boolean; problems: string[] }[] };
+    expect(sessions.sessions[0]).toMatchObject({ name: 'nd', partial: true, problems: expect.arrayContaining([`${file}:17: reconcile.errorReason: an error result needs an errorReason`]) });
+  });
+
+  it('--strict exits 2 at the first bad record and keeps nothing', async () => {
+    const db = join(tempDir(), 'k.db');
+    const file = fixturePath('audit-malformed.log');
+    const result = await kreplay(['--db', db, 'import', file, '--format', 'audit', '--session', 'strict', '--strict']);
+    expect(result.code).toBe(2);
+    expect(result.out).toBe('');
+    expect(result.err).toBe(
+      `kreplay: ${file}:3: truncated JSON value (a string is not closed before the end of its line)\n` +
+        '  Nothing was imported (--strict is all or nothing). Fix the input, or import without --strict to keep every good record and mark the session partial.\n',
+    );
+    expect(JSON.parse((await kreplay(['--db', db, 'sessions', '--json'])).out)).toEqual({ sessions: [] });
+  });
+
+  it('exits 2 naming the path when the file is missing', async () => {
+    const dir = tempDir();
+    const missing = join(dir, 'watch-dump.json');
+    const result = await kreplay(['--db', join(dir, 'k.db'), 'import', missing, '--format', 'kubectl-watch', '--session', 's']);
+    expect(result).toEqual({ code: 2, out: '', err: `kreplay: cannot read ${missing}: no such file\n  Check the path; use "-" to read from stdin.\n` });
+  });
+
+  it('exits 2 when the session exists, and on bad options', async () => {
+    const db = join(tempDir(), 'k.db');
+    const args = ['--db', db, 'import', fixturePath('events.ndjson'), '--format', 'ndjson', '--session', 'twice'];
+    expect((await kreplay(args)).code).toBe(0);
+    const again = await kreplay(args);
+    expect(again.code).toBe(2);
+    expect(again.err).toContain(`kreplay: a session named "twice" already exists in ${db}`);
+    expect(again.err).toContain('kreplay delete twice');
+
+    const controller = await kreplay(['--db', db, 'import', fixturePath('events.ndjson'), '--format', 'ndjson', '--session', 'x', '--controller', 'me']);
+    expect(controller).toMatchObject({ code: 2, err: expect.stringContaining('--controller applies to audit logs only') });
+    const format = await kreplay(['--db', db, 'import', fixturePath('events.ndjson'), '--format', 'yaml', '--session', 'x']);
+    expect(format.code).toBe(2);
+    expect(format.err).toContain("Allowed choices are kubectl-watch, audit, ndjson");
+    const noSession = await kreplay(['--db', db, 'import', fixturePath('events.ndjson'), '--format', 'ndjson']);
+    expect(noSession.code).toBe(2);
+    expect(noSession.err).toContain("required option '--session <name>' not specified");
+  });
+
+  it('exits 2 and keeps no session when nothing could be imported: a wrong --format, an empty file', async () => {
+    const dir = tempDir();
+    const db = join(dir, 'k.db');
+    const wrong = await kreplay(['--db', db, 'import', realLogPath, '--format', 'kubectl-watch', '--session', 'oops']);
+    expect(wrong).toEqual({
+      code: 2,
+      out: '',
+      err: `kreplay: nothing in ${realLogPath} could be imported; first problem: ${realLogPath}:1: this is a kube-apiserver audit event: import it with --format audit\n  Check --format (kubectl-watch was given).\n`,
+    });
+    const empty = join(dir, 'empty.json');
+    writeFileSync(empty, '');
+    const none = await kreplay(['--db', db, 'import', empty, '--format', 'kubectl-watch', '--session', 'oops']);
+    expect(none).toMatchObject({ code: 2, err: `kreplay: ${empty} holds no records\n  Nothing was imported.\n` });
+    expect(JSON.parse((await kreplay(['--db', db, 'sessions', '--json'])).out)).toEqual({ sessions: [] });
+  });
+
+  it('passes --redact through to every object', async () => {
+    const db = join(tempDir(), 'k.db');
+    const result = await kreplay(['--db', db, 'import', fixturePath('kubectl-watch-configmaps-oneline.json'), '--format', 'kubectl-watch', '--session', 'r', '--redact', 'data.feature-flags', '--redact', '/metadata/labels']);
+    expect(result.code).toBe(0);
+    const show = JSON.parse((await kreplay(['--db', db, 'sessions', '--json'])).out) as { sessions: { config: unknown }[] };
+    expect(show.sessions[0]!.config).toMatchObject({ redact: ['data.feature-flags', 'metadata.labels'] });
+    const store = openStore(db);
+    const [first] = store.records(store.findSession('r')!.id);
+    expect(first).toMatchObject({ object: { data: { 'feature-flags': '<redacted>', 'app.yaml': 'listen: :8080\nlogLevel: info\n' }, metadata: { labels: '<redacted>' } } });
+    store.close();
+  });
+});

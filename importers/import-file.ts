@@ -1,0 +1,359 @@
+import { open, type FileHandle } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { Readable } from 'node:stream';
+import { z } from 'zod';
+import { SessionName, type RecordKind, type SessionInfo, type SessionRecord, type SessionSource } from '../model/index.js';
+import type { SessionStore } from '../store/index.js';
+import { createAuditParser } from './audit.js';
+import { createKubectlWatchParser } from './kubectl-watch.js';
+import { createNdjsonParser } from './ndjson.js';
+import type { ImportParser, ParseEvent } from './parser.js';
+
+/**
+ * The importers' one I/O edge: streams a file (or stdin) through a format's parser into a new session.
+ *
+ *   file ──chunks──▶ parser ──records──▶ batches of ≤1000 ──append (one transaction each)──▶ store
+ *                          └─problems──▶ "file:line: why" ──▶ markPartial
+ *
+ * Non-strict (the default) keeps every good record, before and after a bad one, and marks the session partial
+ * with the problems. Strict is all or nothing: at the first problem it stops and deletes the session, so the
+ * database is as it was and the same command can run again once the input is fixed.
+ */
+
+export const importFormats = ['kubectl-watch', 'audit', 'ndjson'] as const;
+export const ImportFormat = z.enum(importFormats);
+export type ImportFormat = z.infer<typeof ImportFormat>;
+
+/** What the session's `config` records about the import, verbatim. */
+export const ImportConfig = z.object({
+  format: ImportFormat,
+  /** Absolute path of the input, or '-' for stdin. */
+  file: z.string().min(1),
+  controller: z.string().min(1).nullable(),
+  strict: z.boolean(),
+  redact: z.array(z.string()),
+});
+export type ImportConfig = z.infer<typeof ImportConfig>;
+
+export interface ImportProgress {
+  bytesRead: number;
+  /** Null when the input's size is unknown (stdin, a pipe). */
+  totalBytes: number | null;
+  records: number;
+  problems: number;
+}
+
+export type ImportInput = { path: string } | { stream: Readable; name: string };
+
+export interface ImportFileOptions {
+  format: ImportFormat;
+  session: string;
+  input: ImportInput;
+  /** `--controller`: the controller's user name; its API requests get byController. */
+  controller?: string;
+  strict?: boolean;
+  /** Extra dotted paths to redact on every object (`spec.auth.token`), on top of Secret data. */
+  redact?: readonly string[];
+  toolVersion: string;
+  /** Records per append (one transaction each). */
+  batchSize?: number;
+  onProgress?: (progress: ImportProgress) => void;
+  /** Aborting stops reading; what was imported stays, marked partial (strict: deleted). */
+  signal?: AbortSignal;
+}
+
+export interface ImportSummary {
+  session: SessionInfo;
+  records: number;
+  countsByKind: Partial<Record<RecordKind, number>>;
+  /** `file:line: why`, the first `maxReportedProblems` of them. */
+  problems: string[];
+  problemCount: number;
+  /** Input read and deliberately not imported, by reason: not problems. */
+  skipped: Record<string, number>;
+  bytesRead: number;
+  interrupted: boolean;
+  partial: boolean;
+}
+
+export type ImportFailureReason = 'invalid-options' | 'unreadable' | 'session-exists' | 'strict' | 'no-records';
+
+/** Expected failures are values (STYLE.md rule 7); the CLI turns them into a message and exit code 2. */
+export type ImportOutcome =
+  | { ok: true; summary: ImportSummary }
+  | { ok: false; reason: ImportFailureReason; message: string; hint?: string };
+
+export const defaultBatchSize = 1000;
+/** Appends also happen after this many characters of input, so a batch of huge objects stays small in memory. */
+const maxBatchChars = 16 * 1024 * 1024;
+const maxReportedProblems = 1000;
+/** What a session's `problems` holds at most (the store keeps 100). */
+const maxSessionProblems = 100;
+const readChunkBytes = 1024 * 1024;
+
+/**
+ * The dotted form model's redactObject takes (the recorder's `redaction.paths`), from `spec.auth.token` or the JSON
+ * pointer `/spec/auth/token`; undefined when the text names no field or a key holds a dot (inexpressible dotted).
+ */
+export function redactionPath(text: string): string | undefined {
+  const segments = text.startsWith('/') ? text.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~')) : text.split('.');
+  if (segments.length === 0 || segments.some((s) => s === '' || (text.startsWith('/') && s.includes('.')))) return undefined;
+  return segments.join('.');
+}
+
+export function createParser(format: ImportFormat, options: { controller?: string; redact?: readonly string[] }): ImportParser {
+  const redact = options.redact ?? [];
+  switch (format) {
+    case 'kubectl-watch':
+      return createKubectlWatchParser({ redact });
+    case 'audit':
+      return createAuditParser({ redact, ...(options.controller !== undefined ? { controller: options.controller } : {}) });
+    case 'ndjson':
+      return createNdjsonParser({ redact });
+  }
+}
+
+interface OpenedInput {
+  stream: Readable;
+  name: string;
+  file: string;
+  totalBytes: number | null;
+  /** Bytes consumed so far; `chunk` is called with every chunk the importer reads. */
+  bytesRead: () => number;
+  chunk: (text: string) => void;
+  close: () => Promise<void>;
+}
+
+async function openInput(input: ImportInput): Promise<OpenedInput | { error: string; hint?: string }> {
+  if ('stream' in input) {
+    let bytes = 0;
+    input.stream.setEncoding('utf8');
+    return {
+      stream: input.stream,
+      name: input.name,
+      file: '-',
+      totalBytes: null,
+      bytesRead: () => bytes,
+      chunk: (text) => {
+        bytes += Buffer.byteLength(text);
+      },
+      close: async () => {},
+    };
+  }
+  const path = input.path;
+  let handle: FileHandle;
+  try {
+    handle = await open(path, 'r');
+  } catch (error) {
+    const err = error as NodeJS.ErrnoException;
+    const why = err.code === 'ENOENT' ? 'no such file' : err.code === 'EACCES' || err.code === 'EPERM' ? 'permission denied' : err.message;
+    return { error: `cannot read ${path}: ${why}`, hint: err.code === 'ENOENT' ? 'Check the path; use "-" to read from stdin.' : undefined };
+  }
+  const stat = await handle.stat();
+  if (stat.isDirectory()) {
+    await handle.close();
+    return { error: `cannot read ${path}: it is a directory`, hint: 'Name a file, or "-" to read from stdin.' };
+  }
+  const stream = handle.createReadStream({ encoding: 'utf8', highWaterMark: readChunkBytes });
+  return {
+    stream,
+    name: path,
+    file: resolve(path),
+    totalBytes: stat.isFile() ? stat.size : null,
+    bytesRead: () => stream.bytesRead,
+    chunk: () => undefined,
+    close: async () => {
+      stream.destroy();
+      await handle.close().catch(() => undefined);
+    },
+  };
+}
+
+export async function importFile(store: SessionStore, options: ImportFileOptions): Promise<ImportOutcome> {
+  const name = SessionName.safeParse(options.session);
+  if (!name.success) return { ok: false, reason: 'invalid-options', message: `invalid session name "${options.session}": ${name.error.issues[0]!.message}` };
+  const redact: string[] = [];
+  for (const path of options.redact ?? []) {
+    const dotted = redactionPath(path);
+    if (dotted === undefined) {
+      return {
+        ok: false,
+        reason: 'invalid-options',
+        message: `"${path}" is not a redaction path: name a field from the object's root, dotted or as a JSON pointer`,
+        hint: 'Example: --redact spec.auth.token (or /spec/auth/token; keys that contain dots cannot be named yet)',
+      };
+    }
+    redact.push(dotted);
+  }
+  if (store.findSession(options.session)?.name === options.session) {
+    return {
+      ok: false,
+      reason: 'session-exists',
+      message: `a session named "${options.session}" already exists in ${store.path}`,
+      hint: `Choose another --session name, or delete the old session first: kreplay delete ${options.session}`,
+    };
+  }
+
+  const input = await openInput(options.input);
+  if ('error' in input) return { ok: false, reason: 'unreadable', message: input.error, ...(input.hint ? { hint: input.hint } : {}) };
+
+  const config: ImportConfig = {
+    format: options.format,
+    file: input.file,
+    controller: options.controller ?? null,
+    strict: options.strict ?? false,
+    redact,
+  };
+  let session: SessionInfo;
+  try {
+    session = store.createSession({
+      name: options.session,
+      source: `import:${options.format}` satisfies SessionSource,
+      cluster: null,
+      context: null,
+      toolVersion: options.toolVersion,
+      config,
+    });
+  } catch (error) {
+    await input.close();
+    if (/UNIQUE/i.test((error as Error).message)) {
+      return { ok: false, reason: 'session-exists', message: `a session named "${options.session}" already exists in ${store.path}` };
+    }
+    throw error;
+  }
+
+  const parser = createParser(options.format, { ...options, redact });
+  const batchSize = options.batchSize ?? defaultBatchSize;
+  const countsByKind: Partial<Record<RecordKind, number>> = {};
+  const problems: string[] = [];
+  let problemCount = 0;
+  let records = 0;
+  let batch: SessionRecord[] = [];
+  let charsSinceAppend = 0;
+  let lastObservedAt: string | null = null;
+  let firstProblem: string | undefined;
+  let interrupted = false;
+  let lastLine = 0;
+
+  const flush = () => {
+    if (batch.length === 0) return;
+    store.append(session.id, batch);
+    batch = [];
+    charsSinceAppend = 0;
+  };
+  /** Returns false when strict mode must stop. */
+  const take = (events: readonly ParseEvent[]): boolean => {
+    for (const event of events) {
+      lastLine = event.line;
+      if (event.kind === 'problem') {
+        const text = `${input.name}:${event.line}: ${event.problem}`;
+        problemCount += 1;
+        if (problems.length < maxReportedProblems) problems.push(text);
+        if (options.strict) {
+          firstProblem = text;
+          return false;
+        }
+        continue;
+      }
+      batch.push(event.record);
+      records += 1;
+      countsByKind[event.record.record] = (countsByKind[event.record.record] ?? 0) + 1;
+      const at = event.record.observedAt;
+      if (at && (lastObservedAt === null || Date.parse(at) > Date.parse(lastObservedAt))) lastObservedAt = at;
+      if (batch.length >= batchSize) flush();
+    }
+    return true;
+  };
+  const progress = () =>
+    options.onProgress?.({ bytesRead: input.bytesRead(), totalBytes: input.totalBytes, records, problems: problemCount });
+
+  let readError: Error | undefined;
+  let keepGoing = true;
+  try {
+    for await (const chunk of input.stream as AsyncIterable<string>) {
+      input.chunk(chunk);
+      if (options.signal?.aborted) {
+        interrupted = true;
+        break;
+      }
+      keepGoing = take(parser.push(chunk));
+      if (!keepGoing) break;
+      charsSinceAppend += chunk.length;
+      if (charsSinceAppend >= maxBatchChars) flush();
+      progress();
+    }
+    if (keepGoing && !interrupted) keepGoing = take(parser.end());
+    if (keepGoing) flush();
+  } catch (error) {
+    const err = error as NodeJS.ErrnoException;
+    if (err.code === undefined || !err.syscall) {
+      // Not an input error: a bug or a database failure. Leave a session that says it is incomplete.
+      if (options.strict) store.deleteSession(session.id);
+      else {
+        try {
+          store.markPartial(session.id, [`import failed at ${input.name}:${lastLine}: ${err.message}`]);
+        } catch {
+          // the database itself is failing: the error below says why
+        }
+      }
+      throw error;
+    }
+    readError = err;
+  } finally {
+    await input.close();
+  }
+
+  if (readError) {
+    const text = `${input.name}: reading stopped after ${input.bytesRead()} bytes: ${readError.message}`;
+    problemCount += 1;
+    problems.push(text);
+    firstProblem ??= text;
+    if (!options.strict) flush();
+  }
+  if (options.strict && (firstProblem !== undefined || interrupted)) {
+    store.deleteSession(session.id);
+    return {
+      ok: false,
+      reason: 'strict',
+      message: firstProblem ?? `import interrupted at ${input.name}:${lastLine}`,
+      hint: 'Nothing was imported (--strict is all or nothing). Fix the input, or import without --strict to keep every good record and mark the session partial.',
+    };
+  }
+
+  if (records === 0 && !interrupted) {
+    // An empty session helps nobody: a wrong --format, or a dump that never got any output.
+    store.deleteSession(session.id);
+    return {
+      ok: false,
+      reason: 'no-records',
+      message: problems.length ? `nothing in ${input.name} could be imported; first problem: ${problems[0]}` : `${input.name} holds no records`,
+      hint: problems.length ? `Check --format (${options.format} was given).` : 'Nothing was imported.',
+    };
+  }
+
+  // The session keeps the first problems (the ones a user fixes first) and says how many more there were.
+  const sessionProblems: string[] = [];
+  if (interrupted) sessionProblems.push(`${input.name}: import interrupted after ${input.bytesRead()} of ${input.totalBytes ?? '?'} bytes (line ${lastLine})`);
+  const room = maxSessionProblems - sessionProblems.length - (problemCount > maxSessionProblems - sessionProblems.length ? 1 : 0);
+  sessionProblems.push(...problems.slice(0, room));
+  if (problemCount > room) sessionProblems.push(`… and ${problemCount - room} more problems`);
+  const partial = sessionProblems.length > 0;
+  if (partial) store.markPartial(session.id, sessionProblems);
+  store.endSession(session.id, lastObservedAt ?? new Date().toISOString());
+  progress();
+
+  return {
+    ok: true,
+    summary: {
+      session: store.findSession(options.session) ?? session,
+      records,
+      countsByKind,
+      problems,
+      problemCount,
+      skipped: parser.skipped() as Record<string, number>,
+      bytesRead: input.bytesRead(),
+      interrupted,
+      partial,
+    },
+  };
+}

@@ -59,6 +59,17 @@ export default async function run(): Promise<Figure[]> {
     checkpoint.close();
     const storeBytes = fileBytes(storePath);
 
+    // --- streaming the whole session back, objects rebuilt (what check and export do).
+    const readStore = openStore(storePath);
+    let readCount = 0;
+    const streamStarted = performance.now();
+    for (const record of readStore.records(session.id)) if (record.record === 'watch' && record.object) readCount += 1;
+    const streamMs = performance.now() - streamStarted;
+    const metaStarted = performance.now();
+    for (const _ of readStore.records(session.id, { withObjects: false })) readCount += 0;
+    const metaMs = performance.now() - metaStarted;
+    readStore.close();
+
     // --- raw better-sqlite3: the same events' JSON, one row each, same batch size, one table with a rowid key.
     const rawPath = join(dir, 'raw.db');
     const raw = new Database(rawPath);
@@ -104,6 +115,8 @@ export default async function run(): Promise<Figure[]> {
       { name: 'store.bytes_per_event', value: Math.round(storeBytes / EVENTS), unit: 'bytes' },
       { name: 'store.raw_json_bytes_per_event', value: Math.round(rawJsonBytes / EVENTS), unit: 'bytes' },
       { name: 'store.size_vs_raw_json', value: Number(((100 * storeBytes) / rawJsonBytes).toFixed(2)), unit: '%' },
+      { name: 'store.stream_read_with_objects', value: Math.round(readCount / (streamMs / 1000)), unit: 'records/s' },
+      { name: 'store.stream_read_without_objects', value: Math.round(EVENTS / (metaMs / 1000)), unit: 'records/s' },
       { name: 'store.history_read_per_version', value: Number(((readMs * 1000) / versions).toFixed(1)), unit: 'us' },
     ];
   } finally {

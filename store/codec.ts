@@ -46,40 +46,67 @@ function isObject(value: Json | undefined): value is { [key: string]: Json } {
 /**
  * The RFC 6902 operations that turn `before` into `after` (add, remove, replace only). Arrays are compared by
  * index, like fast-json-patch's `compare`: Kubernetes lists (conditions, containers) mostly change in place.
- * Subtrees shared by reference are skipped without a walk, which makes diffing versions that share structure cheap.
+ * Subtrees shared by reference are skipped without a walk, and a path string is only built for a node that
+ * changed: most of an object does not, and building paths for every node was the append path's main cost.
  */
-export function diffJson(before: Json, after: Json, path = '', out: PatchOperation[] = []): PatchOperation[] {
-  if (before === after) return out;
-  if (Array.isArray(before) && Array.isArray(after)) {
-    const common = Math.min(before.length, after.length);
-    for (let i = 0; i < common; i += 1) diffJson(before[i]!, after[i]!, `${path}/${i}`, out);
-    // Remove from the end first so each index is still valid when its operation applies.
-    for (let i = before.length - 1; i >= after.length; i -= 1) out.push({ op: 'remove', path: `${path}/${i}` });
-    for (let i = before.length; i < after.length; i += 1) out.push({ op: 'add', path: `${path}/${i}`, value: after[i]! });
-    return out;
-  }
-  if (isObject(before) && isObject(after)) {
-    for (const key in before) {
-      if (!Object.prototype.hasOwnProperty.call(before, key)) continue;
-      const childPath = `${path}/${escapePointer(key)}`;
-      if (!Object.prototype.hasOwnProperty.call(after, key) || after[key] === undefined) {
-        if (before[key] !== undefined) out.push({ op: 'remove', path: childPath });
-      } else {
-        diffJson(before[key]!, after[key]!, childPath, out);
-      }
-    }
-    for (const key in after) {
-      if (!Object.prototype.hasOwnProperty.call(after, key) || after[key] === undefined) continue;
-      if (!Object.prototype.hasOwnProperty.call(before, key) || before[key] === undefined) {
-        out.push({ op: 'add', path: `${path}/${escapePointer(key)}`, value: after[key]! });
-      }
-    }
-    return out;
-  }
-  // Different types, or different scalars.
-  if (typeof before !== 'object' && typeof after !== 'object' && before === after) return out;
-  out.push({ op: 'replace', path, value: after });
+export function diffJson(before: Json, after: Json): PatchOperation[] {
+  const out: PatchOperation[] = [];
+  diffInto(before, after, [], out);
   return out;
+}
+
+function pointer(stack: readonly string[], last?: string): string {
+  let path = '';
+  for (const token of stack) path += `/${escapePointer(token)}`;
+  return last === undefined ? path : `${path}/${escapePointer(last)}`;
+}
+
+function diffInto(before: Json, after: Json, stack: string[], out: PatchOperation[]): void {
+  if (before === after) return;
+  if (typeof before !== 'object' || typeof after !== 'object' || before === null || after === null) {
+    out.push({ op: 'replace', path: pointer(stack), value: after });
+    return;
+  }
+  const beforeIsArray = Array.isArray(before);
+  if (beforeIsArray !== Array.isArray(after)) {
+    out.push({ op: 'replace', path: pointer(stack), value: after });
+    return;
+  }
+  if (beforeIsArray) {
+    const a = before as Json[];
+    const b = after as Json[];
+    const common = Math.min(a.length, b.length);
+    for (let i = 0; i < common; i += 1) {
+      if (a[i] === b[i]) continue;
+      stack.push(String(i));
+      diffInto(a[i]!, b[i]!, stack, out);
+      stack.pop();
+    }
+    // Remove from the end first so each index is still valid when its operation applies.
+    for (let i = a.length - 1; i >= b.length; i -= 1) out.push({ op: 'remove', path: pointer(stack, String(i)) });
+    for (let i = a.length; i < b.length; i += 1) out.push({ op: 'add', path: pointer(stack, String(i)), value: b[i]! });
+    return;
+  }
+  const a = before as { [key: string]: Json };
+  const b = after as { [key: string]: Json };
+  const beforeKeys = Object.keys(a);
+  for (const key of beforeKeys) {
+    const previous = a[key];
+    if (previous === undefined) continue;
+    const next = b[key];
+    if (next === undefined) {
+      if (!Object.prototype.hasOwnProperty.call(b, key) || b[key] === undefined) out.push({ op: 'remove', path: pointer(stack, key) });
+      continue;
+    }
+    if (previous === next) continue;
+    stack.push(key);
+    diffInto(previous, next, stack, out);
+    stack.pop();
+  }
+  for (const key of Object.keys(b)) {
+    if (b[key] === undefined) continue;
+    if (a[key] === undefined || !Object.prototype.hasOwnProperty.call(a, key)) out.push({ op: 'add', path: pointer(stack, key), value: b[key]! });
+  }
 }
 
 /**

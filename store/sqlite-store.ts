@@ -482,7 +482,11 @@ export class SqliteSessionStore implements SessionStore {
       `SELECT ${RECORD_COLUMNS} FROM records r WHERE r.session_id = ? AND r.seq >= ? AND r.seq <= ?${where} ORDER BY r.seq`,
     );
     const withObjects = options.withObjects ?? true;
-    const reader = this.reader(withObjects, options.fromSeq !== undefined || options.filter !== undefined);
+    // Within a seq range every version of an object is read in order, so a delta always applies to the version read
+    // just before it; only filters that drop some of an object's watch events break that chain.
+    const filter = options.filter;
+    const mayHaveSkipped = Boolean(filter?.types?.length || filter?.origins?.length || (filter?.kinds?.length && !filter.kinds.includes('watch')));
+    const reader = this.reader(withObjects, mayHaveSkipped);
     const rows = statement.iterate(...params);
     function* generate(): IterableIterator<StoredRecord> {
       for (const row of rows) yield reader(row);

@@ -3,10 +3,14 @@ import type { CliContext } from '../context.js';
 import { registerSessions } from './sessions.js';
 import { registerShow } from './show.js';
 import { registerImport } from './import.js';
+import { registerRecord } from './record.js';
+import { registerRbac } from './rbac.js';
 
 /** Every command of the CLI. Each lives in its own file and registers itself on the program. */
 export function registerCommands(program: Command, context: CliContext): void {
   registerSessions(program, context);
   registerShow(program, context);
   registerImport(program, context);
+  registerRecord(program, context);
+  registerRbac(program, context);
 }

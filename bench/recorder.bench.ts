@@ -1,0 +1,217 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openStore } from '../store/index.js';
+import { FakeApiServer, configMaps } from '../recorder/fake-apiserver.js';
+
+/**
+ * The recorder as a sidecar at a sustained watch rate (default 1,000 events/s), measured from outside: `kreplay
+ * record` runs as its own process (the built CLI when dist/ exists, else through tsx) against a fake API server on
+ * loopback, so the figures are the recorder's alone: RSS and CPU from /proc, and watch-to-disk latency from the
+ * moment the fake server writes an event to the moment a separate read-only connection sees it committed (polled
+ * every 5 ms, so latencies are upper bounds by up to 5 ms).
+ *
+ * KREPLAY_BENCH_SECONDS (default 20; the issue's full run is 60), KREPLAY_BENCH_RATE (default 1000 events/s),
+ * KREPLAY_BENCH_OBJECTS (default 1000 live objects). Targets: ≤ 100 MB RSS, ≤ 10 % of a core, p99 ≤ 250 ms.
+ */
+
+interface Figure {
+  name: string;
+  value: number;
+  unit: string;
+}
+
+const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+const clockTicks = 100; // getconf CLK_TCK on Linux
+
+function env(name: string, fallback: number): number {
+  const value = Number(process.env[name]);
+  return Number.isFinite(value) && value > 0 ? value : fallback;
+}
+
+/** A ConfigMap the size of a typical controller-owned object (~2.5 KB as JSON, managedFields included). */
+function objectFields(i: number, generation: number): Record<string, unknown> {
+  return {
+    data: {
+      'config.yaml': `replicas: ${3 + (i % 5)}\nimage: registry.example.com/team/service-${i}:1.${generation}\nlogLevel: info\n`,
+      owner: `team-${i % 17}`,
+      revision: String(generation),
+    },
+    metadata: {
+      labels: { app: `service-${i}`, 'app.kubernetes.io/managed-by': 'bench-operator', tier: i % 2 ? 'backend' : 'frontend' },
+      annotations: { 'bench.kreplay.dev/revision': String(generation), 'bench.kreplay.dev/checksum': `sha256:${(i * 7919 + generation * 104729).toString(16).padStart(16, '0')}` },
+      managedFields: [
+        { manager: 'bench-operator', operation: 'Update', apiVersion: 'v1', time: '2026-11-25T10:00:00Z', fieldsType: 'FieldsV1', fieldsV1: { 'f:data': { '.': {}, 'f:config.yaml': {}, 'f:owner': {}, 'f:revision': {} }, 'f:metadata': { 'f:labels': { '.': {}, 'f:app': {}, 'f:tier': {} } } } },
+        { manager: 'kubectl', operation: 'Apply', apiVersion: 'v1', time: '2026-11-25T09:00:00Z', fieldsType: 'FieldsV1', fieldsV1: { 'f:metadata': { 'f:annotations': { 'f:bench.kreplay.dev/checksum': {} } } } },
+      ],
+    },
+  };
+}
+
+function procStat(pid: number): { cpuTicks: number } | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { cpuTicks: Number(fields[11]) + Number(fields[12]) }; // utime + stime
+  } catch {
+    return undefined;
+  }
+}
+
+function rssBytes(pid: number): number {
+  try {
+    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export default async function run(): Promise<Figure[]> {
+  const seconds = env('KREPLAY_BENCH_SECONDS', 20);
+  const rate = env('KREPLAY_BENCH_RATE', 1000);
+  const objectCount = env('KREPLAY_BENCH_OBJECTS', 1000);
+  const dir = mkdtempSync(join(tmpdir(), 'kreplay-bench-recorder-'));
+  const fake = new FakeApiServer([configMaps]);
+  const url = await fake.start();
+  for (let i = 0; i < objectCount; i += 1) fake.create('', 'configmaps', 'bench', `obj-${i}`, objectFields(i, 0));
+
+  const dbPath = join(dir, 'kreplay.db');
+  const port = await freePort();
+  writeFileSync(join(dir, 'recorder.yaml'), `resources: [v1/configmaps]\nnamespaces: [bench]\nserver:\n  listen: 127.0.0.1:${port}\n`);
+  writeFileSync(
+    join(dir, 'kubeconfig'),
+    `apiVersion: v1\nkind: Config\nclusters:\n- name: fake\n  cluster:\n    server: ${url}\n    insecure-skip-tls-verify: true\nusers:\n- name: bench\n  user:\n    token: bench-token\ncontexts:\n- name: fake\n  context: {cluster: fake, user: bench}\ncurrent-context: fake\n`,
+  );
+  // KREPLAY_BENCH_CLI: a built run.js to measure; else the repo's dist/, else the sources through tsx (whose loader
+  // adds ~100 MB of RSS that a deployed recorder does not have: build first for representative memory figures).
+  // KREPLAY_BENCH_NODE_ARGS: extra node flags for the recorder, e.g. --cpu-prof --cpu-prof-dir=/tmp/prof.
+  const cli = process.env['KREPLAY_BENCH_CLI'] ?? join(repoRoot, 'dist', 'cli', 'run.js');
+  const built = existsSync(cli);
+  // By default the recorder runs with the V8 flags deploy/Dockerfile sets (NODE_OPTIONS there): a small young
+  // generation and a heap cap below the sidecar's memory limit.
+  const nodeArgs = (process.env['KREPLAY_BENCH_NODE_ARGS'] ?? '--max-semi-space-size=4 --max-old-space-size=192').split(' ').filter(Boolean);
+  const args = [...nodeArgs, ...(built ? [cli] : ['--import', 'tsx', join(repoRoot, 'cli', 'run.ts')])];
+  const child = spawn(process.execPath, [...args, '--db', dbPath, 'record', '-c', join(dir, 'recorder.yaml'), '--kubeconfig', join(dir, 'kubeconfig'), '-s', 'bench', ...(process.env['KREPLAY_BENCH_RECORDER_ARGS'] ?? '').split(' ').filter(Boolean)], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, KUBECONFIG: '' },
+  });
+  let log = '';
+  child.stderr!.on('data', (chunk: Buffer) => (log = (log + chunk.toString()).slice(-20_000)));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  const pid = child.pid!;
+
+  try {
+    // Ready: listed and watching.
+    for (const deadline = Date.now() + 120_000; ; ) {
+      const ready = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.status === 200, () => false);
+      if (ready) break;
+      if (Date.now() > deadline) throw new Error(`the recorder did not become ready:\n${log}`);
+      await sleep(200);
+    }
+    await sleep(1000);
+
+    const store = openStore(dbPath, { readonly: true });
+    const session = store.findSession('bench')!;
+    let lastSeq = store.page(session.id, { beforeSeq: Number.MAX_SAFE_INTEGER, limit: 1 })[0]?.seq ?? 0;
+    const sentAt = new Map<string, number>();
+    const latencies: number[] = [];
+    let polling = true;
+    const poller = (async () => {
+      while (polling) {
+        const rows = store.page(session.id, { afterSeq: lastSeq, limit: 10_000, filter: { kinds: ['watch'] } });
+        const now = performance.now();
+        for (const row of rows) {
+          lastSeq = row.seq;
+          if (row.record !== 'watch' || row.origin !== 'watch') continue;
+          const sent = sentAt.get(row.resourceVersion);
+          if (sent !== undefined) {
+            latencies.push(now - sent);
+            sentAt.delete(row.resourceVersion);
+          }
+        }
+        await sleep(5);
+      }
+    })();
+
+    // Drive `rate` updates a second, in 10 ms ticks, catching up if a tick is late.
+    const rssSamples: number[] = [];
+    const cpuStart = procStat(pid)!;
+    const started = performance.now();
+    let sent = 0;
+    let generation = 1;
+    let nextSample = started;
+    while (performance.now() - started < seconds * 1000) {
+      const due = Math.floor(((performance.now() - started) / 1000) * rate);
+      while (sent < due) {
+        const i = sent % objectCount;
+        if (i === 0 && sent > 0) generation += 1;
+        const object = fake.update('', 'configmaps', 'bench', `obj-${i}`, objectFields(i, generation));
+        sentAt.set(object.metadata!.resourceVersion!, performance.now());
+        sent += 1;
+      }
+      if (performance.now() >= nextSample) {
+        rssSamples.push(rssBytes(pid));
+        nextSample += 500;
+        if (process.env['KREPLAY_BENCH_DEBUG'] && rssSamples.length % 20 === 0) {
+          const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+          const heap = /nodejs_heap_size_used_bytes (\d+)/.exec(metrics)?.[1];
+          console.error(`# t=${Math.round((performance.now() - started) / 1000)}s rss=${Math.round(rssSamples.at(-1)! / 1e6)}MB heapUsed=${Math.round(Number(heap) / 1e6)}MB`);
+        }
+      }
+      await sleep(10);
+    }
+    const elapsed = (performance.now() - started) / 1000;
+    const cpuEnd = procStat(pid)!;
+    if (process.env['KREPLAY_BENCH_DEBUG']) {
+      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      console.error(metrics.split('\n').filter((l) => /heap_size|external_memory|resident|gc_duration_seconds_sum|queue_depth |commit_duration_seconds_(sum|count)|receive_to_commit_seconds_(sum|count|bucket)/.test(l) && !l.startsWith('#')).join('\n'));
+    }
+    // Let the last batches land.
+    for (const deadline = Date.now() + 10_000; sentAt.size > 0 && Date.now() < deadline; ) await sleep(50);
+    polling = false;
+    await poller;
+    store.close();
+
+    const sorted = [...latencies].sort((a, b) => a - b);
+    const cpuShare = ((cpuEnd.cpuTicks - cpuStart.cpuTicks) / clockTicks / elapsed) * 100;
+    const figures: Figure[] = [
+      { name: 'recorder.events_per_second', value: Math.round(sent / elapsed), unit: 'events/s' },
+      { name: 'recorder.duration', value: Math.round(elapsed), unit: 's' },
+      { name: 'recorder.rss_max', value: Math.round(Math.max(...rssSamples) / 1024 / 1024), unit: 'MB' },
+      { name: 'recorder.rss_mean', value: Math.round(rssSamples.reduce((a, b) => a + b, 0) / rssSamples.length / 1024 / 1024), unit: 'MB' },
+      { name: 'recorder.cpu', value: Math.round(cpuShare * 10) / 10, unit: '% of a core' },
+      { name: 'recorder.watch_to_disk_p50', value: Math.round(percentile(sorted, 50)), unit: 'ms' },
+      { name: 'recorder.watch_to_disk_p99', value: Math.round(percentile(sorted, 99)), unit: 'ms' },
+      { name: 'recorder.watch_to_disk_max', value: Math.round(sorted.at(-1) ?? Number.NaN), unit: 'ms' },
+      { name: 'recorder.events_lost', value: sentAt.size, unit: 'events' },
+    ];
+    console.error(`# recorder: ${sent} events in ${elapsed.toFixed(1)} s via ${built ? 'dist/' : 'tsx'}; ${latencies.length} seen committed`);
+    return figures;
+  } finally {
+    child.kill('SIGTERM');
+    await Promise.race([exited, sleep(20_000)]);
+    if (child.exitCode === null) child.kill('SIGKILL');
+    await fake.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { convertAuditBody } from './audit-receiver.js';
+
+const event = (id: string, fields: Record<string, unknown> = {}) => ({
+  kind: 'Event',
+  apiVersion: 'audit.k8s.io/v1',
+  level: 'Metadata',
+  auditID: id,
+  stage: 'ResponseComplete',
+  verb: 'patch',
+  user: { username: 'system:serviceaccount:ops:op' },
+  objectRef: { resource: 'widgets', namespace: 'team', name: 'w', apiGroup: 'example.com', apiVersion: 'v1' },
+  responseStatus: { code: 200 },
+  stageTimestamp: '2026-11-25T10:00:00Z',
+  ...fields,
+});
+const body = (...items: unknown[]) => JSON.stringify({ kind: 'EventList', apiVersion: 'audit.k8s.io/v1', items });
+const options = {
+  scope: 'watched' as const,
+  resources: [{ group: 'example.com', version: 'v1', resource: 'widgets', namespaces: ['team'] }],
+  controllerUsernames: ['alice', 'system:serviceaccount:ops:op'],
+  kindOf: (group: string, resource: string) => (group === 'example.com' && resource === 'widgets' ? 'Widget' : undefined),
+};
+
+describe('convertAuditBody', () => {
+  it('keeps writes to watched resources and every request of the controller, with discovered kinds', () => {
+    const batch = convertAuditBody(
+      body(
+        event('1'),
+        event('2', { user: { username: 'bob' } }),
+        event('3', { user: { username: 'bob' }, objectRef: { resource: 'pods', namespace: 'team', name: 'p', apiVersion: 'v1' } }),
+        event('4', { objectRef: { resource: 'leases', namespace: 'ops', name: 'lock', apiGroup: 'coordination.k8s.io', apiVersion: 'v1' } }),
+        event('5', { user: { username: 'bob' }, objectRef: { resource: 'widgets', namespace: 'elsewhere', name: 'w', apiGroup: 'example.com', apiVersion: 'v1' } }),
+        event('6', { verb: 'watch', userAgent: 'kreplay-recorder/0.1.0', responseStatus: { code: 503 } }),
+      ),
+      options,
+    );
+    expect(batch.records.map((r) => [r.auditId, r.actor, r.byController, r.object.kind])).toEqual([
+      ['1', 'system:serviceaccount:ops:op', true, 'Widget'],
+      ['2', 'bob', false, 'Widget'],
+      ['4', 'system:serviceaccount:ops:op', true, 'Lease'],
+    ]);
+    expect(batch.outOfScope).toBe(2);
+    expect(batch.skipped["the recorder's own requests"]).toBe(1);
+    expect(batch.records.every((r) => r.origin === 'audit' && r.record === 'api')).toBe(true);
+  });
+
+  it('skips earlier stages and successful reads, keeps failed reads, and reports bad events', () => {
+    const batch = convertAuditBody(
+      body(event('1', { stage: 'RequestReceived' }), event('2', { verb: 'get' }), event('3', { verb: 'get', responseStatus: { code: 404, reason: 'NotFound' } }), { kind: 'Event', stage: 'ResponseComplete' }),
+      { ...options, scope: 'all' },
+    );
+    expect(batch.records.map((r) => [r.auditId, r.code])).toEqual([['3', 404]]);
+    expect(batch.problems).toHaveLength(1);
+    expect(Object.values(batch.skipped).reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(2);
+  });
+});

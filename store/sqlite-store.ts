@@ -87,6 +87,11 @@ const CHUNK_CACHE_SIZE = 32;
 
 /** Bounds the appender's memory on long recordings with many objects; a miss rebuilds the tip from disk. */
 const MAX_CACHED_TIPS = 50_000;
+/**
+ * ...and by size: a large cluster's objects would otherwise all stay in memory. Sized by each object's last
+ * keyframe length (JSON characters), a fair proxy for its heap size.
+ */
+const MAX_CACHED_TIP_CHARS = 48 * 1024 * 1024;
 
 export interface OpenOptions {
   /** Open without writing: no migration, no WAL switch. */
@@ -96,6 +101,7 @@ export interface OpenOptions {
 export class SqliteSessionStore implements SessionStore {
   private readonly db: Database.Database;
   private readonly tips = new Map<number, Tip>();
+  private tipChars = 0;
   private readonly objectIds = new Map<string, number>();
   private readonly chunkCache = new Map<number, string>();
   private readonly statements;
@@ -256,6 +262,7 @@ export class SqliteSessionStore implements SessionStore {
       this.statements.deleteSession.run(sessionId);
     })();
     this.tips.clear();
+    this.tipChars = 0;
     this.objectIds.clear();
     this.chunkCache.clear();
   }
@@ -296,10 +303,7 @@ export class SqliteSessionStore implements SessionStore {
       return run();
     } catch (error) {
       // The transaction rolled back: restore the tips it changed and forget object ids it created.
-      for (const [objectId, previous] of touchedTips) {
-        if (previous) this.tips.set(objectId, previous);
-        else this.tips.delete(objectId);
-      }
+      for (const [objectId, previous] of touchedTips) this.setTip(objectId, previous);
       this.objectIds.clear();
       throw error;
     }
@@ -390,19 +394,30 @@ export class SqliteSessionStore implements SessionStore {
     }
     const encoded =
       !tip || tip.versionsSinceKeyframe + 1 >= KEYFRAME_INTERVAL ? encodeBody(undefined, object, 0) : encodeBody(tip.body, object, tip.keyframeBytes);
-    if (this.tips.size >= MAX_CACHED_TIPS && !this.tips.has(objectId)) {
-      // Evict the least recently written: Map iterates in insertion order, and every write re-inserts.
-      const oldest = this.tips.keys().next().value;
-      if (oldest !== undefined) this.tips.delete(oldest);
-    }
-    this.tips.delete(objectId);
     const keyframe = encoded.kind === BodyKind.keyframe;
-    this.tips.set(objectId, {
+    this.setTip(objectId, {
       body: object,
       versionsSinceKeyframe: keyframe ? 0 : (tip?.versionsSinceKeyframe ?? 0) + 1,
       keyframeBytes: keyframe ? encoded.text.length : tip!.keyframeBytes,
     });
     return encoded;
+  }
+
+  private setTip(objectId: number, tip: Tip | undefined): void {
+    const old = this.tips.get(objectId);
+    if (old) {
+      this.tipChars -= old.keyframeBytes;
+      this.tips.delete(objectId);
+    }
+    if (!tip) return;
+    // Evict the least recently written: Map iterates in insertion order, and every write re-inserts.
+    while (this.tips.size > 0 && (this.tips.size >= MAX_CACHED_TIPS || this.tipChars + tip.keyframeBytes > MAX_CACHED_TIP_CHARS)) {
+      const [oldestId, oldest] = this.tips.entries().next().value!;
+      this.tipChars -= oldest.keyframeBytes;
+      this.tips.delete(oldestId);
+    }
+    this.tips.set(objectId, tip);
+    this.tipChars += tip.keyframeBytes;
   }
 
   private cacheChunk(id: number, text: string): void {

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Every test kreplay has: typecheck, lint, unit, integration, the Go SDK, and end-to-end on a real control plane.
+# Builds the control plane the first time (10-20 min on two cores; cached under ~/.cache/kreplay afterwards),
+# starts it on loopback, runs the tests, and stops exactly what it started, whatever happens.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+export PATH="$PATH:/usr/local/go/bin"
+
+bash e2e/scripts/build.sh
+bash e2e/scripts/up.sh
+trap 'bash e2e/scripts/down.sh' EXIT
+
+npm test
+if [[ -x sdk/go/test.sh || -f sdk/go/test.sh ]]; then
+  bash sdk/go/test.sh
+fi
+npm run test:e2e

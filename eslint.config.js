@@ -19,7 +19,11 @@ const pureGlobals = [
 ];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'e2e/cluster/**', '.e2e/**', 'sdk/go/**', 'coverage/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'e2e/cluster/**', '.e2e/**', 'sdk/go/**', 'coverage/**', 'bench/out/**'] },
+  {
+    files: ['**/*.js', '**/*.mjs'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly', Buffer: 'readonly' } },
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

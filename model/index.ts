@@ -3,3 +3,4 @@ export * from './session.js';
 export * from './findings.js';
 export * from './objects.js';
 export * from './redact.js';
+export * from './check-config.js';

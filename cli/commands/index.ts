@@ -5,6 +5,7 @@ import { registerShow } from './show.js';
 import { registerImport } from './import.js';
 import { registerRecord } from './record.js';
 import { registerRbac } from './rbac.js';
+import { registerCheck } from './check.js';
 
 /** Every command of the CLI. Each lives in its own file and registers itself on the program. */
 export function registerCommands(program: Command, context: CliContext): void {
@@ -13,4 +14,5 @@ export function registerCommands(program: Command, context: CliContext): void {
   registerImport(program, context);
   registerRecord(program, context);
   registerRbac(program, context);
+  registerCheck(program, context);
 }

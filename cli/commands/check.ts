@@ -1,0 +1,216 @@
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { parse as parseYaml } from 'yaml';
+import { CheckConfig, type CheckConfigInput } from '../../model/check-config.js';
+import {
+  findingKindRegistry,
+  findingKinds,
+  namespacedName,
+  severities,
+  severityRank,
+  type Finding,
+  type FindingKind,
+  type Severity,
+} from '../../model/index.js';
+import { analyze, type Analysis } from '../../replayer/index.js';
+import type { CliContext } from '../context.js';
+import { ExitCode, UserError } from '../errors.js';
+
+interface CheckFlags {
+  json?: boolean;
+  failOn?: string;
+  only?: string;
+  skip?: string;
+  config?: string;
+  finalizerTimeout?: string;
+  hotLoopWrites?: string;
+  hotLoopWindow?: string;
+  unreconciledAfter?: string;
+  notfoundRetries?: string;
+  conflictRetries?: string;
+  staleReadGrace?: string;
+}
+
+/** Threshold flags: flag name → config key. Flags win over the config file. */
+const thresholdFlags = [
+  ['finalizerTimeout', 'finalizerTimeout', 'duration'],
+  ['hotLoopWrites', 'hotLoopWrites', 'count'],
+  ['hotLoopWindow', 'hotLoopWindow', 'duration'],
+  ['unreconciledAfter', 'unreconciledAfter', 'duration'],
+  ['notfoundRetries', 'notFoundRetries', 'count'],
+  ['conflictRetries', 'conflictRetries', 'count'],
+  ['staleReadGrace', 'staleReadGrace', 'duration'],
+] as const;
+
+function kebab(name: string): string {
+  return `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
+
+/** `--only a,b`: every id must be a registry kind, or exit 2 naming it and listing the valid ones. */
+export function parseKinds(text: string, flag: string): FindingKind[] {
+  const ids = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const unknown = ids.filter((id) => !(findingKinds as readonly string[]).includes(id));
+  if (unknown.length) {
+    throw new UserError(`${flag}: unknown finding kind${unknown.length > 1 ? 's' : ''} ${unknown.map((u) => `"${u}"`).join(', ')}`, `Valid kinds: ${findingKinds.join(', ')}`);
+  }
+  if (ids.length === 0) throw new UserError(`${flag} needs at least one finding kind`, `Valid kinds: ${findingKinds.join(', ')}`);
+  return ids as FindingKind[];
+}
+
+function readConfigFile(path: string): CheckConfigInput {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new UserError(`cannot read the config file ${path}: ${(error as Error).message}`);
+  }
+  let value: unknown;
+  try {
+    // YAML 1.2 is a superset of JSON: one parser reads both.
+    value = parseYaml(text);
+  } catch (error) {
+    throw new UserError(`${path} is not valid YAML or JSON: ${(error as Error).message}`);
+  }
+  if (value === null || value === undefined) return {};
+  if (typeof value !== 'object' || Array.isArray(value)) throw new UserError(`${path} must hold a mapping (thresholds, only, skip, failOn, suppress)`);
+  return value as CheckConfigInput;
+}
+
+/** Merges the config file and the flags, then validates the whole through the one schema. */
+export function resolveCheckConfig(flags: CheckFlags): CheckConfig {
+  const input: Record<string, unknown> = flags.config ? { ...readConfigFile(flags.config) } : {};
+  const thresholds: Record<string, unknown> = { ...((input.thresholds as Record<string, unknown> | undefined) ?? {}) };
+  for (const [flag, key, type] of thresholdFlags) {
+    const value = flags[flag];
+    if (value === undefined) continue;
+    if (type === 'count') {
+      if (!/^\d+$/.test(value)) throw new UserError(`${kebab(flag)}: "${value}" is not a whole number`);
+      thresholds[key] = Number(value);
+    } else thresholds[key] = value;
+  }
+  input.thresholds = thresholds;
+  if (flags.only !== undefined) input.only = parseKinds(flags.only, '--only');
+  if (flags.skip !== undefined) input.skip = parseKinds(flags.skip, '--skip');
+  if (flags.failOn !== undefined) {
+    if (!(severities as readonly string[]).includes(flags.failOn)) throw new UserError(`--fail-on: unknown severity "${flags.failOn}"`, `Use one of: ${severities.join(', ')}`);
+    input.failOn = flags.failOn;
+  }
+  const parsed = CheckConfig.safeParse(input);
+  if (!parsed.success) {
+    const where = flags.config ? ` (flags and ${flags.config})` : '';
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new UserError(`invalid check options${where}: ${issues}`, 'See docs/findings.md for thresholds, kinds and suppressions.');
+  }
+  return parsed.data;
+}
+
+/** Findings that fail the check: not suppressed, at or above the severity. */
+export function failingFindings(findings: readonly Finding[], failOn: Severity): Finding[] {
+  const rank = severityRank(failOn);
+  return findings.filter((f) => !f.suppressed && severityRank(f.severity) >= rank);
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/** The readable report: findings grouped by object, worst first inside each group. */
+export function formatReport(sessionName: string, analysis: Analysis, failOn: Severity): string {
+  const { findings, stats } = analysis;
+  const lines: string[] = [];
+  const bySeverity = severities
+    .slice()
+    .reverse()
+    .map((s) => [s, findings.filter((f) => f.severity === s && !f.suppressed).length] as const)
+    .filter(([, n]) => n > 0)
+    .map(([s, n]) => `${n} ${s}`);
+  const suppressed = findings.filter((f) => f.suppressed).length;
+  lines.push(
+    `Session ${sessionName}: ${findings.length === 0 ? 'no findings' : plural(findings.length - suppressed, 'finding')}${bySeverity.length ? ` (${bySeverity.join(', ')})` : ''}${suppressed ? `, ${suppressed} suppressed` : ''}`,
+  );
+  lines.push(`  ${stats.records} records, ${stats.objects} objects${stats.firstTime ? `, ${stats.firstTime} → ${stats.lastTime}` : ''}; kinds checked: ${stats.kinds.length === findingKinds.length ? 'all' : stats.kinds.join(', ')}`);
+  for (const problem of stats.problems) lines.push(`  note: ${problem}`);
+  const groups = new Map<string, Finding[]>();
+  for (const finding of findings) {
+    const o = finding.object;
+    const key = `${o.kind} ${namespacedName(o.namespace, o.name)}${o.uid ? ` (uid ${o.uid})` : ''}`;
+    const list = groups.get(key);
+    if (list) list.push(finding);
+    else groups.set(key, [finding]);
+  }
+  for (const [object, list] of groups) {
+    lines.push('');
+    lines.push(`${object}  ${list[0]!.object.apiVersion}`);
+    list.sort((a, b) => severityRank(b.severity) - severityRank(a.severity) || a.firstSeq - b.firstSeq);
+    for (const f of list) {
+      const span = f.firstSeq === f.lastSeq ? `seq ${f.firstSeq}` : `seq ${f.firstSeq}–${f.lastSeq}`;
+      lines.push(`  ${f.severity.toUpperCase().padEnd(7)} ${f.kind} (${f.rule})  ${span}${f.count > 1 ? `  ×${f.count}` : ''}  — ${findingKindRegistry[f.kind].title}`);
+      lines.push(`          ${f.message}`);
+      for (const e of f.evidence.slice(0, 6)) lines.push(`          #${e.seq}${e.resourceVersion ? ` rv ${e.resourceVersion}` : ''}: ${e.note}`);
+      if (f.evidence.length > 6) lines.push(`          … ${f.evidence.length - 6} more evidence records (--json shows all)`);
+      if (f.suppressed) lines.push(`          suppressed: ${f.suppressed.reason}`);
+      else lines.push(`          fix: ${findingKindRegistry[f.kind].fix}`);
+    }
+  }
+  const failing = failingFindings(findings, failOn).length;
+  lines.push('');
+  lines.push(failing ? `${plural(failing, 'finding')} at or above ${failOn}: failing.` : `Nothing at or above ${failOn}.`);
+  return `${lines.join('\n')}\n`;
+}
+
+export function registerCheck(program: Command, context: CliContext): void {
+  program
+    .command('check')
+    .description('run the detectors over a session and report findings (exit 1 when any is at or above --fail-on)')
+    .argument('<session>', 'session name or id')
+    .option('--json', 'print {"session", "summary", "findings"} as JSON')
+    .option('--fail-on <severity>', `exit 1 when a finding at or above this severity is found: ${severities.join(', ')} (default: warning)`)
+    .option('--only <kinds>', 'comma-separated finding kinds to run')
+    .option('--skip <kinds>', 'comma-separated finding kinds not to run')
+    .option('--config <file>', 'YAML or JSON file with thresholds, only/skip, failOn and suppressions')
+    .option('--finalizer-timeout <duration>', 'stuck-finalizer: how long finalizers may hold a deleting object (default 5m)')
+    .option('--hot-loop-writes <n>', 'hot-loop: writes (or reconciles) of one object by one manager ... (default 10)')
+    .option('--hot-loop-window <duration>', '... within this window (default 60s)')
+    .option('--unreconciled-after <duration>', 'unreconciled: how long a generation may stay unobserved (default 1m)')
+    .option('--notfound-retries <n>', 'notfound-retry: NotFound outcomes in a row (default 3)')
+    .option('--conflict-retries <n>', 'status-spec-race: 409 Conflicts in a row (default 3)')
+    .option('--stale-read-grace <duration>', 'stale-read: how long before a reconcile a newer version must have been delivered (default 1s)')
+    .addHelpText(
+      'after',
+      `\nFinding kinds: ${findingKinds.join(', ')}\nExit codes: 0 nothing at or above --fail-on, 1 findings, 2 usage or input error.\nSuppress per object in the config file (suppress: [{finding, kind, namespace, name, reason}]) or with the\nannotation kreplay.dev/suppress: "<kind>[,<kind>]: <reason>". Suppressed findings are listed, never fail.`,
+    )
+    .action((name: string, flags: CheckFlags) => {
+      const config = resolveCheckConfig(flags);
+      const { session, analysis } = context.withStore(
+        (store) => {
+          const session = context.resolveSession(store, name);
+          const analysis = analyze(store.records(session.id, { withObjects: true }), { parsedConfig: config });
+          return { session, analysis };
+        },
+        { mustExist: true },
+      );
+      const failing = failingFindings(analysis.findings, config.failOn);
+      if (flags.json) {
+        const summary = {
+          records: analysis.stats.records,
+          objects: analysis.stats.objects,
+          kinds: analysis.stats.kinds,
+          failOn: config.failOn,
+          failing: failing.length,
+          suppressed: analysis.stats.suppressed,
+          byKind: analysis.stats.findings,
+          partial: session.partial,
+          problems: analysis.stats.problems,
+        };
+        context.output.out(`${JSON.stringify({ session: session.name, summary, findings: analysis.findings }, null, 2)}\n`);
+      } else {
+        let report = formatReport(session.name, analysis, config.failOn);
+        if (session.partial) report = `Note: session ${session.name} is partial (records were skipped or dropped); findings may be incomplete.\n${report}`;
+        context.output.out(report);
+      }
+      if (failing.length > 0) process.exitCode = ExitCode.findings;
+    });
+}

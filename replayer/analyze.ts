@@ -1,0 +1,100 @@
+import { CheckConfig, enabledKinds, type CheckConfigInput } from '../model/check-config.js';
+import { findingKinds, type Finding, type FindingKind, type StoredRecord } from '../model/index.js';
+import { detectorFactories, type Detector, type DetectorContext } from './detectors/index.js';
+import { Fold, type FoldStats } from './fold.js';
+import type { RecordAnnotation } from './state.js';
+import { applySuppressions } from './suppress.js';
+
+export interface AnalyzeOptions {
+  /** Thresholds, only/skip and suppressions, as in a `--config` file (failOn is the caller's business). */
+  config?: CheckConfigInput;
+  /** An already parsed config (what `kreplay check` builds from flags and file); wins over `config`. */
+  parsedConfig?: CheckConfig;
+  /** Collect per-record annotations (seq → tags) for the TUI. Costs memory per annotated record; off for `check`. */
+  annotate?: boolean;
+}
+
+export interface AnalysisStats extends FoldStats {
+  /** The finding kinds that ran. */
+  kinds: FindingKind[];
+  findings: Record<FindingKind, number>;
+  suppressed: number;
+  /** Things the user should know that are not findings (malformed suppress annotations). */
+  problems: string[];
+}
+
+export interface Analysis {
+  /** Sorted by first seq, then kind. Suppressed findings are included, marked `suppressed`. */
+  findings: Finding[];
+  stats: AnalysisStats;
+  /** seq → annotations; empty unless `annotate` was set. */
+  annotations: ReadonlyMap<number, readonly RecordAnnotation[]>;
+}
+
+/** The incremental form of analyze(): push records in seq order, then finish once. */
+export interface Analyzer {
+  push(record: StoredRecord): void;
+  finish(): Analysis;
+}
+
+export function createAnalyzer(options: AnalyzeOptions = {}): Analyzer {
+  const config = options.parsedConfig ?? CheckConfig.parse(options.config ?? {});
+  const kinds = enabledKinds(config);
+  const fold = new Fold({ annotate: options.annotate ?? false });
+  const detectors: Detector[] = kinds.map((kind) => detectorFactories[kind]());
+  const context: DetectorContext = {
+    thresholds: config.thresholds,
+    state: fold.state,
+    resolve: (ref) => fold.resolve(ref),
+  };
+  let lastSeq = 0;
+  let finished = false;
+  return {
+    push(record) {
+      if (finished) throw new Error('analyzer already finished');
+      if (record.seq <= lastSeq) throw new Error(`records must come in increasing seq order: ${record.seq} after ${lastSeq}`);
+      lastSeq = record.seq;
+      const facts = fold.evolve(record);
+      for (let i = 0; i < facts.length; i++) {
+        const fact = facts[i]!;
+        for (let j = 0; j < detectors.length; j++) detectors[j]!.observe(fact, context);
+      }
+    },
+    finish() {
+      finished = true;
+      fold.finish();
+      const findings = detectors.flatMap((d) => d.finish(context));
+      findings.sort((a, b) => a.firstSeq - b.firstSeq || findingKinds.indexOf(a.kind) - findingKinds.indexOf(b.kind) || a.id.localeCompare(b.id));
+      // Ids are kind:object:firstSeq; two rules of one kind starting on the same record get the rule appended.
+      const seen = new Set<string>();
+      for (const finding of findings) {
+        if (seen.has(finding.id)) finding.id = `${finding.id}:${finding.rule}`;
+        seen.add(finding.id);
+      }
+      const problems = applySuppressions(findings, config.suppress, (finding) =>
+        finding.object.uid ? fold.objectByUid(finding.object.uid)?.suppressAnnotation : undefined,
+      );
+      const counts = Object.fromEntries(findingKinds.map((k) => [k, 0])) as Record<FindingKind, number>;
+      let suppressed = 0;
+      for (const finding of findings) {
+        counts[finding.kind]++;
+        if (finding.suppressed) suppressed++;
+      }
+      return {
+        findings,
+        stats: { ...fold.state.stats, kinds, findings: counts, suppressed, problems },
+        annotations: fold.state.annotations ?? new Map(),
+      };
+    },
+  };
+}
+
+/**
+ * Folds a session's records (in seq order) and runs the detectors over them, streaming: memory is bounded by the
+ * live objects, not by the number of records. Pure: same records, same options, same result.
+ */
+export function analyze(records: Iterable<StoredRecord>, options: AnalyzeOptions = {}): Analysis {
+  const analyzer = createAnalyzer(options);
+  for (const record of records) analyzer.push(record);
+  return analyzer.finish();
+}

@@ -1,0 +1,162 @@
+import { describeObject, findingObjectOf, type Finding, type FindingObject, type ObjectRef } from '../../model/index.js';
+import { kindKey } from '../fold.js';
+import { ev, FindingGroups } from '../finding-groups.js';
+import type { Fact, ObjectState } from '../state.js';
+import { parseTime } from '../time.js';
+import type { Detector, DetectorContext } from './types.js';
+
+interface Tombstone {
+  subject: ObjectState | ObjectRef;
+  object: FindingObject;
+  /** Workqueue keys a reconcile of which handles the deletion: the object's own, and its controller owner's. */
+  keys: string[];
+  kinds: string[];
+  seq: number;
+  rv: string | null;
+  time: number | null;
+  relistSeq: number | null;
+  handlerSeq: number | null;
+  cause: string | null;
+}
+
+interface Data {
+  via: string;
+  cause: string | null;
+  relistSeq: number | null;
+  handlerSeq: number | null;
+  reconciledKinds: boolean;
+}
+
+function reconcileKey(kind: string, namespace: string | null | undefined, name: string): string {
+  return `${kind}|${namespace ?? ''}|${name}`;
+}
+
+/**
+ * dfsu-gap: an object vanished without a DELETED event. The relist that follows a gap does not contain it, so
+ * client-go's DeltaFIFO.Replace delivers it to OnDelete as cache.DeletedFinalStateUnknown (k8s.io/client-go
+ * tools/cache/delta_fifo.go, "this could happen if watch deletion event was missed while disconnected"). Handlers
+ * that type-assert the object without unwrapping the tombstone drop the deletion.
+ *
+ * When the session has reconcile records for the object's kind (or its controller owner's kind: a deleted child
+ * is handled by reconciling its owner, controller-runtime's EnqueueRequestForOwner), the finding is that no
+ * reconcile of that key followed. Without reconcile records the tombstone itself is the warning.
+ */
+export function dfsuGap(): Detector {
+  const pending = new Map<string, Tombstone>();
+  const groups = new FindingGroups<Data>('dfsu-gap', () => ({ via: '', cause: null, relistSeq: null, handlerSeq: null, reconciledKinds: false }));
+
+  function add(t: Tombstone, id: string): void {
+    const existing = pending.get(id);
+    if (existing) {
+      existing.handlerSeq ??= t.handlerSeq;
+      existing.relistSeq ??= t.relistSeq;
+      return;
+    }
+    pending.set(id, t);
+  }
+
+  return {
+    kind: 'dfsu-gap',
+    observe(fact: Fact, context: DetectorContext) {
+      switch (fact.type) {
+        case 'relist': {
+          if (fact.cause === 'recorder-restart' || fact.cause === 'dropped') return;
+          for (const object of fact.vanished) {
+            const ref = object.ref;
+            const keys = [reconcileKey(ref.kind, ref.namespace, ref.name)];
+            const kinds = [kindKey(ref)];
+            if (object.owner) {
+              keys.push(reconcileKey(object.owner.kind, ref.namespace, object.owner.name));
+              const slash = object.owner.apiVersion.indexOf('/');
+              kinds.push(`${slash === -1 ? '' : object.owner.apiVersion.slice(0, slash)}/${object.owner.kind}`);
+            }
+            add(
+              {
+                subject: object,
+                object: findingObjectOf(ref),
+                keys,
+                kinds,
+                seq: fact.record.seq,
+                rv: object.view?.rv ?? null,
+                time: context.state.now,
+                relistSeq: fact.record.seq,
+                handlerSeq: null,
+                cause: fact.cause,
+              },
+              object.key,
+            );
+          }
+          return;
+        }
+        case 'handler': {
+          if (!fact.record.tombstone) return;
+          const ref = fact.record.object;
+          const subject = fact.object ?? ref;
+          const keys = [reconcileKey(ref.kind, ref.namespace, ref.name)];
+          const kinds = [kindKey(ref)];
+          const owner = fact.object?.owner;
+          if (owner) {
+            keys.push(reconcileKey(owner.kind, ref.namespace, owner.name));
+            const slash = owner.apiVersion.indexOf('/');
+            kinds.push(`${slash === -1 ? '' : owner.apiVersion.slice(0, slash)}/${owner.kind}`);
+          }
+          add(
+            {
+              subject,
+              object: findingObjectOf(ref),
+              keys,
+              kinds,
+              seq: fact.record.seq,
+              rv: fact.record.resourceVersion,
+              time: parseTime(fact.record.observedAt),
+              relistSeq: null,
+              handlerSeq: fact.record.seq,
+              cause: null,
+            },
+            fact.object?.key ?? `${ref.group}/${ref.kind}/${ref.namespace ?? ''}/${ref.name}`,
+          );
+          return;
+        }
+        case 'reconcile': {
+          if (pending.size === 0) return;
+          const r = fact.record;
+          const key = reconcileKey(r.object.kind, r.object.namespace, r.object.name);
+          const started = parseTime(r.startedAt);
+          for (const [id, t] of pending) {
+            if (!t.keys.includes(key)) continue;
+            // "Afterwards": started after the tombstone when both times are known, else recorded after it.
+            if (t.time !== null && started !== null ? started >= t.time - 1000 : r.seq > t.seq) pending.delete(id);
+          }
+          return;
+        }
+        default:
+          return;
+      }
+    },
+    finish(context: DetectorContext): Finding[] {
+      for (const t of pending.values()) {
+        const reconciled = t.kinds.some((k) => context.state.reconciledKinds.has(k));
+        const g = groups.hit(t.subject, reconciled ? 'tombstone-not-reconciled' : 'tombstone', {
+          evidence: [
+            ev(t.relistSeq, 'the relist no longer contains the object: DeltaFIFO.Replace emits DeletedFinalStateUnknown', t.rv),
+            ev(t.handlerSeq, 'OnDelete received cache.DeletedFinalStateUnknown', t.rv),
+          ],
+        });
+        g.data.cause = t.cause;
+        g.data.relistSeq = t.relistSeq;
+        g.data.handlerSeq = t.handlerSeq;
+        g.data.reconciledKinds = reconciled;
+      }
+      return groups.findings((g) => {
+        const name = describeObject(g.object);
+        const learned =
+          g.data.relistSeq !== null
+            ? `${name} vanished without a DELETED event: the relist at seq ${g.data.relistSeq}${g.data.cause === 'gone' ? ' after a 410 Gone' : ''} no longer contains it, so client-go delivers it to OnDelete as a cache.DeletedFinalStateUnknown tombstone`
+            : `${name} was deleted while the informer was disconnected: OnDelete got a cache.DeletedFinalStateUnknown tombstone (seq ${g.data.handlerSeq})`;
+        return g.rule === 'tombstone-not-reconciled'
+          ? `${learned}, and the controller never reconciled that key afterwards: its delete handler probably type-asserts the object and drops the tombstone.`
+          : `${learned}. Make sure DeleteFunc unwraps the tombstone; record reconciles (kreplay SDK) to check that the controller acted on it.`;
+      });
+    },
+  };
+}

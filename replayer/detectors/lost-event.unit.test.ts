@@ -1,0 +1,139 @@
+import { describe, expect, it } from 'vitest';
+import { Cluster, fooSpec, SessionBuilder, type WatchEvent } from '../testing/builder.js';
+import { findings, summary } from '../testing/expect.js';
+
+type Spec = { replicas: number };
+const scale = (n: number) => (o: Record<string, unknown>) => ((o.spec as Spec).replicas = n);
+
+describe('lost-event', () => {
+  describe('generation-jump', () => {
+    it('flags a generation that grows by more than one inside one continuous watch', () => {
+      const c = new Cluster();
+      const s = new SessionBuilder(c).listAndWatch('Foo');
+      s.deliver(c.create('Foo', 'a', { spec: fooSpec() }));
+      c.update('Foo', 'a', scale(2)); // given a MODIFIED the watch never delivers
+      s.deliver(c.update('Foo', 'a', scale(3)));
+      const found = findings(s.records, 'lost-event');
+      expect(summary(found)).toEqual([{ rule: 'generation-jump', name: 'a', count: 1 }]);
+      expect(found[0]!.message).toMatch(/generation 1 .* to 3/);
+    });
+
+    it('does not flag +1 steps, nor the bump from a deletionTimestamp', () => {
+      const c = new Cluster();
+      const s = new SessionBuilder(c).listAndWatch('Foo');
+      s.deliver(c.create('Foo', 'a', { spec: fooSpec(), finalizers: ['foo.example.com/cleanup'] }));
+      s.deliver(c.update('Foo', 'a', scale(2)));
+      s.deliver(c.delete('Foo', 'a'));
+      s.deliver(c.removeFinalizer('Foo', 'a', 'foo.example.com/cleanup'));
+      expect(findings(s.records, 'lost-event')).toEqual([]);
+    });
+
+    it('does not flag a jump across a relist (that is a relist-gap, reported as such)', () => {
+      const c = new Cluster();
+      const s = new SessionBuilder(c).listAndWatch('Foo');
+      s.deliver(c.create('Foo', 'a', { spec: fooSpec() }));
+      s.marker('gone', 'Foo', { code: 410, resourceVersion: '1001' });
+      c.update('Foo', 'a', scale(2));
+      c.update('Foo', 'a', scale(3));
+      s.listAndWatch('Foo');
+      expect(summary(findings(s.records, 'lost-event'))).toEqual([{ rule: 'relist-gap', name: 'a', count: 1 }]);
+    });
+  });
+
+  describe('unseen-object', () => {
+    it('flags a MODIFIED for an object the watch never added or listed', () => {
+      const c = new Cluster();
+      const s = new SessionBuilder(c).listAndWatch('Foo');
+      c.create('Foo', 'a', { spec: fooSpec() });
+      s.deliver(c.update('Foo', 'a', scale(2)));
+      // generation 2 after a never-seen generation 1 is the same loss, said once
+      expect(summary(findings(s.records, 'lost-event'))).toEqual([{ rule: 'unseen-object', name: 'a', count: 1 }]);
+    });
+
+    it('does not flag a dump that starts mid-stream without a listing (kubectl get -w --watch-only)', () => {
+      const c = new Cluster();
+      c.create('Foo', 'a', { spec: fooSpec() });
+      const s = new SessionBuilder(c);
+      s.deliver(c.update('Foo', 'a', scale(2)), 'import', { observedAt: null });
+      expect(findings(s.records, 'lost-event')).toEqual([]);
+    });
+
+    it('does not flag objects after a recorder gap (dropped records) until the next list', () => {
+      const c = new Cluster();
+      const s = new SessionBuilder(c).listAndWatch('Foo');
+      s.marker('dropped', undefined, { count: 3 });
+      c.create('Foo', 'a', { spec: fooSpec() });
+      s.deliver(c.update('Foo', 'a', scale(2)));
+      expect(findings(s.records, 'lost-event')).toEqual([]);
+    });
+  });
+
+  describe('missed-write', () => {
+    it('flags an API write whose resourceVersion the same watch passed without delivering', () => {
+      const c = new Cluster();
+      const s = new SessionBuilder(c).listAndWatch('Foo');
+      s.deliver(c.create('Foo', 'a', { spec: fooSpec() }));
+      const lost = c.update('Foo', 'a', (o) => (o.status = { availableReplicas: 1, observedGeneration: 1 }), { subresource: 'status', manager: 'foo-controller' });
+      s.api({ verb: 'update', kind: 'Foo', name: 'a', subresource: 'status', event: lost });
+      s.deliver(c.create('Foo', 'b', { spec: fooSpec() }));
+      const found = findings(s.records, 'lost-event');
+      expect(summary(found)).toEqual([{ rule: 'missed-write', name: 'a', count: 1 }]);
+      expect(found[0]!.resourceVersions).toContain(lost.object.metadata!.resourceVersion);
+    });
+
+    it('does not flag writes the watch delivered, before or after the audit record', () => {
+      const c = new Cluster();
+      const s = new SessionBuilder(c).listAndWatch('Foo');
+      s.deliver(c.create('Foo', 'a', { spec: fooSpec() }));
+      const w1 = c.update('Foo', 'a', scale(2), { manager: 'foo-controller' });
+      s.api({ verb: 'update', kind: 'Foo', name: 'a', event: w1 });
+      s.deliver(w1);
+      const w2 = s.deliver(c.update('Foo', 'a', scale(3), { manager: 'foo-controller' }));
+      s.api({ verb: 'update', kind: 'Foo', name: 'a', event: w2 });
+      s.deliver(c.create('Foo', 'b', { spec: fooSpec() }));
+      expect(findings(s.records, 'lost-event')).toEqual([]);
+    });
+
+    it('does not flag a write the session has no watch for', () => {
+      const c = new Cluster();
+      const s = new SessionBuilder(c);
+      c.create('Foo', 'a', { spec: fooSpec() });
+      s.api({ verb: 'update', kind: 'Foo', name: 'a', event: c.update('Foo', 'a', scale(2)) });
+      s.api({ verb: 'update', kind: 'Foo', name: 'a', event: c.update('Foo', 'a', scale(3)) });
+      expect(findings(s.records, 'lost-event')).toEqual([]);
+    });
+  });
+
+  describe('relist-gap', () => {
+    it('reports what changed across a 410 Gone, with the writes that fell into the gap', () => {
+      const c = new Cluster();
+      const s = new SessionBuilder(c).listAndWatch('Foo');
+      s.deliver(c.create('Foo', 'a', { spec: fooSpec() }));
+      s.deliver(c.create('Foo', 'b', { spec: fooSpec() }));
+      s.marker('watch-closed', 'Foo');
+      const gapWrite: WatchEvent = c.update('Foo', 'a', scale(5));
+      s.api({ verb: 'update', kind: 'Foo', name: 'a', event: gapWrite, byController: false, actor: 'alice' });
+      // the relist shows the second write; the first one is the transition nobody saw
+      s.api({ verb: 'update', kind: 'Foo', name: 'a', event: c.update('Foo', 'a', scale(6)), byController: false, actor: 'alice' });
+      s.marker('gone', 'Foo', { code: 410, resourceVersion: '1002' });
+      s.listAndWatch('Foo');
+      const found = findings(s.records, 'lost-event');
+      expect(summary(found)).toEqual([{ rule: 'relist-gap', name: 'a', count: 1 }]);
+      expect(found[0]!.severity).toBe('warning');
+      expect(found[0]!.message).toMatch(/410 Gone/);
+      expect(found[0]!.message).toMatch(/1 write/);
+    });
+
+    it('says nothing when nothing changed across the gap, or when the gap was the recorder restarting', () => {
+      const c = new Cluster();
+      const s = new SessionBuilder(c).listAndWatch('Foo');
+      s.deliver(c.create('Foo', 'a', { spec: fooSpec() }));
+      s.marker('gone', 'Foo', { code: 410 });
+      s.listAndWatch('Foo');
+      s.marker('recorder-started');
+      c.update('Foo', 'a', scale(4));
+      s.listAndWatch('Foo');
+      expect(findings(s.records, 'lost-event')).toEqual([]);
+    });
+  });
+});

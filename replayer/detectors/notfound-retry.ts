@@ -1,0 +1,120 @@
+import { describeObject, nameKey, type Finding } from '../../model/index.js';
+import { ev, FindingGroups } from '../finding-groups.js';
+import type { Fact } from '../state.js';
+import type { Detector, DetectorContext } from './types.js';
+
+interface Streak {
+  count: number;
+  seqs: number[];
+}
+
+interface Data {
+  verbs: Map<string, number>;
+  deletedSeq: number | null;
+  controller: string;
+}
+
+/**
+ * notfound-retry: the controller keeps retrying an object that is gone.
+ *  - api-404: repeated 404s on the object from the controller's own requests (byController). A 404 on a write
+ *    (update/patch/delete) means the controller believed the object existed; a 404 GET counts only once the
+ *    object is known to be deleted, so "does my child exist yet?" probes before a create do not count.
+ *  - reconcile-notfound: reconciles of the key that ended with a NotFound error and were requeued: the classic
+ *    `return ctrl.Result{}, err` after `apierrors.IsNotFound(err)` (controller-runtime requeues every returned
+ *    error with the rate limiter, pkg/internal/controller/controller.go reconcileHandler).
+ * Streaks reset when the object exists again (a new incarnation) or the outcome changes.
+ */
+export function notFoundRetry(): Detector {
+  const apiStreaks = new Map<string, Streak>();
+  const reconcileStreaks = new Map<string, Streak>();
+  const groups = new FindingGroups<Data>('notfound-retry', () => ({ verbs: new Map(), deletedSeq: null, controller: '' }));
+
+  function bump(map: Map<string, Streak>, key: string, seq: number): Streak {
+    let s = map.get(key);
+    if (!s) {
+      s = { count: 0, seqs: [] };
+      map.set(key, s);
+    }
+    s.count++;
+    if (s.seqs.length < 10) s.seqs.push(seq);
+    return s;
+  }
+
+  return {
+    kind: 'notfound-retry',
+    observe(fact: Fact, context: DetectorContext) {
+      const threshold = context.thresholds.notFoundRetries;
+      switch (fact.type) {
+        case 'version':
+          if (fact.version.type === 'ADDED') {
+            apiStreaks.delete(fact.object.key);
+            reconcileStreaks.delete(fact.object.key);
+          }
+          return;
+        case 'api': {
+          const r = fact.record;
+          if (!r.byController) return;
+          const key = fact.object?.key ?? nameKey(r.object);
+          if (r.code !== 404) {
+            if (r.code >= 200 && r.code < 300) apiStreaks.delete(key);
+            return;
+          }
+          const deleted = fact.object?.gone ?? null;
+          if (r.verb === 'get' && !deleted) return;
+          const s = bump(apiStreaks, key, r.seq);
+          if (s.count < threshold) return;
+          const first = s.count === threshold;
+          const g = groups.hit(fact.object ?? r.object, 'api-404', {
+            evidence: [
+              first && deleted && ev(deleted.seq, deleted.how === 'vanished' ? 'object gone from the relist' : 'object deleted'),
+              ...(first ? s.seqs.slice(0, -1).map((seq) => ev(seq, '404 NotFound')) : []),
+              ev(r.seq, `${r.verb.toUpperCase()}${r.subresource ? ` ${r.subresource}` : ''} → 404 NotFound (${s.count} in a row)`, r.resourceVersionBefore),
+            ],
+            count: first ? s.count : 1,
+          });
+          const verb = `${r.verb.toUpperCase()}${r.subresource ? ` ${r.subresource}` : ''}`;
+          g.data.verbs.set(verb, (g.data.verbs.get(verb) ?? 0) + (first ? s.count : 1));
+          g.data.deletedSeq ??= deleted?.seq ?? null;
+          g.data.controller ||= r.actor;
+          return;
+        }
+        case 'reconcile': {
+          const r = fact.record;
+          const key = fact.object?.key ?? nameKey(r.object);
+          if (r.errorReason !== 'NotFound' || r.result === 'success') {
+            reconcileStreaks.delete(key);
+            return;
+          }
+          const s = bump(reconcileStreaks, key, r.seq);
+          if (s.count < threshold) return;
+          const first = s.count === threshold;
+          const deleted = fact.object?.gone ?? null;
+          const g = groups.hit(fact.object ?? r.object, 'reconcile-notfound', {
+            evidence: [
+              first && deleted && ev(deleted.seq, 'object deleted'),
+              ...(first ? s.seqs.slice(0, -1).map((seq) => ev(seq, 'reconcile ended with NotFound and was requeued')) : []),
+              ev(r.seq, `reconcile ended with NotFound (${r.result}), ${s.count} in a row`),
+            ],
+            count: first ? s.count : 1,
+          });
+          g.data.deletedSeq ??= deleted?.seq ?? null;
+          g.data.controller ||= r.controller;
+          return;
+        }
+        default:
+          return;
+      }
+    },
+    finish(): Finding[] {
+      return groups.findings((g) => {
+        const name = describeObject(g.object);
+        const after = g.data.deletedSeq !== null ? `After ${name} was deleted (seq ${g.data.deletedSeq}), ` : '';
+        if (g.rule === 'reconcile-notfound') {
+          return `${after}${g.data.controller} reconciled ${after ? 'it' : name} ${g.count} times ending with a NotFound error that was requeued: IsNotFound is treated as a failure instead of "nothing to do".`;
+        }
+        const verbs = [...g.data.verbs].map(([verb, n]) => `${verb}×${n}`).join(', ');
+        return `${after}${g.data.controller} kept requesting ${after ? 'it' : name} and got 404 NotFound ${g.count} times (${verbs}): the key stays in the workqueue and is retried with backoff.`;
+      });
+    },
+  };
+}

@@ -1,0 +1,81 @@
+import { describeObject, type Finding } from '../../model/index.js';
+import { ev, FindingGroups } from '../finding-groups.js';
+import { rvNumber } from '../rv.js';
+import type { Delivered, Fact } from '../state.js';
+import { formatDuration, parseTime } from '../time.js';
+import type { Detector, DetectorContext } from './types.js';
+
+interface Data {
+  controller: string;
+  readRV: string;
+  newerRV: string;
+  lag: number;
+  byOrder: boolean;
+}
+
+/**
+ * stale-read: a reconcile acted on a resourceVersion older than one the watch had already delivered when it
+ * started: the controller's cache was lagging or not synced (no WaitForCacheSync, a second slower informer, or an
+ * object passed through a channel).
+ *
+ * "Older" is decided by delivery order first: the version the reconcile read was delivered by the watch before the
+ * newer one (resourceVersions are opaque; the order the watch delivered them in is not). Only when the version
+ * read was never delivered (or is no longer remembered) do both RVs get compared as integers, which holds for
+ * every etcd-backed API server. A newer version counts only if it was delivered at least `staleReadGrace` before
+ * the reconcile started: the recorder's watch and the controller's informer are different connections, and a
+ * few milliseconds of difference are not a bug. DELETED deliveries are not versions to read, so they never count.
+ */
+export function staleRead(): Detector {
+  const groups = new FindingGroups<Data>('stale-read', () => ({ controller: '', readRV: '', newerRV: '', lag: 0, byOrder: false }));
+  return {
+    kind: 'stale-read',
+    observe(fact: Fact, context: DetectorContext) {
+      if (fact.type !== 'reconcile' || !fact.object) return;
+      const r = fact.record;
+      const read = r.observedResourceVersion;
+      const started = parseTime(r.startedAt);
+      if (!read || started === null) return;
+      const ring = fact.object.delivered;
+      const cutoff = started - context.thresholds.staleReadGrace;
+      let newest: Delivered | null = null;
+      let readDelivery: Delivered | null = null;
+      for (const d of ring) {
+        if (d.rv === read && d.type !== 'DELETED') readDelivery ??= d;
+        if (d.type === 'DELETED' || d.time === null || d.time > cutoff) continue;
+        if (!newest || d.order > newest.order) newest = d;
+      }
+      if (!newest || newest.rv === read) return;
+      let stale: boolean;
+      let byOrder = false;
+      if (readDelivery) {
+        stale = readDelivery.order < newest.order;
+        byOrder = true;
+      } else {
+        const a = rvNumber(read);
+        stale = !Number.isNaN(a) && !Number.isNaN(newest.rvNum) && a < newest.rvNum;
+      }
+      if (!stale) return;
+      const g = groups.hit(fact.object, 'stale-cache', {
+        evidence: [
+          readDelivery && ev(readDelivery.seq, `the version the reconcile read (resourceVersion ${read})`, read),
+          ev(newest.seq, `newer version already delivered (resourceVersion ${newest.rv})`, newest.rv),
+          ev(r.seq, `reconcile by ${r.controller} read resourceVersion ${read}`, read),
+        ],
+      });
+      if (!g.data.controller) {
+        g.data.controller = r.controller;
+        g.data.readRV = read;
+        g.data.newerRV = newest.rv;
+        g.data.lag = started - (newest.time ?? started);
+        g.data.byOrder = byOrder;
+      }
+    },
+    finish(): Finding[] {
+      return groups.findings((g) => {
+        const d = g.data;
+        const how = d.byOrder ? 'delivered earlier' : 'numerically older';
+        return `${d.controller} reconciled ${describeObject(g.object)} from resourceVersion ${d.readRV} although the watch had delivered resourceVersion ${d.newerRV} ${formatDuration(d.lag)} before the reconcile started (${d.readRV} was ${how})${g.count > 1 ? `; ${g.count} such reconciles` : ''}: its cache was behind.`;
+      });
+    },
+  };
+}

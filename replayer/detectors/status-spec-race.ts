@@ -1,0 +1,325 @@
+import { describeObject, nameKey, type Finding } from '../../model/index.js';
+import { ev, FindingGroups } from '../finding-groups.js';
+import { fingerprint, specOf, statusManagersOf, statusOf } from '../object-meta.js';
+import { RecentSet, type Fact, type Version } from '../state.js';
+import { formatDuration, parseTime } from '../time.js';
+import type { Detector, DetectorContext } from './types.js';
+
+interface Write {
+  seq: number;
+  rv: string | null;
+  time: number | null;
+  /** The newest spec generation at the moment of the write. */
+  specGeneration: number | null;
+  byController: boolean | null;
+  statusWrite: boolean;
+}
+
+interface SpecState {
+  fp: number;
+  writer: string | null;
+  seq: number;
+  rv: string;
+  generation: number | null;
+}
+
+interface ObjectRaceState {
+  /** Generation of the newest spec; a bump that only sets deletionTimestamp is not a spec change. */
+  specGeneration: number | null;
+  specSeq: number;
+  specRV: string;
+  specTime: number | null;
+  lastGeneration: number | null;
+  /** The previous version's status subtree (a reference: compared only when a finding is possible). */
+  status: unknown;
+  hasStatus: boolean;
+  observedGeneration: number | null;
+  observedGenerationWriter: string | null;
+  specs: SpecState[];
+  writes: Write[];
+  flagged: RecentSet;
+  controllerRVs: RecentSet;
+}
+
+interface Data {
+  observed: number | null;
+  current: number | null;
+  writer: string | null;
+  reconcileGap: string;
+  revertedBy: string | null;
+  revertedManager: string | null;
+  /** 409s seen in API records and Conflict errors in reconcile reports: two views of the same retries. */
+  apiConflicts: number;
+  reconcileConflicts: number;
+  actor: string;
+}
+
+/**
+ * status-spec-race: status that describes a spec older than one already stored, and lost updates.
+ *  - stale-status: a status write (generation unchanged, status changed) whose status.observedGeneration is below
+ *    the generation of the newest spec written before it. A status written before the spec change is fine.
+ *  - stale-reconcile: a reconcile reported observing generation G, and a write it made during its run landed
+ *    when the spec was already at a newer generation.
+ *  - lost-update: a write by the object's controller (the manager owning its status) set the spec back to what it
+ *    was before someone else's concurrent change: a full-object Update from a stale copy without a
+ *    resourceVersion precondition (or a re-applied stale body) silently reverted it.
+ *  - conflict-retry: the same client got 409 Conflict on the same object again and again: it retries without
+ *    re-reading (client-go util/retry.RetryOnConflict expects a fresh Get inside the loop).
+ */
+export function statusSpecRace(): Detector {
+  const objects = new Map<string, ObjectRaceState>();
+  const apiStreaks = new Map<string, { count: number; seqs: number[] }>();
+  const reconcileStreaks = new Map<string, { count: number; seqs: number[] }>();
+  const groups = new FindingGroups<Data>('status-spec-race', () => ({
+    observed: null,
+    current: null,
+    writer: null,
+    reconcileGap: '',
+    revertedBy: null,
+    revertedManager: null,
+    apiConflicts: 0,
+    reconcileConflicts: 0,
+    actor: '',
+  }));
+
+  function stateOf(uid: string): ObjectRaceState {
+    let s = objects.get(uid);
+    if (!s) {
+      s = {
+        specGeneration: null,
+        specSeq: 0,
+        specRV: '',
+        specTime: null,
+        lastGeneration: null,
+        status: undefined,
+        hasStatus: false,
+        observedGeneration: null,
+        observedGenerationWriter: null,
+        specs: [],
+        writes: [],
+        flagged: new RecentSet(16),
+        controllerRVs: new RecentSet(16),
+      };
+      objects.set(uid, s);
+    }
+    return s;
+  }
+
+  function statusChanged(body: unknown, status: unknown, s: ObjectRaceState): boolean {
+    return body !== null && s.hasStatus && status !== s.status && fingerprint(status) !== fingerprint(s.status);
+  }
+
+  function pushWrite(s: ObjectRaceState, write: Write): void {
+    s.writes.push(write);
+    if (s.writes.length > 16) s.writes.shift();
+  }
+
+  function onVersion(fact: Extract<Fact, { type: 'version' }>): void {
+    if (fact.late) return;
+    const v: Version = fact.version;
+    const prev = fact.previous;
+    const s = stateOf(fact.object.uid);
+    const body = v.object;
+    const deletionBump = v.deletionTimestamp !== null && prev !== null && prev.deletionTimestamp === null;
+    const specChanged = v.generation !== null && (s.lastGeneration === null || v.generation > s.lastGeneration);
+    if (v.generation !== null) {
+      if (s.specGeneration === null || (specChanged && !deletionBump)) {
+        s.specGeneration = v.generation;
+        s.specSeq = v.seq;
+        s.specRV = v.rv;
+        s.specTime = v.time;
+      }
+      s.lastGeneration = Math.max(s.lastGeneration ?? v.generation, v.generation);
+    }
+
+    // stale-status: only writes we can see as such (relist items collapse many writes into one). A status write
+    // keeps the generation and changes status; comparing status costs a stringify, so it is done only when a
+    // finding is possible (observedGeneration behind the spec) or the write must be remembered as a status write.
+    const status = body ? statusOf(body) : undefined;
+    const sameGeneration = prev !== null && v.type === 'MODIFIED' && v.generation !== null && prev.generation === v.generation;
+    const behind = v.observedGeneration !== null && s.specGeneration !== null && v.observedGeneration < s.specGeneration;
+    const changed = behind && sameGeneration && statusChanged(body, status, s);
+    const isStatusWrite = sameGeneration && v.observedGeneration !== null && (v.statusWrite || changed);
+    if (isStatusWrite && behind && v.source !== 'relist') {
+      const changedObserved = v.observedGeneration !== s.observedGeneration;
+      const sameWriter = v.writer !== null && v.writer === s.observedGenerationWriter;
+      if ((changedObserved || sameWriter) && changed && !s.flagged.has(v.rv)) {
+        s.flagged.add(v.rv);
+        const g = groups.hit(fact.object, 'stale-status', {
+          evidence: [
+            ev(s.specSeq, `spec generation ${s.specGeneration} written`, s.specRV),
+            ev(v.seq, `status write${v.writer ? ` by ${v.writer}` : ''} with observedGeneration ${v.observedGeneration}`, v.rv),
+          ],
+        });
+        if (g.data.observed === null) {
+          g.data.observed = v.observedGeneration;
+          g.data.current = s.specGeneration;
+          g.data.writer = v.writer;
+        }
+      }
+    }
+    if (body) {
+      s.status = status;
+      s.hasStatus = true;
+    }
+    if (v.observedGeneration !== null && v.observedGeneration !== s.observedGeneration) {
+      s.observedGeneration = v.observedGeneration;
+      s.observedGenerationWriter = v.writer;
+    }
+    if (v.type === 'MODIFIED' && v.source !== 'relist') {
+      pushWrite(s, { seq: v.seq, rv: v.rv, time: v.time, specGeneration: s.specGeneration, byController: s.controllerRVs.has(v.rv) ? true : null, statusWrite: isStatusWrite });
+    }
+
+    // lost-update: the spec went back to what it was before the previous (other manager's) change.
+    if (body && (s.specs.length === 0 || (specChanged && !deletionBump))) {
+      const fp = fingerprint(specOf(body));
+      const [a, b] = s.specs.length === 2 ? s.specs : [undefined, s.specs[0]];
+      if (a && b && v.source !== 'relist' && fp === a.fp && fp !== b.fp && v.writer && b.writer && v.writer !== b.writer) {
+        const controller = statusManagersOf(body).has(v.writer) || s.controllerRVs.has(v.rv);
+        if (controller) {
+          const g = groups.hit(fact.object, 'lost-update', {
+            evidence: [
+              ev(a.seq, `spec as ${v.writer} last read it (generation ${a.generation})`, a.rv),
+              ev(b.seq, `concurrent spec change by ${b.writer} (generation ${b.generation})`, b.rv),
+              ev(v.seq, `${v.writer} wrote the old spec back (generation ${v.generation})`, v.rv),
+            ],
+          });
+          g.data.revertedBy ??= v.writer;
+          g.data.revertedManager ??= b.writer;
+        }
+      }
+      if (b?.fp !== fp || s.specs.length === 0) {
+        s.specs.push({ fp, writer: v.writer, seq: v.seq, rv: v.rv, generation: v.generation });
+        if (s.specs.length > 2) s.specs.shift();
+      }
+    }
+  }
+
+  function streak(map: Map<string, { count: number; seqs: number[] }>, key: string, seq: number): { count: number; seqs: number[] } {
+    let st = map.get(key);
+    if (!st) {
+      st = { count: 0, seqs: [] };
+      map.set(key, st);
+    }
+    st.count++;
+    if (st.seqs.length < 3) st.seqs.push(seq);
+    return st;
+  }
+
+  return {
+    kind: 'status-spec-race',
+    observe(fact: Fact, context: DetectorContext) {
+      switch (fact.type) {
+        case 'version':
+          onVersion(fact);
+          return;
+        case 'gone':
+          objects.delete(fact.object.uid);
+          return;
+        case 'api': {
+          const r = fact.record;
+          const key = `${fact.object?.uid ?? nameKey(r.object)}|${r.actor}`;
+          if (r.code === 409) {
+            const st = streak(apiStreaks, key, r.seq);
+            if (st.count >= context.thresholds.conflictRetries) {
+              const g = groups.hit(fact.object ?? r.object, 'conflict-retry', {
+                evidence: [
+                  ...(st.count === context.thresholds.conflictRetries ? st.seqs.map((seq) => ev(seq, `409 Conflict on ${r.verb}${r.subresource ? ` ${r.subresource}` : ''}`, r.resourceVersionBefore)) : []),
+                  ev(r.seq, `409 Conflict on ${r.verb}${r.subresource ? ` ${r.subresource}` : ''} (${st.count} in a row)`, r.resourceVersionBefore),
+                ],
+                count: st.count === context.thresholds.conflictRetries ? st.count : 1,
+              });
+              g.data.actor ||= r.actor;
+              g.data.apiConflicts += st.count === context.thresholds.conflictRetries ? st.count : 1;
+            }
+            return;
+          }
+          if (r.code >= 200 && r.code < 300 && r.verb !== 'get' && r.verb !== 'list' && r.verb !== 'watch') {
+            apiStreaks.delete(key);
+            if (fact.object && r.byController) {
+              const s = stateOf(fact.object.uid);
+              if (r.resourceVersionAfter) s.controllerRVs.add(r.resourceVersionAfter);
+              pushWrite(s, {
+                seq: r.seq,
+                rv: r.resourceVersionAfter ?? null,
+                time: parseTime(r.observedAt),
+                specGeneration: s.specGeneration,
+                byController: true,
+                statusWrite: r.subresource === 'status',
+              });
+            }
+          }
+          return;
+        }
+        case 'reconcile': {
+          const r = fact.record;
+          const key = fact.object?.uid ?? nameKey(r.object);
+          if (r.result === 'error' && r.errorReason === 'Conflict') {
+            const st = streak(reconcileStreaks, key, r.seq);
+            if (st.count >= context.thresholds.conflictRetries) {
+              const g = groups.hit(fact.object ?? r.object, 'conflict-retry', {
+                evidence: [
+                  ...(st.count === context.thresholds.conflictRetries ? st.seqs.map((seq) => ev(seq, 'reconcile failed with Conflict', r.observedResourceVersion)) : []),
+                  ev(r.seq, `reconcile failed with Conflict (${st.count} in a row)`, r.observedResourceVersion),
+                ],
+                count: st.count === context.thresholds.conflictRetries ? st.count : 1,
+              });
+              g.data.actor ||= r.controller;
+              g.data.reconcileConflicts += st.count === context.thresholds.conflictRetries ? st.count : 1;
+            }
+          } else {
+            reconcileStreaks.delete(key);
+          }
+          const observed = r.observedGeneration;
+          if (observed == null || !fact.object) return;
+          const s = objects.get(fact.object.uid);
+          if (!s) return;
+          const started = parseTime(r.startedAt);
+          const finished = parseTime(r.finishedAt);
+          if (started === null || finished === null) return;
+          for (const w of s.writes) {
+            if (w.time === null || w.time < started - 1000 || w.time > finished + 1000) continue;
+            if (!(w.byController === true || (w.byController === null && w.statusWrite))) continue;
+            if (w.specGeneration === null || w.specGeneration <= observed) continue;
+            if ((w.rv && s.flagged.has(w.rv)) || s.flagged.has(`seq:${w.seq}`)) continue;
+            s.flagged.add(`seq:${w.seq}`);
+            if (w.rv) s.flagged.add(w.rv);
+            const g = groups.hit(fact.object, 'stale-reconcile', {
+              evidence: [
+                ev(s.specSeq, `spec generation ${w.specGeneration} written`, s.specRV),
+                ev(w.seq, `write during the reconcile, when the spec was at generation ${w.specGeneration}`, w.rv),
+                ev(r.seq, `reconcile that observed generation ${observed}`, r.observedResourceVersion),
+              ],
+            });
+            if (g.data.observed === null) {
+              g.data.observed = observed;
+              g.data.current = w.specGeneration;
+              g.data.writer = r.controller;
+              g.data.reconcileGap = s.specTime !== null && s.specTime < started ? formatDuration(started - s.specTime) : '';
+            }
+          }
+          return;
+        }
+        default:
+          return;
+      }
+    },
+    finish(): Finding[] {
+      for (const g of groups.all()) if (g.rule === 'conflict-retry') g.count = Math.max(g.data.apiConflicts, g.data.reconcileConflicts);
+      return groups.findings((g) => {
+        const name = describeObject(g.object);
+        const d = g.data;
+        switch (g.rule) {
+          case 'stale-status':
+            return `${d.writer ? `${d.writer} wrote` : 'A write set'} the status of ${name} with observedGeneration ${d.observed} while the spec was already at generation ${d.current}${g.count > 1 ? ` (${g.count} such status writes)` : ''}: the status describes a spec the user no longer has.`;
+          case 'stale-reconcile':
+            return `Controller ${d.writer} reconciled generation ${d.observed} of ${name} and wrote while the spec was already at generation ${d.current}${d.reconcileGap ? ` (written ${d.reconcileGap} before the reconcile started)` : ''}${g.count > 1 ? `; ${g.count} such writes` : ''}: it acted on an old spec.`;
+          case 'lost-update':
+            return `${d.revertedBy} wrote back an older spec of ${name}, reverting the change ${d.revertedManager} had just made${g.count > 1 ? ` (${g.count} times)` : ''}: a full-object Update from a stale copy without a resourceVersion precondition lost a concurrent update.`;
+          default:
+            return `${d.actor} got 409 Conflict on ${name} ${g.count} times in a row: it retries with the same stale object instead of re-reading it.`;
+        }
+      });
+    },
+  };
+}

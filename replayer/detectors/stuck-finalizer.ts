@@ -1,0 +1,125 @@
+import { describeObject, type Finding } from '../../model/index.js';
+import { ev, FindingGroups } from '../finding-groups.js';
+import { finalizerOwnersOf } from '../object-meta.js';
+import type { Fact, ObjectState } from '../state.js';
+import { formatDuration, parseTime } from '../time.js';
+import type { Detector, DetectorContext } from './types.js';
+
+interface FinalizerInfo {
+  owners: string[];
+  removedAt: number | null;
+  removedSeq: number | null;
+}
+
+interface Deleting {
+  object: ObjectState;
+  since: number | null;
+  sinceText: string | null;
+  sinceSeq: number;
+  sinceRV: string;
+  lastSeq: number;
+  lastRV: string;
+  finalizers: Map<string, FinalizerInfo>;
+}
+
+interface Data {
+  stuck: { name: string; owners: string[]; held: number; removed: boolean }[];
+  outcome: 'present' | 'deleted' | 'released';
+  since: string | null;
+  endSeq: number;
+}
+
+/**
+ * stuck-finalizer: the object has a deletionTimestamp (the API server is waiting for finalizers, apiserver
+ * pkg/registry/generic/registry/store.go) and at least one finalizer stayed longer than the threshold, until the
+ * session ended or the object finally went. Finalizers are attributed to the field managers that own them:
+ * managedFields entries whose fieldsV1 hold `f:metadata.f:finalizers.v:"<finalizer>"`.
+ *
+ * Duration is measured from metadata.deletionTimestamp (server time) to the removal of each finalizer, the
+ * deletion, or the session's last timestamp.
+ */
+export function stuckFinalizer(): Detector {
+  const deleting = new Map<string, Deleting>();
+  const groups = new FindingGroups<Data>('stuck-finalizer', () => ({ stuck: [], outcome: 'present', since: null, endSeq: 0 }));
+
+  function evaluate(d: Deleting, end: number | null, endSeq: number, outcome: Data['outcome'], context: DetectorContext): void {
+    if (d.since === null || end === null) return;
+    const threshold = context.thresholds.finalizerTimeout;
+    const stuck: Data['stuck'] = [];
+    for (const [name, info] of d.finalizers) {
+      const held = (info.removedAt ?? end) - d.since;
+      if (held > threshold) stuck.push({ name, owners: info.owners, held, removed: info.removedAt !== null });
+    }
+    if (stuck.length === 0) return;
+    const g = groups.hit(d.object, 'finalizer-timeout', {
+      evidence: [
+        ev(d.sinceSeq, `deletionTimestamp ${d.sinceText ?? 'set'} with finalizers ${[...d.finalizers.keys()].join(', ')}`, d.sinceRV),
+        ...[...d.finalizers.values()].map((info) => ev(info.removedSeq, 'finalizer removed')),
+        endSeq !== d.sinceSeq && ev(endSeq, outcome === 'deleted' ? 'object finally deleted' : outcome === 'released' ? 'last finalizer removed' : 'last version seen: finalizers still there', d.lastRV),
+      ],
+    });
+    g.data.stuck = stuck;
+    g.data.outcome = outcome;
+    g.data.since = d.sinceText;
+    g.data.endSeq = endSeq;
+  }
+
+  return {
+    kind: 'stuck-finalizer',
+    observe(fact: Fact, context: DetectorContext) {
+      if (fact.type === 'gone') {
+        const d = deleting.get(fact.object.uid);
+        if (!d) return;
+        deleting.delete(fact.object.uid);
+        evaluate(d, fact.time ?? context.state.now, fact.record.seq, 'deleted', context);
+        return;
+      }
+      if (fact.type !== 'version' || fact.late) return;
+      const v = fact.version;
+      let d = deleting.get(fact.object.uid);
+      if (!v.deletionTimestamp) return;
+      if (!d) {
+        if (v.finalizers.length === 0) return;
+        const since = parseTime(v.deletionTimestamp) ?? v.time;
+        d = { object: fact.object, since, sinceText: v.deletionTimestamp, sinceSeq: v.seq, sinceRV: v.rv, lastSeq: v.seq, lastRV: v.rv, finalizers: new Map() };
+        deleting.set(fact.object.uid, d);
+      }
+      d.lastSeq = v.seq;
+      d.lastRV = v.rv;
+      const owners = v.object ? finalizerOwnersOf(v.object) : new Map<string, string[]>();
+      const now = v.time ?? context.state.now;
+      for (const name of v.finalizers) {
+        const info = d.finalizers.get(name);
+        if (!info) d.finalizers.set(name, { owners: owners.get(name) ?? [], removedAt: null, removedSeq: null });
+        else if (info.owners.length === 0 && owners.has(name)) info.owners = owners.get(name)!;
+      }
+      for (const [name, info] of d.finalizers) {
+        if (info.removedAt === null && !v.finalizers.includes(name)) {
+          info.removedAt = now;
+          info.removedSeq = v.seq;
+        }
+      }
+      if (v.finalizers.length === 0) {
+        // Released: the server deletes it now; the DELETED event may or may not be in the session.
+        deleting.delete(fact.object.uid);
+        evaluate(d, now, v.seq, 'released', context);
+      }
+    },
+    finish(context: DetectorContext): Finding[] {
+      for (const d of deleting.values()) evaluate(d, context.state.now, d.lastSeq, 'present', context);
+      deleting.clear();
+      return groups.findings((g) => {
+        const stuck = g.data.stuck
+          .map((f) => `${f.name}${f.owners.length ? ` (added by ${f.owners.join(', ')})` : ''} for ${formatDuration(f.held)}${f.removed ? ' before it was removed' : ''}`)
+          .join('; ');
+        const end =
+          g.data.outcome === 'present'
+            ? 'still there when the session ended'
+            : g.data.outcome === 'deleted'
+              ? `the object was finally deleted at seq ${g.data.endSeq}`
+              : `the last finalizer went at seq ${g.data.endSeq}`;
+        return `${describeObject(g.object)} has been deleting since ${g.data.since ?? '?'} but finalizers held it: ${stuck}; ${end}.`;
+      });
+    },
+  };
+}

@@ -1,0 +1,23 @@
+import type { Finding, FindingKind, ObjectRef } from '../../model/index.js';
+import type { ResolvedThresholds } from '../../model/check-config.js';
+import type { FoldState } from '../fold.js';
+import type { Fact, ObjectState } from '../state.js';
+
+/** What a detector can see besides the facts: thresholds and the fold's read-only state. */
+export interface DetectorContext {
+  readonly thresholds: ResolvedThresholds;
+  readonly state: Readonly<FoldState>;
+  resolve(ref: ObjectRef): ObjectState | undefined;
+}
+
+/**
+ * A detector is incremental and pure: it observes the fold's facts in record order, keeps what it needs (bounded
+ * by live objects), and turns it into findings at the end. It never reads the clock: time is in the records.
+ */
+export interface Detector {
+  readonly kind: FindingKind;
+  observe(fact: Fact, context: DetectorContext): void;
+  finish(context: DetectorContext): Finding[];
+}
+
+export type DetectorFactory = () => Detector;

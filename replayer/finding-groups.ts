@@ -1,0 +1,151 @@
+import {
+  findingKindRegistry,
+  findingObjectOf,
+  nameKey,
+  type EvidenceItem,
+  type Finding,
+  type FindingKind,
+  type FindingObject,
+  type ObjectRef,
+  type Severity,
+} from '../model/index.js';
+import type { ObjectState } from './state.js';
+
+/** Evidence kept per finding: the first ones explain the start, the last ones show it is still going on. */
+const evidenceHead = 15;
+const evidenceTail = 10;
+const rvLimit = 20;
+
+export interface Group<D> {
+  readonly kind: FindingKind;
+  readonly rule: string;
+  readonly object: FindingObject;
+  /** uid when known, else the name key. */
+  readonly objectKey: string;
+  firstSeq: number;
+  lastSeq: number;
+  count: number;
+  severity: Severity;
+  readonly data: D;
+  head: EvidenceItem[];
+  tail: EvidenceItem[];
+  rvs: string[];
+  rvSet: Set<string>;
+}
+
+export interface Occurrence {
+  /** Records that show this occurrence. The group's first/last seq span them. */
+  evidence: readonly (EvidenceItem | null | undefined | false)[];
+  /** Occurrences this hit stands for (default 1). */
+  count?: number;
+}
+
+type Subject = ObjectState | ObjectRef;
+
+function isState(subject: Subject): subject is ObjectState {
+  return (subject as ObjectState).versionRVs !== undefined;
+}
+
+/**
+ * Groups repeats of one cause (rule) on one object into one finding with a count: detectors report every
+ * occurrence, the group keeps the first and last evidence, the resourceVersions and whatever the detector needs
+ * to word its message.
+ */
+export class FindingGroups<D> {
+  private readonly groups = new Map<string, Group<D>>();
+
+  constructor(
+    readonly kind: FindingKind,
+    private readonly init: () => D,
+  ) {}
+
+  hit(subject: Subject, rule: string, occurrence: Occurrence): Group<D> {
+    const ref = isState(subject) ? subject.ref : subject;
+    const objectKey = (isState(subject) ? subject.uid : ref.uid) || nameKey(ref);
+    const key = `${rule}\u0000${objectKey}`;
+    let group = this.groups.get(key);
+    const evidence = occurrence.evidence.filter((e): e is EvidenceItem => Boolean(e));
+    const seqs = evidence.map((e) => e.seq);
+    const first = Math.min(...seqs);
+    const last = Math.max(...seqs);
+    if (!group) {
+      group = {
+        kind: this.kind,
+        rule,
+        object: findingObjectOf(ref),
+        objectKey,
+        firstSeq: first,
+        lastSeq: last,
+        count: 0,
+        severity: findingKindRegistry[this.kind].severity,
+        data: this.init(),
+        head: [],
+        tail: [],
+        rvs: [],
+        rvSet: new Set(),
+      };
+      this.groups.set(key, group);
+    }
+    group.count += occurrence.count ?? 1;
+    if (first < group.firstSeq) group.firstSeq = first;
+    if (last > group.lastSeq) group.lastSeq = last;
+    for (const item of evidence) {
+      if (group.head.some((e) => e.seq === item.seq && e.note === item.note) || group.tail.some((e) => e.seq === item.seq && e.note === item.note)) continue;
+      if (group.head.length < evidenceHead) group.head.push(item);
+      else {
+        group.tail.push(item);
+        if (group.tail.length > evidenceTail) group.tail.shift();
+      }
+      const rv = item.resourceVersion;
+      if (rv && !group.rvSet.has(rv)) {
+        // Remember enough to de-duplicate what is shown; a long loop must not grow memory with its length.
+        if (group.rvSet.size < 1000) group.rvSet.add(rv);
+        if (group.rvs.length < rvLimit) group.rvs.push(rv);
+        else group.rvs[rvLimit - 1] = rv;
+      }
+    }
+    return group;
+  }
+
+  get(subject: Subject, rule: string): Group<D> | undefined {
+    const ref = isState(subject) ? subject.ref : subject;
+    const objectKey = (isState(subject) ? subject.uid : ref.uid) || nameKey(ref);
+    return this.groups.get(`${rule}\u0000${objectKey}`);
+  }
+
+  all(): IterableIterator<Group<D>> {
+    return this.groups.values();
+  }
+
+  delete(group: Group<D>): void {
+    this.groups.delete(`${group.rule}\u0000${group.objectKey}`);
+  }
+
+  /** Findings in first-seq order; ids are made unique by the analysis. */
+  findings(message: (group: Group<D>) => string): Finding[] {
+    const out: Finding[] = [];
+    for (const group of this.groups.values()) {
+      const evidence = [...group.head, ...group.tail].sort((a, b) => a.seq - b.seq);
+      out.push({
+        id: `${group.kind}:${group.objectKey}:${group.firstSeq}`,
+        kind: group.kind,
+        severity: group.severity,
+        object: group.object,
+        firstSeq: group.firstSeq,
+        lastSeq: group.lastSeq,
+        resourceVersions: group.rvs,
+        count: group.count,
+        message: message(group),
+        rule: group.rule,
+        evidence,
+      });
+    }
+    return out.sort((a, b) => a.firstSeq - b.firstSeq);
+  }
+}
+
+/** An evidence item, or nothing when the seq is unknown. */
+export function ev(seq: number | null | undefined, note: string, resourceVersion?: string | null): EvidenceItem | null {
+  if (!seq || seq < 1) return null;
+  return resourceVersion ? { seq, resourceVersion, note } : { seq, note };
+}

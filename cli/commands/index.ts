@@ -6,6 +6,7 @@ import { registerImport } from './import.js';
 import { registerRecord } from './record.js';
 import { registerRbac } from './rbac.js';
 import { registerCheck } from './check.js';
+import { registerExport } from './export.js';
 
 /** Every command of the CLI. Each lives in its own file and registers itself on the program. */
 export function registerCommands(program: Command, context: CliContext): void {
@@ -15,4 +16,5 @@ export function registerCommands(program: Command, context: CliContext): void {
   registerRecord(program, context);
   registerRbac(program, context);
   registerCheck(program, context);
+  registerExport(program, context);
 }

@@ -1,0 +1,116 @@
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { Report } from '../../exporters/index.js';
+import { SECRET_VALUE, fixtureRecords } from '../../exporters/testing/fixture.js';
+import { openStore } from '../../store/index.js';
+import { useTempDir } from '../../test/temp.js';
+import type { Output } from '../context.js';
+import { buildProgram, reportError } from '../main.js';
+import { formatFromPath, redactPath } from './export.js';
+
+async function run(args: string[], env: NodeJS.ProcessEnv): Promise<{ out: string; err: string; code: number }> {
+  let out = '';
+  let err = '';
+  const output: Output = { out: (t) => void (out += t), err: (t) => void (err += t), isTTY: false };
+  try {
+    await buildProgram(output, env).parseAsync(args, { from: 'user' });
+    return { out, err, code: 0 };
+  } catch (error) {
+    const code = reportError(error, output);
+    return { out, err, code };
+  }
+}
+
+describe('kreplay export', () => {
+  const tempDir = useTempDir();
+
+  /** The exporters' fixture, written through the store as an import would (seqs are reassigned 1..n). */
+  function seed(): { dir: string; env: NodeJS.ProcessEnv } {
+    const dir = tempDir();
+    const db = join(dir, 'kreplay.db');
+    const store = openStore(db);
+    const session = store.createSession({ name: 'fixture', source: 'import:ndjson', cluster: 'kind-test', context: 'kind-test', toolVersion: '0.1.0', config: {}, startedAt: '2026-11-25T10:00:00.000Z' });
+    store.append(session.id, fixtureRecords().map(({ seq: _seq, ...r }) => r));
+    store.close();
+    return { dir, env: { KREPLAY_DB: db, SOURCE_DATE_EPOCH: '1764064800' } };
+  }
+
+  it('writes a JSON report that parses with the documented schema, with Secret data redacted', async () => {
+    const { dir, env } = seed();
+    const file = join(dir, 'report.json');
+    const result = await run(['export', 'fixture', '-o', file], env);
+    expect(result.code).toBe(0);
+    expect(result.err).toContain(`wrote json report of session fixture to ${file}`);
+    const text = readFileSync(file, 'utf8');
+    const report = Report.parse(JSON.parse(text));
+    expect(report.records).toHaveLength(fixtureRecords().length);
+    expect(report.generatedAt).toBe('2025-11-25T10:00:00.000Z');
+    expect(report.window.cut).toBe(false);
+    expect(text).not.toContain(SECRET_VALUE);
+    // No temporary file left behind.
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('is the default format on stdout, and the same bytes every time with SOURCE_DATE_EPOCH', async () => {
+    const { env } = seed();
+    const a = await run(['export', 'fixture'], env);
+    const b = await run(['export', 'fixture', '--format', 'json'], env);
+    expect(a.out).toBe(b.out);
+    expect(() => Report.parse(JSON.parse(a.out))).not.toThrow();
+  });
+
+  it('cuts to a seq window, a time window and an object', async () => {
+    const { env } = seed();
+    const seqs = async (...args: string[]) => Report.parse(JSON.parse((await run(['export', 'fixture', ...args], env)).out)).records.map((r) => r.seq);
+    expect(await seqs('--from', '3', '--to', '5')).toEqual([3, 4, 5]);
+    expect(await seqs('--from', '2026-11-25T10:01:30Z', '--to', '2026-11-25T10:02:10Z')).toEqual([8, 9, 10, 11, 12, 13, 14]);
+    expect(await seqs('--object', 'secrets/default/db-credentials')).toEqual([1, 6, 16, 17]);
+    const report = Report.parse(JSON.parse((await run(['export', 'fixture', '--object', 'Deployment/default/web', '--from', '9'], env)).out));
+    expect(report.window).toMatchObject({ from: '9', to: null, cut: true, objects: [{ kind: 'Deployment', namespace: 'default', name: 'web' }] });
+    expect(report.summary.firstSeq).toBe(9);
+  });
+
+  it('says what is wrong with a bad window or an unknown object', async () => {
+    const { env } = seed();
+    const bad = await run(['export', 'fixture', '--from', 'yesterday'], env);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('--from: "yesterday" is neither a seq number nor an RFC 3339 time');
+    const reversed = await run(['export', 'fixture', '--from', '9', '--to', '3'], env);
+    expect(reversed.err).toContain('--from 9 is after --to 3');
+    const missing = await run(['export', 'fixture', '--object', 'Deployment/default/webb'], env);
+    expect(missing.code).toBe(2);
+    expect(missing.err).toContain('no such object in session fixture');
+    expect(missing.err).toContain('Similar objects: Deployment/default/web');
+    const format = await run(['export', 'fixture', '--format', 'pdf'], env);
+    expect(format.code).toBe(2);
+  });
+
+  it('writes Markdown and HTML, choosing the format from the file extension', async () => {
+    const { dir, env } = seed();
+    expect((await run(['export', 'fixture', '-o', join(dir, 'r.md')], env)).code).toBe(0);
+    expect(readFileSync(join(dir, 'r.md'), 'utf8')).toMatch(/^# kreplay report: fixture\n/);
+    expect((await run(['export', 'fixture', '-o', join(dir, 'r.html')], env)).code).toBe(0);
+    const html = readFileSync(join(dir, 'r.html'), 'utf8');
+    expect(html).toMatch(/^<!doctype html>/);
+    expect(html).not.toContain(SECRET_VALUE);
+    const md = await run(['export', 'fixture', '--format', 'markdown', '--redact', '/spec/template'], env);
+    expect(md.out).toContain('## Timeline');
+  });
+
+  it('leaves no file when the output cannot be written', async () => {
+    const { dir, env } = seed();
+    const result = await run(['export', 'fixture', '-o', join(dir, 'missing', 'r.json')], env);
+    expect(result.code).toBe(2);
+    expect(result.err).toContain('cannot write');
+    expect(existsSync(join(dir, 'missing'))).toBe(false);
+  });
+
+  it('maps flags to what the exporters take', () => {
+    expect(redactPath('/spec/auth~1x/token')).toBe('spec.auth/x.token');
+    expect(redactPath('spec.auth.token')).toBe('spec.auth.token');
+    expect(formatFromPath('a.HTML')).toBe('html');
+    expect(formatFromPath('a.md')).toBe('markdown');
+    expect(formatFromPath('a.txt')).toBeUndefined();
+  });
+});

@@ -150,36 +150,47 @@ export function decompressChunk(encoding: number, data: Buffer): string {
 /**
  * Applies add/remove/replace operations, copying only the containers on each operation's path. Versions handed
  * out earlier stay valid, and rebuilding a version costs O(patch · depth) instead of a deep clone of the object.
+ * A container copied once by this patch is reused by its later operations: a status update touches the same few
+ * containers many times.
  */
 export function applyPatchImmutable(document: Json, operations: readonly PatchOperation[]): Json {
   let root = document;
+  const copies = new Set<object>();
   for (const operation of operations) {
     if (operation.path === '') {
       if (operation.op === 'remove') throw new Error('a patch cannot remove the document root');
       root = operation.value;
       continue;
     }
-    root = applyAt(root, operation.path.slice(1).split('/').map(unescapePointer), 0, operation);
+    root = applyAt(root, operation.path.slice(1).split('/'), 0, operation, copies);
   }
   return root;
 }
 
-function applyAt(node: Json, tokens: readonly string[], index: number, operation: PatchOperation): Json {
-  const token = tokens[index]!;
+function applyAt(node: Json, tokens: readonly string[], index: number, operation: PatchOperation, copies: Set<object>): Json {
+  const token = unescapePointer(tokens[index]!);
   const last = index === tokens.length - 1;
   if (Array.isArray(node)) {
-    const copy = node.slice();
+    let copy = node;
+    if (!copies.has(node)) {
+      copy = node.slice();
+      copies.add(copy);
+    }
     const position = token === '-' ? copy.length : Number(token);
     if (!Number.isInteger(position) || position < 0 || position > copy.length) throw new Error(`patch path ${operation.path} has a bad array index`);
-    if (!last) copy[position] = applyAt(copy[position] as Json, tokens, index + 1, operation);
+    if (!last) copy[position] = applyAt(copy[position] as Json, tokens, index + 1, operation, copies);
     else if (operation.op === 'add') copy.splice(position, 0, operation.value);
     else if (operation.op === 'replace') copy[position] = operation.value;
     else copy.splice(position, 1);
     return copy;
   }
   if (!isObject(node)) throw new Error(`patch path ${operation.path} goes through a value that is not a container`);
-  const copy: { [key: string]: Json } = { ...node };
-  if (!last) copy[token] = applyAt(copy[token] as Json, tokens, index + 1, operation);
+  let copy = node;
+  if (!copies.has(node)) {
+    copy = { ...node };
+    copies.add(copy);
+  }
+  if (!last) copy[token] = applyAt(copy[token] as Json, tokens, index + 1, operation, copies);
   else if (operation.op === 'remove') delete copy[token];
   else copy[token] = operation.value;
   return copy;

@@ -10,8 +10,7 @@ bash e2e/scripts/build.sh
 bash e2e/scripts/up.sh
 trap 'bash e2e/scripts/down.sh' EXIT
 
+# The Go SDK first: its build cache then serves the TS suite's live Go-to-recorder test.
+bash sdk/go/test.sh
 npm test
-if [[ -x sdk/go/test.sh || -f sdk/go/test.sh ]]; then
-  bash sdk/go/test.sh
-fi
 npm run test:e2e

@@ -1,12 +1,14 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
+import { registerCheck } from './check.js';
+import { registerExport } from './export.js';
+import { registerDemo } from './demo.js';
 import { registerSessions } from './sessions.js';
 import { registerShow } from './show.js';
 import { registerImport } from './import.js';
 import { registerRecord } from './record.js';
 import { registerRbac } from './rbac.js';
-import { registerCheck } from './check.js';
-import { registerExport } from './export.js';
+import { registerReplay } from './replay.js';
 
 /** Every command of the CLI. Each lives in its own file and registers itself on the program. */
 export function registerCommands(program: Command, context: CliContext): void {
@@ -17,4 +19,6 @@ export function registerCommands(program: Command, context: CliContext): void {
   registerRbac(program, context);
   registerCheck(program, context);
   registerExport(program, context);
+  registerDemo(program, context);
+  registerReplay(program, context);
 }

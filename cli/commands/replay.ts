@@ -1,0 +1,175 @@
+import type { Command } from 'commander';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import type { Finding } from '../../model/index.js';
+import type { RecordAnnotation } from '../../replayer/index.js';
+import type { AnalysisLoader } from '../../tui/index.js';
+import type { CliContext } from '../context.js';
+import { ExitCode, UserError } from '../errors.js';
+import { parsePositiveInt } from './sessions.js';
+
+/**
+ * `kreplay replay SESSION`: the terminal debugger. The UI is up in well under a second whatever the session's size;
+ * the detectors (seconds to a minute on a million records) run in a worker thread that reads the same database
+ * file through its own read-only connection, and their badges appear when they finish.
+ *
+ * This file is also that worker's entry point (see the bottom): the CLI is the one place allowed to wire the store
+ * to the replayer.
+ */
+
+interface AnalysisRequest {
+  readonly kreplayWorker: 'analyze';
+  readonly dbPath: string;
+  readonly sessionId: number;
+}
+
+type WorkerMessage =
+  | { readonly type: 'progress'; readonly done: number; readonly total: number }
+  | { readonly type: 'done'; readonly findings: Finding[]; readonly annotations: Array<[number, RecordAnnotation[]]> }
+  | { readonly type: 'error'; readonly message: string };
+
+/**
+ * The worker's first code. Run from source (`tsx cli/run.ts`, the tests) this file is TypeScript, and a worker
+ * does not inherit the parent's tsx loader on Node 20: register it first, then load this module.
+ */
+const workerBootstrap = `
+const { workerData, parentPort } = require('node:worker_threads');
+(async () => {
+  if (workerData.tsLoader) (await import(workerData.tsLoader)).register();
+  await import(workerData.entry);
+})().catch((error) => parentPort.postMessage({ type: 'error', message: String((error && error.stack) || error) }));
+`;
+
+/** Computes findings in a worker thread; aborting terminates it. */
+export function analysisInWorker(dbPath: string, sessionId: number): AnalysisLoader {
+  return ({ signal, onProgress }) =>
+    new Promise((resolve, reject) => {
+      const request: AnalysisRequest = { kreplayWorker: 'analyze', dbPath, sessionId };
+      const worker = new Worker(workerBootstrap, {
+        eval: true,
+        workerData: { ...request, entry: import.meta.url, tsLoader: import.meta.url.endsWith('.ts') ? import.meta.resolve('tsx/esm/api') : null },
+        stdout: true,
+        stderr: true,
+      });
+      const stop = () => void worker.terminate();
+      signal.addEventListener('abort', stop, { once: true });
+      worker.on('message', (message: WorkerMessage) => {
+        if (message.type === 'progress') onProgress(message.done, message.total);
+        else if (message.type === 'done') {
+          signal.removeEventListener('abort', stop);
+          resolve({ findings: message.findings, annotations: new Map(message.annotations) });
+          void worker.terminate();
+        } else {
+          signal.removeEventListener('abort', stop);
+          reject(new Error(message.message));
+          void worker.terminate();
+        }
+      });
+      worker.on('error', (error) => {
+        signal.removeEventListener('abort', stop);
+        reject(error);
+      });
+    });
+}
+
+/** `KIND/NS/NAME` or `KIND/NAME` (cluster-scoped). */
+export function parseObjectOption(value: string): { kind: string; namespace: string | null; name: string } {
+  const parts = value.split('/');
+  if (parts.length === 3 && parts.every(Boolean)) return { kind: parts[0]!, namespace: parts[1]!, name: parts[2]! };
+  if (parts.length === 2 && parts.every(Boolean)) return { kind: parts[0]!, namespace: null, name: parts[1]! };
+  throw new UserError(`--object must be KIND/NAMESPACE/NAME or KIND/NAME, got "${value}"`, 'For example: --object Deployment/default/web');
+}
+
+export interface ReplaySessionOptions {
+  readonly seq?: number | undefined;
+  readonly object?: { kind: string; namespace: string | null; name: string } | undefined;
+  /** Run the detectors in a worker thread (default true). */
+  readonly analysis?: boolean;
+  /** Findings already computed (`kreplay demo`): no worker then. */
+  readonly findings?: readonly Finding[] | undefined;
+}
+
+/**
+ * Opens the TUI on a session of the context's database and resolves when the user quits. `kreplay replay` and
+ * `kreplay demo` both call this; it refuses (exit 2) when stdin/stdout is not a terminal.
+ */
+export async function replaySession(context: CliContext, name: string, options: ReplaySessionOptions = {}): Promise<void> {
+  if (!context.output.isTTY || !process.stdin.isTTY) {
+    throw new UserError(
+      'kreplay replay is an interactive terminal UI, and stdin/stdout is not a terminal',
+      `For scripts and CI, \`kreplay check ${name}\` prints the findings and \`kreplay export ${name}\` writes a report; \`kreplay show ${name}\` summarises the session.`,
+      ExitCode.usage,
+    );
+  }
+  const store = context.openStore({ mustExist: true });
+  try {
+    const session = context.resolveSession(store, name);
+    if (options.seq !== undefined && !store.record(session.id, options.seq)) {
+      throw new UserError(`session ${session.name} has no record ${options.seq}`, `Run \`kreplay show ${session.name}\` to see its records.`);
+    }
+    const object = options.object;
+    if (object && store.recordCount(session.id, { objectKind: object.kind, namespace: object.namespace ?? '', name: object.name }) === 0) {
+      throw new UserError(`session ${session.name} has no records about ${object.kind} ${object.namespace ? `${object.namespace}/` : ''}${object.name}`, `Run \`kreplay show ${session.name}\` to list its objects.`);
+    }
+    // Loaded on demand: the other commands should not pay for React and Ink at startup. React picks its build when
+    // first loaded: the development build (checks, warnings) renders several times slower.
+    process.env.NODE_ENV ??= 'production';
+    const { runReplay } = await import('../../tui/index.js');
+    await runReplay({
+      store,
+      session,
+      findings: options.findings,
+      analysis: options.findings || options.analysis === false ? undefined : analysisInWorker(store.path, session.id),
+      initialSeq: options.seq,
+      initialObject: object,
+      env: context.env,
+    });
+  } finally {
+    store.close();
+  }
+}
+
+export function registerReplay(program: Command, context: CliContext): void {
+  program
+    .command('replay')
+    .description('step through a session like a debugger: timeline, object diffs, watchpoints, findings (needs a terminal)')
+    .argument('<session>', 'session name or id')
+    .option('--seq <n>', 'start at this record')
+    .option('--object <kind/ns/name>', 'show only this object at first (KIND/NAME when cluster-scoped)')
+    .option('--no-analysis', 'do not run the detectors (no finding badges)')
+    .action(async (name: string, options: { seq?: string; object?: string; analysis: boolean }) => {
+      await replaySession(context, name, {
+        seq: options.seq === undefined ? undefined : parsePositiveInt(options.seq, '--seq'),
+        object: options.object === undefined ? undefined : parseObjectOption(options.object),
+        analysis: options.analysis,
+      });
+    });
+}
+
+// ---- the analysis worker ---------------------------------------------------------------------------------------
+
+async function runAnalysisWorker(request: AnalysisRequest): Promise<void> {
+  const port = parentPort!;
+  try {
+    const [{ openStore }, { createAnalyzer }] = await Promise.all([import('../../store/index.js'), import('../../replayer/index.js')]);
+    const store = openStore(request.dbPath, { readonly: true });
+    try {
+      const total = store.page(request.sessionId, { beforeSeq: Number.MAX_SAFE_INTEGER, limit: 1 })[0]?.seq ?? 0;
+      const analyzer = createAnalyzer({ annotate: true });
+      let n = 0;
+      for (const record of store.records(request.sessionId)) {
+        analyzer.push(record);
+        if (++n % 20_000 === 0) port.postMessage({ type: 'progress', done: record.seq, total } satisfies WorkerMessage);
+      }
+      const analysis = analyzer.finish();
+      port.postMessage({ type: 'done', findings: analysis.findings, annotations: [...analysis.annotations].map(([seq, notes]) => [seq, [...notes]]) } satisfies WorkerMessage);
+    } finally {
+      store.close();
+    }
+  } catch (error) {
+    port.postMessage({ type: 'error', message: error instanceof Error ? error.message : String(error) } satisfies WorkerMessage);
+  }
+}
+
+if (!isMainThread && (workerData as Partial<AnalysisRequest> | null)?.kreplayWorker === 'analyze') {
+  void runAnalysisWorker(workerData as AnalysisRequest);
+}

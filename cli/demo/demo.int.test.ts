@@ -1,0 +1,74 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { findingKinds, SessionRecord } from '../../model/index.js';
+import { analyze } from '../../replayer/index.js';
+import { openStore } from '../../store/index.js';
+import { useTempDir } from '../../test/temp.js';
+import { buildProgram } from '../main.js';
+import type { Output } from '../context.js';
+import { demoSession, DEMO_SESSION_NAME } from './scenario.js';
+
+async function run(args: string[], env: NodeJS.ProcessEnv): Promise<{ out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const output: Output = { out: (t) => void (out += t), err: (t) => void (err += t), isTTY: false };
+  await buildProgram(output, env).parseAsync(args, { from: 'user' });
+  return { out, err };
+}
+
+describe('kreplay demo', () => {
+  const tempDir = useTempDir();
+
+  it('generates valid, time-ordered, deterministic records', () => {
+    const a = demoSession('0.1.0');
+    const b = demoSession('0.1.0');
+    expect(JSON.stringify(a.records)).toBe(JSON.stringify(b.records));
+    expect(a.records.length).toBeGreaterThan(1000);
+    let previous = '';
+    for (const record of a.records) {
+      SessionRecord.parse(record);
+      expect(record.observedAt! >= previous).toBe(true);
+      previous = record.observedAt!;
+    }
+    const minutes = (Date.parse(a.endedAt) - Date.parse(a.session.startedAt)) / 60_000;
+    expect(minutes).toBe(15);
+    // resourceVersions only ever grow, as etcd revisions do.
+    const rvs = a.records.flatMap((r) => (r.record === 'api' && r.code < 300 && r.resourceVersionAfter ? [Number(r.resourceVersionAfter)] : []));
+    for (let i = 1; i < rvs.length; i++) expect(rvs[i]!).toBeGreaterThanOrEqual(rvs[i - 1]!);
+  });
+
+  it('writes the session, replacing an earlier one, and analysing it yields every finding kind', async () => {
+    const db = join(tempDir(), 'kreplay.db');
+    const env = { KREPLAY_DB: db };
+    await run(['demo'], env);
+    const { out } = await run(['demo'], env);
+    expect(out).toContain(`Wrote session "${DEMO_SESSION_NAME}"`);
+    // Not a terminal: the check report and how to open the replay.
+    expect(out).toMatch(/Session demo: \d+ findings/);
+    expect(out).toContain('kreplay replay demo');
+
+    const store = openStore(db);
+    try {
+      const sessions = store.listSessions();
+      expect(sessions.map((s) => s.name)).toEqual([DEMO_SESSION_NAME]);
+      expect(sessions[0]!.source).toBe('demo');
+      expect(sessions[0]!.endedAt).not.toBeNull();
+      const analysis = analyze(store.records(sessions[0]!.id));
+      const fired = new Set(analysis.findings.map((f) => f.kind));
+      expect([...findingKinds].filter((kind) => !fired.has(kind))).toEqual([]);
+      // Each incident of the script is where the story says it is.
+      const where = (kind: string) => analysis.findings.filter((f) => f.kind === kind).map((f) => `${f.object.kind}/${f.object.namespace}/${f.object.name}`);
+      expect(where('stuck-finalizer')).toContain('WebApp/shop/legacy-portal');
+      expect(where('dfsu-gap')).toContain('WebApp/shop/tmp-preview');
+      expect(where('unreconciled')).toContain('WebApp/marketing/docs');
+      expect(where('hot-loop')).toContain('WebApp/shop/search');
+      expect(where('lost-event')).toContain('WebApp/marketing/blog');
+      expect(where('notfound-retry')).toContain('WebApp/shop/promo-banner');
+      expect(where('stale-read')).toContain('WebApp/shop/checkout');
+      expect(where('status-spec-race')).toContain('WebApp/shop/catalog');
+      expect(where('duplicate-event')).toContain('Deployment/shop/storefront');
+    } finally {
+      store.close();
+    }
+  });
+});

@@ -1,0 +1,93 @@
+import { findingKindRegistry, severityRank, type Finding, type FindingKind, type Severity } from '../model/index.js';
+
+/** A short badge per finding kind, for the timeline's narrow badge column. */
+export const findingBadges: Readonly<Record<FindingKind, string>> = {
+  'duplicate-event': 'DUP',
+  'lost-event': 'LOST',
+  'dfsu-gap': 'DFSU',
+  'status-spec-race': 'RACE',
+  'stuck-finalizer': 'FIN',
+  'hot-loop': 'HOT',
+  'notfound-retry': '404',
+  'stale-read': 'STALE',
+  unreconciled: 'UNREC',
+};
+
+/** Findings keyed by the seqs that are their evidence: badges per row, "next finding", the finding filter. */
+export class FindingsIndex {
+  readonly findings: readonly Finding[];
+  /** Every evidence seq, ascending, without duplicates. */
+  readonly seqs: readonly number[];
+  private readonly bySeq = new Map<number, Finding[]>();
+  private readonly seqsByKind = new Map<FindingKind, number[]>();
+
+  constructor(findings: readonly Finding[]) {
+    // Worst first, then in the order they happened: the list a post-mortem reads top down.
+    this.findings = [...findings].sort((a, b) => severityRank(b.severity) - severityRank(a.severity) || a.firstSeq - b.firstSeq || a.id.localeCompare(b.id));
+    for (const finding of this.findings) {
+      const seqs = new Set<number>([finding.firstSeq, ...finding.evidence.map((e) => e.seq)]);
+      for (const seq of seqs) {
+        const list = this.bySeq.get(seq) ?? [];
+        list.push(finding);
+        this.bySeq.set(seq, list);
+        const byKind = this.seqsByKind.get(finding.kind) ?? [];
+        byKind.push(seq);
+        this.seqsByKind.set(finding.kind, byKind);
+      }
+    }
+    this.seqs = [...this.bySeq.keys()].sort((a, b) => a - b);
+    for (const [kind, list] of this.seqsByKind) this.seqsByKind.set(kind, [...new Set(list)].sort((a, b) => a - b));
+  }
+
+  get size(): number {
+    return this.findings.length;
+  }
+
+  at(seq: number): readonly Finding[] {
+    return this.bySeq.get(seq) ?? [];
+  }
+
+  /** The seqs of the given kinds ('any' = all), ascending. */
+  seqsOf(kinds: readonly (FindingKind | 'any')[]): readonly number[] {
+    if (kinds.includes('any')) return this.seqs;
+    if (kinds.length === 1) return this.seqsByKind.get(kinds[0] as FindingKind) ?? [];
+    const merged = new Set<number>();
+    for (const kind of kinds) for (const seq of this.seqsByKind.get(kind as FindingKind) ?? []) merged.add(seq);
+    return [...merged].sort((a, b) => a - b);
+  }
+
+  /** The next evidence seq strictly after (direction 1) or before (-1) `seq`. */
+  next(seq: number, direction: 1 | -1): number | undefined {
+    const i = lowerBound(this.seqs, direction === 1 ? seq + 1 : seq);
+    return direction === 1 ? this.seqs[i] : this.seqs[i - 1];
+  }
+
+  countBySeverity(): Record<Severity, number> {
+    const counts: Record<Severity, number> = { info: 0, warning: 0, error: 0 };
+    for (const finding of this.findings) if (!finding.suppressed) counts[finding.severity] += 1;
+    return counts;
+  }
+
+  /** The worst severity of the findings at a seq, for the badge colour. */
+  worstAt(seq: number): Severity | undefined {
+    let worst: Severity | undefined;
+    for (const finding of this.at(seq)) if (!worst || severityRank(finding.severity) > severityRank(worst)) worst = finding.severity;
+    return worst;
+  }
+
+  static title(kind: FindingKind): string {
+    return findingKindRegistry[kind].title;
+  }
+}
+
+/** First index whose value is >= target. */
+export function lowerBound(sorted: readonly number[], target: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid]! < target) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

@@ -57,9 +57,6 @@ function readDetail(source: ReplayDataSource, row: TimelineRow | undefined, show
   return { seq: row.seq, record, version, previous, diff, author };
 }
 
-/** For benchmarks and tests: the detail read of one row. */
-export const readDetailForBench = readDetail;
-
 const noPane = { key: '', sel: 0, scroll: 0 };
 
 /** One character of a multi-key chunk as Ink would have reported it alone. */

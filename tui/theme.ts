@@ -1,6 +1,7 @@
 import { createContext, useContext } from 'react';
 import type { Severity } from '../model/index.js';
 import type { RowTone } from './rows.js';
+import type { LineTone } from './detail-lines.js';
 
 /**
  * Colours by role, so NO_COLOR (https://no-color.org) is one switch: every colour becomes undefined and emphasis
@@ -61,16 +62,31 @@ export function useTheme(): Theme {
   return useContext(ThemeContext);
 }
 
-export function toneColor(theme: Theme, tone: RowTone): string | undefined {
+/** The one tone-to-colour map: timeline rows and detail lines speak the same palette. */
+export function toneColor(theme: Theme, tone: RowTone | LineTone | undefined): string | undefined {
   switch (tone) {
+    case 'added':
+      return theme.added;
+    case 'removed':
+      return theme.removed;
+    case 'changed':
+      return theme.changed;
+    case 'muted':
+    case 'dim':
+      return theme.muted;
+    case 'accent':
+    case 'heading':
+      return theme.accent;
     case 'marker':
       return theme.marker;
     case 'alert':
       return theme.alert;
     case 'error':
       return theme.error;
-    case 'dim':
-      return theme.muted;
+    case 'warning':
+      return theme.severity.warning;
+    case 'info':
+      return theme.severity.info;
     default:
       return undefined;
   }

@@ -1,7 +1,6 @@
 import { Box } from 'ink';
-import type { DetailLine, LineTone } from '../detail-lines.js';
-import type { Theme } from '../theme.js';
-import { useTheme } from '../theme.js';
+import type { DetailLine } from '../detail-lines.js';
+import { toneColor, useTheme } from '../theme.js';
 import { Line, type Segment } from './Line.js';
 
 export const detailViews = ['diff', 'object', 'history', 'findings', 'record'] as const;
@@ -24,34 +23,6 @@ export interface DetailPaneProps {
   readonly findingsCount: number | undefined;
   /** Sticky lines above the content (the watchpoint's last hit). */
   readonly banner?: readonly DetailLine[] | undefined;
-}
-
-export function lineColor(theme: Theme, tone: LineTone | undefined): string | undefined {
-  switch (tone) {
-    case 'added':
-      return theme.added;
-    case 'removed':
-      return theme.removed;
-    case 'changed':
-      return theme.changed;
-    case 'muted':
-      return theme.muted;
-    case 'accent':
-    case 'heading':
-      return theme.accent;
-    case 'marker':
-      return theme.marker;
-    case 'alert':
-      return theme.alert;
-    case 'error':
-      return theme.error;
-    case 'warning':
-      return theme.severity.warning;
-    case 'info':
-      return theme.severity.info;
-    default:
-      return undefined;
-  }
 }
 
 /** Tabs on the title row, then a scrolling list of lines. */
@@ -77,7 +48,7 @@ export function DetailPane(props: DetailPaneProps) {
     <Box flexDirection="column" width={props.width} height={props.height}>
       <Line width={props.width} segments={tabs} />
       {banner.map((line, i) => (
-        <Line key={`banner-${i}`} width={props.width} segments={[{ text: ` ${line.text}`, color: lineColor(theme, line.tone), bold: true }]} />
+        <Line key={`banner-${i}`} width={props.width} segments={[{ text: ` ${line.text}`, color: toneColor(theme, line.tone), bold: true }]} />
       ))}
       {visible.map((line, i) => {
         const index = props.scroll + i;
@@ -89,7 +60,7 @@ export function DetailPane(props: DetailPaneProps) {
             key={index}
             width={props.width}
             inverse={isSelected}
-            segments={[{ text: ` ${text}`, color: isSelected ? undefined : lineColor(theme, line.tone), bold: line.bold ?? false }]}
+            segments={[{ text: ` ${text}`, color: isSelected ? undefined : toneColor(theme, line.tone), bold: line.bold ?? false }]}
           />
         );
       })}

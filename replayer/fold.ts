@@ -413,6 +413,7 @@ export class Fold {
       deliveries: 0,
       firstDeliveredRVNum: Number.NaN,
       delivered: [],
+      deliveredMaxRVNum: Number.NEGATIVE_INFINITY,
       versionRVs: new RecentSet(64),
       managerTimes: null,
       suppressAnnotation: undefined,
@@ -513,18 +514,27 @@ export class Fold {
     return version;
   }
 
-  private findDelivered(object: ObjectState, rv: string, type: string): Delivered | null {
+  // Both scans compare the numeric RV first: RV strings read from the store are fresh, unhashed strings, and
+  // comparing them character by character on every delivery was the fold's largest single cost.
+  private findDelivered(object: ObjectState, rv: string, rvNum: number, type: string): Delivered | null {
     const ring = object.delivered;
+    const numeric = !Number.isNaN(rvNum);
+    if (numeric && rvNum > object.deliveredMaxRVNum) return null;
     for (let i = ring.length - 1; i >= 0; i--) {
       const d = ring[i]!;
-      if (d.rv === rv && d.type === type) return d;
+      if ((numeric ? d.rvNum === rvNum : d.rv === rv) && d.type === type && d.rv === rv) return d;
     }
     return null;
   }
 
-  private wasDelivered(object: ObjectState, rv: string): boolean {
+  private wasDelivered(object: ObjectState, rv: string, rvNum = rvNumber(rv)): boolean {
     const ring = object.delivered;
-    for (let i = ring.length - 1; i >= 0; i--) if (ring[i]!.rv === rv) return true;
+    const numeric = !Number.isNaN(rvNum);
+    if (numeric && rvNum > object.deliveredMaxRVNum) return false;
+    for (let i = ring.length - 1; i >= 0; i--) {
+      const d = ring[i]!;
+      if ((numeric ? d.rvNum === rvNum : true) && d.rv === rv) return true;
+    }
     return false;
   }
 
@@ -584,7 +594,7 @@ export class Fold {
     object.streamKey ??= stream.key;
     const isGrave = object.gone !== null;
     const previous = object.view;
-    const original = this.findDelivered(object, rv, record.type);
+    const original = this.findDelivered(object, rv, rvNum, record.type);
 
     let classification: DeliveryClass;
     if (listing) {
@@ -657,6 +667,7 @@ export class Fold {
       // shift() on a small array is O(1) in V8 (left-trimming).
       if (ring.length >= this.deliveryMemory) ring.shift();
       ring.push({ rv, rvNum, type: record.type, seq: record.seq, time, order: object.deliveries, epoch: stream.epoch });
+      if (rvNum > object.deliveredMaxRVNum) object.deliveredMaxRVNum = rvNum;
       if (listing && stream.listing?.prior && previous && previous.rv !== rv && object.inView) {
         stream.listing.changed.push({ object, from: previous, to: version, hidden: [] });
       }
@@ -764,7 +775,7 @@ export class Fold {
         continue;
       }
       const object = this.objectByUid(p.uid);
-      if (!object || this.wasDelivered(object, p.rv) || p.rvNum <= stream.epochStartRVNum) continue;
+      if (!object || this.wasDelivered(object, p.rv, p.rvNum) || p.rvNum <= stream.epochStartRVNum) continue;
       if (p.rvNum === rvNum) continue;
       this.facts.push({ type: 'missed', object, missed: p, proof: { seq, rv }, stream });
     }

@@ -84,6 +84,8 @@ export interface ObjectState {
   deliveries: number;
   firstDeliveredRVNum: number;
   delivered: Delivered[];
+  /** The largest numeric RV ever put in `delivered` (an upper bound once entries are evicted): a newer RV skips the scan. */
+  deliveredMaxRVNum: number;
   /** Recent RVs of versions from any source, to emit each version once. */
   versionRVs: RecentSet;
   managerTimes: ManagerTimes | null;
@@ -214,24 +216,42 @@ export type Fact =
   | { type: 'handler'; record: Stored<DeliveryRecord>; object: ObjectState | undefined; resync: boolean }
   | { type: 'marker'; record: Stored<MarkerRecord>; stream: StreamState | null };
 
-/** A set that remembers only its newest `capacity` members: memory per object stays constant. */
+/**
+ * A set of resourceVersions (or other short strings) that remembers only its newest `capacity` members: memory per
+ * object stays constant. Numeric RVs are compared as numbers, and the usual question, "is this new RV one I have
+ * seen?", is answered by the largest number seen without a scan: RVs of one object mostly grow.
+ */
 export class RecentSet {
-  private readonly items: string[] = [];
-  private readonly set = new Set<string>();
+  private readonly keys: (string | number)[] = [];
   private next = 0;
+  private max = Number.NEGATIVE_INFINITY;
   constructor(private readonly capacity: number) {}
   has(value: string): boolean {
-    return this.set.has(value);
+    const key = setKey(value);
+    if (typeof key === 'number' && key > this.max) return false;
+    const keys = this.keys;
+    for (let i = keys.length - 1; i >= 0; i--) if (keys[i] === key) return true;
+    return false;
   }
   add(value: string): void {
-    if (this.set.has(value)) return;
-    if (this.items.length < this.capacity) {
-      this.items.push(value);
+    if (this.has(value)) return;
+    const key = setKey(value);
+    if (typeof key === 'number' && key > this.max) this.max = key;
+    if (this.keys.length < this.capacity) {
+      this.keys.push(key);
     } else {
-      this.set.delete(this.items[this.next]!);
-      this.items[this.next] = value;
+      this.keys[this.next] = key;
       this.next = (this.next + 1) % this.capacity;
     }
-    this.set.add(value);
   }
+}
+
+/** A decimal RV without leading zeros as its number (so "12" and "012" stay distinct), anything else as itself. */
+function setKey(value: string): string | number {
+  if (value.length === 0 || value.length > 15 || (value.charCodeAt(0) === 48 && value.length > 1)) return value;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 48 || c > 57) return value;
+  }
+  return Number(value);
 }

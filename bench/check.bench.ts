@@ -143,7 +143,7 @@ function child(path: string): void {
   const started = performance.now();
   const store = openStore(path);
   const id = store.findSession('bench-check')!.id;
-  const analysis = analyze(store.records(id, { withObjects: true }));
+  const analysis = analyze(store.records(id, { withObjects: 'lazy' }));
   store.close();
   const ms = performance.now() - started;
   const maxRssKiB = process.resourceUsage().maxRSS;

@@ -4,3 +4,4 @@ export * from './findings.js';
 export * from './objects.js';
 export * from './redact.js';
 export * from './check-config.js';
+export * from './version-facts.js';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { VersionFacts } from './version-facts.js';
 
 /**
  * The records a kreplay session holds. This module is the one source of truth for every boundary:
@@ -233,4 +234,13 @@ export const SessionRecord = z.discriminatedUnion('record', [
 export type SessionRecord = z.infer<typeof SessionRecord>;
 
 /** A record as read back from the store: it always has its seq. */
-export type StoredRecord = SessionRecord & { seq: number };
+export type StoredRecord = SessionRecord & {
+  seq: number;
+  /**
+   * Watch records read with lazy bodies (`withObjects: 'lazy'`): the version's facts, when the store computed them
+   * at append (model/version-facts.ts), so a reader need not decode the body to know them.
+   */
+  facts?: VersionFacts | undefined;
+  /** Watch records read with lazy bodies: `object` is null, and this decodes the body (each call decodes again). */
+  loadObject?: (() => KubeObject | null) | undefined;
+};

@@ -3,13 +3,13 @@ import {
   writeVerbs,
   type ApiRequestRecord,
   type DeliveryRecord,
-  type KubeObject,
   type MarkerRecord,
   type ObjectRef,
   type ReconcileRecord,
   type StoredRecord,
   type WatchEventRecord,
 } from '../model/index.js';
+import { managedFieldsListOf } from '../model/version-facts.js';
 import {
   annotationOf,
   attributeWriter,
@@ -19,11 +19,14 @@ import {
   generationOf,
   metadataOf,
   observedGenerationOf,
+  type ManagerTimes,
 } from './object-meta.js';
 import { compareRV, rvNumber } from './rv.js';
 import {
+  HeldVersion,
   RecentSet,
   viewOrigins,
+  type BodySource,
   type AnnotationTag,
   type Delivered,
   type DeliveryClass,
@@ -101,6 +104,11 @@ export interface FoldState {
   first: number | null;
   readonly annotations: Map<number, RecordAnnotation[]> | null;
   readonly stats: FoldStats;
+}
+
+/** A watch record's body, or its loader when the store read it with lazy bodies. */
+function bodyOf(record: StoredRecord & { record: 'watch' }): BodySource {
+  return record.loadObject ?? record.object;
 }
 
 export function kindKey(ref: { group: string; kind: string }): string {
@@ -224,7 +232,7 @@ export class Fold {
   /** Advances the session clock; returns the record's own time (for watch records: observedAt, else metadata). */
   private tick(record: StoredRecord): number | null {
     let time = parseTime(record.record === 'reconcile' ? record.finishedAt : record.observedAt);
-    if (time === null && record.record === 'watch' && record.object) time = objectTime(record.object);
+    if (time === null && record.record === 'watch') time = record.facts ? record.facts.time : objectTime(record.loadObject ? record.loadObject() : record.object);
     if (time === null) return null;
     const state = this.state;
     if (state.now === null || time > state.now) state.now = time;
@@ -403,6 +411,7 @@ export class Fold {
       uid,
       ref: { ...ref, uid },
       key: nameKey(ref),
+      kindKey: kindKey(ref),
       streamKey,
       firstSeq: seq,
       lastSeq: seq,
@@ -471,47 +480,65 @@ export class Fold {
     };
   }
 
-  /** Builds a version; updates the object's newest version unless this one is older (learned late). */
+  /**
+   * Builds a version; updates the object's newest version unless this one is older (learned late). What the detectors
+   * need of it comes from the record's facts when the store computed them, else from the body (model/version-facts.ts:
+   * the same functions either way); the body itself stays unread until a detector looks inside.
+   */
   private addVersion(
     record: StoredRecord,
     object: ObjectState,
-    input: { rv: string; type: Version['type']; source: VersionSource; body: KubeObject | null; generation: number | null; time: number | null; actor?: string },
+    input: { rv: string; type: Version['type']; source: VersionSource; body: BodySource; generation: number | null; time: number | null; actor?: string },
   ): Version {
     const rvNum = rvNumber(input.rv);
     const previous = object.latest;
     const late = previous !== null && !Number.isNaN(rvNum) && !Number.isNaN(previous.rvNum) && rvNum < previous.rvNum;
-    const attribution = input.body ? attributeWriter(late ? null : object.managerTimes, input.body) : null;
-    const version: Version = {
-      seq: record.seq,
-      rv: input.rv,
-      rvNum,
-      type: input.type,
-      source: input.source,
-      generation: input.generation ?? generationOf(input.body),
-      observedGeneration: observedGenerationOf(input.body),
-      time: input.time,
-      deletionTimestamp: deletionTimestampOf(input.body),
-      finalizers: finalizersOf(input.body),
-      writer: attribution?.writer ?? input.actor ?? null,
-      statusWrite: attribution?.statusWrite ?? false,
-      object: input.body,
-    };
+    const facts = record.facts;
+    let version: Version;
+    if (facts) {
+      version = new HeldVersion(
+        record.seq, input.rv, rvNum, input.type, input.source, input.generation, facts.observedGeneration, input.time, facts.deletionTimestamp,
+        facts.finalizers, facts.writer ?? input.actor ?? null, facts.statusWrite, facts.specHash, facts.statusChanged, input.body,
+      );
+    } else {
+      const body = typeof input.body === 'function' ? input.body() : input.body;
+      const attribution = body ? attributeWriter(late ? null : this.managerTimesOf(object), body) : null;
+      if (!late && attribution && attribution.times.length) object.managerTimes = attribution.times;
+      version = new HeldVersion(
+        record.seq, input.rv, rvNum, input.type, input.source, input.generation ?? generationOf(body), observedGenerationOf(body), input.time,
+        deletionTimestampOf(body), finalizersOf(body), attribution?.writer ?? input.actor ?? null, attribution?.statusWrite ?? false,
+        undefined, undefined, body,
+      );
+    }
     object.versionRVs.add(input.rv);
     object.lastSeq = record.seq;
     if (!late) {
-      if (attribution && attribution.times.length) object.managerTimes = attribution.times;
+      // The next version without facts is attributed against this one's managedFields, read from its body if needed.
+      if (facts) object.managerTimes = 'latest';
       if (previous && previous !== object.view) this.release.push(previous);
       object.latest = version;
-      if (input.body) {
-        object.suppressAnnotation = annotationOf(input.body, suppressAnnotation);
-        object.owner = controllerOwnerOf(input.body) ?? object.owner;
-        if (version.observedGeneration !== null) this.state.observedGenerationKinds.add(kindKey(object.ref));
+      if (facts) {
+        object.suppressAnnotation = facts.suppress ?? undefined;
+        object.owner = facts.owner ?? object.owner;
+      } else if (version.hasBody) {
+        const body = version.object;
+        object.suppressAnnotation = annotationOf(body, suppressAnnotation);
+        object.owner = controllerOwnerOf(body) ?? object.owner;
       }
+      if (version.hasBody && version.observedGeneration !== null) this.state.observedGenerationKinds.add(object.kindKey);
     } else {
       this.release.push(version);
     }
     this.facts.push({ type: 'version', record, object, version, previous: late ? null : previous, late });
     return version;
+  }
+
+  /** The managedFields the next version is attributed against. */
+  private managerTimesOf(object: ObjectState): ManagerTimes | null {
+    const times = object.managerTimes;
+    if (times !== 'latest') return times;
+    const list = managedFieldsListOf(object.latest?.object);
+    return list.length ? list : null;
   }
 
   // Both scans compare the numeric RV first: RV strings read from the store are fresh, unhashed strings, and
@@ -652,7 +679,7 @@ export class Fold {
         rv,
         type: record.type as Version['type'],
         source: record.origin,
-        body: record.object,
+        body: bodyOf(record),
         generation: record.generation,
         time,
       });
@@ -692,22 +719,26 @@ export class Fold {
   }
 
   /** The watch delivered a version already known from another source: reuse what we know, without a body. */
-  private viewOnlyVersion(record: Stored<WatchEventRecord>, time: number | null): Version {
-    return {
-      seq: record.seq,
-      rv: record.resourceVersion,
-      rvNum: rvNumber(record.resourceVersion),
-      type: record.type as Version['type'],
-      source: record.origin,
-      generation: record.generation,
-      observedGeneration: observedGenerationOf(record.object),
+  private viewOnlyVersion(record: Stored<WatchEventRecord> & Pick<StoredRecord, 'facts' | 'loadObject'>, time: number | null): Version {
+    const facts = record.facts;
+    const body = facts ? null : record.loadObject ? record.loadObject() : record.object;
+    return new HeldVersion(
+      record.seq,
+      record.resourceVersion,
+      rvNumber(record.resourceVersion),
+      record.type as Version['type'],
+      record.origin,
+      record.generation,
+      facts ? facts.observedGeneration : observedGenerationOf(body),
       time,
-      deletionTimestamp: deletionTimestampOf(record.object),
-      finalizers: finalizersOf(record.object),
-      writer: null,
-      statusWrite: false,
-      object: null,
-    };
+      facts ? facts.deletionTimestamp : deletionTimestampOf(body),
+      facts ? facts.finalizers : finalizersOf(body),
+      null,
+      false,
+      undefined,
+      undefined,
+      null,
+    );
   }
 
   /** A version learned outside the watch (audit log, ingest): the watch should deliver it too. */
@@ -721,7 +752,7 @@ export class Fold {
         rv,
         type: record.type as Version['type'],
         source: record.origin,
-        body: record.object,
+        body: bodyOf(record),
         generation: record.generation,
         time,
       });

@@ -35,8 +35,55 @@ export interface Version {
   readonly writer: string | null;
   /** The writer's managedFields entry is for the status subresource. */
   readonly statusWrite: boolean;
-  /** The body. The fold drops it once a newer version exists, so detectors must not keep it. */
+  /** The version has a body (reading `object` may still cost a decode: ask this first when a body is optional). */
+  readonly hasBody: boolean;
+  /** Fingerprint of `.spec` from the version's facts; undefined when only the body can tell (specHashOf). */
+  readonly specHash: number | undefined;
+  /** Whether `.status` changed since the object's previous version, from the facts; undefined when only bodies can tell. */
+  readonly statusChanged: boolean | null | undefined;
+  /**
+   * The body, decoded on first read when it came from the store. The fold drops it once a newer version exists, so
+   * detectors must not keep it, and should read it only when they need to look inside.
+   */
   object: KubeObject | null;
+}
+
+/** A version's body: the object itself, or a loader that decodes it on first read (a store read with lazy bodies). */
+export type BodySource = KubeObject | (() => KubeObject | null) | null;
+
+/** The fold's Version: `object` decodes the body on first read, so nothing is decoded until a detector looks. */
+export class HeldVersion implements Version {
+  private body: BodySource;
+  constructor(
+    readonly seq: number,
+    readonly rv: string,
+    readonly rvNum: number,
+    readonly type: 'ADDED' | 'MODIFIED' | 'DELETED',
+    readonly source: VersionSource,
+    readonly generation: number | null,
+    readonly observedGeneration: number | null,
+    readonly time: number | null,
+    readonly deletionTimestamp: string | null,
+    readonly finalizers: readonly string[],
+    readonly writer: string | null,
+    readonly statusWrite: boolean,
+    readonly specHash: number | undefined,
+    readonly statusChanged: boolean | null | undefined,
+    body: BodySource,
+  ) {
+    this.body = body;
+  }
+  get hasBody(): boolean {
+    return this.body !== null;
+  }
+  get object(): KubeObject | null {
+    if (typeof this.body === 'function') this.body = this.body();
+    return this.body;
+  }
+  /** Setting null releases the body (and whatever the loader holds). */
+  set object(value: KubeObject | null) {
+    this.body = value;
+  }
 }
 
 /** One delivery by the watcher, kept in a short per-object ring to recognise re-deliveries. */
@@ -71,6 +118,8 @@ export interface ObjectState {
   ref: ObjectRef;
   /** group/Kind/namespace/name: the name identity shared by every incarnation. */
   key: string;
+  /** group/Kind (fold.ts kindKey). */
+  readonly kindKey: string;
   streamKey: string | null;
   firstSeq: number;
   lastSeq: number;
@@ -88,7 +137,8 @@ export interface ObjectState {
   deliveredMaxRVNum: number;
   /** Recent RVs of versions from any source, to emit each version once. */
   versionRVs: RecentSet;
-  managerTimes: ManagerTimes | null;
+  /** The managedFields the next version is attributed against; 'latest': those of `latest`'s body (its facts came from the store). */
+  managerTimes: ManagerTimes | null | 'latest';
   /** The `kreplay.dev/suppress` annotation on the newest version, if any. */
   suppressAnnotation: string | undefined;
   owner: OwnerRef | null;
@@ -246,8 +296,19 @@ export class RecentSet {
   }
 }
 
+let lastText: string | undefined;
+let lastKey: string | number = '';
+
 /** A decimal RV without leading zeros as its number (so "12" and "012" stay distinct), anything else as itself. */
 function setKey(value: string): string | number {
+  // One version's RV is looked up several times in a row (the fold, then detectors): remember the last answer.
+  if (value === lastText) return lastKey;
+  lastText = value;
+  lastKey = computeSetKey(value);
+  return lastKey;
+}
+
+function computeSetKey(value: string): string | number {
   if (value.length === 0 || value.length > 15 || (value.charCodeAt(0) === 48 && value.length > 1)) return value;
   for (let i = 0; i < value.length; i++) {
     const c = value.charCodeAt(i);

@@ -111,15 +111,34 @@ function diffInto(before: Json, after: Json, stack: string[], out: PatchOperatio
 
 /**
  * The text to store for `next`: a delta against `previous`, or a keyframe when the delta would not be much smaller
- * (a delete and re-create, a rewrite of most fields). `keyframeBytes` is the size of the object's last keyframe,
- * an estimate of the full object's size that spares serialising it on every event.
+ * (a delete and re-create, a rewrite of most fields) or when `forceKeyframe` (the keyframe interval). `keyframeBytes`
+ * is the size of the object's last keyframe, an estimate of the full object's size that spares serialising it on
+ * every event. The patch is returned whenever there was a previous version: the store reads from it what changed.
  */
-export function encodeBody(previous: Json | undefined, next: Json, keyframeBytes: number): { kind: BodyKind; text: string } {
+export function encodeBody(
+  previous: Json | undefined,
+  next: Json,
+  keyframeBytes: number,
+  forceKeyframe = false,
+): { kind: BodyKind; text: string; patch: PatchOperation[] | undefined } {
+  let patch: PatchOperation[] | undefined;
   if (previous !== undefined) {
-    const patch = JSON.stringify(diffJson(previous, next));
-    if (patch.length * 2 <= keyframeBytes) return { kind: BodyKind.delta, text: patch };
+    patch = diffJson(previous, next);
+    if (!forceKeyframe) {
+      const text = JSON.stringify(patch);
+      if (text.length * 2 <= keyframeBytes) return { kind: BodyKind.delta, text, patch };
+    }
   }
-  return { kind: BodyKind.keyframe, text: JSON.stringify(next) };
+  return { kind: BodyKind.keyframe, text: JSON.stringify(next), patch };
+}
+
+/** Whether a patch touches the subtree at `prefix` (`/spec`), including replacing the whole document. */
+export function patchTouches(patch: readonly PatchOperation[], prefix: string): boolean {
+  for (const operation of patch) {
+    const path = operation.path;
+    if (path === '' || (path.startsWith(prefix) && (path.length === prefix.length || path.charCodeAt(prefix.length) === 47))) return true;
+  }
+  return false;
 }
 
 /** Rebuilds a version from the previous one. `previous` is never mutated: versions share unchanged subtrees. */

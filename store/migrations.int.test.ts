@@ -51,4 +51,39 @@ describe('migrations', () => {
     expect(store.lastSeq(session.id)).toBe(3);
     store.close();
   });
+
+  it('upgrades a populated version-3 database to version 4: old versions have no facts and are read from their bodies', () => {
+    const path = join(tempDir(), 'v3.db');
+    const old = new Database(path);
+    migrate(old, path, loadMigrations(), 3);
+    old.exec(`
+      INSERT INTO sessions (id, name, source, tool_version, created_at, next_seq) VALUES (1, 'v3-run', 'record', '0.1.0', '2026-11-01T00:00:00Z', 3);
+      INSERT INTO objects (id, session_id, api_group, version, resource, kind, namespace, name, uid) VALUES (1, 1, 'apps', 'v1', 'deployments', 'Deployment', 'default', 'web', 'u-1');
+      INSERT INTO chunks (id, session_id, encoding, data) VALUES (1, 1, 0, CAST('{"kind":"Deployment","metadata":{"name":"web","uid":"u-1","resourceVersion":"5","generation":1,"managedFields":[{"manager":"web-operator","operation":"Update","time":"2026-11-01T00:00:00Z"}]},"spec":{"replicas":1},"status":{"observedGeneration":1}}' AS BLOB));
+      INSERT INTO records (session_id, seq, kind, origin, observed_at, object_id, type, resource_version, generation, body_kind, chunk_id, body_offset, body_length)
+        VALUES (1, 1, 'watch', 'watch', '2026-11-01T00:00:01Z', 1, 'ADDED', '5', 1, 1, 1, 0, 248);
+    `);
+    old.close();
+
+    // Read-only, the database is not migrated, and a lazy read still works (bodies instead of facts).
+    const readOnly = openStore(path, { readonly: true });
+    const before = [...readOnly.records(1, { withObjects: 'lazy' })];
+    expect(before[0]).toMatchObject({ record: 'watch', facts: undefined });
+    expect(before[0]!.loadObject!()).toMatchObject({ spec: { replicas: 1 } });
+    readOnly.close();
+
+    const store = openStore(path);
+    // The upgraded session grows: the next version gets facts computed against the old row's body.
+    store.append(1, [
+      {
+        record: 'watch', observedAt: '2026-11-01T00:00:02Z', origin: 'watch', group: 'apps', version: 'v1', resource: 'deployments', kind: 'Deployment',
+        type: 'MODIFIED', namespace: 'default', name: 'web', uid: 'u-1', resourceVersion: '6', generation: 1,
+        object: { kind: 'Deployment', metadata: { name: 'web', uid: 'u-1', resourceVersion: '6', generation: 1, managedFields: [{ manager: 'web-operator', operation: 'Update', time: '2026-11-01T00:00:00Z' }, { manager: 'scaler', operation: 'Update', subresource: 'status', time: '2026-11-01T00:00:02Z' }] }, spec: { replicas: 1 }, status: { observedGeneration: 1, replicas: 1 } },
+      },
+    ]);
+    const records = [...store.records(1, { withObjects: 'lazy' })];
+    expect(records.map((r) => r.facts === undefined)).toEqual([true, false]);
+    expect(records[1]!.facts).toMatchObject({ writer: 'scaler', statusWrite: true, statusChanged: true, observedGeneration: 1 });
+    store.close();
+  });
 });

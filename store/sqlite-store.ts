@@ -1,17 +1,23 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type {
-  KubeObject,
-  NewSession,
-  ObjectRef,
-  RecordKind,
-  SessionInfo,
-  SessionRecord,
-  StoredRecord,
-  WatchEventRecord,
+import {
+  parseSharedFacts,
+  sharedFactsText,
+  versionChangeOf,
+  versionFacts,
+  type KubeObject,
+  type NewSession,
+  type ObjectRef,
+  type RecordKind,
+  type SessionInfo,
+  type SessionRecord,
+  type SharedVersionFacts,
+  type StoredRecord,
+  type VersionFacts,
+  type WatchEventRecord,
 } from '../model/index.js';
-import { BodyKind, KEYFRAME_INTERVAL, MAX_CHUNK_BODIES, compressChunk, decodeBody, decompressChunk, encodeBody, type Json } from './codec.js';
+import { BodyKind, KEYFRAME_INTERVAL, MAX_CHUNK_BODIES, compressChunk, decodeBody, decompressChunk, encodeBody, patchTouches, type Json } from './codec.js';
 import { migrate } from './migrate.js';
 import { toolVersion } from './tool-version.js';
 import type {
@@ -68,6 +74,60 @@ interface RecordRow {
 }
 
 const RECORD_COLUMNS = 'seq, kind, origin, observed_at, object_id, type, resource_version, generation, payload, body_kind, chunk_id, body_offset, body_length';
+/** Schema 4 (version facts): read only when the database has them (a read-only open does not migrate). */
+const FACTS_COLUMNS = 'facts_flags, facts_id, observed_generation, spec_hash';
+const LAZY_COLUMNS = 'seq, kind, origin, observed_at, object_id, type, resource_version, generation, payload';
+const LAZY_FACTS_COLUMNS = `${LAZY_COLUMNS}, body_kind | (facts_flags << 2), facts_id, observed_generation, spec_hash`;
+const LAZY_NO_FACTS_COLUMNS = `${LAZY_COLUMNS}, body_kind, NULL, NULL, NULL`;
+
+/** A record row as an array (better-sqlite3 raw mode: a streaming read makes a million of them). */
+type RawRow = [
+  seq: number,
+  kind: RecordKind,
+  origin: string,
+  observedAt: string | null,
+  objectId: number | null,
+  type: string | null,
+  resourceVersion: string | null,
+  generation: number | null,
+  payload: string | null,
+  bodyKind: number,
+  chunkId: number | null,
+  bodyOffset: number | null,
+  bodyLength: number | null,
+];
+
+/**
+ * A row of a lazy read: no body coordinates (a body is located when it is loaded), and body_kind and facts_flags
+ * packed into one integer: every column costs about 0.1 µs to hand to JavaScript, a million times over.
+ */
+type LazyRow = [
+  seq: number,
+  kind: RecordKind,
+  origin: string,
+  observedAt: string | null,
+  objectId: number | null,
+  type: string | null,
+  resourceVersion: string | null,
+  generation: number | null,
+  payload: string | null,
+  /** body_kind | facts_flags << 2 */
+  flags: number,
+  factsId: number | null,
+  observedGeneration: number | null,
+  specHash: number | null,
+];
+
+/** records.facts_flags bits (migrations/0004_version_facts.sql). */
+const FactsFlag = {
+  present: 1,
+  statusWrite: 2,
+  statusChangedKnown: 4,
+  statusChanged: 8,
+} as const;
+
+/** Bounds the per-store caches of distinct shared facts (text → id when appending, id → value when reading). */
+const MAX_CACHED_FACTS = 20_000;
 
 /** A record row waiting for its chunk: bodies are written together once the chunk is full or the append ends. */
 interface PendingRow {
@@ -75,11 +135,19 @@ interface PendingRow {
   body?: string;
 }
 
+/** Column positions in insertRecord. */
+const Col = { chunkId: 11, bodyOffset: 12, bodyLength: 13 } as const;
+
 /** The newest version of an object as the appender last wrote it, to encode the next one as a delta. */
 interface Tip {
   body: Json;
   versionsSinceKeyframe: number;
   keyframeBytes: number;
+  /**
+   * The newest version that did not arrive late, with its facts: the base the next version's facts are computed
+   * against, as the replayer's fold does (a late version, older than one already stored, changes no facts).
+   */
+  factsBase: { object: KubeObject; facts: VersionFacts; rvNum: number };
 }
 
 /** Decompressed chunks kept for reads: sequential reads touch one chunk for many records. */
@@ -93,6 +161,19 @@ const MAX_CACHED_TIPS = 50_000;
  */
 const MAX_CACHED_TIP_CHARS = 48 * 1024 * 1024;
 
+/** A non-watch record from its JSON payload (stored without its seq). */
+function parsePayload(payload: string, seq: number): StoredRecord {
+  const record = JSON.parse(payload) as StoredRecord;
+  record.seq = seq;
+  return record;
+}
+
+/** The RV as a number when it is a plain decimal integer (replayer/rv.ts has the why), else NaN. */
+function numericRV(rv: string | null | undefined): number {
+  if (!rv || rv.length > 15 || !/^\d+$/.test(rv)) return Number.NaN;
+  return Number(rv);
+}
+
 export interface OpenOptions {
   /** Open without writing: no migration, no WAL switch. */
   readonly?: boolean;
@@ -104,6 +185,10 @@ export class SqliteSessionStore implements SessionStore {
   private tipChars = 0;
   private readonly objectIds = new Map<string, number>();
   private readonly chunkCache = new Map<number, string>();
+  private readonly factsIds = new Map<string, number>();
+  private readonly factsById = new Map<number, SharedVersionFacts>();
+  /** The database has the schema-4 facts columns (false only for a read-only open of an older database). */
+  private readonly hasFacts: boolean;
   private readonly statements;
 
   constructor(
@@ -120,6 +205,7 @@ export class SqliteSessionStore implements SessionStore {
       this.db.pragma('synchronous = NORMAL');
       migrate(this.db, path);
     }
+    this.hasFacts = (this.db.pragma('user_version', { simple: true }) as number) >= 4;
     this.statements = this.prepareStatements();
   }
 
@@ -143,13 +229,23 @@ export class SqliteSessionStore implements SessionStore {
       ),
       objectById: db.prepare<[number], ObjectRow>('SELECT * FROM objects WHERE id = ?'),
       insertRecord: db.prepare(
-        `INSERT INTO records (session_id, seq, kind, origin, observed_at, object_id, type, resource_version, generation, payload, body_kind, chunk_id, body_offset, body_length)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        this.hasFacts
+          ? `INSERT INTO records (session_id, seq, kind, origin, observed_at, object_id, type, resource_version, generation, payload, body_kind, chunk_id, body_offset, body_length, ${FACTS_COLUMNS})
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+          : // Never run: a database without facts columns is only opened read-only.
+            'SELECT 1',
+      ),
+      insertFacts: db.prepare<[number, string]>(this.hasFacts ? 'INSERT INTO version_facts (session_id, facts) VALUES (?, ?)' : 'SELECT ?, ?'),
+      factsById: db.prepare<[number], { facts: string }>(this.hasFacts ? 'SELECT facts FROM version_facts WHERE id = ?' : 'SELECT NULL AS facts WHERE ? IS NULL'),
+      rowFacts: db.prepare<[number, number], { facts_flags: number; facts_id: number | null; observed_generation: number | null; spec_hash: number | null }>(
+        this.hasFacts
+          ? `SELECT ${FACTS_COLUMNS} FROM records WHERE session_id = ? AND seq = ?`
+          : 'SELECT 0 AS facts_flags, NULL AS facts_id, NULL AS observed_generation, NULL AS spec_hash WHERE ? IS NOT NULL AND ? IS NOT NULL',
       ),
       insertChunk: db.prepare<[number, number, Buffer]>('INSERT INTO chunks (session_id, encoding, data) VALUES (?, ?, ?)'),
       chunkById: db.prepare<[number], { encoding: number; data: Buffer }>('SELECT encoding, data FROM chunks WHERE id = ?'),
-      lastBodySeq: db.prepare<[number], { seq: number }>(
-        'SELECT seq FROM records WHERE object_id = ? AND body_kind <> 0 ORDER BY seq DESC LIMIT 1',
+      lastBodySeq: db.prepare<[number], { seq: number; session_id: number; resource_version: string | null }>(
+        'SELECT seq, session_id, resource_version FROM records WHERE object_id = ? AND body_kind <> 0 ORDER BY seq DESC LIMIT 1',
       ),
       keyframeAtOrBefore: db.prepare<[number, number], { seq: number; body_length: number }>(
         `SELECT seq, body_length FROM records WHERE object_id = ? AND seq <= ? AND body_kind = ${BodyKind.keyframe} ORDER BY seq DESC LIMIT 1`,
@@ -161,6 +257,13 @@ export class SqliteSessionStore implements SessionStore {
         'SELECT count(*) AS n FROM records WHERE object_id = ? AND seq > ? AND body_kind <> 0',
       ),
       recordBySeq: db.prepare<[number, number], RecordRow>(`SELECT ${RECORD_COLUMNS} FROM records WHERE session_id = ? AND seq = ?`),
+      rawRecordBySeq: db.prepare<[number, number], RawRow>(`SELECT ${RECORD_COLUMNS} FROM records WHERE session_id = ? AND seq = ?`).raw(true),
+      bodyAt: db.prepare<[number, number], { body_kind: number; chunk_id: number; body_offset: number; body_length: number }>(
+        'SELECT body_kind, chunk_id, body_offset, body_length FROM records WHERE session_id = ? AND seq = ?',
+      ),
+      lastBodySeqBefore: db.prepare<[number, number], { seq: number }>(
+        'SELECT seq FROM records WHERE object_id = ? AND seq < ? AND body_kind <> 0 ORDER BY seq DESC LIMIT 1',
+      ),
       markPartial: db.prepare<[string, number]>('UPDATE sessions SET partial = 1, problems = ? WHERE id = ?'),
       endSession: db.prepare<[string | null, number]>('UPDATE sessions SET ended_at = ? WHERE id = ?'),
       deleteSession: db.prepare<[number]>('DELETE FROM sessions WHERE id = ?'),
@@ -259,12 +362,15 @@ export class SqliteSessionStore implements SessionStore {
       this.db.prepare('DELETE FROM chunks WHERE session_id = ?').run(sessionId);
       this.db.prepare('DELETE FROM objects WHERE session_id = ?').run(sessionId);
       this.db.prepare('DELETE FROM analyses WHERE session_id = ?').run(sessionId);
+      if (this.hasFacts) this.db.prepare('DELETE FROM version_facts WHERE session_id = ?').run(sessionId);
       this.statements.deleteSession.run(sessionId);
     })();
     this.tips.clear();
     this.tipChars = 0;
     this.objectIds.clear();
     this.chunkCache.clear();
+    this.factsIds.clear();
+    this.factsById.clear();
   }
 
   private requireSessionRow(sessionId: number): SessionRow {
@@ -316,8 +422,8 @@ export class SqliteSessionStore implements SessionStore {
     let chunkId: number | null = null;
     for (const row of rows) {
       if (row.body === undefined) continue;
-      row.values[12] = offset;
-      row.values[13] = row.body.length;
+      row.values[Col.bodyOffset] = offset;
+      row.values[Col.bodyLength] = row.body.length;
       parts.push(row.body);
       offset += row.body.length;
     }
@@ -328,7 +434,7 @@ export class SqliteSessionStore implements SessionStore {
       this.cacheChunk(chunkId, text);
     }
     for (const row of rows) {
-      if (row.body !== undefined) row.values[11] = chunkId;
+      if (row.body !== undefined) row.values[Col.chunkId] = chunkId;
       this.statements.insertRecord.run(row.values);
     }
   }
@@ -337,7 +443,7 @@ export class SqliteSessionStore implements SessionStore {
   private toRow(sessionId: number, seq: number, record: SessionRecord, touchedTips: Map<number, Tip | undefined>): PendingRow {
     const payload = (r: SessionRecord) => JSON.stringify({ ...r, seq: undefined });
     const row = (kind: string, objectId: number | null, type: string | null, rv: string | null, generation: number | null, json: string | null): unknown[] => [
-      sessionId, seq, kind, record.origin, record.observedAt, objectId, type, rv, generation, json, BodyKind.none, null, null, null,
+      sessionId, seq, kind, record.origin, record.observedAt, objectId, type, rv, generation, json, BodyKind.none, null, null, null, 0, null, null, null,
     ];
     switch (record.record) {
       case 'watch': {
@@ -346,9 +452,17 @@ export class SqliteSessionStore implements SessionStore {
         }
         const objectId = this.objectId(sessionId, record);
         if (!touchedTips.has(objectId)) touchedTips.set(objectId, this.tips.get(objectId));
-        const { kind, text } = this.encode(objectId, record.object as Json);
+        const { kind, text, facts } = this.encode(objectId, record);
         const values = row('watch', objectId, record.type, record.resourceVersion, record.generation, null);
         values[10] = kind;
+        values[14] =
+          FactsFlag.present |
+          (facts.statusWrite ? FactsFlag.statusWrite : 0) |
+          (facts.statusChanged !== null ? FactsFlag.statusChangedKnown : 0) |
+          (facts.statusChanged ? FactsFlag.statusChanged : 0);
+        values[15] = this.factsId(sessionId, facts);
+        values[16] = facts.observedGeneration;
+        values[17] = facts.specHash;
         return { values, body: text };
       }
       case 'marker':
@@ -360,6 +474,20 @@ export class SqliteSessionStore implements SessionStore {
       case 'api':
         return { values: row('api', this.objectId(sessionId, record.object), record.verb, record.resourceVersionAfter ?? null, null, payload(record)) };
     }
+  }
+
+  /** The id of the shared part of `facts`, inserting it the first time this store sees it. */
+  private factsId(sessionId: number, facts: SharedVersionFacts): number {
+    const text = sharedFactsText(facts);
+    const key = `${sessionId}\u0000${text}`;
+    let id = this.factsIds.get(key);
+    if (id === undefined) {
+      // A value seen before the cache was cleared is inserted again: a few duplicate rows, never a wrong answer.
+      id = Number(this.statements.insertFacts.run(sessionId, text).lastInsertRowid);
+      if (this.factsIds.size >= MAX_CACHED_FACTS) this.factsIds.clear();
+      this.factsIds.set(key, id);
+    }
+    return id;
   }
 
   private objectId(sessionId: number, ref: ObjectRef | WatchEventRecord): number {
@@ -379,28 +507,84 @@ export class SqliteSessionStore implements SessionStore {
     return id;
   }
 
-  private encode(objectId: number, object: Json): { kind: BodyKind; text: string } {
-    let tip = this.tips.get(objectId);
-    if (!tip) {
-      const lastSeq = this.statements.lastBodySeq.get(objectId)?.seq;
-      if (lastSeq !== undefined) {
-        const keyframe = this.statements.keyframeAtOrBefore.get(objectId, lastSeq)!;
-        tip = {
-          body: this.rebuild(objectId, lastSeq) as Json,
-          versionsSinceKeyframe: this.statements.versionsSinceKeyframe.get(objectId, keyframe.seq)!.n,
-          keyframeBytes: keyframe.body_length,
-        };
-      }
-    }
-    const encoded =
-      !tip || tip.versionsSinceKeyframe + 1 >= KEYFRAME_INTERVAL ? encodeBody(undefined, object, 0) : encodeBody(tip.body, object, tip.keyframeBytes);
+  /**
+   * Encodes a watch record's object against the object's tip (delta or keyframe) and computes its facts against the
+   * newest version that did not arrive late (the patch says what changed when that is the tip).
+   */
+  private encode(objectId: number, record: WatchEventRecord): { kind: BodyKind; text: string; facts: VersionFacts } {
+    const object = record.object!;
+    const tip = this.tips.get(objectId) ?? this.tipFromDisk(objectId);
+    const encoded = encodeBody(tip?.body, object as Json, tip?.keyframeBytes ?? 0, !tip || tip.versionsSinceKeyframe + 1 >= KEYFRAME_INTERVAL);
     const keyframe = encoded.kind === BodyKind.keyframe;
+    // Late: an older resourceVersion than the newest stored (an audit or ingest record learned after the watch).
+    const rvNum = numericRV(record.resourceVersion);
+    const base = tip?.factsBase;
+    const late = base !== undefined && !Number.isNaN(rvNum) && !Number.isNaN(base.rvNum) && rvNum < base.rvNum;
+    const from = late ? null : (base ?? null);
+    const change = !from
+      ? null
+      : from.object === (tip!.body as KubeObject) && encoded.patch
+        ? { specChanged: patchTouches(encoded.patch, '/spec'), statusChanged: patchTouches(encoded.patch, '/status') }
+        : versionChangeOf(from.object, object);
+    const facts = versionFacts(from, object, change, record.observedAt === null);
     this.setTip(objectId, {
-      body: object,
-      versionsSinceKeyframe: keyframe ? 0 : (tip?.versionsSinceKeyframe ?? 0) + 1,
+      body: object as Json,
+      versionsSinceKeyframe: keyframe ? 0 : tip!.versionsSinceKeyframe + 1,
       keyframeBytes: keyframe ? encoded.text.length : tip!.keyframeBytes,
+      factsBase: late ? base : { object, facts, rvNum },
     });
-    return encoded;
+    return { kind: encoded.kind, text: encoded.text, facts };
+  }
+
+  /** The tip of an object the cache no longer holds (or a session resumed by a new process), rebuilt from disk. */
+  private tipFromDisk(objectId: number): Tip | undefined {
+    const last = this.statements.lastBodySeq.get(objectId);
+    if (!last) return undefined;
+    const keyframe = this.statements.keyframeAtOrBefore.get(objectId, last.seq)!;
+    const body = this.rebuild(objectId, last.seq) as KubeObject;
+    const row = this.statements.rowFacts.get(last.session_id, last.seq);
+    const facts = row && row.facts_flags & FactsFlag.present ? this.factsOfRow(row.facts_flags, row.facts_id, row.observed_generation, row.spec_hash) : undefined;
+    return {
+      body: body as Json,
+      versionsSinceKeyframe: this.statements.versionsSinceKeyframe.get(objectId, keyframe.seq)!.n,
+      keyframeBytes: keyframe.body_length,
+      // A row written before schema 4 has no facts: compute them from its body (attribution then has no base).
+      factsBase: { object: body, facts: facts ?? versionFacts(null, body, null, false), rvNum: numericRV(last.resource_version) },
+    };
+  }
+
+  /** A stored row's facts: its columns plus the shared part, parsed once per id. */
+  private factsOfRow(flags: number, factsId: number | null, observedGeneration: number | null, specHash: number | null): VersionFacts {
+    const shared = this.sharedFacts(factsId!);
+    // Listed field by field: a spread here cost more than the rest of the row.
+    return {
+      writer: shared.writer,
+      deletionTimestamp: shared.deletionTimestamp,
+      finalizers: shared.finalizers,
+      suppress: shared.suppress,
+      owner: shared.owner,
+      time: shared.time,
+      observedGeneration,
+      specHash: specHash ?? 0,
+      statusWrite: (flags & FactsFlag.statusWrite) !== 0,
+      statusChanged: flags & FactsFlag.statusChangedKnown ? (flags & FactsFlag.statusChanged) !== 0 : null,
+    };
+  }
+
+  private sharedFacts(id: number): SharedVersionFacts {
+    let shared = this.factsById.get(id);
+    if (!shared) {
+      const row = this.statements.factsById.get(id);
+      if (!row) throw new Error(`version facts ${id} are missing: the database is damaged`);
+      try {
+        shared = parseSharedFacts(row.facts);
+      } catch (error) {
+        throw new Error(`version facts ${id} are unreadable (${(error as Error).message}): the database is damaged`, { cause: error });
+      }
+      if (this.factsById.size >= MAX_CACHED_FACTS) this.factsById.clear();
+      this.factsById.set(id, shared);
+    }
+    return shared;
   }
 
   private setTip(objectId: number, tip: Tip | undefined): void {
@@ -426,7 +610,10 @@ export class SqliteSessionStore implements SessionStore {
   }
 
   private bodyText(row: RecordRow): string {
-    const id = row.chunk_id!;
+    return this.chunkText(row.chunk_id!, row.body_offset!, row.body_length!);
+  }
+
+  private chunkText(id: number, offset: number, length: number): string {
     let text = this.chunkCache.get(id);
     if (text === undefined) {
       const chunk = this.statements.chunkById.get(id);
@@ -434,7 +621,7 @@ export class SqliteSessionStore implements SessionStore {
       text = decompressChunk(chunk.encoding, chunk.data);
       this.cacheChunk(id, text);
     }
-    return text.slice(row.body_offset!, row.body_offset! + row.body_length!);
+    return text.slice(offset, offset + length);
   }
 
   /** The object body as of the watch record at `seq`: nearest keyframe, then the deltas after it. */
@@ -508,32 +695,35 @@ export class SqliteSessionStore implements SessionStore {
   records(sessionId: number, options: ReadOptions = {}): IterableIterator<StoredRecord> {
     const params: unknown[] = [sessionId, options.fromSeq ?? 0, options.toSeq ?? Number.MAX_SAFE_INTEGER];
     const where = this.filterSql(sessionId, options.filter, params);
-    const statement = this.db.prepare<unknown[], RecordRow>(
-      `SELECT ${RECORD_COLUMNS} FROM records r WHERE r.session_id = ? AND r.seq >= ? AND r.seq <= ?${where} ORDER BY r.seq`,
-    );
     const withObjects = options.withObjects ?? true;
+    const lazy = withObjects === 'lazy';
+    const columns = lazy ? (this.hasFacts ? LAZY_FACTS_COLUMNS : LAZY_NO_FACTS_COLUMNS) : RECORD_COLUMNS;
+    const statement = this.db
+      .prepare<unknown[], RawRow | LazyRow>(`SELECT ${columns} FROM records r WHERE r.session_id = ? AND r.seq >= ? AND r.seq <= ?${where} ORDER BY r.seq`)
+      .raw(true);
     // Within a seq range every version of an object is read in order, so a delta always applies to the version read
     // just before it; only filters that drop some of an object's watch events break that chain.
     const filter = options.filter;
     const mayHaveSkipped = Boolean(filter?.types?.length || filter?.origins?.length || (filter?.kinds?.length && !filter.kinds.includes('watch')));
-    const reader = this.reader(withObjects, mayHaveSkipped);
-    const rows = statement.iterate(...params);
+    const read = lazy ? this.lazyReader(sessionId, mayHaveSkipped) : this.reader(withObjects === true, mayHaveSkipped);
+    const rows = statement.iterate(...params) as IterableIterator<RawRow & LazyRow>;
     function* generate(): IterableIterator<StoredRecord> {
-      for (const row of rows) yield reader(row);
+      for (const row of rows) yield read(row);
     }
     return generate();
   }
 
   /**
-   * Turns rows into records. Reading in seq order, each object's previous version is kept so a delta applies in
-   * O(patch); when rows are skipped (a filter, a start seq) the version is rebuilt from its keyframe instead.
+   * What both readers share: object rows by id, and decoding a body from the previous one. A body is rebuilt from the
+   * object's previous body when that one was decoded and is the version just before it, else from the nearest
+   * keyframe.
    */
-  private reader(withObjects: boolean, mayHaveSkipped: boolean): (row: RecordRow) => StoredRecord {
+  private readState(mayHaveSkipped: boolean) {
     const objectRows = new Map<number, ObjectRow>();
-    const lastBodies = new Map<number, { seq: number; body: unknown }>();
-    const lastBodySeqBefore = this.db.prepare<[number, number], { seq: number }>(
-      'SELECT seq FROM records WHERE object_id = ? AND seq < ? AND body_kind <> 0 ORDER BY seq DESC LIMIT 1',
-    );
+    /** Per object: the seq of the body row read just before (when no row of the object can have been skipped). */
+    const previousBodySeq = new Map<number, number>();
+    /** Per object: the newest body decoded so far, the base for the next delta. */
+    const decoded = new Map<number, { seq: number; body: unknown }>();
     const objectRow = (id: number): ObjectRow => {
       let row = objectRows.get(id);
       if (!row) {
@@ -542,40 +732,96 @@ export class SqliteSessionStore implements SessionStore {
       }
       return row;
     };
+    /** Call once per body row, in read order: the seq of the object's previous body row in this read. */
+    const previousOf = (objectId: number, seq: number): number | undefined => {
+      if (mayHaveSkipped) return undefined;
+      const previous = previousBodySeq.get(objectId);
+      previousBodySeq.set(objectId, seq);
+      return previous;
+    };
+    const decode = (objectId: number, seq: number, bodyKind: number, chunkId: number, offset: number, length: number, previousSeq: number | undefined): unknown => {
+      const known = decoded.get(objectId);
+      if (known?.seq === seq) return known.body;
+      let body: unknown;
+      if (bodyKind === BodyKind.keyframe) {
+        body = decodeBody(bodyKind, this.chunkText(chunkId, offset, length), undefined);
+      } else {
+        // When rows may have been skipped, ask the database which body comes just before (one index lookup).
+        const before = known && (previousSeq ?? (mayHaveSkipped ? this.statements.lastBodySeqBefore.get(objectId, seq)?.seq : undefined));
+        body = known && before === known.seq ? decodeBody(bodyKind, this.chunkText(chunkId, offset, length), known.body) : this.rebuild(objectId, seq);
+      }
+      if (!known || known.seq < seq) decoded.set(objectId, { seq, body });
+      return body;
+    };
+    return { objectRow, previousOf, decode };
+  }
+
+  /** Turns rows into records; `withObjects` decodes every watch record's body, else leaves it null. */
+  private reader(withObjects: boolean, mayHaveSkipped: boolean): (row: RawRow) => StoredRecord {
+    const { objectRow, previousOf, decode } = this.readState(mayHaveSkipped);
     return (row) => {
-      if (row.kind !== 'watch' || row.object_id === null) {
-        return { ...(JSON.parse(row.payload!) as SessionRecord), seq: row.seq } as StoredRecord;
-      }
-      const object = objectRow(row.object_id);
-      let body: unknown = null;
-      if (withObjects && row.body_kind !== BodyKind.none) {
-        const previous = lastBodies.get(row.object_id);
-        if (row.body_kind === BodyKind.keyframe) {
-          body = decodeBody(row.body_kind, this.bodyText(row), undefined);
-        } else if (previous && (!mayHaveSkipped || lastBodySeqBefore.get(row.object_id, row.seq)?.seq === previous.seq)) {
-          body = decodeBody(row.body_kind, this.bodyText(row), previous.body);
-        } else {
-          body = this.rebuild(row.object_id, row.seq);
-        }
-        lastBodies.set(row.object_id, { seq: row.seq, body });
-      }
+      const [seq, kind, origin, observedAt, objectId, type, resourceVersion, generation, payload, bodyKind, chunkId, bodyOffset, bodyLength] = row;
+      if (kind !== 'watch' || objectId === null) return { ...(JSON.parse(payload!) as SessionRecord), seq } as StoredRecord;
+      const object = objectRow(objectId);
+      const body = withObjects && bodyKind !== BodyKind.none ? decode(objectId, seq, bodyKind, chunkId!, bodyOffset!, bodyLength!, previousOf(objectId, seq)) : null;
       return {
         record: 'watch',
-        seq: row.seq,
-        observedAt: row.observed_at,
-        origin: row.origin as WatchEventRecord['origin'],
+        seq,
+        observedAt,
+        origin: origin as WatchEventRecord['origin'],
         group: object.api_group,
         version: object.version,
         resource: object.resource ?? '',
         kind: object.kind,
-        type: row.type as WatchEventRecord['type'],
+        type: type as WatchEventRecord['type'],
         namespace: object.namespace === '' ? null : object.namespace,
         name: object.name,
         uid: object.uid === '' ? null : object.uid,
-        resourceVersion: row.resource_version!,
-        generation: row.generation,
+        resourceVersion: resourceVersion!,
+        generation,
         object: body as KubeObject | null,
-      } satisfies StoredRecord;
+      };
+    };
+  }
+
+  /**
+   * Turns rows into records with lazy bodies: `object` stays null, and each watch record carries its version's facts
+   * and `loadObject()`, which finds and decodes the body when called. `kreplay check` reads the facts of every
+   * version and the bodies of a few; decoding every body was most of its time.
+   */
+  private lazyReader(sessionId: number, mayHaveSkipped: boolean): (row: LazyRow) => StoredRecord {
+    const { objectRow, previousOf, decode } = this.readState(mayHaveSkipped);
+    const load = (objectId: number, seq: number, previousSeq: number | undefined): KubeObject | null => {
+      const at = this.statements.bodyAt.get(sessionId, seq);
+      if (!at) throw new Error(`record ${seq} of session ${sessionId} is missing: the session was deleted while being read`);
+      return decode(objectId, seq, at.body_kind, at.chunk_id, at.body_offset, at.body_length, previousSeq) as KubeObject;
+    };
+    return (row) => {
+      const [seq, kind, origin, observedAt, objectId, type, resourceVersion, generation, payload, flags] = row;
+      if (kind !== 'watch' || objectId === null) return parsePayload(payload!, seq);
+      const object = objectRow(objectId);
+      const factsFlags = flags >> 2;
+      const hasBody = (flags & 3) !== BodyKind.none;
+      const previousSeq = hasBody ? previousOf(objectId, seq) : undefined;
+      return {
+        record: 'watch',
+        seq,
+        observedAt,
+        origin: origin as WatchEventRecord['origin'],
+        group: object.api_group,
+        version: object.version,
+        resource: object.resource ?? '',
+        kind: object.kind,
+        type: type as WatchEventRecord['type'],
+        namespace: object.namespace === '' ? null : object.namespace,
+        name: object.name,
+        uid: object.uid === '' ? null : object.uid,
+        resourceVersion: resourceVersion!,
+        generation,
+        object: null,
+        facts: factsFlags & FactsFlag.present ? this.factsOfRow(factsFlags, row[10], row[11], row[12]) : undefined,
+        loadObject: hasBody ? () => load(objectId, seq, previousSeq) : undefined,
+      };
     };
   }
 
@@ -593,9 +839,8 @@ export class SqliteSessionStore implements SessionStore {
     const descending = options.afterSeq === undefined && options.beforeSeq !== undefined;
     params.push(options.limit);
     const rows = this.db
-      .prepare<unknown[], RecordRow>(
-        `SELECT ${RECORD_COLUMNS} FROM records r WHERE r.session_id = ?${bound}${where} ORDER BY r.seq ${descending ? 'DESC' : 'ASC'} LIMIT ?`,
-      )
+      .prepare<unknown[], RawRow>(`SELECT ${RECORD_COLUMNS} FROM records r WHERE r.session_id = ?${bound}${where} ORDER BY r.seq ${descending ? 'DESC' : 'ASC'} LIMIT ?`)
+      .raw(true)
       .all(...params);
     if (descending) rows.reverse();
     const reader = this.reader(options.withObjects ?? false, true);
@@ -603,7 +848,7 @@ export class SqliteSessionStore implements SessionStore {
   }
 
   record(sessionId: number, seq: number): StoredRecord | undefined {
-    const row = this.statements.recordBySeq.get(sessionId, seq);
+    const row = this.statements.rawRecordBySeq.get(sessionId, seq);
     return row ? this.reader(true, true)(row) : undefined;
   }
 

@@ -54,6 +54,55 @@ describe('SQLite session store', () => {
     reopened.close();
   });
 
+  it('reads lazily: facts computed at append, bodies decoded only when loaded, equal to an eager read', () => {
+    const path = join(tempDir(), 'kreplay.db');
+    const store = openStore(path);
+    const session = store.createSession(newSession);
+    // web: status writes by kube-controller-manager, one spec change (generation 2) by web-operator, then a
+    // deletion held by a finalizer. Every version shares the same writer/owner facts except around those changes.
+    const at = (i: number) => `2026-11-25T10:00:${String(i).padStart(2, '0')}Z`;
+    const versions = Array.from({ length: KEYFRAME_INTERVAL + 8 }, (_, i) =>
+      deployment({ name: 'web', resourceVersion: String(100 + i), readyReplicas: i % 3, generation: i < 20 ? 1 : 2, replicas: i < 20 ? 3 : 5, observedGeneration: i < 22 ? 1 : 2, at: at(i) }),
+    );
+    // The spec change is web-operator's write: its managedFields entry moves, and it is not a status write.
+    const specWrite = versions[20]!.metadata!.managedFields as Array<Record<string, unknown>>;
+    specWrite[0]!.time = at(20);
+    specWrite[1]!.time = at(19);
+    const deleting = structuredClone(versions.at(-1)!);
+    deleting.metadata!.resourceVersion = '200';
+    deleting.metadata!.deletionTimestamp = '2026-11-25T10:01:00Z';
+    deleting.metadata!.finalizers = ['example.com/cleanup'];
+    (deleting.metadata!.annotations as Record<string, string>)['kreplay.dev/suppress'] = 'hot-loop: known';
+    store.append(session.id, [...versions, deleting].map((object, i) => watchEvent(object, i === 0 ? 'ADDED' : 'MODIFIED')));
+    store.close();
+
+    const reopened = openStore(path);
+    const lazy = [...reopened.records(session.id, { withObjects: 'lazy' })];
+    const eager = [...reopened.records(session.id)];
+    expect(lazy.every((r) => r.record === 'watch' && r.object === null && r.facts !== undefined && r.loadObject !== undefined)).toBe(true);
+    const facts = lazy.map((r) => r.facts!);
+    expect(facts[0]).toMatchObject({ writer: 'kube-controller-manager', statusWrite: true, observedGeneration: 1, statusChanged: null, deletionTimestamp: null, finalizers: [] });
+    expect(facts[1]).toMatchObject({ writer: 'kube-controller-manager', statusWrite: true, statusChanged: true });
+    expect(facts[20]).toMatchObject({ writer: 'web-operator', statusWrite: false });
+    // The spec fingerprint moves with the spec change only.
+    expect(new Set(facts.slice(0, 20).map((f) => f.specHash)).size).toBe(1);
+    expect(facts[20]!.specHash).not.toBe(facts[19]!.specHash);
+    expect(facts[21]!.specHash).toBe(facts[20]!.specHash);
+    expect(facts.at(-1)).toMatchObject({ deletionTimestamp: '2026-11-25T10:01:00Z', finalizers: ['example.com/cleanup'], suppress: 'hot-loop: known', statusChanged: false });
+    // Facts are kept once per distinct value, not once per version.
+    const raw = new Database(path, { readonly: true });
+    expect((raw.prepare('SELECT count(*) AS n FROM version_facts').get() as { n: number }).n).toBeLessThan(6);
+    raw.close();
+    // Bodies load in any order (back to front here: each rebuilds from its keyframe) and equal the eager read.
+    const eagerObjects = eager.map((r) => (r.record === 'watch' ? r.object : undefined));
+    for (let i = lazy.length - 1; i >= 0; i -= 7) expect(lazy[i]!.loadObject!()).toEqual(eagerObjects[i]);
+    expect(lazy[5]!.loadObject!()).toEqual(versions[5]);
+    expect(lazy[6]!.loadObject!()).toEqual(versions[6]);
+    // Facts are not part of the record: exports and the TUI's JSON do not show them.
+    expect(Object.keys(eager[0]!)).not.toContain('facts');
+    reopened.close();
+  });
+
   it('keeps appending deltas after reopening (the appender rebuilds its tip from disk)', () => {
     const path = join(tempDir(), 'kreplay.db');
     let store = openStore(path);

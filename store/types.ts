@@ -48,9 +48,10 @@ export interface ReadOptions {
   filter?: RecordFilter;
   /**
    * Materialise watch events' objects (default true). Reading without objects is much faster: use it when
-   * only metadata (RV, generation, type) is needed.
+   * only metadata (RV, generation, type) is needed. 'lazy': objects stay null, and each watch record carries its
+   * version's facts and `loadObject()` instead (what the replayer reads: it decodes the few bodies it looks into).
    */
-  withObjects?: boolean;
+  withObjects?: boolean | 'lazy';
 }
 
 export interface PageOptions {

@@ -187,7 +187,7 @@ export function registerCheck(program: Command, context: CliContext): void {
       const { session, analysis } = context.withStore(
         (store) => {
           const session = context.resolveSession(store, name);
-          const analysis = analyze(store.records(session.id, { withObjects: true }), { parsedConfig: config });
+          const analysis = analyze(store.records(session.id, { withObjects: 'lazy' }), { parsedConfig: config });
           return { session, analysis };
         },
         { mustExist: true },

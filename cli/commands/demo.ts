@@ -44,7 +44,7 @@ The session "demo" is generated (no cluster needed) and replaces an earlier one 
       // The findings are computed here either way: the TUI then opens with them, without an analysis worker.
       const analysis = context.withStore((store) => {
         const session = context.resolveSession(store, DEMO_SESSION_NAME);
-        return analyze(store.records(session.id));
+        return analyze(store.records(session.id, { withObjects: 'lazy' }));
       });
       if (options.open !== false && context.output.isTTY && process.stdin.isTTY) {
         await replaySession(context, DEMO_SESSION_NAME, { findings: analysis.findings });

@@ -231,7 +231,7 @@ Examples:
             const analyzer = createAnalyzer({ annotate: true, ...(config ? { parsedConfig: config } : {}) });
             const filter = new WindowFilter(windowOptions);
             const summary = new SummaryBuilder();
-            for (const record of store.records(session.id)) {
+            for (const record of store.records(session.id, { withObjects: 'lazy' })) {
               analyzer.push(record);
               if (filter.includes(record)) summary.add(record);
               progress.tick();

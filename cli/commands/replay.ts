@@ -156,7 +156,7 @@ async function runAnalysisWorker(request: AnalysisRequest): Promise<void> {
       const total = store.page(request.sessionId, { beforeSeq: Number.MAX_SAFE_INTEGER, limit: 1 })[0]?.seq ?? 0;
       const analyzer = createAnalyzer({ annotate: true });
       let n = 0;
-      for (const record of store.records(request.sessionId)) {
+      for (const record of store.records(request.sessionId, { withObjects: 'lazy' })) {
         analyzer.push(record);
         if (++n % 20_000 === 0) port.postMessage({ type: 'progress', done: record.seq, total } satisfies WorkerMessage);
       }

@@ -2,7 +2,7 @@ import { describeObject, nameKey, type Finding, type ObjectRef } from '../../mod
 import { diffObjects, diffSections } from '../diff.js';
 import { ev, FindingGroups, type Group } from '../finding-groups.js';
 import { hashString } from '../object-meta.js';
-import { RecentSet, type Fact, type ObjectState } from '../state.js';
+import { RecentSet, type Fact, type ObjectState, type Version } from '../state.js';
 import { formatDuration, parseTime } from '../time.js';
 import type { Detector, DetectorContext } from './types.js';
 
@@ -88,7 +88,7 @@ export function hotLoop(): Detector {
    * goes back to a state already seen in the window (flapping). Content is only compared once the object is
    * written half as often as the threshold within the window, so quiet objects cost nothing.
    */
-  function idle(l: ObjectLoops, writer: string, time: number, generation: number | null, object: Record<string, unknown>, context: DetectorContext): boolean {
+  function idle(l: ObjectLoops, writer: string, time: number, generation: number | null, version: Version, context: DetectorContext): boolean {
     if (generation !== null && generation !== l.generation) {
       l.writers.clear();
       l.recent.clear();
@@ -107,7 +107,8 @@ export function hotLoop(): Detector {
       l.states.length = 0;
       return false;
     }
-    const fp = contentFingerprint(object);
+    // The first read of the body: a quiet object's versions are never decoded.
+    const fp = contentFingerprint(version.object!);
     const repeated = l.states.includes(fp);
     l.states.push(fp);
     if (l.states.length > 16) l.states.shift();
@@ -179,7 +180,7 @@ export function hotLoop(): Detector {
       switch (fact.type) {
         case 'version': {
           const v = fact.version;
-          if (heartbeatKinds.has(`${fact.object.ref.group}/${fact.object.ref.kind}`)) return;
+          if (heartbeatKinds.has(fact.object.kindKey)) return;
           if (fact.late || v.type !== 'MODIFIED' || v.source === 'relist' || v.time === null || v.writer === null) return;
           const l = loops(objects, fact.object.uid);
           let writer = v.writer;
@@ -195,12 +196,12 @@ export function hotLoop(): Detector {
             if (!g || ![...l.writers.values()].some((w) => w.hot)) return;
           } else {
             l.counted.add(v.rv);
-            if (v.object && !idle(l, writer, v.time, v.generation, v.object, context)) return;
+            if (v.hasBody && !idle(l, writer, v.time, v.generation, v, context)) return;
             const hit = push(l, writer, v.time, v.seq, v.rv, v.generation, context);
             if (!hit) return;
             g = recordHit(fact.object, 'hot-write', writer, v.generation, hit, 'write');
           }
-          if (g.data.diffs < sampledDiffs && v.object && fact.previous?.object) {
+          if (g.data.diffs < sampledDiffs && v.hasBody && fact.previous?.hasBody && v.object && fact.previous.object) {
             g.data.diffs++;
             const diff = diffObjects(fact.previous.object, v.object);
             for (const section of diffSections) {

@@ -1,6 +1,7 @@
 import { describeObject, nameKey, type Finding } from '../../model/index.js';
 import { ev, FindingGroups } from '../finding-groups.js';
-import { fingerprint, specOf, statusManagersOf, statusOf } from '../object-meta.js';
+import { specHashOf } from '../../model/version-facts.js';
+import { fingerprint, statusManagersOf, statusOf } from '../object-meta.js';
 import { RecentSet, type Fact, type Version } from '../state.js';
 import { formatDuration, parseTime } from '../time.js';
 import type { Detector, DetectorContext } from './types.js';
@@ -30,9 +31,6 @@ interface ObjectRaceState {
   specRV: string;
   specTime: number | null;
   lastGeneration: number | null;
-  /** The previous version's status subtree (a reference: compared only when a finding is possible). */
-  status: unknown;
-  hasStatus: boolean;
   observedGeneration: number | null;
   observedGenerationWriter: string | null;
   specs: SpecState[];
@@ -91,8 +89,6 @@ export function statusSpecRace(): Detector {
         specRV: '',
         specTime: null,
         lastGeneration: null,
-        status: undefined,
-        hasStatus: false,
         observedGeneration: null,
         observedGenerationWriter: null,
         specs: [],
@@ -105,8 +101,13 @@ export function statusSpecRace(): Detector {
     return s;
   }
 
-  function statusChanged(body: unknown, status: unknown, s: ObjectRaceState): boolean {
-    return body !== null && s.hasStatus && status !== s.status && fingerprint(status) !== fingerprint(s.status);
+  /** Did this version change status? From the version's facts when the store computed them, else from both bodies. */
+  function statusChanged(v: Version, prev: Version | null): boolean {
+    if (v.statusChanged !== undefined) return v.statusChanged === true;
+    if (!prev?.hasBody || !v.hasBody) return false;
+    const before = statusOf(prev.object);
+    const after = statusOf(v.object);
+    return before !== after && fingerprint(before) !== fingerprint(after);
   }
 
   function pushWrite(s: ObjectRaceState, write: Write): void {
@@ -119,7 +120,6 @@ export function statusSpecRace(): Detector {
     const v: Version = fact.version;
     const prev = fact.previous;
     const s = stateOf(fact.object.uid);
-    const body = v.object;
     const deletionBump = v.deletionTimestamp !== null && prev !== null && prev.deletionTimestamp === null;
     const specChanged = v.generation !== null && (s.lastGeneration === null || v.generation > s.lastGeneration);
     if (v.generation !== null) {
@@ -133,12 +133,11 @@ export function statusSpecRace(): Detector {
     }
 
     // stale-status: only writes we can see as such (relist items collapse many writes into one). A status write
-    // keeps the generation and changes status; comparing status costs a stringify, so it is done only when a
-    // finding is possible (observedGeneration behind the spec) or the write must be remembered as a status write.
-    const status = body ? statusOf(body) : undefined;
+    // keeps the generation and changes status; whether status changed is asked only when a finding is possible
+    // (observedGeneration behind the spec): without facts that costs two bodies and a stringify.
     const sameGeneration = prev !== null && v.type === 'MODIFIED' && v.generation !== null && prev.generation === v.generation;
     const behind = v.observedGeneration !== null && s.specGeneration !== null && v.observedGeneration < s.specGeneration;
-    const changed = behind && sameGeneration && statusChanged(body, status, s);
+    const changed = behind && sameGeneration && statusChanged(v, prev);
     const isStatusWrite = sameGeneration && v.observedGeneration !== null && (v.statusWrite || changed);
     if (isStatusWrite && behind && v.source !== 'relist') {
       const changedObserved = v.observedGeneration !== s.observedGeneration;
@@ -158,10 +157,6 @@ export function statusSpecRace(): Detector {
         }
       }
     }
-    if (body) {
-      s.status = status;
-      s.hasStatus = true;
-    }
     if (v.observedGeneration !== null && v.observedGeneration !== s.observedGeneration) {
       s.observedGeneration = v.observedGeneration;
       s.observedGenerationWriter = v.writer;
@@ -171,11 +166,11 @@ export function statusSpecRace(): Detector {
     }
 
     // lost-update: the spec went back to what it was before the previous (other manager's) change.
-    if (body && (s.specs.length === 0 || (specChanged && !deletionBump))) {
-      const fp = fingerprint(specOf(body));
+    if (v.hasBody && (s.specs.length === 0 || (specChanged && !deletionBump))) {
+      const fp = v.specHash ?? specHashOf(v.object);
       const [a, b] = s.specs.length === 2 ? s.specs : [undefined, s.specs[0]];
       if (a && b && v.source !== 'relist' && fp === a.fp && fp !== b.fp && v.writer && b.writer && v.writer !== b.writer) {
-        const controller = statusManagersOf(body).has(v.writer) || s.controllerRVs.has(v.rv);
+        const controller = statusManagersOf(v.object).has(v.writer) || s.controllerRVs.has(v.rv);
         if (controller) {
           const g = groups.hit(fact.object, 'lost-update', {
             evidence: [

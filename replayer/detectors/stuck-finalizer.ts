@@ -86,7 +86,9 @@ export function stuckFinalizer(): Detector {
       }
       d.lastSeq = v.seq;
       d.lastRV = v.rv;
-      const owners = v.object ? finalizerOwnersOf(v.object) : new Map<string, string[]>();
+      // Owners are read from managedFields, i.e. the body: only while some finalizer's owner is still unknown.
+      const ownersUnknown = v.finalizers.some((name) => !d.finalizers.get(name)?.owners.length);
+      const owners = ownersUnknown && v.hasBody && v.object ? finalizerOwnersOf(v.object) : new Map<string, string[]>();
       const now = v.time ?? context.state.now;
       for (const name of v.finalizers) {
         const info = d.finalizers.get(name);

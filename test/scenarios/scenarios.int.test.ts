@@ -75,8 +75,14 @@ describe('labelled scenarios', () => {
       });
       if (!outcome.ok) throw new Error(`import of ${name} failed: ${outcome.message}`);
       const session = outcome.summary.session;
-      const analysis = analyze(store.records(session.id, { withObjects: true }), { parsedConfig: CheckConfig.parse(expected.config ?? {}) });
+      const parsedConfig = CheckConfig.parse(expected.config ?? {});
+      // What `kreplay check` reads: version facts computed at append, bodies decoded only where a detector looks.
+      const analysis = analyze(store.records(session.id, { withObjects: 'lazy' }), { parsedConfig });
       const found = analysis.findings;
+      // The same records with every body decoded and no facts (how tests, NDJSON and pre-schema-4 sessions are
+      // read) must give the same findings: the fold computes the facts from the bodies with the same functions.
+      const fromBodies = analyze(store.records(session.id, { withObjects: true }), { parsedConfig });
+      expect(fromBodies.findings).toEqual(found);
       for (const label of expected.findings) {
         const t = tally.get(label.kind)!;
         if (found.some((f) => matches(f, label))) t.tp++;

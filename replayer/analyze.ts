@@ -2,7 +2,7 @@ import { CheckConfig, enabledKinds, type CheckConfigInput } from '../model/check
 import { findingKinds, type Finding, type FindingKind, type StoredRecord } from '../model/index.js';
 import { detectorFactories, type Detector, type DetectorContext } from './detectors/index.js';
 import { Fold, type FoldStats } from './fold.js';
-import type { RecordAnnotation } from './state.js';
+import type { Fact, RecordAnnotation } from './state.js';
 import { applySuppressions } from './suppress.js';
 
 export interface AnalyzeOptions {
@@ -42,6 +42,15 @@ export function createAnalyzer(options: AnalyzeOptions = {}): Analyzer {
   const kinds = enabledKinds(config);
   const fold = new Fold({ annotate: options.annotate ?? false });
   const detectors: Detector[] = kinds.map((kind) => detectorFactories[kind]());
+  // Each fact goes only to the detectors that observe its type.
+  const observers = new Map<Fact['type'], Detector[]>();
+  for (const detector of detectors) {
+    for (const type of detector.facts) {
+      const list = observers.get(type);
+      if (list) list.push(detector);
+      else observers.set(type, [detector]);
+    }
+  }
   const context: DetectorContext = {
     thresholds: config.thresholds,
     state: fold.state,
@@ -57,7 +66,8 @@ export function createAnalyzer(options: AnalyzeOptions = {}): Analyzer {
       const facts = fold.evolve(record);
       for (let i = 0; i < facts.length; i++) {
         const fact = facts[i]!;
-        for (let j = 0; j < detectors.length; j++) detectors[j]!.observe(fact, context);
+        const list = observers.get(fact.type);
+        if (list) for (let j = 0; j < list.length; j++) list[j]!.observe(fact, context);
       }
     },
     finish() {

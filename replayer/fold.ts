@@ -25,7 +25,7 @@ import { compareRV, rvNumber } from './rv.js';
 import {
   HeldVersion,
   RecentSet,
-  viewOrigins,
+  isViewOrigin,
   type BodySource,
   type AnnotationTag,
   type Delivered,
@@ -175,7 +175,7 @@ export class Fold {
     switch (record.record) {
       case 'watch':
         if (record.type === 'BOOKMARK') this.onBookmark(record);
-        else if (viewOrigins.has(record.origin)) this.onView(record, time);
+        else if (isViewOrigin(record.origin)) this.onView(record, time);
         else this.onKnownVersion(record, time);
         break;
       case 'marker':
@@ -423,6 +423,7 @@ export class Fold {
       firstDeliveredRVNum: Number.NaN,
       delivered: [],
       deliveredMaxRVNum: Number.NEGATIVE_INFINITY,
+      deliveredNext: 0,
       versionRVs: new RecentSet(64),
       managerTimes: null,
       suppressAnnotation: undefined,
@@ -456,7 +457,10 @@ export class Fold {
     if (object.view) this.release.push(object.view);
     object.managerTimes = null;
     // Keep a little of a dead object's past: late duplicates of its last deliveries are still recognised.
-    if (object.delivered.length > 4) object.delivered = object.delivered.slice(-4);
+    if (object.delivered.length > 4) {
+      object.delivered = [...object.delivered].sort((a, b) => a.order - b.order).slice(-4);
+      object.deliveredNext = 0;
+    }
     object.versionRVs = new RecentSet(4);
     for (const d of object.delivered) object.versionRVs.add(d.rv);
     if (object.latest) object.versionRVs.add(object.latest.rv);
@@ -547,8 +551,11 @@ export class Fold {
     const ring = object.delivered;
     const numeric = !Number.isNaN(rvNum);
     if (numeric && rvNum > object.deliveredMaxRVNum) return null;
-    for (let i = ring.length - 1; i >= 0; i--) {
-      const d = ring[i]!;
+    // Newest first: the ring is circular once full (see recordDelivery).
+    const n = ring.length;
+    const newest = n < this.deliveryMemory ? n - 1 : (object.deliveredNext + n - 1) % n;
+    for (let k = 0; k < n; k++) {
+      const d = ring[(newest - k + n) % n]!;
       if ((numeric ? d.rvNum === rvNum : d.rv === rv) && d.type === type && d.rv === rv) return d;
     }
     return null;
@@ -558,17 +565,44 @@ export class Fold {
     const ring = object.delivered;
     const numeric = !Number.isNaN(rvNum);
     if (numeric && rvNum > object.deliveredMaxRVNum) return false;
-    for (let i = ring.length - 1; i >= 0; i--) {
-      const d = ring[i]!;
-      if ((numeric ? d.rvNum === rvNum : true) && d.rv === rv) return true;
-    }
+    for (const d of ring) if ((numeric ? d.rvNum === rvNum : true) && d.rv === rv) return true;
     return false;
+  }
+
+  /** The oldest delivery still remembered. */
+  private oldestDelivered(object: ObjectState): Delivered | undefined {
+    const ring = object.delivered;
+    return ring.length < this.deliveryMemory ? ring[0] : ring[object.deliveredNext];
+  }
+
+  /**
+   * Remembers one delivery. The ring is circular once it holds `deliveryMemory` entries, and the oldest entry is
+   * overwritten in place: one delivery per watch event, and no fact keeps a Delivered past its record.
+   */
+  private recordDelivery(object: ObjectState, rv: string, rvNum: number, type: string, seq: number, time: number | null, epoch: number): void {
+    const ring = object.delivered;
+    const order = object.deliveries;
+    if (ring.length < this.deliveryMemory) {
+      ring.push({ rv, rvNum, type, seq, time, order, epoch });
+    } else {
+      const slot = object.deliveredNext;
+      const d = ring[slot] as { -readonly [K in keyof Delivered]: Delivered[K] };
+      d.rv = rv;
+      d.rvNum = rvNum;
+      d.type = type;
+      d.seq = seq;
+      d.time = time;
+      d.order = order;
+      d.epoch = epoch;
+      object.deliveredNext = (slot + 1) % ring.length;
+    }
+    if (rvNum > object.deliveredMaxRVNum) object.deliveredMaxRVNum = rvNum;
   }
 
   // ---------------------------------------------------------------- watch records
 
   private onBookmark(record: Stored<WatchEventRecord>): void {
-    if (!viewOrigins.has(record.origin)) return;
+    if (!isViewOrigin(record.origin)) return;
     const stream = this.streamOfRecord(record);
     const annotations = (record.object?.metadata as { annotations?: Record<string, string> } | undefined)?.annotations;
     if (stream.phase === 'initial') {
@@ -690,11 +724,7 @@ export class Fold {
     if (advancing && version && classification !== 'redelivery') {
       object.deliveries++;
       if (Number.isNaN(object.firstDeliveredRVNum)) object.firstDeliveredRVNum = rvNum;
-      const ring = object.delivered;
-      // shift() on a small array is O(1) in V8 (left-trimming).
-      if (ring.length >= this.deliveryMemory) ring.shift();
-      ring.push({ rv, rvNum, type: record.type, seq: record.seq, time, order: object.deliveries, epoch: stream.epoch });
-      if (rvNum > object.deliveredMaxRVNum) object.deliveredMaxRVNum = rvNum;
+      this.recordDelivery(object, rv, rvNum, record.type, record.seq, time, stream.epoch);
       if (listing && stream.listing?.prior && previous && previous.rv !== rv && object.inView) {
         stream.listing.changed.push({ object, from: previous, to: version, hidden: [] });
       }
@@ -777,7 +807,7 @@ export class Fold {
     const rvNum = rvNumber(rv);
     if (Number.isNaN(rvNum)) return;
     // Older than every delivery still remembered: it may have been delivered and forgotten. Say nothing.
-    const oldest = object.delivered[0];
+    const oldest = this.oldestDelivered(object);
     if (oldest && object.delivered.length >= this.deliveryMemory && rvNum < oldest.rvNum) return;
     if (!Number.isNaN(stream.epochStartRVNum) && rvNum <= stream.epochStartRVNum) return;
     if (stream.pending.some((p) => p.uid === object.uid && p.rv === rv)) return;

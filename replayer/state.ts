@@ -17,6 +17,11 @@ export type VersionSource = Origin | 'api';
 /** Origins that make up the watcher's view: what a client-go reflector would have put into its store. */
 export const viewOrigins: ReadonlySet<Origin> = new Set<Origin>(['watch', 'relist', 'import']);
 
+/** viewOrigins.has, without hashing the origin string of every record. */
+export function isViewOrigin(origin: Origin): boolean {
+  return origin === 'watch' || origin === 'relist' || origin === 'import';
+}
+
 /** One version of one object: a compact summary, plus the body while it is the newest. */
 export interface Version {
   readonly seq: number;
@@ -132,7 +137,10 @@ export interface ObjectState {
   inView: boolean;
   deliveries: number;
   firstDeliveredRVNum: number;
+  /** The last deliveries, a ring in no particular order once full (each entry has its `order`). */
   delivered: Delivered[];
+  /** Once `delivered` is full: the slot the next delivery overwrites (the oldest). */
+  deliveredNext: number;
   /** The largest numeric RV ever put in `delivered` (an upper bound once entries are evicted): a newer RV skips the scan. */
   deliveredMaxRVNum: number;
   /** Recent RVs of versions from any source, to emit each version once. */

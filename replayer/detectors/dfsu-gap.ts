@@ -57,6 +57,7 @@ export function dfsuGap(): Detector {
 
   return {
     kind: 'dfsu-gap',
+    facts: ['relist', 'reconcile', 'handler'],
     observe(fact: Fact, context: DetectorContext) {
       switch (fact.type) {
         case 'relist': {

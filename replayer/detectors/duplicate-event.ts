@@ -19,6 +19,7 @@ export function duplicateEvent(): Detector {
   const groups = new FindingGroups<Data>('duplicate-event', () => ({ types: new Map(), staleResume: null, firstRV: '' }));
   return {
     kind: 'duplicate-event',
+    facts: ['delivery'],
     observe(fact: Fact) {
       if (fact.type !== 'delivery' || fact.classification !== 'duplicate') return;
       const { record, original, stream } = fact;

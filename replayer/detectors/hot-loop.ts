@@ -176,6 +176,7 @@ export function hotLoop(): Detector {
 
   return {
     kind: 'hot-loop',
+    facts: ['version', 'api', 'reconcile', 'gone'],
     observe(fact: Fact, context: DetectorContext) {
       switch (fact.type) {
         case 'version': {

@@ -47,6 +47,7 @@ export function lostEvent(): Detector {
   }));
   return {
     kind: 'lost-event',
+    facts: ['delivery', 'missed', 'relist'],
     observe(fact: Fact) {
       switch (fact.type) {
         case 'delivery': {

@@ -42,6 +42,7 @@ export function notFoundRetry(): Detector {
 
   return {
     kind: 'notfound-retry',
+    facts: ['version', 'api', 'reconcile'],
     observe(fact: Fact, context: DetectorContext) {
       const threshold = context.thresholds.notFoundRetries;
       switch (fact.type) {

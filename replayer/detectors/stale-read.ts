@@ -29,6 +29,7 @@ export function staleRead(): Detector {
   const groups = new FindingGroups<Data>('stale-read', () => ({ controller: '', readRV: '', newerRV: '', lag: 0, byOrder: false }));
   return {
     kind: 'stale-read',
+    facts: ['reconcile'],
     observe(fact: Fact, context: DetectorContext) {
       if (fact.type !== 'reconcile' || !fact.object) return;
       const r = fact.record;

@@ -203,6 +203,7 @@ export function statusSpecRace(): Detector {
 
   return {
     kind: 'status-spec-race',
+    facts: ['version', 'api', 'reconcile', 'gone'],
     observe(fact: Fact, context: DetectorContext) {
       switch (fact.type) {
         case 'version':

@@ -66,6 +66,7 @@ export function stuckFinalizer(): Detector {
 
   return {
     kind: 'stuck-finalizer',
+    facts: ['version', 'gone'],
     observe(fact: Fact, context: DetectorContext) {
       if (fact.type === 'gone') {
         const d = deleting.get(fact.object.uid);

@@ -48,6 +48,7 @@ export function unreconciled(): Detector {
 
   return {
     kind: 'unreconciled',
+    facts: ['version', 'reconcile', 'gone'],
     observe(fact: Fact) {
       switch (fact.type) {
         case 'version': {

@@ -14,7 +14,9 @@ import type { Figure } from './run.js';
  *
  * The session is written through the store into a real SQLite file: a list, then a watch of Deployments whose
  * MODIFIED events carry full objects (delta-encoded by the store), interleaved with the controller's reconcile
- * reports and audit API records, a 410 Gone with its relist, bookmarks, deletions and re-creations. Then the
+ * reports and audit API records, a 410 Gone with its relist, bookmarks, deletions and re-creations, and ten objects
+ * that loop hot for a while (status rewritten every ~1.3 s with nothing but a timestamp changing, so hot-loop
+ * decodes their bodies to see what changes: the lazy path is measured, not only the facts). Then the
  * check runs in a fresh child process (so its peak RSS is the check's alone): store.records() streams into
  * analyze() with objects materialised, exactly what `kreplay check` does.
  */
@@ -22,6 +24,10 @@ import type { Figure } from './run.js';
 const RECORDS = Number(process.env.KREPLAY_BENCH_CHECK_RECORDS ?? 1_000_000);
 const OBJECTS = Number(process.env.KREPLAY_BENCH_CHECK_OBJECTS ?? 2_000);
 const BATCH = 2_000;
+/** Hot loops: HOT_OBJECTS objects get an extra write every HOT_EVERY records for HOT_SPAN records. */
+const HOT_OBJECTS = 10;
+const HOT_EVERY = 10;
+const HOT_SPAN = 60_000;
 const start = Date.UTC(2026, 10, 25, 10, 0, 0);
 
 function iso(ms: number): string {
@@ -36,10 +42,12 @@ export function* session(total: number, objects: number): Generator<SessionRecor
   /** The resourceVersion of each object's newest version: what the controller reads and writes against. */
   const lastRv = new Array<number>(objects).fill(rv);
   const gvr = { group: 'apps', version: 'v1', resource: 'deployments', kind: 'Deployment' };
-  const watch = (type: 'ADDED' | 'MODIFIED' | 'DELETED', index: number, origin: 'watch' | 'relist'): SessionRecord => {
+  const hotReady: number[] = [];
+  const hotFrom = Math.floor(total * 0.4);
+  const watch = (type: 'ADDED' | 'MODIFIED' | 'DELETED', index: number, origin: 'watch' | 'relist', readyIndex = n): SessionRecord => {
     // A relist returns each object as it is: its newest version, not a new one.
     const version = origin === 'relist' ? lastRv[index]! : rv;
-    const object = benchDeployment(index, version, steps[index]!, n);
+    const object = benchDeployment(index, version, steps[index]!, n, readyIndex);
     lastRv[index] = version;
     return {
       record: 'watch',
@@ -101,6 +109,13 @@ export function* session(total: number, objects: number): Generator<SessionRecor
       };
     }
     n++;
+    if (n % HOT_EVERY === 0 && n >= hotFrom && n < hotFrom + HOT_SPAN) {
+      // The status writer rewrites the same status again and again with only a new timestamp.
+      const index = (n / HOT_EVERY) % HOT_OBJECTS;
+      rv++;
+      yield watch('MODIFIED', index, 'watch', hotReady[index] ??= n);
+      n++;
+    }
     if (n % 100_000 === 0) {
       yield { record: 'watch', observedAt: at(), origin: 'watch', ...gvr, type: 'BOOKMARK', namespace: null, name: null, uid: null, resourceVersion: String(rv), generation: null, object: null };
       n++;

@@ -5,11 +5,12 @@ import type { KubeObject, WatchEventRecord } from '../model/index.js';
  * them (managedFields from two managers, conditions, a pod template), and MODIFIED events that are mostly status
  * changes by kube-controller-manager, with an occasional spec change by the operator.
  */
-export function benchDeployment(index: number, rv: number, step: number, eventIndex = step): KubeObject {
+export function benchDeployment(index: number, rv: number, step: number, eventIndex = step, readyIndex = eventIndex): KubeObject {
   const name = `web-${String(index).padStart(4, '0')}`;
   const generation = 1 + Math.floor(step / 20);
-  // Readiness wanders per object and every event has its own time, like a real fleet.
-  const ready = (step * 7 + index * 3 + (eventIndex % 5)) % 4;
+  // Readiness wanders per object and every event has its own time, like a real fleet. (readyIndex: a hot loop
+  // rewrites the same readiness with a new time.)
+  const ready = (step * 7 + index * 3 + (readyIndex % 5)) % 4;
   const at = new Date(Date.UTC(2026, 10, 25, 10, 0, 0) + eventIndex * 13).toISOString().replace(/\.\d+Z$/, 'Z');
   return {
     apiVersion: 'apps/v1',

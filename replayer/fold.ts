@@ -164,10 +164,10 @@ export class Fold {
   evolve(record: StoredRecord): Fact[] {
     if (this.release.length) {
       for (const version of this.release) version.object = null;
-      this.release.length = 0;
+      this.release = [];
     }
-    // One array, reused: the facts are consumed before the next record is folded.
-    this.facts.length = 0;
+    // A new array per record: cheaper than truncating one (a runtime call), and callers may keep it.
+    this.facts = [];
     const state = this.state;
     state.stats.records++;
     state.stats.byRecord[record.record]++;

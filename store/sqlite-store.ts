@@ -19,6 +19,7 @@ import {
 } from '../model/index.js';
 import { BodyKind, KEYFRAME_INTERVAL, MAX_CHUNK_BODIES, compressChunk, decodeBody, decompressChunk, encodeBody, patchTouches, type Json } from './codec.js';
 import { migrate } from './migrate.js';
+import { parallelRows } from './parallel-read.js';
 import { toolVersion } from './tool-version.js';
 import type {
   AppendResult,
@@ -125,6 +126,9 @@ const FactsFlag = {
   statusChangedKnown: 4,
   statusChanged: 8,
 } as const;
+
+/** Lazy reads of at least this many records use a worker thread (see readInParallel). */
+const PARALLEL_READ_MIN_RECORDS = 50_000;
 
 /** Bounds the per-store caches of distinct shared facts (text → id when appending, id → value when reading). */
 const MAX_CACHED_FACTS = 20_000;
@@ -706,11 +710,24 @@ export class SqliteSessionStore implements SessionStore {
     const filter = options.filter;
     const mayHaveSkipped = Boolean(filter?.types?.length || filter?.origins?.length || (filter?.kinds?.length && !filter.kinds.includes('watch')));
     const read = lazy ? this.lazyReader(sessionId, mayHaveSkipped) : this.reader(withObjects === true, mayHaveSkipped);
-    const rows = statement.iterate(...params) as IterableIterator<RawRow & LazyRow>;
+    const rows = (lazy && this.readInParallel(sessionId, options) ? parallelRows({ path: this.path, sql: statement.source, params }) : statement.iterate(...params)) as IterableIterator<
+      RawRow & LazyRow
+    >;
     function* generate(): IterableIterator<StoredRecord> {
       for (const row of rows) yield read(row);
     }
     return generate();
+  }
+
+  /**
+   * Whether a lazy read goes through a worker thread (parallel-read.ts): when asked, else for long reads of a database
+   * file. Starting the worker costs tens of milliseconds; below some 50,000 records it does not pay.
+   */
+  private readInParallel(sessionId: number, options: ReadOptions): boolean {
+    if (this.path === ':memory:' || this.path === '') return false;
+    if (options.parallel !== undefined) return options.parallel;
+    const last = Math.min(this.lastSeq(sessionId), options.toSeq ?? Number.MAX_SAFE_INTEGER);
+    return last - (options.fromSeq ?? 1) + 1 >= PARALLEL_READ_MIN_RECORDS;
   }
 
   /**

@@ -52,6 +52,11 @@ export interface ReadOptions {
    * version's facts and `loadObject()` instead (what the replayer reads: it decodes the few bodies it looks into).
    */
   withObjects?: boolean | 'lazy';
+  /**
+   * Lazy reads only: read the rows in a worker thread, so the caller's thread spends its time on the records rather
+   * than on SQLite. Default: for reads of 50,000 records or more.
+   */
+  parallel?: boolean;
 }
 
 export interface PageOptions {

@@ -104,7 +104,7 @@ export function hotLoop(): Detector {
     while (times.length && time - times[0]! > context.thresholds.hotLoopWindow) times.shift();
     // Quiet objects cost nothing: content is compared only once a writer is half-way to a hot loop.
     if (times.length < Math.max(3, Math.ceil(context.thresholds.hotLoopWrites / 2))) {
-      l.states.length = 0;
+      if (l.states.length) l.states.length = 0;
       return false;
     }
     // The first read of the body: a quiet object's versions are never decoded.

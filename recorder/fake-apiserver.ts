@@ -35,7 +35,14 @@ interface Watcher {
   readonly resource: FakeResource;
   readonly namespace: string | null;
   readonly bookmarks: boolean;
+  /** Encoded events not written yet, and whether a flush is scheduled (see send). */
+  pending: string[];
+  pendingBytes: number;
+  flushScheduled: boolean;
 }
+
+/** net/http's bufferBeforeChunkingSize: a response buffers this much before it writes a chunk. */
+const CHUNK_BUFFER_BYTES = 2048;
 
 interface Collection {
   readonly resource: FakeResource;
@@ -91,7 +98,7 @@ export class FakeApiServer {
   removeResource(group: string, resource: string): void {
     this.collections.delete(keyOf(group, resource));
     for (const watcher of this.watchers) {
-      if (watcher.resource.group === group && watcher.resource.resource === resource) watcher.res.destroy();
+      if (watcher.resource.group === group && watcher.resource.resource === resource) { this.flushWatcher(watcher); watcher.res.destroy(); }
     }
   }
 
@@ -181,9 +188,33 @@ export class FakeApiServer {
     }
   }
 
+  /**
+   * Writes one event the way kube-apiserver does: encoded into the response's buffer, which becomes an HTTP chunk
+   * when it holds CHUNK_BUFFER_BYTES, and flushed only once no more events are queued for the watcher
+   * (k8s.io/apiserver pkg/endpoints/handlers/watch.go: `if len(ch) == 0 { flusher.Flush() }`). Events produced
+   * together reach the client in a few chunks, not one chunk each; "queued" here means produced in the same tick.
+   */
   private send(watcher: Watcher, event: unknown): void {
     if (this.silentWatches) return;
-    watcher.res.write(`${JSON.stringify(event)}\n`);
+    const line = `${JSON.stringify(event)}\n`;
+    if (watcher.pendingBytes + line.length > CHUNK_BUFFER_BYTES && watcher.pending.length) this.flushWatcher(watcher);
+    watcher.pending.push(line);
+    watcher.pendingBytes += line.length;
+    if (!watcher.flushScheduled) {
+      watcher.flushScheduled = true;
+      setImmediate(() => {
+        watcher.flushScheduled = false;
+        this.flushWatcher(watcher);
+      });
+    }
+  }
+
+  private flushWatcher(watcher: Watcher): void {
+    if (watcher.pending.length === 0) return;
+    const text = watcher.pending.join('');
+    watcher.pending = [];
+    watcher.pendingBytes = 0;
+    if (!watcher.res.destroyed && !watcher.res.writableEnded) watcher.res.write(text);
   }
 
   // ---- faults -------------------------------------------------------------------------------------------------
@@ -203,25 +234,36 @@ export class FakeApiServer {
 
   /** Writes raw text to every open watch (a malformed line, half a line). */
   injectRaw(text: string): void {
-    for (const watcher of this.watchers) watcher.res.write(text);
+    for (const watcher of this.watchers) {
+      this.flushWatcher(watcher);
+      watcher.res.write(text);
+    }
   }
 
   /** Sends the in-stream ERROR 410 Expired to every open watch and ends them, as the cacher does. */
   expireWatches(): void {
     for (const watcher of [...this.watchers]) {
+      this.flushWatcher(watcher);
       watcher.res.end(`${JSON.stringify({ type: 'ERROR', object: status(410, 'Expired', 'too old resource version: 1 (2)') })}\n`);
     }
   }
 
   /** Cuts every watch connection without a clean end (an API server restart, a network drop). */
   dropWatches(): void {
-    for (const watcher of [...this.watchers]) watcher.res.destroy();
+    // What was written before the drop was on the wire; flush it first so tests stay deterministic.
+    for (const watcher of [...this.watchers]) {
+      this.flushWatcher(watcher);
+      watcher.res.destroy();
+    }
     this.watchers.clear();
   }
 
   /** Ends every watch cleanly (the server-side timeout). */
   endWatches(): void {
-    for (const watcher of [...this.watchers]) watcher.res.end();
+    for (const watcher of [...this.watchers]) {
+      this.flushWatcher(watcher);
+      watcher.res.end();
+    }
   }
 
   /** The next `times` requests matching get this HTTP answer. */
@@ -319,13 +361,13 @@ export class FakeApiServer {
       res.end(`${JSON.stringify({ type: 'ERROR', object: status(410, 'Expired', `too old resource version: ${from} (${this.compactedAt})`) })}\n`);
       return;
     }
-    const watcher: Watcher = { res, resource: collection.resource, namespace, bookmarks: query['allowWatchBookmarks'] === 'true' };
+    const watcher: Watcher = { res, resource: collection.resource, namespace, bookmarks: query['allowWatchBookmarks'] === 'true', pending: [], pendingBytes: 0, flushScheduled: false };
     for (const entry of collection.history) {
       if (entry.rv > from && (namespace === null || entry.namespace === namespace)) this.send(watcher, { type: entry.type, object: entry.object });
     }
     this.watchers.add(watcher);
     const timeout = Number(query['timeoutSeconds'] ?? 0);
-    const timer = timeout > 0 ? setTimeout(() => res.end(), timeout * 1000) : undefined;
+    const timer = timeout > 0 ? setTimeout(() => (this.flushWatcher(watcher), res.end()), timeout * 1000) : undefined;
     const done = () => {
       clearTimeout(timer);
       this.watchers.delete(watcher);

@@ -88,6 +88,12 @@ const WatchLine = z.object({
 });
 
 const eventTypes = ['ADDED', 'MODIFIED', 'DELETED', 'BOOKMARK', 'ERROR'] as const;
+const eventTypeSet: ReadonlySet<unknown> = new Set(eventTypes);
+
+/** What WatchLine accepts, without building zod's result: this runs for every event. */
+function isWatchLine(json: unknown): json is z.infer<typeof WatchLine> {
+  return isPlainObject(json) && eventTypeSet.has(json.type) && isPlainObject(json.object);
+}
 
 /** A Status object (in-stream ERROR, or the body of a failed request). */
 interface Status {
@@ -134,7 +140,9 @@ export class WatchSupervisor {
   private phaseValue: SupervisorPhase = 'discovering';
   private readonly counts = { events: 0, lists: 0, relists: 0, gone: 0, tombstones: 0, restarts: 0, errors: 0 };
   /** Labelled counters resolved once: prom-client's label lookup costs more than the increment, on every event. */
-  private readonly eventCounters: Partial<Record<(typeof eventTypes)[number], { inc(): void }>> = {};
+  private readonly eventCounters: Partial<Record<(typeof eventTypes)[number], { inc(n?: number): void }>> = {};
+  /** Event counts by type not yet added to the metric: counted per line, added per read (prom-client's inc costs more). */
+  private readonly pendingEventCounts = new Map<(typeof eventTypes)[number], number>();
 
   constructor(private readonly options: SupervisorOptions) {
     this.settings = { ...defaultSupervisorSettings, ...options.settings };
@@ -605,6 +613,8 @@ export class WatchSupervisor {
           terminal = this.handleLine(buffered, resolved, observedAt, records);
           buffered = '';
         }
+        for (const [type, n] of this.pendingEventCounts) this.eventCounters[type]?.inc(n);
+        this.pendingEventCounts.clear();
         if (records.length) {
           const pressure = this.options.sink.push(records, receivedAt);
           if (pressure && !terminal && !paused) {
@@ -659,13 +669,14 @@ export class WatchSupervisor {
       out.push(this.streamErrorMarker(`malformed JSON line (${(error as Error).message}): ${text.slice(0, 200)}`, observedAt));
       return undefined;
     }
-    const parsed = WatchLine.safeParse(json);
+    // The common case checked by hand (exactly what WatchLine accepts); the schema speaks when something is off.
+    const parsed = isWatchLine(json) ? { success: true as const, data: json } : WatchLine.safeParse(json);
     if (!parsed.success) {
       out.push(this.streamErrorMarker(`unexpected watch line (${parsed.error.issues[0]?.message ?? 'bad shape'}): ${text.slice(0, 200)}`, observedAt));
       return undefined;
     }
     const { type, object } = parsed.data;
-    this.eventCounters[type]?.inc();
+    this.pendingEventCounts.set(type, (this.pendingEventCounts.get(type) ?? 0) + 1);
     if (type === 'ERROR') {
       const status = object as Status;
       // In-stream ERROR with a Status: 410 Expired/Gone means the RV is too old (apiserver cacher.go

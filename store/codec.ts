@@ -90,6 +90,29 @@ function diffInto(before: Json, after: Json, stack: string[], out: PatchOperatio
   const a = before as { [key: string]: Json };
   const b = after as { [key: string]: Json };
   const beforeKeys = Object.keys(a);
+  const afterKeys = Object.keys(b);
+  // The API server writes an object's fields in the same order every time: when both versions have the same keys
+  // in the same order (JSON.parse interns keys, so comparing them is cheap), one pass compares the values.
+  if (sameKeys(beforeKeys, afterKeys)) {
+    for (let i = 0; i < beforeKeys.length; i++) {
+      const key = beforeKeys[i]!;
+      const previous = a[key];
+      const next = b[key];
+      if (previous === next) continue;
+      if (previous === undefined) {
+        if (next !== undefined) out.push({ op: 'add', path: pointer(stack, key), value: next });
+        continue;
+      }
+      if (next === undefined) {
+        out.push({ op: 'remove', path: pointer(stack, key) });
+        continue;
+      }
+      stack.push(key);
+      diffInto(previous, next, stack, out);
+      stack.pop();
+    }
+    return;
+  }
   for (const key of beforeKeys) {
     const previous = a[key];
     if (previous === undefined) continue;
@@ -103,10 +126,16 @@ function diffInto(before: Json, after: Json, stack: string[], out: PatchOperatio
     diffInto(previous, next, stack, out);
     stack.pop();
   }
-  for (const key of Object.keys(b)) {
+  for (const key of afterKeys) {
     if (b[key] === undefined) continue;
     if (a[key] === undefined || !Object.prototype.hasOwnProperty.call(a, key)) out.push({ op: 'add', path: pointer(stack, key), value: b[key]! });
   }
+}
+
+function sameKeys(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /**

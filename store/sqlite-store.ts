@@ -151,7 +151,7 @@ interface Tip {
    * The newest version that did not arrive late, with its facts: the base the next version's facts are computed
    * against, as the replayer's fold does (a late version, older than one already stored, changes no facts).
    */
-  factsBase: { object: KubeObject; facts: VersionFacts; rvNum: number };
+  factsBase: { object: KubeObject; facts: VersionFacts; rvNum: number; factsId: number | null };
 }
 
 /** Decompressed chunks kept for reads: sequential reads touch one chunk for many records. */
@@ -164,6 +164,13 @@ const MAX_CACHED_TIPS = 50_000;
  * keyframe length (JSON characters), a fair proxy for its heap size.
  */
 const MAX_CACHED_TIP_CHARS = 48 * 1024 * 1024;
+
+function sameSharedFacts(a: SharedVersionFacts, b: SharedVersionFacts): boolean {
+  if (a.writer !== b.writer || a.deletionTimestamp !== b.deletionTimestamp || a.suppress !== b.suppress || a.time !== b.time) return false;
+  if (a.finalizers.length !== b.finalizers.length || a.finalizers.some((f, i) => f !== b.finalizers[i])) return false;
+  if (a.owner === null || b.owner === null) return a.owner === b.owner;
+  return a.owner.apiVersion === b.owner.apiVersion && a.owner.kind === b.owner.kind && a.owner.name === b.owner.name;
+}
 
 /** A non-watch record from its JSON payload (stored without its seq). */
 function parsePayload(payload: string, seq: number): StoredRecord {
@@ -415,6 +422,7 @@ export class SqliteSessionStore implements SessionStore {
       // The transaction rolled back: restore the tips it changed and forget object ids it created.
       for (const [objectId, previous] of touchedTips) this.setTip(objectId, previous);
       this.objectIds.clear();
+      this.factsIds.clear();
       throw error;
     }
   }
@@ -435,7 +443,8 @@ export class SqliteSessionStore implements SessionStore {
       const text = parts.join('');
       const { encoding, data } = compressChunk(text);
       chunkId = Number(this.statements.insertChunk.run(sessionId, encoding, data).lastInsertRowid);
-      this.cacheChunk(chunkId, text);
+      // Not cached for reading: an appender (the recorder) rarely reads back, and 32 chunks of text were megabytes of
+      // its resident memory. A read decompresses what it needs.
     }
     for (const row of rows) {
       if (row.body !== undefined) row.values[Col.chunkId] = chunkId;
@@ -456,7 +465,7 @@ export class SqliteSessionStore implements SessionStore {
         }
         const objectId = this.objectId(sessionId, record);
         if (!touchedTips.has(objectId)) touchedTips.set(objectId, this.tips.get(objectId));
-        const { kind, text, facts } = this.encode(objectId, record);
+        const { kind, text, facts, factsId } = this.encode(sessionId, objectId, record);
         const values = row('watch', objectId, record.type, record.resourceVersion, record.generation, null);
         values[10] = kind;
         values[14] =
@@ -464,7 +473,7 @@ export class SqliteSessionStore implements SessionStore {
           (facts.statusWrite ? FactsFlag.statusWrite : 0) |
           (facts.statusChanged !== null ? FactsFlag.statusChangedKnown : 0) |
           (facts.statusChanged ? FactsFlag.statusChanged : 0);
-        values[15] = this.factsId(sessionId, facts);
+        values[15] = factsId;
         values[16] = facts.observedGeneration;
         values[17] = facts.specHash;
         return { values, body: text };
@@ -515,7 +524,7 @@ export class SqliteSessionStore implements SessionStore {
    * Encodes a watch record's object against the object's tip (delta or keyframe) and computes its facts against the
    * newest version that did not arrive late (the patch says what changed when that is the tip).
    */
-  private encode(objectId: number, record: WatchEventRecord): { kind: BodyKind; text: string; facts: VersionFacts } {
+  private encode(sessionId: number, objectId: number, record: WatchEventRecord): { kind: BodyKind; text: string; facts: VersionFacts; factsId: number } {
     const object = record.object!;
     const tip = this.tips.get(objectId) ?? this.tipFromDisk(objectId);
     const encoded = encodeBody(tip?.body, object as Json, tip?.keyframeBytes ?? 0, !tip || tip.versionsSinceKeyframe + 1 >= KEYFRAME_INTERVAL);
@@ -531,13 +540,16 @@ export class SqliteSessionStore implements SessionStore {
         ? { specChanged: patchTouches(encoded.patch, '/spec'), statusChanged: patchTouches(encoded.patch, '/status') }
         : versionChangeOf(from.object, object);
     const facts = versionFacts(from, object, change, record.observedAt === null);
+    // Most versions share the previous one's writer, finalizers and owner: reuse its id without serialising them.
+    const factsId = from?.factsId != null && sameSharedFacts(from.facts, facts) ? from.factsId : this.factsId(sessionId, facts);
+    const body = object as Json;
     this.setTip(objectId, {
-      body: object as Json,
+      body,
       versionsSinceKeyframe: keyframe ? 0 : tip!.versionsSinceKeyframe + 1,
       keyframeBytes: keyframe ? encoded.text.length : tip!.keyframeBytes,
-      factsBase: late ? base : { object, facts, rvNum },
+      factsBase: late ? base : { object: body as KubeObject, facts, rvNum, factsId },
     });
-    return { kind: encoded.kind, text: encoded.text, facts };
+    return { kind: encoded.kind, text: encoded.text, facts, factsId };
   }
 
   /** The tip of an object the cache no longer holds (or a session resumed by a new process), rebuilt from disk. */
@@ -553,7 +565,7 @@ export class SqliteSessionStore implements SessionStore {
       versionsSinceKeyframe: this.statements.versionsSinceKeyframe.get(objectId, keyframe.seq)!.n,
       keyframeBytes: keyframe.body_length,
       // A row written before schema 4 has no facts: compute them from its body (attribution then has no base).
-      factsBase: { object: body, facts: facts ?? versionFacts(null, body, null, false), rvNum: numericRV(last.resource_version) },
+      factsBase: { object: body, facts: facts ?? versionFacts(null, body, null, false), rvNum: numericRV(last.resource_version), factsId: facts ? row!.facts_id : null },
     };
   }
 

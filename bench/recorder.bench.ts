@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -96,7 +96,9 @@ export default async function run(): Promise<Figure[]> {
 
   const dbPath = join(dir, 'kreplay.db');
   const port = await freePort();
-  writeFileSync(join(dir, 'recorder.yaml'), `resources: [v1/configmaps]\nnamespaces: [bench]\nserver:\n  listen: 127.0.0.1:${port}\n`);
+  // KREPLAY_BENCH_CONFIG: extra recorder config lines, e.g. 'writer: {flushInterval: 200ms}'.
+  const extraConfig = process.env['KREPLAY_BENCH_CONFIG'] ? `${process.env['KREPLAY_BENCH_CONFIG']}\n` : '';
+  writeFileSync(join(dir, 'recorder.yaml'), `resources: [v1/configmaps]\nnamespaces: [bench]\nserver:\n  listen: 127.0.0.1:${port}\n${extraConfig}`);
   writeFileSync(
     join(dir, 'kubeconfig'),
     `apiVersion: v1\nkind: Config\nclusters:\n- name: fake\n  cluster:\n    server: ${url}\n    insecure-skip-tls-verify: true\nusers:\n- name: bench\n  user:\n    token: bench-token\ncontexts:\n- name: fake\n  context: {cluster: fake, user: bench}\ncurrent-context: fake\n`,
@@ -112,11 +114,18 @@ export default async function run(): Promise<Figure[]> {
   const args = [...nodeArgs, ...(built ? [cli] : ['--import', 'tsx', join(repoRoot, 'cli', 'run.ts')])];
   const child = spawn(process.execPath, [...args, '--db', dbPath, 'record', '-c', join(dir, 'recorder.yaml'), '--kubeconfig', join(dir, 'kubeconfig'), '-s', 'bench', ...(process.env['KREPLAY_BENCH_RECORDER_ARGS'] ?? '').split(' ').filter(Boolean)], {
     cwd: repoRoot,
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', process.env['KREPLAY_BENCH_STDERR'] ? 'pipe' : 'ignore', 'pipe'],
     env: { MALLOC_ARENA_MAX: '2', ...process.env, KUBECONFIG: '' },
   });
   let log = '';
   child.stderr!.on('data', (chunk: Buffer) => (log = (log + chunk.toString()).slice(-20_000)));
+  // KREPLAY_BENCH_STDERR: a file to copy the recorder's output to (its log, and node's --trace-gc lines).
+  const outputCopy = process.env['KREPLAY_BENCH_STDERR'];
+  if (outputCopy) {
+    const file = createWriteStream(outputCopy);
+    child.stderr!.pipe(file);
+    child.stdout!.pipe(file);
+  }
   const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
   const pid = child.pid!;
 

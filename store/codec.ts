@@ -89,36 +89,16 @@ function diffInto(before: Json, after: Json, stack: string[], out: PatchOperatio
   }
   const a = before as { [key: string]: Json };
   const b = after as { [key: string]: Json };
-  const beforeKeys = Object.keys(a);
-  const afterKeys = Object.keys(b);
-  // The API server writes an object's fields in the same order every time: when both versions have the same keys
-  // in the same order (JSON.parse interns keys, so comparing them is cheap), one pass compares the values.
-  if (sameKeys(beforeKeys, afterKeys)) {
-    for (let i = 0; i < beforeKeys.length; i++) {
-      const key = beforeKeys[i]!;
-      const previous = a[key];
-      const next = b[key];
-      if (previous === next) continue;
-      if (previous === undefined) {
-        if (next !== undefined) out.push({ op: 'add', path: pointer(stack, key), value: next });
-        continue;
-      }
-      if (next === undefined) {
-        out.push({ op: 'remove', path: pointer(stack, key) });
-        continue;
-      }
-      stack.push(key);
-      diffInto(previous, next, stack, out);
-      stack.pop();
-    }
-    return;
-  }
-  for (const key of beforeKeys) {
+  // for-in, not Object.keys: V8 walks a fast object's keys from its map's enum cache without allocating, and the two
+  // key arrays per node were most of what the append path allocated (and so of the recorder's GC). JSON objects
+  // have only own enumerable keys; hasOwn guards against keys that name Object.prototype members (`constructor`).
+  // A key whose value is undefined is absent, as JSON.stringify treats it.
+  for (const key in a) {
     const previous = a[key];
     if (previous === undefined) continue;
-    const next = b[key];
+    const next = Object.hasOwn(b, key) ? b[key] : undefined;
     if (next === undefined) {
-      if (!Object.prototype.hasOwnProperty.call(b, key) || b[key] === undefined) out.push({ op: 'remove', path: pointer(stack, key) });
+      out.push({ op: 'remove', path: pointer(stack, key) });
       continue;
     }
     if (previous === next) continue;
@@ -126,16 +106,10 @@ function diffInto(before: Json, after: Json, stack: string[], out: PatchOperatio
     diffInto(previous, next, stack, out);
     stack.pop();
   }
-  for (const key of afterKeys) {
-    if (b[key] === undefined) continue;
-    if (a[key] === undefined || !Object.prototype.hasOwnProperty.call(a, key)) out.push({ op: 'add', path: pointer(stack, key), value: b[key]! });
+  for (const key in b) {
+    const next = b[key];
+    if (next !== undefined && (!Object.hasOwn(a, key) || a[key] === undefined)) out.push({ op: 'add', path: pointer(stack, key), value: next });
   }
-}
-
-function sameKeys(a: readonly string[], b: readonly string[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 /**
@@ -238,8 +212,14 @@ function applyAt(node: Json, tokens: readonly string[], index: number, operation
     copy = { ...node };
     copies.add(copy);
   }
-  if (!last) copy[token] = applyAt(copy[token] as Json, tokens, index + 1, operation, copies);
+  if (!last) setKey(copy, token, applyAt(copy[token] as Json, tokens, index + 1, operation, copies));
   else if (operation.op === 'remove') delete copy[token];
-  else copy[token] = operation.value;
+  else setKey(copy, token, operation.value);
   return copy;
+}
+
+/** `object[key] = value`, except that a ConfigMap data key named `__proto__` stays a key instead of a prototype. */
+function setKey(object: { [key: string]: Json }, key: string, value: Json): void {
+  if (key === '__proto__') Object.defineProperty(object, key, { value, writable: true, enumerable: true, configurable: true });
+  else object[key] = value;
 }

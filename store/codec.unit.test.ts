@@ -55,6 +55,30 @@ describe('object body codec', () => {
     }
   });
 
+  it('diffs keys that name Object.prototype members, and a __proto__ key, as ordinary keys', () => {
+    // Valid ConfigMap data keys and annotation keys; JSON.parse makes each an own property.
+    const before = JSON.parse('{"data":{"constructor":"a","toString":"b"},"keep":1}') as Json;
+    const after = JSON.parse('{"data":{"toString":"c","hasOwnProperty":"d","__proto__":"q","valueOf":"e"},"keep":1,"skipped":null}') as Json;
+    const patch = diffJson(before, after);
+    expect(patch).toEqual([
+      { op: 'remove', path: '/data/constructor' },
+      { op: 'replace', path: '/data/toString', value: 'c' },
+      { op: 'add', path: '/data/hasOwnProperty', value: 'd' },
+      { op: 'add', path: '/data/__proto__', value: 'q' },
+      { op: 'add', path: '/data/valueOf', value: 'e' },
+      { op: 'add', path: '/skipped', value: null },
+    ]);
+    const rebuilt = applyPatchImmutable(before, patch);
+    expect(rebuilt).toEqual(after);
+    expect(Object.keys((rebuilt as any).data)).toContain('__proto__');
+    expect(Object.getPrototypeOf((rebuilt as any).data)).toBe(Object.prototype);
+  });
+
+  it('treats a key whose value is undefined as absent, as JSON.stringify does', () => {
+    expect(diffJson({ a: 1, b: undefined } as unknown as Json, { a: 1, c: undefined } as unknown as Json)).toEqual([]);
+    expect(diffJson({ a: 1 }, { a: undefined } as unknown as Json)).toEqual([{ op: 'remove', path: '/a' }]);
+  });
+
   it('produces no operations for equal documents, shared or not', () => {
     const a = asJson(deployment({ name: 'web', resourceVersion: '1' }));
     expect(diffJson(a, a)).toEqual([]);

@@ -233,7 +233,7 @@ export class FakeApiServer {
   }
 
   /** Writes raw text to every open watch (a malformed line, half a line). */
-  injectRaw(text: string): void {
+  injectRaw(text: string | Buffer): void {
     for (const watcher of this.watchers) {
       this.flushWatcher(watcher);
       watcher.res.write(text);

@@ -184,6 +184,30 @@ describe('WatchSupervisor against a fake API server', () => {
     expect(watchRequests(fake)).toHaveLength(1);
   });
 
+  it('reassembles a line the server wrote in pieces, split inside a multi-byte UTF-8 character', async () => {
+    const { fake, sink, make } = await setup();
+    const supervisor = make();
+    supervisor.start();
+    await waitFor(() => fake.openWatches === 1, 5_000, 'watch');
+    const note = `zürich ✓ 日本 ${'x'.repeat(200_000)} ✓`;
+    const object = { kind: 'ConfigMap', apiVersion: 'v1', metadata: { name: 'split', namespace: 'ns1', uid: 'uid-split', resourceVersion: '990' }, data: { note } };
+    const line = Buffer.from(`${JSON.stringify({ type: 'ADDED', object })}\n`);
+    const check = line.indexOf('✓');
+    // Cut in the middle of the first ✓ (3 bytes), in the long run of x, and just before the newline.
+    const cuts = [check + 1, check + 2, 100_000, line.length - 1];
+    let from = 0;
+    for (const cut of cuts) {
+      fake.injectRaw(line.subarray(from, cut));
+      from = cut;
+      await new Promise((resolve) => setTimeout(resolve, 30)); // separate reads on the recorder's side
+    }
+    fake.injectRaw(line.subarray(from));
+    await waitFor(() => sink.watches().some((w) => w.name === 'split'), 5_000, 'the split line');
+    const recorded = sink.watches().find((w) => w.name === 'split')!;
+    expect((recorded.object as { data: { note: string } }).data.note).toBe(note);
+    expect(sink.markers('error')).toEqual([]);
+  });
+
   it('re-opens a watch that stays silent past the inactivity timeout', async () => {
     const { fake, sink, make } = await setup();
     const supervisor = make({ settings: { pageSize: 10, backoff: fastBackoff, inactivityTimeoutMs: 300, watchTimeoutSeconds: 60 } });

@@ -1,5 +1,4 @@
 import type { IncomingMessage } from 'node:http';
-import { StringDecoder } from 'node:string_decoder';
 import { z } from 'zod';
 import { KubeObject, apiVersionOf, redactObject, type MarkerKind, type MarkerRecord, type SessionRecord, type WatchEventRecord } from '../model/index.js';
 import { Backoff, reflectorBackoff, watchTimeoutSeconds, type BackoffPolicy } from './backoff.js';
@@ -571,8 +570,10 @@ export class WatchSupervisor {
   /** Reads watch lines until the stream ends, fails, goes quiet or is stopped. */
   private consume(response: IncomingMessage, resolved: Resolved): Promise<{ outcome: WatchOutcome; events: number }> {
     return new Promise((resolve) => {
-      const decoder = new StringDecoder('utf8');
-      let buffered = '';
+      // Lines are found in the bytes and decoded one at a time ('\n' never occurs inside a UTF-8 sequence): decoding
+      // each chunk to a string, concatenating and slicing copied every event twice more before JSON.parse. A line
+      // that spans chunks is carried as pieces and joined once, when its end arrives.
+      let carried: Buffer[] = [];
       let events = 0;
       let settled = false;
       let paused = false;
@@ -595,23 +596,28 @@ export class WatchSupervisor {
         if (outcome.kind !== 'closed') response.destroy();
         resolve({ outcome, events });
       };
-      const onLines = (text: string, atEnd: boolean): WatchOutcome | undefined => {
-        buffered += text;
+      const onLines = (chunk: Buffer, atEnd: boolean): WatchOutcome | undefined => {
         const records: SessionRecord[] = [];
         const receivedAt = this.monotonic();
         const observedAt = this.observedAt();
         let terminal: WatchOutcome | undefined;
         let start = 0;
-        for (let newline = buffered.indexOf('\n'); newline !== -1 && !terminal; newline = buffered.indexOf('\n', start)) {
-          const line = buffered.slice(start, newline);
+        for (let newline = chunk.indexOf(10); newline !== -1 && !terminal; newline = chunk.indexOf(10, start)) {
+          let line: string;
+          if (carried.length === 0) line = chunk.toString('utf8', start, newline);
+          else {
+            carried.push(chunk.subarray(start, newline));
+            line = Buffer.concat(carried).toString('utf8');
+            carried = [];
+          }
           start = newline + 1;
           terminal = this.handleLine(line, resolved, observedAt, records);
           if (!terminal && line.trim()) events += 1;
         }
-        buffered = buffered.slice(start);
-        if (atEnd && buffered.trim() && !terminal) {
-          terminal = this.handleLine(buffered, resolved, observedAt, records);
-          buffered = '';
+        if (!terminal && start < chunk.length) carried.push(chunk.subarray(start));
+        if (atEnd && !terminal && carried.length) {
+          terminal = this.handleLine(Buffer.concat(carried).toString('utf8'), resolved, observedAt, records);
+          carried = [];
         }
         for (const [type, n] of this.pendingEventCounts) this.eventCounters[type]?.inc(n);
         this.pendingEventCounts.clear();
@@ -636,12 +642,12 @@ export class WatchSupervisor {
       response.on('data', (chunk: Buffer) => {
         if (settled) return;
         if (!paused) arm();
-        const terminal = onLines(decoder.write(chunk), false);
+        const terminal = onLines(chunk, false);
         if (terminal) finish(terminal);
       });
       response.on('end', () => {
         if (settled) return;
-        const terminal = onLines(decoder.end(), true);
+        const terminal = onLines(Buffer.alloc(0), true);
         finish(terminal ?? { kind: 'closed' });
       });
       response.on('error', (error: Error) => {

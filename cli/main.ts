@@ -3,10 +3,23 @@ import { ZodError } from 'zod';
 import { DatabaseTooNewError } from '../store/index.js';
 import { createContext, type Output } from './context.js';
 import { ExitCode, UserError } from './errors.js';
-import { registerCommands } from './commands/index.js';
 import { toolVersion } from './version.js';
 
-export function buildProgram(output: Output, env: NodeJS.ProcessEnv): Command {
+/**
+ * The command a command line runs: its first word that is not an option (or `--db`'s value). `kreplay record` loads
+ * only the record command: the sidecar then does not carry the replayer, exporters, importers and TUI code in its
+ * heap (~4 MB of resident memory).
+ */
+export function commandOf(argv: readonly string[]): string | undefined {
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i]!;
+    if (arg === '--db') i += 1;
+    else if (!arg.startsWith('-')) return arg;
+  }
+  return undefined;
+}
+
+export async function buildProgram(output: Output, env: NodeJS.ProcessEnv, only?: 'record'): Promise<Command> {
   const program = new Command('kreplay')
     .description('Flight recorder and replay debugger for Kubernetes controllers')
     .version(toolVersion, '-V, --version')
@@ -21,7 +34,8 @@ export function buildProgram(output: Output, env: NodeJS.ProcessEnv): Command {
     output,
     env,
   });
-  registerCommands(program, context);
+  if (only === 'record') (await import('./commands/record.js')).registerRecord(program, context);
+  else (await import('./commands/index.js')).registerCommands(program, context);
   for (const command of program.commands) command.exitOverride().configureOutput({ writeOut: (s) => output.out(s), writeErr: (s) => output.err(s) });
   return program;
 }
@@ -60,7 +74,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     err: (text) => process.stderr.write(text),
     isTTY: Boolean(process.stdout.isTTY),
   };
-  const program = buildProgram(output, env);
+  const program = await buildProgram(output, env, commandOf(argv) === 'record' ? 'record' : undefined);
   try {
     await program.parseAsync(argv as string[], { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.ok;

@@ -188,6 +188,12 @@ function numericRV(rv: string | null | undefined): number {
 export interface OpenOptions {
   /** Open without writing: no migration, no WAL switch. */
   readonly?: boolean;
+  /**
+   * SQLite's page cache for this connection, in KiB. better-sqlite3 builds SQLite with a 16 MiB default, which a
+   * long-running appender fills page by page as the database grows: the recorder's resident memory crept up by
+   * that much over its first minutes. Readers (check, the TUI) keep the default.
+   */
+  cacheKiB?: number;
 }
 
 export class SqliteSessionStore implements SessionStore {
@@ -210,6 +216,7 @@ export class SqliteSessionStore implements SessionStore {
     this.db = new Database(path, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
     this.db.pragma('busy_timeout = 5000');
     this.db.pragma('foreign_keys = ON');
+    if (options.cacheKiB !== undefined) this.db.pragma(`cache_size = ${-Math.max(64, Math.round(options.cacheKiB))}`);
     if (!options.readonly) {
       // WAL lets the TUI read a session while the recorder appends to it.
       this.db.pragma('journal_mode = WAL');

@@ -116,6 +116,29 @@ describe('SQLite session store', () => {
     store.close();
   });
 
+  it('honours a small page cache (the recorder bounds it): pages spill and are re-read, nothing changes', () => {
+    const path = join(tempDir(), 'kreplay.db');
+    const store = openStore(path, { cacheKiB: 64 });
+    expect((store as unknown as { db: Database.Database }).db.pragma('cache_size', { simple: true })).toBe(-64);
+    const session = store.createSession(newSession);
+    // 200 objects × 15 versions in batches of 300: every batch touches more index pages than 64 KiB holds.
+    const batch: SessionRecord[] = [];
+    for (let version = 1; version <= 15; version += 1) {
+      for (let i = 0; i < 200; i += 1) {
+        batch.push(watchEvent(deployment({ name: `d${i}`, resourceVersion: String(version * 1000 + i), replicas: version }), version === 1 ? 'ADDED' : 'MODIFIED'));
+        if (batch.length === 300) store.append(session.id, batch.splice(0));
+      }
+    }
+    store.append(session.id, batch.splice(0));
+    store.close();
+    const reader = openStore(path, { readonly: true });
+    const history = reader.objectHistory(session.id, 'uid-d137');
+    expect(history.map((r) => (r.record === 'watch' ? [r.resourceVersion, (r.object as any).spec.replicas] : null))).toEqual(
+      Array.from({ length: 15 }, (_, v) => [String((v + 1) * 1000 + 137), v + 1]),
+    );
+    reader.close();
+  });
+
   it('rolls back a failed batch completely and keeps earlier batches', () => {
     const path = join(tempDir(), 'kreplay.db');
     const store = openStore(path);

@@ -14,7 +14,7 @@ async function run(args: string[], env: NodeJS.ProcessEnv): Promise<{ out: strin
   let err = '';
   const output: Output = { out: (t) => void (out += t), err: (t) => void (err += t), isTTY: false };
   try {
-    await buildProgram(output, env).parseAsync(args, { from: 'user' });
+    await (await buildProgram(output, env)).parseAsync(args, { from: 'user' });
     return { out, err, code: 0 };
   } catch (error) {
     const code = reportError(error, output);

@@ -12,7 +12,7 @@ async function run(args: string[], env: NodeJS.ProcessEnv): Promise<{ out: strin
   let out = '';
   let err = '';
   const output: Output = { out: (t) => void (out += t), err: (t) => void (err += t), isTTY: false };
-  await buildProgram(output, env).parseAsync(args, { from: 'user' });
+  await (await buildProgram(output, env)).parseAsync(args, { from: 'user' });
   return { out, err };
 }
 

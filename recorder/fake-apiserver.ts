@@ -98,7 +98,9 @@ export class FakeApiServer {
   removeResource(group: string, resource: string): void {
     this.collections.delete(keyOf(group, resource));
     for (const watcher of this.watchers) {
-      if (watcher.resource.group === group && watcher.resource.resource === resource) { this.flushWatcher(watcher); watcher.res.destroy(); }
+      if (watcher.resource.group !== group || watcher.resource.resource !== resource) continue;
+      this.flushWatcher(watcher);
+      watcher.res.destroy();
     }
   }
 

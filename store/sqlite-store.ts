@@ -549,12 +549,11 @@ export class SqliteSessionStore implements SessionStore {
     const facts = versionFacts(from, object, change, record.observedAt === null);
     // Most versions share the previous one's writer, finalizers and owner: reuse its id without serialising them.
     const factsId = from?.factsId != null && sameSharedFacts(from.facts, facts) ? from.factsId : this.factsId(sessionId, facts);
-    const body = object as Json;
     this.setTip(objectId, {
-      body,
+      body: object as Json,
       versionsSinceKeyframe: keyframe ? 0 : tip!.versionsSinceKeyframe + 1,
       keyframeBytes: keyframe ? encoded.text.length : tip!.keyframeBytes,
-      factsBase: late ? base : { object: body as KubeObject, facts, rvNum, factsId },
+      factsBase: late ? base : { object, facts, rvNum, factsId },
     });
     return { kind: encoded.kind, text: encoded.text, facts, factsId };
   }

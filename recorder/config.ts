@@ -13,8 +13,10 @@ const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000,
 
 /** '250ms', '30s', '5m', '1h30m', '7d'. A unit is required: a bare number is ambiguous (ms? s?). */
 export function parseDuration(value: string | number): number | undefined {
-  if (typeof value === 'number') return undefined;
+  // A bare number has no unit, so it is refused, except 0, which means the same in every unit.
+  if (typeof value === 'number') return value === 0 ? 0 : undefined;
   const text = value.trim();
+  if (text === '0') return 0;
   const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d|w)/g)];
   if (parts.length === 0 || parts.map((p) => p[0]).join('') !== text) return undefined;
   return parts.reduce((sum, [, n, unit]) => sum + Number(n) * units[unit!]!, 0);
@@ -179,10 +181,16 @@ export const RecorderConfigSchema = z.strictObject({
       timeout: Duration.default(300_000),
       /** No bytes (not even a bookmark) for this long: the connection is presumed dead and re-opened. */
       inactivityTimeout: Duration.default(150_000),
+      /**
+       * A busy watch is read at most this often: what arrives in between waits in the socket and is read at once.
+       * Fewer wake-ups cost less CPU (about a fifth of the recorder's at 1,000 events/s); each event waits at most
+       * this much longer before it is recorded. 0 reads every segment as it arrives.
+       */
+      readInterval: Duration.default(50).refine((ms) => ms >= 0 && ms <= 200, 'readInterval is at most 200ms (0 turns pacing off)'),
       initialBackoff: Duration.default(reflectorBackoff.initialMs),
       maxBackoff: Duration.default(reflectorBackoff.maxMs),
     })
-    .default({ pageSize: 500, timeout: 300_000, inactivityTimeout: 150_000, initialBackoff: reflectorBackoff.initialMs, maxBackoff: reflectorBackoff.maxMs }),
+    .default({ pageSize: 500, timeout: 300_000, inactivityTimeout: 150_000, readInterval: 50, initialBackoff: reflectorBackoff.initialMs, maxBackoff: reflectorBackoff.maxMs }),
   logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });
 

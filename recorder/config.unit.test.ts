@@ -10,6 +10,9 @@ describe('durations and sizes', () => {
     expect(parseDuration('30')).toBeUndefined();
     expect(parseDuration(30)).toBeUndefined();
     expect(parseDuration('5 minutes')).toBeUndefined();
+    // Zero needs no unit.
+    expect(parseDuration(0)).toBe(0);
+    expect(parseDuration('0')).toBe(0);
   });
 
   it('parses Kubernetes quantities and byte units', () => {
@@ -35,13 +38,14 @@ describe('parseConfig', () => {
     ]);
     expect(config.writer).toEqual({ flushInterval: 100, batchSize: 500, queueSize: 5_000 });
     expect(config.server).toMatchObject({ listen: '127.0.0.1:9477', maxBodySize: 4 * 1024 ** 2 });
-    expect(config.watch).toMatchObject({ timeout: 300_000, inactivityTimeout: 150_000, initialBackoff: 800, maxBackoff: 30_000 });
+    expect(config.watch).toMatchObject({ timeout: 300_000, inactivityTimeout: 150_000, readInterval: 50, initialBackoff: 800, maxBackoff: 30_000 });
+    expect(parseConfig({ resources: ['v1/configmaps'], watch: { readInterval: 0 } }).watch.readInterval).toBe(0);
     expect(config.audit).toEqual({ enabled: true, scope: 'watched' });
   });
 
   it('names the path and the problem of every mistake', () => {
     const attempt = () =>
-      parseConfig({ resources: [{ resource: 'Deployments' }], writer: { flushInterval: '1s' }, retention: { maxSize: 'huge' }, typo: 1 });
+      parseConfig({ resources: [{ resource: 'Deployments' }], writer: { flushInterval: '1s' }, watch: { readInterval: '1s' }, retention: { maxSize: 'huge' }, typo: 1 });
     expect(attempt).toThrow(ConfigError);
     try {
       attempt();
@@ -50,6 +54,7 @@ describe('parseConfig', () => {
       expect(problems).toMatch(/resources\[0\]\.resource: a resource is the plural lower-case name/);
       expect(problems).toMatch(/resources\[0\]\.version: a resource needs a version/);
       expect(problems).toMatch(/writer\.flushInterval: flushInterval is at most 250ms/);
+      expect(problems).toMatch(/watch\.readInterval: readInterval is at most 200ms/);
       expect(problems).toMatch(/retention\.maxSize: "huge" is not a size/);
       expect(problems).toMatch(/\(top level\): Unrecognized key: "typo"/);
     }

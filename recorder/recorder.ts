@@ -287,6 +287,7 @@ export class Recorder {
               pageSize: config.watch.pageSize,
               watchTimeoutSeconds: Math.max(1, Math.round(config.watch.timeout / 1000)),
               inactivityTimeoutMs: config.watch.inactivityTimeout,
+              readIntervalMs: config.watch.readInterval,
               backoff: { initialMs: config.watch.initialBackoff, maxMs: config.watch.maxBackoff, factor: 2, jitter: 1, resetAfterMs: 120_000 },
             },
             now: this.now,

@@ -4,6 +4,7 @@ import { KubeObject, apiVersionOf, redactObject, type MarkerKind, type MarkerRec
 import { Backoff, reflectorBackoff, watchTimeoutSeconds, type BackoffPolicy } from './backoff.js';
 import { KubeHttpError, collectionPath, discover, type KubeClient } from './kube-client.js';
 import { silentLogger, type Logger } from './log.js';
+import { paceReads } from './read-pacer.js';
 import type { RecorderMetrics } from './metrics.js';
 import { KnownObjects, vanishedSince, type KnownObject } from './relist.js';
 import type { RecordSink } from './writer.js';
@@ -38,6 +39,8 @@ export interface SupervisorSettings {
   readonly watchTimeoutSeconds: number;
   /** No bytes at all for this long (bookmarks arrive about once a minute): the connection is presumed dead. */
   readonly inactivityTimeoutMs: number;
+  /** A busy watch is read at most this often (read-pacer.ts); 0 reads each segment as it arrives. */
+  readonly readIntervalMs: number;
   readonly backoff: BackoffPolicy;
 }
 
@@ -45,6 +48,7 @@ export const defaultSupervisorSettings: SupervisorSettings = {
   pageSize: 500,
   watchTimeoutSeconds: 300,
   inactivityTimeoutMs: 150_000,
+  readIntervalMs: 50,
   backoff: reflectorBackoff,
 };
 
@@ -574,6 +578,7 @@ export class WatchSupervisor {
       // each chunk to a string, concatenating and slicing copied every event twice more before JSON.parse. A line
       // that spans chunks is carried as pieces and joined once, when its end arrives.
       let carried: Buffer[] = [];
+      const pacer = paceReads(response.socket, this.settings.readIntervalMs);
       let events = 0;
       let settled = false;
       let paused = false;
@@ -592,6 +597,7 @@ export class WatchSupervisor {
         if (settled) return;
         settled = true;
         disarm();
+        pacer.release();
         response.removeAllListeners('data');
         if (outcome.kind !== 'closed') response.destroy();
         resolve({ outcome, events });
@@ -626,6 +632,7 @@ export class WatchSupervisor {
           if (pressure && !terminal && !paused) {
             // Back-pressure: stop reading; TCP pushes back to the API server. Resume when the queue has room.
             paused = true;
+            pacer.release();
             response.pause();
             disarm();
             this.log.debug('queue full: pausing the watch stream');
@@ -644,6 +651,7 @@ export class WatchSupervisor {
         if (!paused) arm();
         const terminal = onLines(chunk, false);
         if (terminal) finish(terminal);
+        else if (!paused) pacer.afterData();
       });
       response.on('end', () => {
         if (settled) return;

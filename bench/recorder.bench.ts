@@ -61,6 +61,16 @@ function procStat(pid: number): { cpuTicks: number } | undefined {
   }
 }
 
+/** Bytes the process caused to be written to storage (/proc/PID/io write_bytes): the WAL, checkpoints, the log. */
+function writeBytes(pid: number): number | undefined {
+  try {
+    const match = /^write_bytes:\s+(\d+)$/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'));
+    return match ? Number(match[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function rssBytes(pid: number): number {
   try {
     const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -165,6 +175,7 @@ export default async function run(): Promise<Figure[]> {
     // Drive `rate` updates a second, in 10 ms ticks, catching up if a tick is late.
     const rssSamples: number[] = [];
     const cpuStart = procStat(pid)!;
+    const writtenStart = writeBytes(pid);
     const started = performance.now();
     let sent = 0;
     let generation = 1;
@@ -191,6 +202,7 @@ export default async function run(): Promise<Figure[]> {
     }
     const elapsed = (performance.now() - started) / 1000;
     const cpuEnd = procStat(pid)!;
+    const writtenEnd = writeBytes(pid);
     if (process.env['KREPLAY_BENCH_DEBUG']) {
       const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
       console.error(metrics.split('\n').filter((l) => /heap_size|external_memory|resident|gc_duration_seconds_sum|queue_depth |commit_duration_seconds_(sum|count)|receive_to_commit_seconds_(sum|count|bucket)/.test(l) && !l.startsWith('#')).join('\n'));
@@ -213,6 +225,9 @@ export default async function run(): Promise<Figure[]> {
       { name: 'recorder.watch_to_disk_p99', value: Math.round(percentile(sorted, 99)), unit: 'ms' },
       { name: 'recorder.watch_to_disk_max', value: Math.round(sorted.at(-1) ?? Number.NaN), unit: 'ms' },
       { name: 'recorder.events_lost', value: sentAt.size, unit: 'events' },
+      ...(writtenStart !== undefined && writtenEnd !== undefined
+        ? [{ name: 'recorder.disk_writes', value: Math.round(((writtenEnd - writtenStart) / elapsed / 1024 / 1024) * 100) / 100, unit: 'MiB/s' }]
+        : []),
     ];
     console.error(`# recorder: ${sent} events in ${elapsed.toFixed(1)} s via ${built ? 'dist/' : 'tsx'}; ${latencies.length} seen committed`);
     return figures;

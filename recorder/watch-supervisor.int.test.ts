@@ -290,6 +290,34 @@ describe('WatchSupervisor against a fake API server', () => {
     expect(sink.watches().map((w) => w.name)).toEqual(Array.from({ length: 50 }, (_, i) => `o${i}`));
   });
 
+  it('reads a busy watch in beats (readIntervalMs) through the HTTP client, and every segment as it lands at 0', async () => {
+    /** Trickles 60 updates, one every 5 ms, and returns the times the supervisor handed records to the sink. */
+    const trickle = async (readIntervalMs: number) => {
+      const { fake, sink, make } = await setup();
+      for (let i = 0; i < 60; i += 1) fake.create('', 'configmaps', 'ns1', `o${i}`);
+      const pushedAt: number[] = [];
+      const push = sink.push.bind(sink);
+      sink.push = (records) => (pushedAt.push(performance.now()), push(records));
+      const supervisor = make({ settings: { pageSize: 500, backoff: fastBackoff, inactivityTimeoutMs: 5_000, watchTimeoutSeconds: 60, readIntervalMs } });
+      supervisor.start();
+      await waitFor(() => supervisor.synced && fake.openWatches === 1, 5_000, 'sync');
+      pushedAt.length = 0;
+      for (let i = 0; i < 60; i += 1) {
+        fake.update('', 'configmaps', 'ns1', `o${i}`, { data: { round: '2' } });
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      await waitFor(() => sink.watches().filter((w) => w.type === 'MODIFIED').length === 60, 5_000, 'all updates');
+      expect(sink.watches().filter((w) => w.type === 'MODIFIED').map((w) => w.name)).toEqual(Array.from({ length: 60 }, (_, i) => `o${i}`));
+      // A burst is what one socket read delivered: its HTTP chunks reach the sink within a millisecond or two.
+      const bursts = pushedAt.filter((t, i) => i === 0 || t - pushedAt[i - 1]! > 3).length;
+      await supervisor.stop();
+      return bursts;
+    };
+    // ~300 ms of updates read in 100 ms beats: a handful of reads, where reading each segment as it lands is dozens.
+    expect(await trickle(100)).toBeLessThanOrEqual(8);
+    expect(await trickle(0)).toBeGreaterThanOrEqual(20);
+  });
+
   it('watches a cluster-scoped resource configured per namespace once, cluster-wide', async () => {
     const { fake, sink, make } = await setup({ resources: [namespacesResource] });
     fake.create('', 'namespaces', null, 'ns1');

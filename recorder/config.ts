@@ -11,7 +11,7 @@ import { reflectorBackoff } from './backoff.js';
 
 const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 
-/** '250ms', '30s', '5m', '1h30m', '7d'. A unit is required: a bare number is ambiguous (ms? s?). */
+/** '250ms', '30s', '5m', '1h30m', '7d'. A unit is required (a bare number is ambiguous: ms? s?), except for 0. */
 export function parseDuration(value: string | number): number | undefined {
   // A bare number has no unit, so it is refused, except 0, which means the same in every unit.
   if (typeof value === 'number') return value === 0 ? 0 : undefined;

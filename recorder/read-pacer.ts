@@ -8,7 +8,7 @@ import type { Socket } from 'node:net';
  * watch.go, `if len(ch) == 0 { flusher.Flush() }`), so a busy watch arrives as hundreds of small segments a second,
  * and a sidecar that reads each as it lands wakes up hundreds of times a second. Each wake-up of an otherwise idle
  * process costs tens of microseconds of CPU on a virtual machine, before any work is done: at 1,000 events/s, reading
- * in 50 ms beats took the recorder from 9 % to 7 % of a core (docs/recorder.md, Performance). The price is latency:
+ * in 50 ms beats took the recorder from ~9.6 % to ~7.6 % of a core (docs/recorder.md, Performance). The price is latency:
  * an event waits at most `intervalMs` longer before it is parsed.
  *
  * How: Node has no public way to stop reading a socket (pause() keeps reading until the stream's high-water mark is

@@ -158,7 +158,7 @@ export const RecorderConfigSchema = z.strictObject({
     .strictObject({
       /** host:port for ingest, audit webhook, health and metrics. Loopback unless you mean otherwise. */
       listen: z.string().default('127.0.0.1:9477'),
-      /** Bearer token required on /v1/records and /v1/audit. Prefer tokenFile or KREPLAY_RECORDER_TOKEN. */
+      /** Bearer token required on /v1/records and /v1/audit. Prefer tokenFile or KREPLAY_INGEST_TOKEN. */
       token: z.string().min(16, 'a token is at least 16 characters').optional(),
       tokenFile: z.string().min(1).optional(),
       maxBodySize: Size.default(4 * 1024 * 1024),

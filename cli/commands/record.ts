@@ -76,7 +76,10 @@ export function applyOverrides(config: RecorderConfig, options: RecordOptions): 
   return next;
 }
 
-/** --token, else --token-file, else $KREPLAY_RECORDER_TOKEN, else the config's token or tokenFile. */
+/**
+ * --token, else --token-file, else $KREPLAY_INGEST_TOKEN (the name the SDKs send with, so one Secret can feed both
+ * containers), else the older $KREPLAY_RECORDER_TOKEN, else the config's token or tokenFile.
+ */
 function resolveToken(config: RecorderConfig, options: RecordOptions, env: NodeJS.ProcessEnv): string | undefined {
   const fromFile = (file: string, what: string) => {
     try {
@@ -93,6 +96,7 @@ function resolveToken(config: RecorderConfig, options: RecordOptions, env: NodeJ
     return options.token;
   }
   if (options.tokenFile) return fromFile(options.tokenFile, '--token-file');
+  if (env['KREPLAY_INGEST_TOKEN']) return env['KREPLAY_INGEST_TOKEN'];
   if (env['KREPLAY_RECORDER_TOKEN']) return env['KREPLAY_RECORDER_TOKEN'];
   if (config.server.token) return config.server.token;
   if (config.server.tokenFile) return fromFile(config.server.tokenFile, 'server.tokenFile');
@@ -126,7 +130,7 @@ export function registerRecord(program: Command, context: CliContext): void {
     .option('--kubeconfig <file>', 'kubeconfig file (default: $KUBECONFIG, ~/.kube/config, then the in-cluster service account)')
     .option('--context <name>', 'kubeconfig context to use')
     .option('--listen <addr>', 'host:port for ingest, audit webhook, health and metrics (overrides server.listen)')
-    .option('--token <token>', 'bearer token required on /v1/records and /v1/audit (prefer --token-file or $KREPLAY_RECORDER_TOKEN)')
+    .option('--token <token>', 'bearer token required on /v1/records and /v1/audit (prefer --token-file or $KREPLAY_INGEST_TOKEN)')
     .option('--token-file <file>', 'file holding the bearer token')
     .option('-n, --namespace <ns>', 'record only this namespace (repeatable; overrides the config)', collect)
     .option('--flush-interval <duration>', 'longest wait before a batch is committed (≤ 250ms)')

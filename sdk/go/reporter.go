@@ -119,7 +119,8 @@ func NewReporter(opts Options) *Reporter {
 		raw = os.Getenv(EnvURL)
 	}
 	if raw == "" {
-		log.V(1).Info("no ingest URL: reporting disabled", "env", EnvURL)
+		// Info, not V(1): a sidecar wired with the wrong variable must say so in the controller's first lines.
+		log.Info("kreplay reporting is off: no ingest URL (set "+EnvURL+", e.g. http://127.0.0.1:9477)", "env", EnvURL)
 		return &Reporter{}
 	}
 	endpoint, err := ingestURL(raw)
@@ -147,7 +148,7 @@ func NewReporter(opts Options) *Reporter {
 		r.client = defaultHTTPClient()
 	}
 	r.abortCtx, r.abort = context.WithCancel(context.Background())
-	log.Info("reporting to the kreplay recorder", "url", endpoint)
+	log.Info("kreplay reporting is on", "url", endpoint, "token", token != "")
 	go r.run()
 	return r
 }

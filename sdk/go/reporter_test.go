@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr/funcr"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 )
 
@@ -466,5 +467,29 @@ func TestCloseDoesNotWaitOutALongRetryAfter(t *testing.T) {
 	}
 	if waited := time.Since(t0); waited > 2*time.Second || len(rec.snapshot()) != closeAttempts || rep.Stats().Dropped != 1 {
 		t.Errorf("Close took %v, %d attempts, stats %+v", waited, len(rec.snapshot()), rep.Stats())
+	}
+}
+
+// A sidecar wired with the wrong variable must say so in the controller's first lines, at Info.
+func TestSaysOnceWhetherReportingIsOn(t *testing.T) {
+	var lines []string
+	capture := funcr.New(func(prefix, args string) { lines = append(lines, args) }, funcr.Options{})
+
+	t.Setenv(EnvURL, "")
+	off := NewReporter(Options{Logger: capture})
+	if len(lines) != 1 || !strings.Contains(lines[0], "reporting is off") || !strings.Contains(lines[0], EnvURL) {
+		t.Fatalf("without a URL: logged %q, want one line naming %s", lines, EnvURL)
+	}
+	_ = off.Close(context.Background())
+
+	lines = nil
+	rec := newFakeRecorder(t, nil)
+	on := NewReporter(Options{URL: rec.URL, Token: "s3cret-token-0123456789", Logger: capture})
+	defer on.Close(context.Background())
+	if len(lines) != 1 || !strings.Contains(lines[0], "reporting is on") || !strings.Contains(lines[0], `"token"=true`) {
+		t.Fatalf("with a URL: logged %q, want one 'reporting is on' line", lines)
+	}
+	if strings.Contains(lines[0], "s3cret") {
+		t.Fatalf("the token itself was logged: %q", lines[0])
 	}
 }

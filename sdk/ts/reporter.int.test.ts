@@ -74,8 +74,11 @@ describe('TypeScript reporting SDK against a loopback HTTP server', () => {
     const saved = process.env.KREPLAY_INGEST_URL;
     delete process.env.KREPLAY_INGEST_URL;
     try {
-      const r = createReporter();
+      const lines: string[] = [];
+      const r = createReporter({ log: (message) => lines.push(message) });
       expect(r.enabled).toBe(false);
+      // A sidecar wired with the wrong variable must say so in the controller's first lines.
+      expect(lines).toEqual([expect.stringContaining('reporting is off: no ingest URL (set KREPLAY_INGEST_URL')]);
       r.reportReconcile({ controller: 'web', object: web, startedAt: 0, finishedAt: 0 });
       const wrapped = r.wrapReconcile(deployment, async () => ({ requeue: true }));
       await expect(wrapped({ namespace: 'default', name: 'web' })).resolves.toEqual({ requeue: true });

@@ -152,7 +152,11 @@ type WireRecord = ReconcileRecord | DeliveryRecord | ApiRequestRecord;
 export function createReporter(options: ReporterOptions = {}): Reporter {
   const raw = options.url ?? process.env[envUrl] ?? '';
   const log = options.log ?? ((message, fields) => console.warn(`kreplay: ${message}`, fields ?? ''));
-  if (!raw) return disabledReporter;
+  if (!raw) {
+    // Said once, at start: a deployment wired with the wrong variable must not look like "no findings".
+    log(`reporting is off: no ingest URL (set ${envUrl}, e.g. http://127.0.0.1:9477)`);
+    return disabledReporter;
+  }
   let endpoint: URL;
   try {
     endpoint = ingestUrl(raw);
@@ -160,7 +164,9 @@ export function createReporter(options: ReporterOptions = {}): Reporter {
     log('invalid ingest URL: reporting disabled', { url: raw, error: (error as Error).message });
     return disabledReporter;
   }
-  return new HttpReporter(endpoint, options.token ?? process.env[envToken] ?? '', options, log);
+  const token = options.token ?? process.env[envToken] ?? '';
+  log('reporting is on', { url: endpoint.href, token: token !== '' });
+  return new HttpReporter(endpoint, token, options, log);
 }
 
 export function ingestUrl(raw: string): URL {

@@ -1,4 +1,4 @@
-// Folder dependency rules from ../shared/STYLE.md, enforced the way gemini-cli guards its packages:
+// Folder dependency rules from CONTRIBUTING.md, enforced the way gemini-cli guards its packages:
 // data flows sources → store → replayer → views, and the pure core never touches I/O.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';

@@ -5,8 +5,8 @@ import { createAuditParser } from './audit.js';
 import { parseAll, type ParseEvent } from './parser.js';
 
 const fixture = (name: string) => readFileSync(new URL(`../test/fixtures/${name}`, import.meta.url), 'utf8');
-/** The real kube-apiserver audit log beside the repository (shared/data, read-only). */
-const realLog = () => readFileSync(new URL('../../shared/data/audit-metadata-real.log', import.meta.url), 'utf8');
+/** A real kube-apiserver audit log (test/fixtures/real/README.md: source and licence). */
+const realLog = () => readFileSync(new URL('../test/fixtures/real/audit-metadata-real.log', import.meta.url), 'utf8');
 const records = (events: readonly ParseEvent[]): SessionRecord[] => events.flatMap((e) => (e.kind === 'record' ? [e.record] : []));
 const problems = (events: readonly ParseEvent[]) => events.flatMap((e) => (e.kind === 'problem' ? [`${e.line}: ${e.problem}`] : []));
 const apis = (events: readonly ParseEvent[]) => records(events).filter((r): r is ApiRequestRecord => r.record === 'api');

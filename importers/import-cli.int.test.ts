@@ -9,7 +9,7 @@ import { useTempDir } from '../test/temp.js';
 // `kreplay import` end to end through the CLI root: argument parsing, the one error handler and exit codes.
 
 const fixturePath = (name: string) => fileURLToPath(new URL(`../test/fixtures/${name}`, import.meta.url));
-const realLogPath = fileURLToPath(new URL('../../shared/data/audit-metadata-real.log', import.meta.url));
+const realLogPath = fileURLToPath(new URL('../test/fixtures/real/audit-metadata-real.log', import.meta.url));
 
 async function kreplay(args: readonly string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';

@@ -9,7 +9,7 @@ import { useTempDir } from '../test/temp.js';
 import { importFile, type ImportFileOptions, type ImportOutcome, type ImportSummary } from './import-file.js';
 
 const fixturePath = (name: string) => fileURLToPath(new URL(`../test/fixtures/${name}`, import.meta.url));
-const realLogPath = fileURLToPath(new URL('../../shared/data/audit-metadata-real.log', import.meta.url));
+const realLogPath = fileURLToPath(new URL('../test/fixtures/real/audit-metadata-real.log', import.meta.url));
 
 function summaryOf(outcome: ImportOutcome): ImportSummary {
   if (!outcome.ok) throw new Error(`import failed: ${outcome.reason}: ${outcome.message}`);

@@ -5,7 +5,7 @@ import { credentialsFor, type ResolvedKubeConfig } from './kubeconfig.js';
 /**
  * Plain HTTP(S) to the API server through the kubeconfig's credentials, with ONE keep-alive agent for every request
  * of the process. client-node 1.4's Watch/ListWatch create an agent per request (leaking descriptors), overwrite the
- * request's timeout signal and swallow bad lines (see /work/shared/KUBERNETES.md), so the recorder owns this layer
+ * request's timeout signal and swallow bad lines (client-node src/watch.ts and src/cache.ts), so the recorder owns this layer
  * (and its kubeconfig loading, kubeconfig.ts: importing client-node alone costs ~58 MB of RSS).
  */
 

@@ -9,7 +9,7 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-BINARIES=(kube-apiserver etcd sample-controller)
+BINARIES=(kube-apiserver etcd kube-controller-manager sample-controller)
 
 cache_complete() {
   local dir="$1" b
@@ -71,6 +71,7 @@ main() {
   # One invocation, so the packages the three binaries share are compiled once.
   CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" -o "$tmp/" \
     k8s.io/kubernetes/cmd/kube-apiserver \
+    k8s.io/kubernetes/cmd/kube-controller-manager \
     go.etcd.io/etcd/server/v3 \
     k8s.io/sample-controller
   # `go build -o dir/` names a /vN module's binary after the element before /vN.

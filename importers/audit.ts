@@ -238,7 +238,8 @@ export function createAuditParser(options: AuditOptions = {}): ImportParser {
         kind,
         namespace: stringOrNull(ref.namespace),
         name: stringOrNull(ref.name) ?? stringOrNull(responseMetadata.name) ?? collectionName,
-        uid: stringOrNull(ref.uid) ?? stringOrNull(responseMetadata.uid),
+        // A DELETE answered with a Status names the deleted object's uid in its details (metav1.StatusDetails).
+        uid: stringOrNull(ref.uid) ?? stringOrNull(responseMetadata.uid) ?? stringOrNull(isPlainObject(responseStatusObject?.details) ? responseStatusObject.details.uid : undefined),
       },
       subresource,
       code,

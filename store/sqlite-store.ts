@@ -241,6 +241,9 @@ export class SqliteSessionStore implements SessionStore {
       findObject: db.prepare<[number, string, string, string, string, string], { id: number }>(
         'SELECT id FROM objects WHERE session_id = ? AND api_group = ? AND kind = ? AND namespace = ? AND name = ? AND uid = ?',
       ),
+      newestObjectByName: db.prepare<[number, string, string, string, string], { id: number }>(
+        "SELECT id FROM objects WHERE session_id = ? AND api_group = ? AND kind = ? AND namespace = ? AND name = ? AND uid <> '' ORDER BY id DESC LIMIT 1",
+      ),
       insertObject: db.prepare(
         `INSERT INTO objects (session_id, api_group, version, resource, kind, namespace, name, uid)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -517,10 +520,15 @@ export class SqliteSessionStore implements SessionStore {
     const key = `${sessionId}\u0000${ref.group}\u0000${ref.kind}\u0000${namespace}\u0000${name}\u0000${uid}`;
     const cached = this.objectIds.get(key);
     if (cached !== undefined) return cached;
-    let id = this.statements.findObject.get(sessionId, ref.group, ref.kind, namespace, name, uid)?.id;
+    // A record that names no uid (an audit DELETE by name, a Metadata-level audit line) is about the newest object
+    // of that name: filing it under a uid-less row would split one object's history in two.
+    let id = uid === '' && name !== '' ? this.statements.newestObjectByName.get(sessionId, ref.group, ref.kind, namespace, name)?.id : undefined;
+    id ??= this.statements.findObject.get(sessionId, ref.group, ref.kind, namespace, name, uid)?.id;
     if (id === undefined) {
       const result = this.statements.insertObject.run(sessionId, ref.group, ref.version, ref.resource ?? null, ref.kind, namespace, name, uid);
       id = Number(result.lastInsertRowid);
+      // A new object of this name: uid-less records from now on are about it, not the one cached before.
+      if (uid !== '') this.objectIds.delete(`${sessionId}\u0000${ref.group}\u0000${ref.kind}\u0000${namespace}\u0000${name}\u0000`);
     }
     if (this.objectIds.size > MAX_CACHED_TIPS) this.objectIds.clear();
     this.objectIds.set(key, id);

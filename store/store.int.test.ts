@@ -175,10 +175,29 @@ describe('SQLite session store', () => {
     expect(back.map((r) => r.seq)).toEqual([5, 7, 9]);
     expect(store.indexOfSeq(session.id, 13, { name: 'even' })).toBe(6);
     const objects = store.objects(session.id);
+    // The reconcile names no uid: it is about the object of that name, not a second, uid-less one.
     expect(objects.map((o) => [o.name, o.uid, o.recordCount])).toEqual([
       ['even', 'uid-even', 15],
-      ['odd', 'uid-odd', 15],
-      ['odd', null, 1],
+      ['odd', 'uid-odd', 16],
+    ]);
+    store.close();
+  });
+
+  it('files a record without uid under the newest object of its name, and under its own row before any exists', () => {
+    const store = openStore(join(tempDir(), 'kreplay.db'));
+    const session = store.createSession(newSession);
+    const ref = { group: 'apps', version: 'v1', resource: 'deployments', kind: 'Deployment', namespace: 'default', name: 'web' };
+    const probe = (observedAt: string): SessionRecord => ({
+      record: 'api', observedAt, origin: 'audit', actor: 'system:serviceaccount:ops:web-operator', byController: true,
+      verb: 'delete', object: { ...ref, uid: null }, code: 200,
+    });
+    store.append(session.id, [probe('2026-11-25T10:00:00Z')]);
+    store.append(session.id, [watchEvent(deployment({ name: 'web', uid: 'uid-1', resourceVersion: '1' }), 'ADDED'), probe('2026-11-25T10:00:02Z')]);
+    store.append(session.id, [watchEvent(deployment({ name: 'web', uid: 'uid-2', resourceVersion: '5' }), 'ADDED'), probe('2026-11-25T10:00:04Z')]);
+    expect(store.objects(session.id).map((o) => [o.uid, o.recordCount])).toEqual([
+      [null, 1],
+      ['uid-1', 2],
+      ['uid-2', 2],
     ]);
     store.close();
   });

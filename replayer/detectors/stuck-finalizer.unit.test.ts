@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { KubeObject } from '../../model/index.js';
 import { Cluster, fooSpec, SessionBuilder } from '../testing/builder.js';
 import { findings, summary } from '../testing/expect.js';
 
@@ -51,5 +52,60 @@ describe('stuck-finalizer', () => {
     // another object written 10 minutes later moves the session clock through its managedFields time
     s.deliver(c.create('Foo', 'b', { spec: fooSpec() }, { after: '10m' }), 'import', { observedAt: null });
     expect(summary(findings(s.records, 'stuck-finalizer'))).toEqual([{ rule: 'finalizer-timeout', name: 'a', count: 1 }]);
+  });
+
+  describe('on the audit and SDK path (no watch): what proves a deleting object is gone', () => {
+    /** A Foo with a finalizer, deleted: every step known only from the API server's answers. */
+    function deletingWithoutWatch() {
+      const c = new Cluster();
+      const s = new SessionBuilder(c);
+      s.api({ verb: 'create', kind: 'Foo', name: 'a', event: c.create('Foo', 'a', { spec: fooSpec(), finalizers: [finalizer] }, { manager: 'foo-controller' }), withResponse: true });
+      s.api({ verb: 'delete', kind: 'Foo', name: 'a', actor: 'kubectl', byController: false, event: c.delete('Foo', 'a', { after: '5s' }), withResponse: true });
+      return { c, s, deleting: c.get('Foo', 'a')! };
+    }
+
+    it('a write that removes the last finalizer, answered at the previous resourceVersion, releases it', () => {
+      const { c, s, deleting } = deletingWithoutWatch();
+      c.tick('30s');
+      // kube-apiserver deletes the object during the update and answers with it as written: finalizers gone,
+      // resourceVersion unchanged (registry/store.go deleteWithoutFinalizers).
+      const answer = structuredClone(deleting) as KubeObject & { metadata: { finalizers?: string[] } };
+      delete answer.metadata.finalizers;
+      s.api({ verb: 'patch', kind: 'Foo', name: 'a', event: { type: 'MODIFIED', object: answer }, withResponse: true });
+      c.tick('10m');
+      s.api({ verb: 'get', kind: 'Foo', name: 'other', code: 404, byController: false });
+      expect(findings(s.records, 'stuck-finalizer')).toEqual([]);
+      // The same story with the removal never made is stuck.
+      const never = deletingWithoutWatch();
+      never.c.tick('10m');
+      never.s.api({ verb: 'get', kind: 'Foo', name: 'other', code: 404, byController: false });
+      expect(summary(findings(never.s.records, 'stuck-finalizer'))).toEqual([{ rule: 'finalizer-timeout', name: 'a', count: 1 }]);
+    });
+
+    it('a later 404 for the object proves it is gone, at that time', () => {
+      const { c, s } = deletingWithoutWatch();
+      c.tick('40s');
+      s.api({ verb: 'get', kind: 'Foo', name: 'a', code: 404 });
+      c.tick('10m');
+      s.api({ verb: 'get', kind: 'Foo', name: 'other', code: 404, byController: false });
+      expect(findings(s.records, 'stuck-finalizer')).toEqual([]);
+      const slow = deletingWithoutWatch();
+      slow.c.tick('8m');
+      slow.s.api({ verb: 'get', kind: 'Foo', name: 'a', code: 404 });
+      const found = findings(slow.s.records, 'stuck-finalizer');
+      expect(summary(found)).toEqual([{ rule: 'finalizer-timeout', name: 'a', count: 1 }]);
+      expect(found[0]!.message).toMatch(/finally deleted/);
+    });
+
+    it('a DELETE answered with the object and no finalizers left is its final state', () => {
+      const { c, s, deleting } = deletingWithoutWatch();
+      c.tick('20s');
+      const answer = structuredClone(deleting) as KubeObject & { metadata: { finalizers?: string[] } };
+      answer.metadata.finalizers = [];
+      s.api({ verb: 'delete', kind: 'Foo', name: 'a', event: { type: 'DELETED', object: answer }, withResponse: true });
+      c.tick('10m');
+      s.api({ verb: 'get', kind: 'Foo', name: 'other', code: 404, byController: false });
+      expect(findings(s.records, 'stuck-finalizer')).toEqual([]);
+    });
   });
 });

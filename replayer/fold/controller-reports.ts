@@ -1,4 +1,4 @@
-import { writeVerbs, type ApiRequestRecord, type DeliveryRecord, type ReconcileRecord } from '../../model/index.js';
+import { writeVerbs, type ApiRequestRecord, type KubeObject, type DeliveryRecord, type ReconcileRecord } from '../../model/index.js';
 import { deletionTimestampOf, finalizersOf, metadataOf } from '../object-meta.js';
 import type { Version } from '../state.js';
 import { parseTime } from '../time.js';
@@ -37,23 +37,26 @@ export class ControllerReports {
     let object = this.objects.resolve(record.object);
     let version: Version | null = null;
     const ok = record.code >= 200 && record.code < 300;
+    const time = parseTime(record.observedAt);
     if (ok && writeVerbs.includes(record.verb) && record.verb !== 'deletecollection') {
       const body = record.responseObject ?? null;
       const meta = metadataOf(body);
       const isObject = body !== null && body.kind !== 'Status' && typeof meta?.resourceVersion === 'string';
-      // A DELETE answers with the object as it was, unless finalizers hold it: then it is the updated object
-      // carrying deletionTimestamp (apiserver pkg/registry/generic/registry/store.go Delete).
-      const finalDelete = record.verb === 'delete' && !(isObject && deletionTimestampOf(body) && finalizersOf(body).length > 0);
+      const outcome = writeOutcome(record.verb, body, isObject);
       const uid = (isObject && typeof meta?.uid === 'string' ? meta.uid : undefined) ?? record.object.uid ?? object?.uid;
-      if (object && uid && object.uid !== uid && !finalDelete) object = this.objects.byUid(uid);
-      if (!object && uid && !finalDelete) object = this.objects.create(record.object, uid, record.seq, null);
+      const deleted = outcome === 'deleted';
+      if (object && uid && object.uid !== uid && !deleted) object = this.objects.byUid(uid);
+      if (!object && uid && !deleted) object = this.objects.create(record.object, uid, record.seq, null);
       const rv = isObject ? (meta!.resourceVersion as string) : (record.resourceVersionAfter ?? undefined);
-      if (object && !finalDelete) {
-        const time = parseTime(record.observedAt);
-        if (isObject && rv && !object.versionRVs.has(rv)) {
+      if (object && !deleted) {
+        // The write that removes a deleting object's last finalizer is answered with the object as written at its
+        // *previous* resourceVersion (store.go deleteWithoutFinalizers returns the update's object): a new version
+        // although its RV is known.
+        const released = outcome === 'released' && object.latest !== null && object.latest.finalizers.length > 0;
+        if (isObject && rv && (!object.versionRVs.has(rv) || released)) {
           version = this.objects.addVersion(record, object, {
             rv,
-            type: record.verb === 'create' ? 'ADDED' : 'MODIFIED',
+            type: record.verb === 'create' ? 'ADDED' : outcome === 'released' ? 'DELETED' : 'MODIFIED',
             source: 'api',
             body,
             generation: null,
@@ -61,10 +64,35 @@ export class ControllerReports {
             actor: record.actor,
           });
         }
-        if (rv) this.view.expect(object, record.seq, rv, 'api');
+        if (rv && outcome !== 'released') this.view.expect(object, record.seq, rv, 'api');
+        if (outcome === 'released' && object.gone === null && !this.view.watched(object)) this.objects.bury(object, record, 'deleted', time);
       }
-      if (object && finalDelete && object.gone === null && !this.view.watched(object)) this.objects.bury(object, record, 'deleted', parseTime(record.observedAt));
+      if (object && deleted && object.gone === null && !this.view.watched(object)) this.objects.bury(object, record, 'deleted', time);
+    } else if (record.code === 404 && object && object.gone === null && object.ref.name === record.object.name && !this.view.watched(object)) {
+      // The server says the object does not exist: whatever this session last knew of it, it is gone by now.
+      this.objects.bury(object, record, 'deleted', time);
     }
     this.ctx.facts.push({ type: 'api', record, object, version });
   }
+}
+
+/**
+ * What a successful write did to its object, from the server's answer (apiserver pkg/registry/generic/registry/
+ * store.go): a DELETE answers with a Status, or with the object as it was when it is gone, or with the updated object
+ * (deletionTimestamp set) when finalizers or a grace period hold it; an UPDATE/PATCH that leaves a deleting object
+ * with no finalizers deletes it (ShouldDeleteDuringUpdate). No answer (an SDK report, an audit line at Metadata level,
+ * or an audit import that carries the answer as its own version record) proves nothing either way.
+ */
+function writeOutcome(verb: ApiRequestRecord['verb'], body: KubeObject | null, isObject: boolean): 'written' | 'released' | 'deleted' | 'unknown' {
+  if (body === null) return verb === 'delete' ? 'unknown' : 'written';
+  const deleting = isObject && deletionTimestampOf(body) !== null;
+  const held = deleting && (finalizersOf(body).length > 0 || gracePeriodOf(body) > 0);
+  if (verb === 'delete') return held ? 'written' : 'deleted';
+  if (deleting && !held) return 'released';
+  return 'written';
+}
+
+function gracePeriodOf(body: KubeObject): number {
+  const grace = metadataOf(body)?.deletionGracePeriodSeconds;
+  return typeof grace === 'number' ? grace : 0;
 }

@@ -159,7 +159,10 @@ export class WatcherView {
     let object = this.objects.byUid(uid);
     if (!object) object = this.objects.create(ObjectHistory.refOfWatch(record), uid, record.seq, null);
     const rv = record.resourceVersion;
-    if (!object.versionRVs.has(rv)) {
+    // The write that removed a deleting object's last finalizer is answered at its previous resourceVersion: the
+    // audit importer turns that answer into a DELETED version whose RV is already known (see controller-reports.ts).
+    const released = record.type === 'DELETED' && object.latest?.rv === rv && object.latest.type !== 'DELETED';
+    if (!object.versionRVs.has(rv) || released) {
       this.objects.addVersion(record, object, {
         rv,
         type: record.type as Version['type'],

@@ -28,6 +28,8 @@ async function kreplay(args: readonly string[]): Promise<{ code: number; out: st
   } finally {
     stdout.mockRestore();
     stderr.mockRestore();
+    // `check` sets process.exitCode when it finds something; the next in-process run starts clean.
+    process.exitCode = undefined;
   }
 }
 
@@ -100,8 +102,13 @@ describe('kreplay import', () => {
     expect(again.err).toContain(`kreplay: a session named "twice" already exists in ${db}`);
     expect(again.err).toContain('kreplay delete twice');
 
-    const controller = await kreplay(['--db', db, 'import', fixturePath('events.ndjson'), '--format', 'ndjson', '--session', 'x', '--controller', 'me']);
-    expect(controller).toMatchObject({ code: 2, err: expect.stringContaining('--controller applies to audit logs only') });
+    // --controller works for every format: it is kept with the session and names whom the alarms are about.
+    const controller = await kreplay(['--db', db, 'import', fixturePath('events.ndjson'), '--format', 'ndjson', '--session', 'mine', '--controller', 'web-operator']);
+    expect(controller.code).toBe(0);
+    const checked = await kreplay(['--db', db, 'check', 'mine', '--fail-on', 'error']);
+    expect(checked.out).toContain('controller under debug: web-operator\n');
+    const overridden = await kreplay(['--db', db, 'check', 'mine', '--fail-on', 'error', '--controller', 'other-operator']);
+    expect(overridden.out).toContain('controller under debug: other-operator\n');
     const format = await kreplay(['--db', db, 'import', fixturePath('events.ndjson'), '--format', 'yaml', '--session', 'x']);
     expect(format.code).toBe(2);
     expect(format.err).toContain("Allowed choices are kubectl-watch, audit, ndjson");

@@ -35,9 +35,23 @@ function objectTimes(object: Record<string, unknown>, type: string): string[] {
       if (isPlainObject(entry) && typeof entry.time === 'string') times.push(entry.time);
     }
   }
-  if (typeof metadata.deletionTimestamp === 'string') times.push(metadata.deletionTimestamp);
+  const deletionRequested = deletionRequestTime(metadata);
+  if (deletionRequested) times.push(deletionRequested);
   if (type === 'ADDED' && typeof metadata.creationTimestamp === 'string') times.push(metadata.creationTimestamp);
   return times;
+}
+
+/**
+ * When the deletion was asked for: a graceful deletion sets deletionTimestamp to the request time *plus* the grace
+ * period (apiserver pkg/registry/rest/delete.go BeforeDelete), so a Pod with terminationGracePeriodSeconds 604800
+ * carries a deletionTimestamp a week ahead. Read as "now", it would move the session clock a week forward.
+ */
+export function deletionRequestTime(metadata: Record<string, unknown>): string | undefined {
+  if (typeof metadata.deletionTimestamp !== 'string') return undefined;
+  const grace = typeof metadata.deletionGracePeriodSeconds === 'number' ? metadata.deletionGracePeriodSeconds : 0;
+  if (grace <= 0) return metadata.deletionTimestamp;
+  const ms = Date.parse(metadata.deletionTimestamp);
+  return Number.isFinite(ms) ? new Date(ms - grace * 1000).toISOString().replace('.000Z', 'Z') : undefined;
 }
 
 /** `too old resource version: 1200 (1590)` (apiserver watch_cache.go) -> '1200'. */

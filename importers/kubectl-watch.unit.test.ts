@@ -82,7 +82,8 @@ describe('kubectl watch parser', () => {
     expect(watches(events).map((r) => [r.type, r.kind, r.resource, r.group, r.version, r.resourceVersion, r.observedAt])).toEqual([
       ['ADDED', 'Pod', 'pods', '', 'v1', '48232', '2026-11-25T10:15:03Z'],
       ['MODIFIED', 'Pod', 'pods', '', 'v1', '48247', null],
-      ['MODIFIED', 'Pod', 'pods', '', 'v1', '48320', '2026-11-25T10:23:12Z'],
+      // deletionTimestamp 10:23:12 with a 30 s grace period: the delete was asked for at 10:22:42.
+      ['MODIFIED', 'Pod', 'pods', '', 'v1', '48320', '2026-11-25T10:22:42Z'],
     ]);
   });
 

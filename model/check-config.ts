@@ -125,6 +125,14 @@ export const CheckConfig = z
     /** `check` exits 1 when a non-suppressed finding at or above this severity is found. */
     failOn: Severity.default('warning'),
     suppress: z.array(Suppression).default([]),
+    /**
+     * The controller under debug: its field manager (watch streams) or audit user (`system:serviceaccount:ns:name`),
+     * one name or several. Alarms are about it; without it, the busiest writer that is neither Kubernetes nor a tool.
+     */
+    controller: z
+      .union([z.string().min(1), z.array(z.string().min(1))])
+      .transform((value) => (typeof value === 'string' ? [value] : value))
+      .default([]),
   })
   .strict();
 export type CheckConfigInput = z.input<typeof CheckConfig>;

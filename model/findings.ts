@@ -151,6 +151,25 @@ export const FindingObject = z.object({
 });
 export type FindingObject = z.infer<typeof FindingObject>;
 
+export const blameRoles = ['controller', 'system', 'other'] as const;
+export const BlameRole = z.enum(blameRoles);
+export type BlameRole = z.infer<typeof BlameRole>;
+
+export const blameSources = ['managedFields', 'audit-user', 'sdk', 'finalizer'] as const;
+
+/**
+ * Who owns what a finding blames: the writer of the versions (a managedFields manager on watch streams, the audit
+ * user on the audit path, the controller an SDK reports for) or the owner of the finalizer that holds. Alarms
+ * (warning, error) are about the controller under debug; what another actor did is context (info).
+ */
+export const Blame = z.object({
+  actor: z.string(),
+  via: z.enum(blameSources),
+  /** The controller under debug, a Kubernetes component, or someone else. */
+  role: BlameRole,
+});
+export type Blame = z.infer<typeof Blame>;
+
 /** The JSON shape `kreplay check --json` prints: a public contract. */
 export const Finding = z.object({
   /** Stable within a session: kind + object + first seq. */
@@ -167,6 +186,8 @@ export const Finding = z.object({
   /** Which rule of the detector fired, e.g. 'generation-jump'. */
   rule: z.string(),
   evidence: z.array(EvidenceItem),
+  /** Who owns what it blames; absent for findings about the watch itself (duplicate-event, lost-event). */
+  blame: Blame.optional(),
   /** Set when a suppression matched; suppressed findings are reported but never fail `check`. */
   suppressed: z.object({ reason: z.string() }).optional(),
 });

@@ -5,3 +5,4 @@ export * from './objects.js';
 export * from './redact.js';
 export * from './check-config.js';
 export * from './version-facts.js';
+export * from './actors.js';

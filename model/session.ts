@@ -36,3 +36,22 @@ export const SessionName = z
   .min(1, 'a session name cannot be empty')
   .max(128, 'a session name is at most 128 characters')
   .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'a session name may hold letters, digits, ".", "_", ":" and "-", and starts with a letter or digit');
+
+/**
+ * The controller under debug as the session was set up: `import --controller` (the import's `controller`), or the
+ * recorder config's `controller` (its username, service account and display name, which is often its field manager).
+ * Session configs are stored verbatim, so this reads them defensively.
+ */
+export function sessionControllerNames(config: Record<string, unknown>): string[] {
+  const names: string[] = [];
+  const controller = config.controller;
+  if (typeof controller === 'string' && controller) names.push(controller);
+  else if (controller && typeof controller === 'object') {
+    const c = controller as { name?: unknown; username?: unknown; serviceAccount?: { namespace?: unknown; name?: unknown } };
+    if (typeof c.username === 'string' && c.username) names.push(c.username);
+    const sa = c.serviceAccount;
+    if (sa && typeof sa.namespace === 'string' && typeof sa.name === 'string') names.push(`system:serviceaccount:${sa.namespace}:${sa.name}`);
+    if (typeof c.name === 'string' && c.name) names.push(c.name);
+  }
+  return [...new Set(names)];
+}

@@ -101,6 +101,12 @@ export interface Attribution {
   /** True when the writer's entry is for the status subresource. */
   statusWrite: boolean;
   times: ManagerTimes;
+  /** The writer's managedFields entry: 'Update' or 'Apply', the subresource, its time. */
+  operation?: string;
+  subresource?: string;
+  time?: string;
+  /** How it was decided: the entry that is new or moved since the previous version, or (fallback) the newest. */
+  basis: 'changed-entry' | 'newest-time';
 }
 
 const noEntries: readonly unknown[] = [];
@@ -117,7 +123,7 @@ function sameEntry(a: Json, b: Json): boolean {
  */
 export function attributeWriter(previous: ManagerTimes | null, object: KubeObject | null | undefined): Attribution {
   const list = metadataOf(object)?.managedFields;
-  if (!Array.isArray(list) || list.length === 0) return { writer: null, statusWrite: false, times: noEntries };
+  if (!Array.isArray(list) || list.length === 0) return { writer: null, statusWrite: false, times: noEntries, basis: 'newest-time' };
   let changed: Json | null = null;
   let newest: Json | null = null;
   for (const item of list) {
@@ -138,7 +144,11 @@ export function attributeWriter(previous: ManagerTimes | null, object: KubeObjec
     }
   }
   const writer = changed ?? newest;
-  return { writer: (writer?.manager as string | undefined) ?? null, statusWrite: writer?.subresource === 'status', times: list };
+  const attribution: Attribution = { writer: (writer?.manager as string | undefined) ?? null, statusWrite: writer?.subresource === 'status', times: list, basis: changed ? 'changed-entry' : 'newest-time' };
+  if (typeof writer?.operation === 'string') attribution.operation = writer.operation;
+  if (typeof writer?.subresource === 'string' && writer.subresource) attribution.subresource = writer.subresource;
+  if (typeof writer?.time === 'string') attribution.time = writer.time;
+  return attribution;
 }
 
 /**
@@ -159,7 +169,11 @@ export function objectTime(object: KubeObject | null | undefined): number | null
     }
   }
   if (best !== null) return best;
-  return parseTimestamp(metadata.deletionTimestamp) ?? parseTimestamp(metadata.creationTimestamp);
+  // A graceful deletion's deletionTimestamp is the request time plus the grace period (apiserver
+  // pkg/registry/rest/delete.go BeforeDelete): the request time is what the object can tell.
+  const deletion = parseTimestamp(metadata.deletionTimestamp);
+  const grace = typeof metadata.deletionGracePeriodSeconds === 'number' ? metadata.deletionGracePeriodSeconds : 0;
+  return (deletion === null ? null : deletion - Math.max(0, grace) * 1000) ?? parseTimestamp(metadata.creationTimestamp);
 }
 
 function parseTimestamp(text: unknown): number | null {

@@ -1,6 +1,7 @@
 import { CheckConfig, enabledKinds, type CheckConfigInput } from '../model/check-config.js';
 import { findingKinds, type Finding, type FindingKind, type StoredRecord } from '../model/index.js';
 import { detectorFactories, type Detector, type DetectorContext } from './detectors/index.js';
+import { roleOf, WriterCensus, type ControllerIdentity } from './controller-identity.js';
 import { Fold, type FoldStats } from './fold.js';
 import type { Fact, RecordAnnotation } from './state.js';
 import { applySuppressions } from './suppress.js';
@@ -12,6 +13,11 @@ export interface AnalyzeOptions {
   parsedConfig?: CheckConfig;
   /** Collect per-record annotations (seq → tags) for the TUI. Costs memory per annotated record; off for `check`. */
   annotate?: boolean;
+  /**
+   * The controller under debug: its field managers or audit users (`--controller`, the session's config). Wins over
+   * the config's `controller`. Without either, the busiest writer that is neither Kubernetes nor a tool.
+   */
+  controller?: readonly string[];
 }
 
 export interface AnalysisStats extends FoldStats {
@@ -21,6 +27,8 @@ export interface AnalysisStats extends FoldStats {
   suppressed: number;
   /** Things the user should know that are not findings (malformed suppress annotations). */
   problems: string[];
+  /** Whom the alarms are about. */
+  controller: ControllerIdentity;
 }
 
 export interface Analysis {
@@ -51,10 +59,14 @@ export function createAnalyzer(options: AnalyzeOptions = {}): Analyzer {
       else observers.set(type, [detector]);
     }
   }
+  const census = new WriterCensus();
+  const given = options.controller?.length ? options.controller : config.controller;
+  let identity: ControllerIdentity | null = null;
   const context: DetectorContext = {
     thresholds: config.thresholds,
     state: fold.state,
     resolve: (ref) => fold.resolve(ref),
+    controller: () => (identity ??= census.identify(given)),
   };
   let lastSeq = 0;
   let finished = false;
@@ -66,6 +78,7 @@ export function createAnalyzer(options: AnalyzeOptions = {}): Analyzer {
       const facts = fold.evolve(record);
       for (let i = 0; i < facts.length; i++) {
         const fact = facts[i]!;
+        if (fact.type === 'version' || fact.type === 'api') census.observe(fact);
         const list = observers.get(fact.type);
         if (list) for (let j = 0; j < list.length; j++) list[j]!.observe(fact, context);
       }
@@ -74,6 +87,8 @@ export function createAnalyzer(options: AnalyzeOptions = {}): Analyzer {
       finished = true;
       fold.finish();
       const findings = detectors.flatMap((d) => d.finish(context));
+      const controller = context.controller();
+      for (const finding of findings) holdToController(finding, controller);
       findings.sort((a, b) => a.firstSeq - b.firstSeq || findingKinds.indexOf(a.kind) - findingKinds.indexOf(b.kind) || a.id.localeCompare(b.id));
       // Ids are kind:object:firstSeq; two rules of one kind starting on the same record get the rule appended.
       const seen = new Set<string>();
@@ -92,11 +107,26 @@ export function createAnalyzer(options: AnalyzeOptions = {}): Analyzer {
       }
       return {
         findings,
-        stats: { ...fold.state.stats, kinds, findings: counts, suppressed, problems },
+        stats: { ...fold.state.stats, kinds, findings: counts, suppressed, problems, controller },
         annotations: fold.state.annotations ?? new Map(),
       };
     },
   };
+}
+
+/**
+ * Alarms are about the controller under debug: what a Kubernetes component or another actor did is context. A
+ * finding that blames someone else stays, at info, saying whom it is about.
+ */
+function holdToController(finding: Finding, controller: ControllerIdentity): void {
+  const blame = finding.blame;
+  if (!blame) return;
+  if (blame.via !== 'finalizer') blame.role = roleOf(controller, blame.actor);
+  if (blame.role === 'controller' || finding.severity === 'info') return;
+  finding.severity = 'info';
+  const whose = blame.role === 'system' ? 'a Kubernetes component' : 'not the controller under debug';
+  const debugged = controller.names.length ? ` (${controller.names[0]}${controller.basis === 'inferred' ? ', inferred' : ''})` : '';
+  finding.message = `${finding.message} Context, not an alarm: this is ${blame.actor}'s, ${whose}${blame.role === 'system' ? '' : debugged}.`;
 }
 
 /**

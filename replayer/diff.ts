@@ -1,4 +1,5 @@
 import type { KubeObject } from '../model/index.js';
+import { attributeWriter, managedFieldsListOf } from '../model/version-facts.js';
 import { formatFieldPath, type PathSegment } from './watchpoint.js';
 
 /**
@@ -200,53 +201,21 @@ export interface ChangeAuthor {
   readonly basis: 'changed-entry' | 'newest-time';
 }
 
-function managedFieldsOf(object: KubeObject | null | undefined): ManagedFieldsEntry[] {
-  const entries = (object?.metadata as Record<string, Json> | undefined)?.managedFields;
-  return Array.isArray(entries) ? (entries.filter(isPlainObject) as ManagedFieldsEntry[]) : [];
-}
-
-function toAuthor(entry: ManagedFieldsEntry, basis: ChangeAuthor['basis']): ChangeAuthor {
-  return {
-    manager: entry.manager ?? '(unknown manager)',
-    ...(entry.operation !== undefined ? { operation: entry.operation } : {}),
-    ...(entry.subresource ? { subresource: entry.subresource } : {}),
-    ...(entry.time !== undefined ? { time: entry.time } : {}),
-    basis,
-  };
-}
-
 /**
- * Who wrote this version. The API server stamps a manager's managedFields entry with the write's time whenever
- * that manager's write changes fields it owns (ManagedFieldsEntry.Time, apimachinery pkg/apis/meta/v1/types.go),
- * so the entry that is new or changed since `previous` names the writer. Without a previous version, or when no
- * entry changed (a write of unmanaged fields), the entry with the newest time is the best guess.
+ * Who wrote this version, for the TUI and exports: the same rule the detectors use (model/version-facts.ts
+ * attributeWriter), so every view names the same writer. The API server stamps a manager's managedFields entry with
+ * the write's time whenever that manager's write changes fields it owns (ManagedFieldsEntry.Time, apimachinery
+ * pkg/apis/meta/v1/types.go): the entry that is new or moved since `previous` names the writer; without a previous
+ * version, or when none moved, the entry with the newest time is the best guess.
  */
 export function changeAuthor(after: KubeObject | null | undefined, previous?: KubeObject | null): ChangeAuthor | undefined {
-  const entries = managedFieldsOf(after);
-  if (entries.length === 0) return undefined;
-  if (previous) {
-    const old = managedFieldsOf(previous);
-    const keyOf = (e: ManagedFieldsEntry) => `${e.manager ?? ''}\u0000${e.operation ?? ''}\u0000${e.subresource ?? ''}`;
-    const oldByKey = new Map(old.map((e) => [keyOf(e), e]));
-    const changed = entries.filter((e) => {
-      const was = oldByKey.get(keyOf(e));
-      return !was || was.time !== e.time || !deepEqual(was.fieldsV1, e.fieldsV1);
-    });
-    if (changed.length > 0) return toAuthor(newest(changed), 'changed-entry');
-  }
-  return toAuthor(newest(entries), 'newest-time');
-}
-
-/** The entry with the newest time; on a tie the later entry (the API server appends new managers at the end). */
-function newest(entries: readonly ManagedFieldsEntry[]): ManagedFieldsEntry {
-  let best = entries[0]!;
-  let bestTime = Date.parse(best.time ?? '') || 0;
-  for (const entry of entries.slice(1)) {
-    const t = Date.parse(entry.time ?? '') || 0;
-    if (t >= bestTime) {
-      best = entry;
-      bestTime = t;
-    }
-  }
-  return best;
+  const attribution = attributeWriter(previous ? managedFieldsListOf(previous) : null, after);
+  if (attribution.times.length === 0) return undefined;
+  return {
+    manager: attribution.writer ?? '(unknown manager)',
+    ...(attribution.operation !== undefined ? { operation: attribution.operation } : {}),
+    ...(attribution.subresource ? { subresource: attribution.subresource } : {}),
+    ...(attribution.time !== undefined ? { time: attribution.time } : {}),
+    basis: attribution.basis,
+  };
 }

@@ -2,6 +2,7 @@ import {
   findingKindRegistry,
   findingObjectOf,
   nameKey,
+  type Blame,
   type EvidenceItem,
   type Finding,
   type FindingKind,
@@ -26,6 +27,8 @@ export interface Group<D> {
   lastSeq: number;
   count: number;
   severity: Severity;
+  /** Who owns what the finding blames (see model/findings.ts Blame). */
+  blame: Blame | null;
   readonly data: D;
   head: EvidenceItem[];
   tail: EvidenceItem[];
@@ -78,6 +81,7 @@ export class FindingGroups<D> {
         lastSeq: last,
         count: 0,
         severity: findingKindRegistry[this.kind].severity,
+        blame: null,
         data: this.init(),
         head: [],
         tail: [],
@@ -138,6 +142,7 @@ export class FindingGroups<D> {
         message: message(group),
         rule: group.rule,
         evidence,
+        ...(group.blame ? { blame: group.blame } : {}),
       });
     }
     return out.sort((a, b) => a.firstSeq - b.firstSeq);

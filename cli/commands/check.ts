@@ -11,8 +11,9 @@ import {
   type Finding,
   type FindingKind,
   type Severity,
+  sessionControllerNames,
 } from '../../model/index.js';
-import { analyze, type Analysis } from '../../replayer/index.js';
+import { analyze, type Analysis, type ControllerIdentity } from '../../replayer/index.js';
 import type { CliContext } from '../context.js';
 import { ExitCode, UserError } from '../errors.js';
 
@@ -29,6 +30,7 @@ interface CheckFlags {
   notfoundRetries?: string;
   conflictRetries?: string;
   staleReadGrace?: string;
+  controller?: string[];
 }
 
 /** Threshold flags: flag name → config key. Flags win over the config file. */
@@ -92,6 +94,7 @@ export function resolveCheckConfig(flags: CheckFlags): CheckConfig {
     } else thresholds[key] = value;
   }
   input.thresholds = thresholds;
+  if (flags.controller?.length) input.controller = flags.controller;
   if (flags.only !== undefined) input.only = parseKinds(flags.only, '--only');
   if (flags.skip !== undefined) input.skip = parseKinds(flags.skip, '--skip');
   if (flags.failOn !== undefined) {
@@ -117,6 +120,14 @@ function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
+/** Whom the alarms are about, and how kreplay knows. */
+export function describeController(controller: ControllerIdentity): string {
+  const names = controller.names.join(', ');
+  if (controller.basis === 'given') return `controller under debug: ${names}`;
+  if (controller.basis === 'inferred') return `controller under debug: ${names} (inferred: the busiest writer that is not Kubernetes or a tool; set --controller to choose)`;
+  return 'controller under debug: none identified (every writer is Kubernetes or a tool; set --controller to choose)';
+}
+
 /** The readable report: findings grouped by object, worst first inside each group. */
 export function formatReport(sessionName: string, analysis: Analysis, failOn: Severity): string {
   const { findings, stats } = analysis;
@@ -132,6 +143,7 @@ export function formatReport(sessionName: string, analysis: Analysis, failOn: Se
     `Session ${sessionName}: ${findings.length === 0 ? 'no findings' : plural(findings.length - suppressed, 'finding')}${bySeverity.length ? ` (${bySeverity.join(', ')})` : ''}${suppressed ? `, ${suppressed} suppressed` : ''}`,
   );
   lines.push(`  ${stats.records} records, ${stats.objects} objects${stats.firstTime ? `, ${stats.firstTime} → ${stats.lastTime}` : ''}; kinds checked: ${stats.kinds.length === findingKinds.length ? 'all' : stats.kinds.join(', ')}`);
+  lines.push(`  ${describeController(stats.controller)}`);
   for (const problem of stats.problems) lines.push(`  note: ${problem}`);
   const groups = new Map<string, Finding[]>();
   for (const finding of findings) {
@@ -177,6 +189,7 @@ export function registerCheck(program: Command, context: CliContext): void {
     .option('--unreconciled-after <duration>', 'unreconciled: how long a generation may stay unobserved (default 1m)')
     .option('--notfound-retries <n>', 'notfound-retry: NotFound outcomes in a row (default 3)')
     .option('--conflict-retries <n>', 'status-spec-race: 409 Conflicts in a row (default 3)')
+    .option('--controller <name>', "the controller under debug: its field manager or audit user (repeatable); alarms are about it (default: the session's, else the busiest writer that is not Kubernetes or a tool)", (value: string, previous: string[] = []) => [...previous, value])
     .option('--stale-read-grace <duration>', 'stale-read: how long before a reconcile a newer version must have been delivered (default 1s)')
     .addHelpText(
       'after',
@@ -187,7 +200,8 @@ export function registerCheck(program: Command, context: CliContext): void {
       const { session, analysis } = context.withStore(
         (store) => {
           const session = context.resolveSession(store, name);
-          const analysis = analyze(store.records(session.id, { withObjects: 'lazy' }), { parsedConfig: config });
+          const controller = config.controller.length ? config.controller : sessionControllerNames(session.config);
+          const analysis = analyze(store.records(session.id, { withObjects: 'lazy' }), { parsedConfig: config, controller });
           return { session, analysis };
         },
         { mustExist: true },
@@ -204,6 +218,7 @@ export function registerCheck(program: Command, context: CliContext): void {
           byKind: analysis.stats.findings,
           partial: session.partial,
           problems: analysis.stats.problems,
+          controller: analysis.stats.controller,
         };
         context.output.out(`${JSON.stringify({ session: session.name, summary, findings: analysis.findings }, null, 2)}\n`);
       } else {

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { SessionRecord } from '../../model/index.js';
+import { sessionControllerNames, type SessionRecord } from '../../model/index.js';
 import { analyze } from '../../replayer/index.js';
 import type { SessionStore } from '../../store/index.js';
 import { demoSession, DEMO_SESSION_NAME } from '../demo/scenario.js';
@@ -44,7 +44,7 @@ The session "demo" is generated (no cluster needed) and replaces an earlier one 
       // The findings are computed here either way: the TUI then opens with them, without an analysis worker.
       const analysis = context.withStore((store) => {
         const session = context.resolveSession(store, DEMO_SESSION_NAME);
-        return analyze(store.records(session.id, { withObjects: 'lazy' }));
+        return analyze(store.records(session.id, { withObjects: 'lazy' }), { controller: sessionControllerNames(session.config) });
       });
       if (options.open !== false && context.output.isTTY && process.stdin.isTTY) {
         await replaySession(context, DEMO_SESSION_NAME, { findings: analysis.findings });

@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
-import type { SessionInfo, StoredRecord } from '../../model/index.js';
+import { sessionControllerNames, type SessionInfo, type StoredRecord } from '../../model/index.js';
 import { createAnalyzer, type Analysis } from '../../replayer/index.js';
 import type { SessionStore } from '../../store/index.js';
 import {
@@ -228,7 +228,7 @@ Examples:
           try {
             // Pass 1: the replayer sees the whole session (a finding's cause may precede the window); the window
             // filter counts what the export will hold.
-            const analyzer = createAnalyzer({ annotate: true, ...(config ? { parsedConfig: config } : {}) });
+            const analyzer = createAnalyzer({ annotate: true, ...(config ? { parsedConfig: config } : {}), controller: config?.controller.length ? config.controller : sessionControllerNames(session.config) });
             const filter = new WindowFilter(windowOptions);
             const summary = new SummaryBuilder();
             for (const record of store.records(session.id, { withObjects: 'lazy' })) {

@@ -63,7 +63,7 @@ export function registerImport(program: Command, context: CliContext): void {
     .argument('<file>', 'the file to import, or - for stdin')
     .addOption(new Option('--format <format>', 'what the file holds').choices(importFormats).makeOptionMandatory())
     .requiredOption('--session <name>', 'name of the new session')
-    .option('--controller <user>', "the controller's user in audit logs (e.g. system:serviceaccount:ops:my-operator): marks its requests")
+    .option('--controller <name>', "the controller under debug: its audit user (system:serviceaccount:ops:my-operator) or field manager (watch dumps, NDJSON); kept with the session, alarms are about it")
     .option('--strict', 'stop at the first bad record and import nothing (default: skip bad records, mark the session partial)')
     .option('--redact <path>', 'also redact this field on every object, e.g. spec.auth.token or /spec/auth/token (repeatable; Secret data is always redacted)', collect)
     .addHelpText(
@@ -79,9 +79,6 @@ Exit codes: 0 imported (bad records skipped and listed, session marked partial);
 name that exists, nothing importable, or a bad record with --strict (then nothing is imported).`,
     )
     .action(async (file: string, options: ImportCommandOptions) => {
-      if (options.controller !== undefined && options.format !== 'audit') {
-        throw new UserError('--controller applies to audit logs only', 'kubectl dumps and NDJSON do not say who made a change.');
-      }
       const store = context.openStore();
       const bar = progressBar();
       const abort = new AbortController();

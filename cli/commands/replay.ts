@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import type { Finding } from '../../model/index.js';
+import { sessionControllerNames, type Finding } from '../../model/index.js';
 import type { RecordAnnotation } from '../../replayer/index.js';
 import type { AnalysisLoader } from '../../tui/index.js';
 import type { CliContext } from '../context.js';
@@ -20,6 +20,7 @@ interface AnalysisRequest {
   readonly kreplayWorker: 'analyze';
   readonly dbPath: string;
   readonly sessionId: number;
+  readonly controller: readonly string[];
 }
 
 type WorkerMessage =
@@ -40,10 +41,10 @@ const { workerData, parentPort } = require('node:worker_threads');
 `;
 
 /** Computes findings in a worker thread; aborting terminates it. */
-export function analysisInWorker(dbPath: string, sessionId: number): AnalysisLoader {
+export function analysisInWorker(dbPath: string, sessionId: number, controller: readonly string[] = []): AnalysisLoader {
   return ({ signal, onProgress }) =>
     new Promise((resolve, reject) => {
-      const request: AnalysisRequest = { kreplayWorker: 'analyze', dbPath, sessionId };
+      const request: AnalysisRequest = { kreplayWorker: 'analyze', dbPath, sessionId, controller: [...controller] };
       const worker = new Worker(workerBootstrap, {
         eval: true,
         workerData: { ...request, entry: import.meta.url, tsLoader: import.meta.url.endsWith('.ts') ? import.meta.resolve('tsx/esm/api') : null },
@@ -118,7 +119,7 @@ export async function replaySession(context: CliContext, name: string, options: 
       store,
       session,
       findings: options.findings,
-      analysis: options.findings || options.analysis === false ? undefined : analysisInWorker(store.path, session.id),
+      analysis: options.findings || options.analysis === false ? undefined : analysisInWorker(store.path, session.id, sessionControllerNames(session.config)),
       initialSeq: options.seq,
       initialObject: object,
       env: context.env,
@@ -154,7 +155,7 @@ async function runAnalysisWorker(request: AnalysisRequest): Promise<void> {
     const store = openStore(request.dbPath, { readonly: true });
     try {
       const total = store.page(request.sessionId, { beforeSeq: Number.MAX_SAFE_INTEGER, limit: 1 })[0]?.seq ?? 0;
-      const analyzer = createAnalyzer({ annotate: true });
+      const analyzer = createAnalyzer({ annotate: true, controller: request.controller });
       let n = 0;
       for (const record of store.records(request.sessionId, { withObjects: 'lazy' })) {
         analyzer.push(record);

@@ -1,177 +1,291 @@
-import { describeObject, nameKey, type Finding, type ObjectRef } from '../../model/index.js';
-import { diffObjects, diffSections } from '../diff.js';
+import { describeObject, nameKey, type Blame, type Finding, type ObjectRef } from '../../model/index.js';
+import { roleOf } from '../controller-identity.js';
+import { diffObjects, diffSections, type DiffEntry } from '../diff.js';
 import { ev, FindingGroups, type Group } from '../finding-groups.js';
-import { hashString } from '../object-meta.js';
-import { RecentSet, type Fact, type ObjectState, type Version } from '../state.js';
+import type { Fact, ObjectState, Version } from '../state.js';
 import { formatDuration, parseTime } from '../time.js';
+import { makesProgress } from './hot-loop/convergence.js';
+import { isLeaderElectionLock, isTimerKind } from './hot-loop/timers.js';
 import type { Detector, DetectorContext } from './types.js';
 
-interface Window {
+/** One writer's writes to one object since anyone else last changed what it reads. */
+interface Run {
   times: number[];
   seqs: number[];
   rvs: (string | null)[];
+  /** Per write: it moved a status number closer to its target (null: not judged, no body). */
+  progress: (boolean | null)[];
   hot: boolean;
+  /** Reconcile runs: the generation they reconciled (a new one is new input). */
+  generation?: number | null;
 }
 
-interface ObjectLoops {
-  generation: number | null;
-  writers: Map<string, Window>;
-  counted: RecentSet;
-  /** Every write (idle or not) per writer within the window: the content is compared only for busy objects. */
-  recent: Map<string, number[]>;
-  /** Content fingerprints (timestamps masked) of the last writes: an idle write repeats one of them. */
-  states: number[];
-  /** An API write waiting to see whether its version (with the body) follows, as audit imports do. */
-  pendingApi: { writer: string; time: number; seq: number; rv: string | null; generation: number | null; what: string; subject: ObjectState | ObjectRef } | null;
-}
-
-/** A JSON string value that starts like an RFC 3339 time (metav1.Time, metav1.MicroTime). */
-const jsonTime = /"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[^"]*"/g;
-
-/**
- * What an object says, minus what changes by itself: bookkeeping metadata and every RFC 3339 time. Two versions
- * with the same content fingerprint differ only in timestamps (or not at all).
- */
-export function contentFingerprint(object: Record<string, unknown>): number {
-  const { metadata, ...rest } = object;
-  const m = (metadata ?? {}) as Record<string, unknown>;
-  const text = JSON.stringify([rest, m.labels, m.annotations, m.finalizers, m.ownerReferences]);
-  return hashString(text.replace(jsonTime, '0'));
+interface Watched {
+  runs: Map<string, Run>;
+  /** A leader-election record (by content): renewed on a timer, never a loop. */
+  lock: boolean;
+  /** An API write held back to see whether its version (with the body) follows, as audit imports do. */
+  pendingApi: { writer: string; via: Blame['via']; time: number; seq: number; rv: string | null; what: string; subject: ObjectState | ObjectRef } | null;
+  /** RVs already counted from their API record. */
+  counted: Set<string>;
 }
 
 interface Data {
   writer: string;
-  generation: number | null;
+  via: Blame['via'];
   paths: Map<string, number>;
+  /** Distinct values seen per changing path (bounded): 230 nodePorts say more than "it changes". */
+  values: Map<string, Set<string>>;
   diffs: number;
   peak: number;
-  shortest: number;
   results: Map<string, number>;
 }
 
 const sampledDiffs = 50;
+const followsPods: ReadonlySet<string> = new Set(['/Endpoints', 'discovery.k8s.io/EndpointSlice']);
+const distinctValuesKept = 500;
+
+function emptyRun(): Run {
+  return { times: [], seqs: [], rvs: [], progress: [], hot: false };
+}
 
 /**
- * Kinds written on a timer by design: leader-election Leases renew every RetryPeriod (client-go
- * tools/leaderelection, 2 s by default), node heartbeat Leases every 10 s, and Events count up in series.
- */
-const heartbeatKinds: ReadonlySet<string> = new Set(['coordination.k8s.io/Lease', '/Event', 'events.k8s.io/Event']);
-
-/**
- * hot-loop: one manager writes the same object again and again (default ≥ 10 writes within 60 s) while its
- * generation, i.e. its spec, does not change: each write changes something that triggers the next reconcile (a
- * timestamp in status, a field the API server defaults or re-orders, a requeue without backoff). The finding shows
- * which JSON paths change between consecutive versions, from up to 50 sampled writes.
+ * hot-loop: a controller's own writes to one object triggering its next write, again and again (default ≥ 10 writes
+ * within 60 s), with no change by anyone else in between to what it reads: the object itself, its owners (two levels
+ * up, via controller ownerReferences) and its children. Content that changes is not progress: a counter, a
+ * timestamp, a nodePort the API server re-allocates because the desired spec omits it all change on every write.
+ * Progress converges instead: other actors' writes interleave (a rollout's Pods and ReplicaSets), status numbers
+ * approach their targets (convergence.ts), and the writes stop.
  *
- * Writes come from the versions the watch or the audit log show, attributed to a manager by managedFields; for
- * resources nobody watched, from API records (actor = audit user). Reconciles of the same key that repeat the same
- * way without any write we could see are a 'hot-reconcile' (errors are excluded: controller-runtime's rate limiter
- * retries those with exponential backoff by design).
+ * Writes come from the versions the watch or the audit log show, attributed by managedFields (or the audit user);
+ * for objects nobody watched, from API records. Reconciles of one key repeating without any write are
+ * 'hot-reconcile' (errors excluded: controller-runtime's rate limiter backs those off by design).
  */
 export function hotLoop(): Detector {
-  const objects = new Map<string, ObjectLoops>();
-  const reconciles = new Map<string, ObjectLoops>();
-  const groups = new FindingGroups<Data>('hot-loop', () => ({ writer: '', generation: null, paths: new Map(), diffs: 0, peak: 0, shortest: Number.POSITIVE_INFINITY, results: new Map() }));
+  const objects = new Map<string, Watched>();
+  const reconciles = new Map<string, Map<string, Run>>();
+  /** ns/Kind/name → uid, for owner references (which name their owner, not its uid). */
+  const uidByName = new Map<string, string>();
+  /** Owner uid → children uids, and uid → owner uid, learned as versions come. */
+  const children = new Map<string, Set<string>>();
+  const ownerChain = new Map<string, string>();
+  /** Namespace → uids of its Endpoints and EndpointSlices. */
+  const podFollowers = new Map<string, Set<string>>();
+  const groups = new FindingGroups<Data>('hot-loop', () => ({ writer: '', via: 'managedFields', paths: new Map(), values: new Map(), diffs: 0, peak: 0, results: new Map() }));
 
-  function loops(map: Map<string, ObjectLoops>, key: string): ObjectLoops {
-    let l = map.get(key);
-    if (!l) {
-      l = { generation: null, writers: new Map(), counted: new RecentSet(32), recent: new Map(), states: [], pendingApi: null };
-      map.set(key, l);
-    }
-    return l;
+  function watched(key: string): Watched {
+    let w = objects.get(key);
+    if (!w) objects.set(key, (w = { runs: new Map(), lock: false, pendingApi: null, counted: new Set() }));
+    return w;
   }
 
-  /**
-   * Progress is not a loop: a rollout makes the Deployment controller write status many times a minute, each time
-   * with new replica counts. Only idle writes count: the content (timestamps masked) is the same as before, or
-   * goes back to a state already seen in the window (flapping). Content is only compared once the object is
-   * written half as often as the threshold within the window, so quiet objects cost nothing.
-   */
-  function idle(l: ObjectLoops, writer: string, time: number, generation: number | null, version: Version, context: DetectorContext): boolean {
-    if (generation !== null && generation !== l.generation) {
-      l.writers.clear();
-      l.recent.clear();
-      l.states.length = 0;
-      l.generation = generation;
-    }
-    let times = l.recent.get(writer);
-    if (!times) {
-      times = [];
-      l.recent.set(writer, times);
-    }
-    times.push(time);
-    while (times.length && time - times[0]! > context.thresholds.hotLoopWindow) times.shift();
-    // Quiet objects cost nothing: content is compared only once a writer is half-way to a hot loop.
-    if (times.length < Math.max(3, Math.ceil(context.thresholds.hotLoopWrites / 2))) {
-      if (l.states.length) l.states.length = 0;
-      return false;
-    }
-    // The first read of the body: a quiet object's versions are never decoded.
-    const fp = contentFingerprint(version.object!);
-    const repeated = l.states.includes(fp);
-    l.states.push(fp);
-    if (l.states.length > 16) l.states.shift();
-    return repeated;
+  function ownerOf(object: ObjectState): string | undefined {
+    const owner = object.owner;
+    if (!owner) return undefined;
+    return uidByName.get(`${object.ref.namespace ?? ''}/${owner.kind}/${owner.name}`);
   }
 
-  /** Counts a held-back API write whose version never came (audit level Metadata: no body to judge). */
-  function flushApi(l: ObjectLoops, context: DetectorContext): void {
-    const p = l.pendingApi;
-    if (!p) return;
-    l.pendingApi = null;
-    if (p.rv) l.counted.add(p.rv);
-    const hit = push(l, p.writer, p.time, p.seq, p.rv, p.generation, context);
-    if (hit) recordHit(p.subject, 'hot-write', p.writer, p.generation, hit, p.what);
+  /** Someone changed what the runs on this object read: their count starts again. */
+  function interrupt(key: string | undefined, by: string): void {
+    if (key === undefined) return;
+    const w = objects.get(key);
+    if (!w) return;
+    for (const [writer, run] of w.runs) if (writer !== by && run.times.length) w.runs.set(writer, emptyRun());
   }
 
-  /** Adds one write; returns the window when it is (still) hot. */
-  function push(l: ObjectLoops, writer: string, time: number, seq: number, rv: string | null, generation: number | null, context: DetectorContext): { window: Window; started: boolean } | null {
-    if (generation !== null && generation !== l.generation) {
-      // The spec changed: that is new input, and writes after it start a new count.
-      l.writers.clear();
-      l.recent.clear();
-      l.states.length = 0;
-      l.generation = generation;
+  /** A write by `writer` is new input for every other writer of this object, its owners and its children. */
+  function noteInput(object: ObjectState, writer: string): void {
+    interrupt(object.uid, writer);
+    let owner = ownerChain.get(object.uid);
+    for (let level = 0; owner !== undefined && level < 2; level++) {
+      interrupt(owner, writer);
+      owner = ownerChain.get(owner);
     }
-    let w = l.writers.get(writer);
-    if (!w) {
-      w = { times: [], seqs: [], rvs: [], hot: false };
-      l.writers.set(writer, w);
+    for (const child of children.get(object.uid) ?? []) interrupt(child, writer);
+    // Endpoints and EndpointSlices follow the Pods their Service selects (kube-controller-manager's endpoint and
+    // endpointslice controllers), which own nothing of them: any Pod change in the namespace is their input.
+    if (object.kindKey === '/Pod') for (const uid of podFollowers.get(object.ref.namespace ?? '') ?? []) interrupt(uid, writer);
+  }
+
+  function learn(object: ObjectState): void {
+    uidByName.set(`${object.ref.namespace ?? ''}/${object.ref.kind}/${object.ref.name}`, object.uid);
+    if (followsPods.has(object.kindKey)) {
+      const namespace = object.ref.namespace ?? '';
+      let set = podFollowers.get(namespace);
+      if (!set) podFollowers.set(namespace, (set = new Set()));
+      set.add(object.uid);
     }
-    w.times.push(time);
-    w.seqs.push(seq);
-    w.rvs.push(rv);
+    const owner = ownerOf(object);
+    if (owner === undefined || ownerChain.get(object.uid) === owner) return;
+    ownerChain.set(object.uid, owner);
+    let set = children.get(owner);
+    if (!set) children.set(owner, (set = new Set()));
+    set.add(object.uid);
+  }
+
+  /** Adds one write to a run; returns the run when it is (still) hot. */
+  function push(runs: Map<string, Run>, writer: string, time: number, seq: number, rv: string | null, progress: boolean | null, context: DetectorContext): { run: Run; started: boolean } | null {
+    let run = runs.get(writer);
+    if (!run) runs.set(writer, (run = emptyRun()));
+    run.times.push(time);
+    run.seqs.push(seq);
+    run.rvs.push(rv);
+    run.progress.push(progress);
     const limit = context.thresholds.hotLoopWindow;
-    while (w.times.length && time - w.times[0]! > limit) {
-      w.times.shift();
-      w.seqs.shift();
-      w.rvs.shift();
+    while (run.times.length && time - run.times[0]! > limit) {
+      run.times.shift();
+      run.seqs.shift();
+      run.rvs.shift();
+      run.progress.shift();
     }
-    if (w.times.length >= context.thresholds.hotLoopWrites) {
-      const started = !w.hot;
-      w.hot = true;
-      return { window: w, started };
+    const n = run.times.length;
+    // Converging: at least half of the writes in the window moved a status number toward its target.
+    const converging = run.progress.filter((p) => p === true).length * 2 >= n;
+    if (n >= context.thresholds.hotLoopWrites && !converging) {
+      const started = !run.hot;
+      run.hot = true;
+      return { run, started };
     }
-    w.hot = false;
+    run.hot = false;
     return null;
   }
 
-  function recordHit(subject: ObjectState | Parameters<FindingGroups<Data>['hit']>[0], rule: string, writer: string, generation: number | null, hit: { window: Window; started: boolean }, what: string) {
-    const w = hit.window;
+  function recordHit(subject: ObjectState | ObjectRef, rule: string, writer: string, via: Blame['via'], hit: { run: Run; started: boolean }, what: string): Group<Data> {
+    const w = hit.run;
     const n = w.seqs.length;
     const g = groups.hit(subject, rule, {
       evidence: hit.started
-        ? [ev(w.seqs[0], `${what} by ${writer} (1 of ${n} within the window)`, w.rvs[0]), ev(w.seqs[n - 1], `${what} by ${writer} (${n} within ${formatDuration(w.times[n - 1]! - w.times[0]!)})`, w.rvs[n - 1])]
+        ? [ev(w.seqs[0], `${what} by ${writer} (1 of ${n} within the window)`, w.rvs[0]), ev(w.seqs[n - 1], `${what} by ${writer} (${n} within ${formatDuration(w.times[n - 1]! - w.times[0]!)}, nobody else changed its input)`, w.rvs[n - 1])]
         : [ev(w.seqs[n - 1], `${what} by ${writer}`, w.rvs[n - 1])],
       count: hit.started ? n : 1,
     });
     g.data.writer ||= writer;
-    g.data.generation ??= generation;
+    g.data.via = via;
     if (n > g.data.peak) g.data.peak = n;
-    const span = w.times[n - 1]! - w.times[0]!;
-    if (span < g.data.shortest) g.data.shortest = span;
     return g;
+  }
+
+  function sample(g: Group<Data>, changes: readonly DiffEntry[]): void {
+    if (g.data.diffs >= sampledDiffs) return;
+    g.data.diffs++;
+    for (const entry of changes) {
+      if (entry.path === '.metadata.resourceVersion' || entry.path.startsWith('.metadata.managedFields')) continue;
+      g.data.paths.set(entry.path, (g.data.paths.get(entry.path) ?? 0) + 1);
+    }
+  }
+
+  function remember(g: Group<Data>, changes: readonly DiffEntry[]): void {
+    for (const entry of changes) {
+      if (entry.path === '.metadata.resourceVersion' || entry.path.startsWith('.metadata.managedFields') || typeof entry.after === 'object') continue;
+      let set = g.data.values.get(entry.path);
+      if (!set) g.data.values.set(entry.path, (set = new Set()));
+      if (set.size < distinctValuesKept) set.add(String(entry.after));
+    }
+  }
+
+  /** Counts a held-back API write whose version never came (audit level Metadata: no body to judge). */
+  function flushApi(w: Watched, context: DetectorContext): void {
+    const p = w.pendingApi;
+    if (!p) return;
+    w.pendingApi = null;
+    if (p.rv) w.counted.add(p.rv);
+    const hit = push(w.runs, p.writer, p.time, p.seq, p.rv, null, context);
+    if (hit) recordHit(p.subject, 'hot-write', p.writer, p.via, hit, p.what);
+  }
+
+  function changesOf(previous: Version | null, version: Version): DiffEntry[] | null {
+    if (!previous?.hasBody || !version.hasBody || !previous.object || !version.object) return null;
+    const diff = diffObjects(previous.object, version.object);
+    return diffSections.flatMap((section) => [...diff.sections[section]]);
+  }
+
+  function onVersion(fact: Extract<Fact, { type: 'version' }>, context: DetectorContext): void {
+    const v = fact.version;
+    const object = fact.object;
+    if (fact.late || v.writer === null) return;
+    learn(object);
+    if (isTimerKind(object.kindKey)) return;
+    const w = watched(object.uid);
+    let writer = v.writer;
+    let via: Blame['via'] = v.source === 'api' || v.source === 'audit' ? 'audit-user' : 'managedFields';
+    if (w.pendingApi && w.pendingApi.rv === v.rv) {
+      // The version of the API write we held back: judged by its content, named by the API's user.
+      writer = w.pendingApi.writer;
+      via = w.pendingApi.via;
+      w.pendingApi = null;
+    } else flushApi(w, context);
+    if (v.type !== 'MODIFIED' || v.source === 'relist' || v.time === null) {
+      noteInput(object, writer);
+      return;
+    }
+    const alreadyCounted = w.counted.delete(v.rv);
+    // Everyone else's runs on this object and its relatives start again; this writer's goes on.
+    noteInput(object, writer);
+    const run = w.runs.get(writer);
+    // Bodies are read only once a writer is half-way to the threshold: quiet objects are never decoded.
+    const busy = (run?.times.length ?? 0) + 1 >= Math.max(3, Math.ceil(context.thresholds.hotLoopWrites / 2));
+    let changes: DiffEntry[] | null = null;
+    if (busy && v.hasBody) {
+      if (!w.lock && isLeaderElectionLock(v.object)) w.lock = true;
+      changes = changesOf(fact.previous, v);
+    }
+    if (w.lock) return;
+    let g: Group<Data> | undefined;
+    if (alreadyCounted) {
+      g = groups.get(object, 'hot-write');
+      if (!g || !run?.hot) return;
+    } else {
+      const progress = changes === null ? null : v.statusWrite || changes.some((c) => c.path.startsWith('.status.')) ? makesProgress(v.object!, changes) : false;
+      const hit = push(w.runs, writer, v.time, v.seq, v.rv, progress, context);
+      if (!hit) return;
+      g = recordHit(object, 'hot-write', writer, via, hit, 'write');
+    }
+    if (changes) {
+      sample(g, changes);
+      remember(g, changes);
+    }
+  }
+
+  function onApi(fact: Extract<Fact, { type: 'api' }>, context: DetectorContext): void {
+    const r = fact.record;
+    if (isTimerKind(`${r.object.group}/${r.object.kind}`)) return;
+    if (fact.version || fact.object?.streamKey || r.code < 200 || r.code >= 300) return;
+    if (r.verb !== 'update' && r.verb !== 'patch') return;
+    const time = parseTime(r.observedAt);
+    if (time === null) return;
+    const key = fact.object?.uid ?? nameKey(r.object);
+    const w = watched(key);
+    if (w.lock) return;
+    if (r.resourceVersionAfter && w.counted.has(r.resourceVersionAfter)) return;
+    flushApi(w, context);
+    w.pendingApi = {
+      writer: r.actor,
+      via: r.origin === 'ingest' ? 'sdk' : 'audit-user',
+      time,
+      seq: r.seq,
+      rv: r.resourceVersionAfter ?? null,
+      what: `${r.verb}${r.subresource ? ` ${r.subresource}` : ''}`,
+      subject: fact.object ?? r.object,
+    };
+  }
+
+  function onReconcile(fact: Extract<Fact, { type: 'reconcile' }>, context: DetectorContext): void {
+    const r = fact.record;
+    if (r.result === 'error') return;
+    const time = parseTime(r.startedAt);
+    if (time === null) return;
+    const key = fact.object?.uid ?? nameKey(r.object);
+    let runs = reconciles.get(key);
+    if (!runs) reconciles.set(key, (runs = new Map()));
+    const generation = r.observedGeneration ?? fact.object?.latest?.generation ?? null;
+    const run = runs.get(r.controller);
+    // A new generation is new input: the count starts again.
+    if (run && generation !== null && run.generation !== generation) runs.set(r.controller, emptyRun());
+    const hit = push(runs, r.controller, time, r.seq, r.observedResourceVersion ?? null, null, context);
+    runs.get(r.controller)!.generation = generation;
+    if (!hit) return;
+    const g = recordHit(fact.object ?? r.object, 'hot-reconcile', r.controller, 'sdk', hit, `reconcile (${r.result})`);
+    g.data.results.set(r.result, (g.data.results.get(r.result) ?? 0) + (hit.started ? hit.run.seqs.length : 1));
   }
 
   return {
@@ -179,81 +293,20 @@ export function hotLoop(): Detector {
     facts: ['version', 'api', 'reconcile', 'gone'],
     observe(fact: Fact, context: DetectorContext) {
       switch (fact.type) {
-        case 'version': {
-          const v = fact.version;
-          if (heartbeatKinds.has(fact.object.kindKey)) return;
-          if (fact.late || v.type !== 'MODIFIED' || v.source === 'relist' || v.time === null || v.writer === null) return;
-          const l = loops(objects, fact.object.uid);
-          let writer = v.writer;
-          if (l.pendingApi && l.pendingApi.rv === v.rv) {
-            // The version of the API write we held back: judge it by its content, name it by the API's user.
-            writer = l.pendingApi.writer;
-            l.pendingApi = null;
-          } else flushApi(l, context);
-          let g: Group<Data> | undefined;
-          if (l.counted.has(v.rv)) {
-            // Already counted from its API record (audit logs put the request first): only sample what changed.
-            g = groups.get(fact.object, 'hot-write');
-            if (!g || ![...l.writers.values()].some((w) => w.hot)) return;
-          } else {
-            l.counted.add(v.rv);
-            if (v.hasBody && !idle(l, writer, v.time, v.generation, v, context)) return;
-            const hit = push(l, writer, v.time, v.seq, v.rv, v.generation, context);
-            if (!hit) return;
-            g = recordHit(fact.object, 'hot-write', writer, v.generation, hit, 'write');
-          }
-          if (g.data.diffs < sampledDiffs && v.hasBody && fact.previous?.hasBody && v.object && fact.previous.object) {
-            g.data.diffs++;
-            const diff = diffObjects(fact.previous.object, v.object);
-            for (const section of diffSections) {
-              for (const entry of diff.sections[section]) {
-                if (entry.path === '.metadata.resourceVersion') continue;
-                g.data.paths.set(entry.path, (g.data.paths.get(entry.path) ?? 0) + 1);
-              }
-            }
-          }
-          return;
-        }
-        case 'api': {
-          const r = fact.record;
-          if (heartbeatKinds.has(`${r.object.group}/${r.object.kind}`)) return;
-          if (fact.version || fact.object?.streamKey || r.code < 200 || r.code >= 300) return;
-          if (r.verb !== 'update' && r.verb !== 'patch') return;
-          const time = parseTime(r.observedAt);
-          if (time === null) return;
-          const key = fact.object?.uid ?? nameKey(r.object);
-          const l = loops(objects, key);
-          if (r.resourceVersionAfter && l.counted.has(r.resourceVersionAfter)) return;
-          flushApi(l, context);
-          l.pendingApi = {
-            writer: r.actor,
-            time,
-            seq: r.seq,
-            rv: r.resourceVersionAfter ?? null,
-            generation: fact.object?.latest?.generation ?? null,
-            what: `${r.verb}${r.subresource ? ` ${r.subresource}` : ''}`,
-            subject: fact.object ?? r.object,
-          };
-          return;
-        }
-        case 'reconcile': {
-          const r = fact.record;
-          if (r.result === 'error') return;
-          const time = parseTime(r.startedAt);
-          if (time === null) return;
-          const key = fact.object?.uid ?? nameKey(r.object);
-          const generation = r.observedGeneration ?? fact.object?.latest?.generation ?? null;
-          const hit = push(loops(reconciles, key), r.controller, time, r.seq, r.observedResourceVersion ?? null, generation, context);
-          if (!hit) return;
-          const g = recordHit(fact.object ?? r.object, 'hot-reconcile', r.controller, generation, hit, `reconcile (${r.result})`);
-          g.data.results.set(r.result, (g.data.results.get(r.result) ?? 0) + (hit.started ? hit.window.seqs.length : 1));
-          return;
-        }
+        case 'version':
+          return onVersion(fact, context);
+        case 'api':
+          return onApi(fact, context);
+        case 'reconcile':
+          return onReconcile(fact, context);
         case 'gone': {
-          const l = objects.get(fact.object.uid);
-          if (l) flushApi(l, context);
+          const w = objects.get(fact.object.uid);
+          if (w) flushApi(w, context);
           objects.delete(fact.object.uid);
           reconciles.delete(fact.object.uid);
+          children.delete(fact.object.uid);
+          ownerChain.delete(fact.object.uid);
+          podFollowers.get(fact.object.ref.namespace ?? '')?.delete(fact.object.uid);
           return;
         }
         default:
@@ -261,24 +314,31 @@ export function hotLoop(): Detector {
       }
     },
     finish(context: DetectorContext): Finding[] {
-      for (const l of objects.values()) flushApi(l, context);
+      for (const w of objects.values()) flushApi(w, context);
       // One cause, one finding: when the writes loop, the reconciles that drive them are the same loop.
       const writing = new Set<string>();
       for (const g of groups.all()) if (g.rule === 'hot-write') writing.add(g.objectKey);
       for (const g of [...groups.all()]) if (g.rule === 'hot-reconcile' && writing.has(g.objectKey)) groups.delete(g);
+      const controller = context.controller();
+      for (const g of groups.all()) g.blame = { actor: g.data.writer, via: g.data.via, role: roleOf(controller, g.data.writer) };
       const window = formatDuration(context.thresholds.hotLoopWindow);
       return groups.findings((g) => {
         const d = g.data;
         const name = describeObject(g.object);
-        const generation = d.generation !== null ? ` while its generation stayed ${d.generation}` : '';
         const peak = `up to ${d.peak} within ${window}`;
         if (g.rule === 'hot-reconcile') {
           const results = [...d.results].map(([result, n]) => `${n} ${result}`).join(', ');
-          return `${d.writer} reconciled ${name} ${g.count} times in hot bursts (${peak})${generation}; results: ${results}. Nothing that changes its input was seen: a requeue without backoff or an event source that fires on its own writes.`;
+          return `${d.writer} reconciled ${name} ${g.count} times in hot bursts (${peak}) while its generation stayed the same; results: ${results}. Nothing that changes its input was seen: a requeue without backoff or an event source that fires on its own writes.`;
         }
         const top = [...d.paths].sort((a, b) => b[1] - a[1]).slice(0, 5);
-        const changing = top.length ? ` What changes from one write to the next (${d.diffs} sampled): ${top.map(([path, n]) => (n === d.diffs ? path : `${path} (${n}×)`)).join(', ')}.` : '';
-        return `${d.writer} wrote ${name} ${g.count} times without changing anything but timestamps, or flapping between the same states (${peak})${generation}.${changing} Each write probably triggers the next reconcile.`;
+        const distinct = (path: string) => {
+          const n = d.values.get(path)?.size ?? 0;
+          return n > 2 ? `, ${n >= distinctValuesKept ? `${n}+` : n} distinct values` : '';
+        };
+        const changing = top.length
+          ? ` What changes from one write to the next (${d.diffs} sampled): ${top.map(([path, n]) => `${path}${n === d.diffs ? '' : ` (${n}×)`}${distinct(path)}`).join('; ')}.`
+          : ' The writes change nothing but bookkeeping.';
+        return `${d.writer} wrote ${name} ${g.count} times (${peak}), each write followed by its next with no change by anyone else to the object, its owners or its children in between, and no status number converging.${changing} Each write probably triggers the next reconcile.`;
       });
     },
   };

@@ -1,4 +1,5 @@
-import { describeObject, type Finding } from '../../model/index.js';
+import { describeObject, isToolActor, systemFinalizerOf, type Blame, type Finding } from '../../model/index.js';
+import { roleOf, type ControllerIdentity } from '../controller-identity.js';
 import { ev, FindingGroups } from '../finding-groups.js';
 import { finalizerOwnersOf } from '../object-meta.js';
 import type { Fact, ObjectState } from '../state.js';
@@ -111,9 +112,15 @@ export function stuckFinalizer(): Detector {
     finish(context: DetectorContext): Finding[] {
       for (const d of deleting.values()) evaluate(d, context.state.now, d.lastSeq, 'present', context);
       deleting.clear();
+      const controller = context.controller();
+      for (const g of groups.all()) g.blame = blameOf(g.data.stuck, controller);
       return groups.findings((g) => {
         const stuck = g.data.stuck
-          .map((f) => `${f.name}${f.owners.length ? ` (added by ${f.owners.join(', ')})` : ''} for ${formatDuration(f.held)}${f.removed ? ' before it was removed' : ''}`)
+          .map((f) => {
+            const system = systemFinalizerOf(f.name);
+            const who = system ? ` (${system.owner}'s, waiting for ${system.waitsFor})` : f.owners.length ? ` (added by ${f.owners.join(', ')})` : '';
+            return `${f.name}${who} for ${formatDuration(f.held)}${f.removed ? ' before it was removed' : ''}`;
+          })
           .join('; ');
         const end =
           g.data.outcome === 'present'
@@ -125,4 +132,19 @@ export function stuckFinalizer(): Detector {
       });
     },
   };
+}
+
+/**
+ * Whose finalizers hold the object. Kubernetes' own (pvc-protection, foregroundDeletion, ...) wait for something
+ * else to happen first and are its components' business. Any other finalizer is the controller's to remove: the
+ * controller under debug's, unless managedFields say another controller added it (a manifest that lists the
+ * finalizer makes kubectl or helm its manager; the controller still owns its removal).
+ */
+function blameOf(stuck: Data['stuck'], controller: ControllerIdentity): Blame {
+  const custom = stuck.filter((f) => !systemFinalizerOf(f.name));
+  if (custom.length === 0) return { actor: systemFinalizerOf(stuck[0]!.name)!.owner, via: 'finalizer', role: 'system' };
+  const adders = custom.flatMap((f) => f.owners).filter((o) => !isToolActor(o));
+  const other = adders.find((o) => roleOf(controller, o) === 'other' && controller.names.length > 0);
+  if (other && !adders.some((o) => roleOf(controller, o) === 'controller')) return { actor: other, via: 'finalizer', role: 'other' };
+  return { actor: controller.names[0] ?? adders[0] ?? 'the controller', via: 'finalizer', role: 'controller' };
 }

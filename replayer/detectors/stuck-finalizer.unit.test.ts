@@ -108,4 +108,22 @@ describe('stuck-finalizer', () => {
       expect(findings(s.records, 'stuck-finalizer')).toEqual([]);
     });
   });
+
+  it("keeps Kubernetes' own finalizers as context, saying what they wait for, and blames the controller for its own", () => {
+    const c = new Cluster();
+    const s = new SessionBuilder(c).listAndWatch('PersistentVolumeClaim').listAndWatch('Foo');
+    s.deliver(c.create('PersistentVolumeClaim', 'data-db-0', { spec: { resources: { requests: { storage: '1Gi' } } }, finalizers: ['kubernetes.io/pvc-protection'] }, { manager: 'kube-controller-manager' }));
+    s.deliver(c.create('Foo', 'a', { spec: fooSpec(), finalizers: [finalizer] }, { manager: 'foo-controller' }));
+    s.deliver(c.update('Foo', 'a', (o) => (o.status = { observedGeneration: 1 }), { subresource: 'status', manager: 'foo-controller', after: '1s' }));
+    s.deliver(c.delete('PersistentVolumeClaim', 'data-db-0', { after: '5s' }));
+    s.deliver(c.delete('Foo', 'a', { after: '1s' }));
+    c.tick('40m');
+    s.bookmark('Foo');
+    const found = findings(s.records, 'stuck-finalizer');
+    const pvc = found.find((f) => f.object.name === 'data-db-0')!;
+    expect([pvc.severity, pvc.blame]).toEqual(['info', { actor: 'kube-controller-manager (pvc-protection controller)', via: 'finalizer', role: 'system' }]);
+    expect(pvc.message).toMatch(/waiting for no Pod using the claim any more/);
+    const foo = found.find((f) => f.object.name === 'a')!;
+    expect([foo.severity, foo.blame]).toEqual(['error', { actor: 'foo-controller', via: 'finalizer', role: 'controller' }]);
+  });
 });

@@ -1,5 +1,6 @@
 import type { Finding, FindingKind, ObjectRef } from '../../model/index.js';
 import type { ResolvedThresholds } from '../../model/check-config.js';
+import type { ControllerIdentity } from '../controller-identity.js';
 import type { FoldState } from '../fold.js';
 import type { Fact, ObjectState } from '../state.js';
 
@@ -8,6 +9,8 @@ export interface DetectorContext {
   readonly thresholds: ResolvedThresholds;
   readonly state: Readonly<FoldState>;
   resolve(ref: ObjectRef): ObjectState | undefined;
+  /** The controller under debug. Only final once every record is in: call it from finish(). */
+  controller(): ControllerIdentity;
 }
 
 /**

@@ -45,6 +45,9 @@ export const kinds: Record<string, KindInfo> = {
   ConfigMap: { group: '', version: 'v1', resource: 'configmaps', kind: 'ConfigMap', namespaced: true },
   Database: { group: 'db.example.com', version: 'v1', resource: 'databases', kind: 'Database', namespaced: true },
   Lease: { group: 'coordination.k8s.io', version: 'v1', resource: 'leases', kind: 'Lease', namespaced: true },
+  Service: { group: '', version: 'v1', resource: 'services', kind: 'Service', namespaced: true },
+  Endpoints: { group: '', version: 'v1', resource: 'endpoints', kind: 'Endpoints', namespaced: true },
+  PersistentVolumeClaim: { group: '', version: 'v1', resource: 'persistentvolumeclaims', kind: 'PersistentVolumeClaim', namespaced: true },
 };
 
 export interface WatchEvent {

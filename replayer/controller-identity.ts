@@ -1,0 +1,85 @@
+import { isSystemActor, isToolActor, sameActor, writeVerbs, type BlameRole } from '../model/index.js';
+import type { Fact } from './state.js';
+
+/** The controller under debug, as the analysis knows it. */
+export interface ControllerIdentity {
+  /** The names it writes as: field managers and audit users. */
+  readonly names: readonly string[];
+  /** given: --controller or the session's config; inferred: the busiest writer that is neither Kubernetes nor a tool. */
+  readonly basis: 'given' | 'inferred' | 'unknown';
+}
+
+export function roleOf(identity: ControllerIdentity, actor: string): BlameRole {
+  if (identity.names.some((name) => sameActor(name, actor))) return 'controller';
+  return isSystemActor(actor) ? 'system' : 'other';
+}
+
+/**
+ * Counts who wrote what in a session, to name the controller when nobody said which it is, and learns which field
+ * manager an audit user writes as (an audit write's answer is the version its managedFields attribute).
+ */
+export class WriterCensus {
+  private readonly writes = new Map<string, number>();
+  private readonly aliases = new Map<string, Set<string>>();
+  private lastWrite: { rv: string; actor: string } | null = null;
+
+  observe(fact: Fact): void {
+    if (fact.type === 'api') {
+      const r = fact.record;
+      if (r.code < 200 || r.code >= 300 || !writeVerbs.includes(r.verb)) return;
+      this.count(r.actor);
+      this.lastWrite = r.resourceVersionAfter ? { rv: r.resourceVersionAfter, actor: r.actor } : null;
+      if (fact.version?.writer) this.alias(r.actor, fact.version.writer);
+      return;
+    }
+    if (fact.type !== 'version' || fact.late || fact.version.source === 'relist' || !fact.version.writer) return;
+    const writer = fact.version.writer;
+    const last = this.lastWrite;
+    if (last && last.rv === fact.version.rv && fact.version.source === 'audit') {
+      // The version the audit write answered: already counted under the user; the manager is its other name.
+      this.alias(last.actor, writer);
+      this.lastWrite = null;
+      return;
+    }
+    this.count(writer);
+  }
+
+  identify(given: readonly string[]): ControllerIdentity {
+    if (given.length) return { names: this.withAliases(given), basis: 'given' };
+    let best: { name: string; writes: number } | null = null;
+    const counted = new Set<string>();
+    for (const name of this.writes.keys()) {
+      if (counted.has(name) || isSystemActor(name) || isToolActor(name)) continue;
+      // One writer under its two names counts once, with both names' writes.
+      let total = 0;
+      for (const alias of this.withAliases([name])) {
+        counted.add(alias);
+        total += this.writes.get(alias) ?? 0;
+      }
+      if (!best || total > best.writes || (total === best.writes && name < best.name)) best = { name, writes: total };
+    }
+    return best ? { names: this.withAliases([best.name]), basis: 'inferred' } : { names: [], basis: 'unknown' };
+  }
+
+  private count(actor: string): void {
+    this.writes.set(actor, (this.writes.get(actor) ?? 0) + 1);
+  }
+
+  private alias(a: string, b: string): void {
+    if (a === b || isSystemActor(b) !== isSystemActor(a)) return;
+    for (const [x, y] of [
+      [a, b],
+      [b, a],
+    ] as const) {
+      let set = this.aliases.get(x);
+      if (!set) this.aliases.set(x, (set = new Set()));
+      set.add(y);
+    }
+  }
+
+  private withAliases(names: readonly string[]): string[] {
+    const out = new Set<string>(names);
+    for (const name of names) for (const [key, set] of this.aliases) if (sameActor(key, name)) for (const alias of set) out.add(alias);
+    return [...out];
+  }
+}

@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { systemComponentOf, systemFinalizerOf } from '../model/index.js';
+import { analyze } from './analyze.js';
+import { roleOf } from './controller-identity.js';
+import { Cluster, fooSpec, SessionBuilder } from './testing/builder.js';
+
+describe('the controller under debug', () => {
+  function busySession() {
+    const c = new Cluster();
+    const s = new SessionBuilder(c).listAndWatch('Foo').listAndWatch('Deployment');
+    s.deliver(c.create('Foo', 'a', { spec: fooSpec() }, { manager: 'kubectl-client-side-apply' }));
+    s.deliver(c.create('Deployment', 'a', { spec: { replicas: 1 } }, { manager: 'foo-controller' }));
+    for (let i = 0; i < 5; i++) s.deliver(c.update('Deployment', 'a', (o) => (o.status = { replicas: i }), { subresource: 'status', manager: 'kube-controller-manager', after: '1s' }));
+    for (let i = 0; i < 3; i++) s.deliver(c.update('Foo', 'a', (o) => (o.status = { n: i }), { subresource: 'status', manager: 'foo-controller', after: '1s' }));
+    s.deliver(c.update('Foo', 'a', (o) => ((o.spec as { replicas: number }).replicas = 3), { manager: 'kubectl-edit', after: '1s' }));
+    return s;
+  }
+
+  it('is inferred as the busiest writer that is neither Kubernetes nor a tool', () => {
+    const { stats } = analyze(busySession().records);
+    expect(stats.controller).toEqual({ names: ['foo-controller'], basis: 'inferred' });
+  });
+
+  it('is what the user says when told', () => {
+    const { stats } = analyze(busySession().records, { controller: ['system:serviceaccount:ops:foo-controller'] });
+    expect(stats.controller.basis).toBe('given');
+    expect(roleOf(stats.controller, 'foo-controller')).toBe('controller');
+    expect(roleOf(stats.controller, 'kube-controller-manager')).toBe('system');
+    expect(roleOf(stats.controller, 'bar-operator')).toBe('other');
+  });
+
+  it('learns the field manager an audit user writes as', () => {
+    const c = new Cluster();
+    const s = new SessionBuilder(c);
+    const user = 'system:serviceaccount:ops:foo-controller';
+    s.api({ verb: 'create', kind: 'Foo', name: 'a', actor: user, event: c.create('Foo', 'a', { spec: fooSpec() }, { manager: 'manager' }), withResponse: true });
+    s.api({ verb: 'patch', kind: 'Foo', name: 'a', actor: user, event: c.update('Foo', 'a', (o) => (o.status = { n: 1 }), { subresource: 'status', manager: 'manager', after: '1s' }), withResponse: true });
+    const { stats } = analyze(s.records);
+    expect(stats.controller.basis).toBe('inferred');
+    expect([...stats.controller.names].sort()).toEqual(['manager', user]);
+  });
+
+  it("knows Kubernetes' own writers and finalizers", () => {
+    expect(systemComponentOf('system:serviceaccount:kube-system:deployment-controller')).toBe('kube-controller-manager (deployment-controller)');
+    expect(systemComponentOf('system:node:worker-1')).toBe('kubelet');
+    expect(systemComponentOf('system:serviceaccount:ops:foo-controller')).toBeNull();
+    expect(systemFinalizerOf('kubernetes.io/pvc-protection')?.waitsFor).toBe('no Pod using the claim any more');
+    expect(systemFinalizerOf('external-provisioner.volume.kubernetes.io/finalizer')).not.toBeNull();
+    expect(systemFinalizerOf('example.com/cleanup')).toBeNull();
+    expect(systemFinalizerOf('delete-pxc-pods-in-order')).toBeNull();
+  });
+});

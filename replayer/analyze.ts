@@ -78,7 +78,7 @@ export function createAnalyzer(options: AnalyzeOptions = {}): Analyzer {
       const facts = fold.evolve(record);
       for (let i = 0; i < facts.length; i++) {
         const fact = facts[i]!;
-        if (fact.type === 'version' || fact.type === 'api') census.observe(fact);
+        if (fact.type === 'version' || fact.type === 'api' || fact.type === 'reconcile' || fact.type === 'handler') census.observe(fact);
         const list = observers.get(fact.type);
         if (list) for (let j = 0; j < list.length; j++) list[j]!.observe(fact, context);
       }
@@ -121,7 +121,8 @@ export function createAnalyzer(options: AnalyzeOptions = {}): Analyzer {
 function holdToController(finding: Finding, controller: ControllerIdentity): void {
   const blame = finding.blame;
   if (!blame) return;
-  if (blame.via !== 'finalizer') blame.role = roleOf(controller, blame.actor);
+  // A detector may know better (a finalizer's owner; a request the import marked as the controller's).
+  if (blame.role !== 'controller' && blame.via !== 'finalizer') blame.role = roleOf(controller, blame.actor);
   if (blame.role === 'controller' || finding.severity === 'info') return;
   finding.severity = 'info';
   const whose = blame.role === 'system' ? 'a Kubernetes component' : 'not the controller under debug';

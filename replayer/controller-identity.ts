@@ -21,12 +21,21 @@ export function roleOf(identity: ControllerIdentity, actor: string): BlameRole {
 export class WriterCensus {
   private readonly writes = new Map<string, number>();
   private readonly aliases = new Map<string, Set<string>>();
+  private readonly tools = new Set<string>();
+  private readonly reporting = new Set<string>();
   private lastWrite: { rv: string; actor: string } | null = null;
 
   observe(fact: Fact): void {
+    if (fact.type === 'reconcile' || fact.type === 'handler') {
+      // The SDK runs inside the controller under debug: the name it reports under is one of its names.
+      this.reporting.add(fact.record.controller);
+      return;
+    }
     if (fact.type === 'api') {
       const r = fact.record;
       if (r.code < 200 || r.code >= 300 || !writeVerbs.includes(r.verb)) return;
+      // A person at kubectl or helm is not a controller, whatever user they authenticate as.
+      if (r.userAgent && /^(kubectl|helm)[/-]/.test(r.userAgent)) this.tools.add(r.actor);
       this.count(r.actor);
       this.lastWrite = r.resourceVersionAfter ? { rv: r.resourceVersionAfter, actor: r.actor } : null;
       if (fact.version?.writer) this.alias(r.actor, fact.version.writer);
@@ -45,11 +54,17 @@ export class WriterCensus {
   }
 
   identify(given: readonly string[]): ControllerIdentity {
-    if (given.length) return { names: this.withAliases(given), basis: 'given' };
+    if (given.length) return { names: this.withAliases([...given, ...this.reporting]), basis: 'given' };
+    const inferred = this.busiest();
+    if (this.reporting.size) return { names: this.withAliases([...this.reporting, ...(inferred ? [inferred] : [])]), basis: 'inferred' };
+    return inferred ? { names: this.withAliases([inferred]), basis: 'inferred' } : { names: [], basis: 'unknown' };
+  }
+
+  private busiest(): string | null {
     let best: { name: string; writes: number } | null = null;
     const counted = new Set<string>();
     for (const name of this.writes.keys()) {
-      if (counted.has(name) || isSystemActor(name) || isToolActor(name)) continue;
+      if (counted.has(name) || isSystemActor(name) || isToolActor(name) || this.tools.has(name)) continue;
       // One writer under its two names counts once, with both names' writes.
       let total = 0;
       for (const alias of this.withAliases([name])) {
@@ -58,7 +73,7 @@ export class WriterCensus {
       }
       if (!best || total > best.writes || (total === best.writes && name < best.name)) best = { name, writes: total };
     }
-    return best ? { names: this.withAliases([best.name]), basis: 'inferred' } : { names: [], basis: 'unknown' };
+    return best?.name ?? null;
   }
 
   private count(actor: string): void {

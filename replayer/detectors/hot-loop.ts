@@ -320,7 +320,8 @@ export function hotLoop(): Detector {
       for (const g of groups.all()) if (g.rule === 'hot-write') writing.add(g.objectKey);
       for (const g of [...groups.all()]) if (g.rule === 'hot-reconcile' && writing.has(g.objectKey)) groups.delete(g);
       const controller = context.controller();
-      for (const g of groups.all()) g.blame = { actor: g.data.writer, via: g.data.via, role: roleOf(controller, g.data.writer) };
+      // Reconcile reports come from the SDK inside the controller under debug.
+      for (const g of groups.all()) g.blame = { actor: g.data.writer, via: g.data.via, role: g.data.via === 'sdk' ? 'controller' : roleOf(controller, g.data.writer) };
       const window = formatDuration(context.thresholds.hotLoopWindow);
       return groups.findings((g) => {
         const d = g.data;

@@ -1,4 +1,5 @@
-import { describeObject, nameKey, type Finding } from '../../model/index.js';
+import { describeObject, isSystemActor, nameKey, type Blame, type Finding } from '../../model/index.js';
+import { roleOf } from '../controller-identity.js';
 import { ev, FindingGroups } from '../finding-groups.js';
 import type { Fact } from '../state.js';
 import type { Detector, DetectorContext } from './types.js';
@@ -12,6 +13,9 @@ interface Data {
   verbs: Map<string, number>;
   deletedSeq: number | null;
   controller: string;
+  via: Blame['via'];
+  /** The import or the recorder said this client is the controller. */
+  byController: boolean;
 }
 
 /**
@@ -27,7 +31,7 @@ interface Data {
 export function notFoundRetry(): Detector {
   const apiStreaks = new Map<string, Streak>();
   const reconcileStreaks = new Map<string, Streak>();
-  const groups = new FindingGroups<Data>('notfound-retry', () => ({ verbs: new Map(), deletedSeq: null, controller: '' }));
+  const groups = new FindingGroups<Data>('notfound-retry', () => ({ verbs: new Map(), deletedSeq: null, controller: '', via: 'audit-user', byController: false }));
 
   function bump(map: Map<string, Streak>, key: string, seq: number): Streak {
     let s = map.get(key);
@@ -48,14 +52,16 @@ export function notFoundRetry(): Detector {
       switch (fact.type) {
         case 'version':
           if (fact.version.type === 'ADDED') {
-            apiStreaks.delete(fact.object.key);
+            for (const key of apiStreaks.keys()) if (key.startsWith(`${fact.object.key}\u0000`)) apiStreaks.delete(key);
             reconcileStreaks.delete(fact.object.key);
           }
           return;
         case 'api': {
           const r = fact.record;
-          if (!r.byController) return;
-          const key = fact.object?.key ?? nameKey(r.object);
+          // Every client's 404s are counted, each on its own: whether the client is the controller under debug is
+          // only known at the end (analyze.ts holds alarms to it). Kubernetes' components are never the suspect.
+          if (!r.byController && isSystemActor(r.actor)) return;
+          const key = `${fact.object?.key ?? nameKey(r.object)}\u0000${r.actor}`;
           if (r.code !== 404) {
             if (r.code >= 200 && r.code < 300) apiStreaks.delete(key);
             return;
@@ -77,6 +83,8 @@ export function notFoundRetry(): Detector {
           g.data.verbs.set(verb, (g.data.verbs.get(verb) ?? 0) + (first ? s.count : 1));
           g.data.deletedSeq ??= deleted?.seq ?? null;
           g.data.controller ||= r.actor;
+          g.data.via = r.origin === 'ingest' ? 'sdk' : 'audit-user';
+          g.data.byController ||= r.byController;
           return;
         }
         case 'reconcile': {
@@ -100,13 +108,22 @@ export function notFoundRetry(): Detector {
           });
           g.data.deletedSeq ??= deleted?.seq ?? null;
           g.data.controller ||= r.controller;
+          g.data.via = 'sdk';
+          g.data.byController = true;
           return;
         }
         default:
           return;
       }
     },
-    finish(): Finding[] {
+    finish(context: DetectorContext): Finding[] {
+      const controller = context.controller();
+      for (const g of [...groups.all()]) {
+        const role = g.data.byController ? 'controller' : roleOf(controller, g.data.controller);
+        // Someone else's 404s (a person's kubectl get, another operator's probes) are not this controller's retries.
+        if (role !== 'controller') groups.delete(g);
+        else g.blame = { actor: g.data.controller, via: g.data.via, role };
+      }
       return groups.findings((g) => {
         const name = describeObject(g.object);
         const after = g.data.deletedSeq !== null ? `After ${name} was deleted (seq ${g.data.deletedSeq}), ` : '';

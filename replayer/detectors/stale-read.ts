@@ -72,6 +72,8 @@ export function staleRead(): Detector {
       }
     },
     finish(): Finding[] {
+      // Reconcile reports come from the SDK inside the controller under debug.
+      for (const g of groups.all()) if (g.data.controller) g.blame = { actor: g.data.controller, via: 'sdk', role: 'controller' };
       return groups.findings((g) => {
         const d = g.data;
         const how = d.byOrder ? 'delivered earlier' : 'numerically older';

@@ -1,5 +1,6 @@
-import { describeObject, nameKey, type Finding } from '../../model/index.js';
-import { ev, FindingGroups } from '../finding-groups.js';
+import { describeObject, nameKey, type Blame, type Finding } from '../../model/index.js';
+import { roleOf, type ControllerIdentity } from '../controller-identity.js';
+import { ev, FindingGroups, type Group } from '../finding-groups.js';
 import { specHashOf } from '../../model/version-facts.js';
 import { fingerprint, statusManagersOf, statusOf } from '../object-meta.js';
 import { RecentSet, type Fact, type Version } from '../state.js';
@@ -300,8 +301,12 @@ export function statusSpecRace(): Detector {
           return;
       }
     },
-    finish(): Finding[] {
-      for (const g of groups.all()) if (g.rule === 'conflict-retry') g.count = Math.max(g.data.apiConflicts, g.data.reconcileConflicts);
+    finish(context: DetectorContext): Finding[] {
+      const controller = context.controller();
+      for (const g of groups.all()) {
+        if (g.rule === 'conflict-retry') g.count = Math.max(g.data.apiConflicts, g.data.reconcileConflicts);
+        g.blame = blameOf(g, controller);
+      }
       return groups.findings((g) => {
         const name = describeObject(g.object);
         const d = g.data;
@@ -318,4 +323,16 @@ export function statusSpecRace(): Detector {
       });
     },
   };
+}
+
+/** Who wrote the stale status, reverted the spec or kept retrying: SDK reports are the controller's own. */
+function blameOf(g: Group<Data>, controller: ControllerIdentity): Blame | null {
+  const d = g.data;
+  if (g.rule === 'stale-reconcile') return d.writer ? { actor: d.writer, via: 'sdk', role: 'controller' } : null;
+  if (g.rule === 'conflict-retry') {
+    if (d.reconcileConflicts > 0 && d.apiConflicts === 0) return { actor: d.actor, via: 'sdk', role: 'controller' };
+    return d.actor ? { actor: d.actor, via: 'audit-user', role: roleOf(controller, d.actor) } : null;
+  }
+  const writer = g.rule === 'lost-update' ? d.revertedBy : d.writer;
+  return writer ? { actor: writer, via: 'managedFields', role: roleOf(controller, writer) } : null;
 }

@@ -75,3 +75,12 @@ export function formatDuration(ms: number): string {
   if (m < 60) return s % 60 ? `${m}m${String(s % 60).padStart(2, '0')}s` : `${m}m`;
   return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
 }
+
+/**
+ * How a duration was measured, for messages. A kubectl watch dump has no event times: its times are the objects' own
+ * managedFields times and deletionTimestamps (second precision, and a deletion is only known to have happened at or
+ * after the object's last write), so such a duration is an estimate and says so.
+ */
+export function durationBasis(estimated: boolean): string {
+  return estimated ? ' (estimated from managedFields times and deletionTimestamp, to the second: the dump carries no event times)' : '';
+}

@@ -39,6 +39,7 @@ interface Data {
   diffs: number;
   peak: number;
   results: Map<string, number>;
+  estimated: boolean;
 }
 
 const sampledDiffs = 50;
@@ -71,7 +72,7 @@ export function hotLoop(): Detector {
   const ownerChain = new Map<string, string>();
   /** Namespace → uids of its Endpoints and EndpointSlices. */
   const podFollowers = new Map<string, Set<string>>();
-  const groups = new FindingGroups<Data>('hot-loop', () => ({ writer: '', via: 'managedFields', paths: new Map(), values: new Map(), diffs: 0, peak: 0, results: new Map() }));
+  const groups = new FindingGroups<Data>('hot-loop', () => ({ writer: '', via: 'managedFields', paths: new Map(), values: new Map(), diffs: 0, peak: 0, results: new Map(), estimated: false }));
 
   function watched(key: string): Watched {
     let w = objects.get(key);
@@ -240,6 +241,7 @@ export function hotLoop(): Detector {
       if (!hit) return;
       g = recordHit(object, 'hot-write', writer, via, hit, 'write');
     }
+    if (v.source === 'import') g.data.estimated = true;
     if (changes) {
       sample(g, changes);
       remember(g, changes);
@@ -339,7 +341,7 @@ export function hotLoop(): Detector {
         const changing = top.length
           ? ` What changes from one write to the next (${d.diffs} sampled): ${top.map(([path, n]) => `${path}${n === d.diffs ? '' : ` (${n}×)`}${distinct(path)}`).join('; ')}.`
           : ' The writes change nothing but bookkeeping.';
-        return `${d.writer} wrote ${name} ${g.count} times (${peak}), each write followed by its next with no change by anyone else to the object, its owners or its children in between, and no status number converging.${changing} Each write probably triggers the next reconcile.`;
+        return `${d.writer} wrote ${name} ${g.count} times (${peak}${d.estimated ? '; times from managedFields, to the second: the dump carries no event times' : ''}), each write followed by its next with no change by anyone else to the object, its owners or its children in between, and no status number converging.${changing} Each write probably triggers the next reconcile.`;
       });
     },
   };

@@ -3,7 +3,7 @@ import { roleOf, type ControllerIdentity } from '../controller-identity.js';
 import { ev, FindingGroups } from '../finding-groups.js';
 import { finalizerOwnersOf } from '../object-meta.js';
 import type { Fact, ObjectState } from '../state.js';
-import { formatDuration, parseTime } from '../time.js';
+import { durationBasis, formatDuration, parseTime } from '../time.js';
 import type { Detector, DetectorContext } from './types.js';
 
 interface FinalizerInfo {
@@ -21,6 +21,8 @@ interface Deleting {
   lastSeq: number;
   lastRV: string;
   finalizers: Map<string, FinalizerInfo>;
+  /** Times come from the objects themselves (a kubectl dump), not from when events were seen. */
+  estimated: boolean;
 }
 
 interface Data {
@@ -28,6 +30,7 @@ interface Data {
   outcome: 'present' | 'deleted' | 'released';
   since: string | null;
   endSeq: number;
+  estimated: boolean;
 }
 
 /**
@@ -41,7 +44,7 @@ interface Data {
  */
 export function stuckFinalizer(): Detector {
   const deleting = new Map<string, Deleting>();
-  const groups = new FindingGroups<Data>('stuck-finalizer', () => ({ stuck: [], outcome: 'present', since: null, endSeq: 0 }));
+  const groups = new FindingGroups<Data>('stuck-finalizer', () => ({ stuck: [], outcome: 'present', since: null, endSeq: 0, estimated: false }));
 
   function evaluate(d: Deleting, end: number | null, endSeq: number, outcome: Data['outcome'], context: DetectorContext): void {
     if (d.since === null || end === null) return;
@@ -63,6 +66,7 @@ export function stuckFinalizer(): Detector {
     g.data.outcome = outcome;
     g.data.since = d.sinceText;
     g.data.endSeq = endSeq;
+    g.data.estimated = d.estimated;
   }
 
   return {
@@ -83,11 +87,12 @@ export function stuckFinalizer(): Detector {
       if (!d) {
         if (v.finalizers.length === 0) return;
         const since = parseTime(v.deletionTimestamp) ?? v.time;
-        d = { object: fact.object, since, sinceText: v.deletionTimestamp, sinceSeq: v.seq, sinceRV: v.rv, lastSeq: v.seq, lastRV: v.rv, finalizers: new Map() };
+        d = { object: fact.object, since, sinceText: v.deletionTimestamp, sinceSeq: v.seq, sinceRV: v.rv, lastSeq: v.seq, lastRV: v.rv, finalizers: new Map(), estimated: false };
         deleting.set(fact.object.uid, d);
       }
       d.lastSeq = v.seq;
       d.lastRV = v.rv;
+      if (v.source === 'import') d.estimated = true;
       // Owners are read from managedFields, i.e. the body: only while some finalizer's owner is still unknown.
       const ownersUnknown = v.finalizers.some((name) => !d.finalizers.get(name)?.owners.length);
       const owners = ownersUnknown && v.hasBody && v.object ? finalizerOwnersOf(v.object) : new Map<string, string[]>();
@@ -128,7 +133,7 @@ export function stuckFinalizer(): Detector {
             : g.data.outcome === 'deleted'
               ? `the object was finally deleted at seq ${g.data.endSeq}`
               : `the last finalizer went at seq ${g.data.endSeq}`;
-        return `${describeObject(g.object)} has been deleting since ${g.data.since ?? '?'} but finalizers held it: ${stuck}; ${end}.`;
+        return `${describeObject(g.object)} has been deleting since ${g.data.since ?? '?'} but finalizers held it: ${stuck}; ${end}${durationBasis(g.data.estimated)}.`;
       });
     },
   };

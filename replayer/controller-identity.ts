@@ -23,7 +23,7 @@ export class WriterCensus {
   private readonly aliases = new Map<string, Set<string>>();
   private readonly tools = new Set<string>();
   private readonly reporting = new Set<string>();
-  private lastWrite: { rv: string; actor: string } | null = null;
+  private lastWrite: { rv: string; actor: string; tool: boolean } | null = null;
 
   observe(fact: Fact): void {
     if (fact.type === 'reconcile' || fact.type === 'handler') {
@@ -35,22 +35,33 @@ export class WriterCensus {
       const r = fact.record;
       if (r.code < 200 || r.code >= 300 || !writeVerbs.includes(r.verb)) return;
       // A person at kubectl or helm is not a controller, whatever user they authenticate as.
-      if (r.userAgent && /^(kubectl|helm)[/-]/.test(r.userAgent)) this.tools.add(r.actor);
+      const tool = r.userAgent !== undefined && r.userAgent !== null && /^(kubectl|helm)[/-]/.test(r.userAgent);
+      if (tool) this.tools.add(r.actor);
       this.count(r.actor);
-      this.lastWrite = r.resourceVersionAfter ? { rv: r.resourceVersionAfter, actor: r.actor } : null;
-      if (fact.version?.writer) this.alias(r.actor, fact.version.writer);
+      this.lastWrite = r.resourceVersionAfter ? { rv: r.resourceVersionAfter, actor: r.actor, tool } : null;
+      if (fact.version?.writer) this.answered(this.lastWrite ?? { rv: '', actor: r.actor, tool }, fact.version.writer);
       return;
     }
     if (fact.type !== 'version' || fact.late || fact.version.source === 'relist' || !fact.version.writer) return;
     const writer = fact.version.writer;
     const last = this.lastWrite;
     if (last && last.rv === fact.version.rv && fact.version.source === 'audit') {
-      // The version the audit write answered: already counted under the user; the manager is its other name.
-      this.alias(last.actor, writer);
+      this.answered(last, writer);
       this.lastWrite = null;
       return;
     }
     this.count(writer);
+  }
+
+  /**
+   * The version an audit write answered names its field manager. A user's write is already counted under the user,
+   * and the manager is the user's other name. A tool's write (kubectl, helm) under a manager of its own
+   * (`--field-manager=widget-controller`) is that manager's: counted for it, and the tool's user is not aliased to
+   * it (else every kubectl write would become the controller's).
+   */
+  private answered(write: { actor: string; tool: boolean }, manager: string): void {
+    if (write.tool) this.count(manager);
+    else this.alias(write.actor, manager);
   }
 
   identify(given: readonly string[]): ControllerIdentity {

@@ -40,6 +40,20 @@ describe('the controller under debug', () => {
     expect([...stats.controller.names].sort()).toEqual(['manager', user]);
   });
 
+  it('names the field manager a kubectl user wrote as, not the user', () => {
+    // A harness driving a controller's writes through kubectl --field-manager: the writes are the manager's, and the
+    // admin's own kubectl writes stay a tool's.
+    const c = new Cluster();
+    const s = new SessionBuilder(c);
+    const kubectl = 'kubectl/v1.36.3 (linux/amd64) kubernetes/0d9c2ec';
+    s.api({ verb: 'create', kind: 'Foo', name: 'a', actor: 'kubernetes-admin', userAgent: kubectl, event: c.create('Foo', 'a', { spec: fooSpec() }, { manager: 'kubectl-client-side-apply' }), withResponse: true });
+    s.api({ verb: 'patch', kind: 'Foo', name: 'a', actor: 'kubernetes-admin', userAgent: kubectl, subresource: 'status', event: c.update('Foo', 'a', (o) => (o.status = { n: 1 }), { subresource: 'status', manager: 'widget-controller', after: '1s' }), withResponse: true });
+    s.api({ verb: 'patch', kind: 'Foo', name: 'a', actor: 'kubernetes-admin', userAgent: kubectl, event: c.update('Foo', 'a', (o) => ((o.spec as { replicas: number }).replicas = 3), { manager: 'kubectl-patch', after: '1s' }), withResponse: true });
+    const { stats } = analyze(s.records);
+    expect(stats.controller).toEqual({ names: ['widget-controller'], basis: 'inferred' });
+    expect(roleOf(stats.controller, 'kubernetes-admin')).toBe('other');
+  });
+
   it("knows Kubernetes' own writers and finalizers", () => {
     expect(systemComponentOf('system:serviceaccount:kube-system:deployment-controller')).toBe('kube-controller-manager (deployment-controller)');
     expect(systemComponentOf('system:node:worker-1')).toBe('kubelet');

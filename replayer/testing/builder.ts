@@ -376,6 +376,7 @@ export class SessionBuilder {
     name: string;
     code?: number;
     actor?: string;
+    userAgent?: string;
     byController?: boolean;
     subresource?: string | null;
     event?: WatchEvent;
@@ -391,6 +392,7 @@ export class SessionBuilder {
       observedAt: this.at(),
       origin: 'audit',
       actor: input.actor ?? 'system:serviceaccount:default:foo-controller',
+      ...(input.userAgent ? { userAgent: input.userAgent } : {}),
       byController: input.byController ?? true,
       verb: input.verb,
       object: { group: info.group, version: info.version, resource: info.resource, kind: info.kind, namespace: namespace!, name: name!, uid },

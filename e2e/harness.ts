@@ -277,7 +277,8 @@ export class RawClient {
       Accept: 'application/json',
       ...extraHeaders,
     };
-    if (contentType !== undefined) headers['Content-Type'] = contentType;
+    // A caller's own Content-Type (a merge patch) wins over the JSON default.
+    if (contentType !== undefined && headers['Content-Type'] === undefined) headers['Content-Type'] = contentType;
     return {
       method,
       hostname: this.server.hostname,

@@ -9,19 +9,17 @@
 //   5. the API server's audit webhook pointed at the recorder records the writes with their status codes.
 // The recorder reaches the API server through a TCP proxy in this process, so a test can cut it off on demand (the
 // only way to delete an object "while the watch is down" deterministically) while the test itself talks directly.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MarkerRecord, StoredRecord, WatchEventRecord } from '../model/index.js';
 import { openStore } from '../store/index.js';
 import { compact, eventually, isApiStatus, restartApiServer, restoreBaseline, rv, sleep, useE2e } from './harness.js';
+import { freePort, startRecorder, stopRecorder, waitSynced, type RunningRecorder } from './recorder-process.js';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const e2e = useE2e('recorder');
 const group = `r${randomBytes(3).toString('hex')}.e2e.kreplay.dev`;
 const crdName = `widgets.${group}`;
@@ -76,12 +74,6 @@ class CuttableProxy {
 
 // ---- the recorder as a child process ----------------------------------------------------------------------------
 
-interface RunningRecorder {
-  readonly child: ChildProcess;
-  readonly exited: Promise<number | null>;
-  log(): string;
-}
-
 let workDir: string;
 let dbPath: string;
 let configPath: string;
@@ -91,51 +83,7 @@ let proxy: CuttableProxy;
 const sessionName = 'e2e-recording';
 let running: RunningRecorder | undefined;
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-function startRecorder(): RunningRecorder {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'cli/run.ts', '--db', dbPath, 'record', '-c', configPath, '--kubeconfig', kubeconfigPath, '-s', sessionName, '--log-level', 'debug'],
-    { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KUBECONFIG: '' } },
-  );
-  let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, exited, log: () => output };
-}
-
-async function health(): Promise<{ status: number; body: Record<string, unknown> } | undefined> {
-  try {
-    const response = await fetch(`http://127.0.0.1:${listenPort}/readyz`);
-    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-  } catch {
-    return undefined;
-  }
-}
-
-/** Waits until the recorder answers and the named resources have listed (the CRD may not exist yet). */
-async function waitSynced(recorder: RunningRecorder, resources: readonly string[], timeoutMs = 150_000): Promise<void> {
-  await eventually(async () => {
-    const readyz = await health();
-    if (!readyz) throw new Error(`the recorder does not answer yet\n${recorder.log().slice(-3000)}`);
-    const watches = readyz.body['watches'] as { resource: string; synced: boolean }[];
-    const missing = resources.filter((r) => !watches.some((w) => w.resource.startsWith(r) && w.synced));
-    if (missing.length) throw new Error(`not synced yet: ${missing.join(', ')}\n${recorder.log().slice(-2000)}`);
-  }, timeoutMs, 500);
-}
-
-async function stopRecorder(recorder: RunningRecorder, signal: NodeJS.Signals): Promise<number | null> {
-  recorder.child.kill(signal);
-  return recorder.exited;
-}
+const recorderOptions = () => ({ dbPath, configPath, kubeconfigPath, session: sessionName, listenPort });
 
 function readSession(): { records: StoredRecord[]; partial: boolean; problems: string[]; endedAt: string | null } {
   const store = openStore(dbPath, { readonly: true });
@@ -288,7 +236,7 @@ afterAll(async () => {
 
 describe('kreplay record on a real API server', () => {
   it('records every resourceVersion the API server produced, in order, without duplicates; Secret data never stored', async () => {
-    running = startRecorder();
+    running = startRecorder(recorderOptions());
     await waitSynced(running, ['v1/configmaps', 'v1/secrets', 'apps/v1/deployments']);
 
     for (let i = 0; i < 8; i += 1) await createConfigMap(`cm-${i}`, { n: String(i) });
@@ -410,7 +358,7 @@ describe('kreplay record on a real API server', () => {
     await e2e.cluster.core.deleteNamespacedConfigMap({ name: 'cm-7', namespace: ns() });
     writes.push({ resource: 'configmaps', type: 'DELETED', name: 'cm-7', uid: gone.metadata!.uid!, rv: undefined });
 
-    running = startRecorder();
+    running = startRecorder(recorderOptions());
     await waitSynced(running, ['v1/configmaps', 'v1/secrets', 'apps/v1/deployments', `${group}/v1/widgets`]);
     await createConfigMap('after-kill');
     const records = await expectEveryWriteRecorded();

@@ -108,7 +108,8 @@ describe('kreplay import', () => {
     const checked = await kreplay(['--db', db, 'check', 'mine', '--fail-on', 'error']);
     expect(checked.out).toContain('controller under debug: web-operator\n');
     const overridden = await kreplay(['--db', db, 'check', 'mine', '--fail-on', 'error', '--controller', 'other-operator']);
-    expect(overridden.out).toContain('controller under debug: other-operator\n');
+    // The name given comes first; the SDK reports under web-operator from inside the controller, so that name joins.
+    expect(overridden.out).toContain('controller under debug: other-operator, web-operator\n');
     const format = await kreplay(['--db', db, 'import', fixturePath('events.ndjson'), '--format', 'yaml', '--session', 'x']);
     expect(format.code).toBe(2);
     expect(format.err).toContain("Allowed choices are kubectl-watch, audit, ndjson");

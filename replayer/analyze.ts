@@ -116,7 +116,8 @@ export function createAnalyzer(options: AnalyzeOptions = {}): Analyzer {
 
 /**
  * Alarms are about the controller under debug: what a Kubernetes component or another actor did is context. A
- * finding that blames someone else stays, at info, saying whom it is about.
+ * finding that blames someone else stays, at info, saying whom it is about. When no controller is known (given or
+ * inferred), whoever wrote it is the best guess, and only Kubernetes' own components are held back.
  */
 function holdToController(finding: Finding, controller: ControllerIdentity): void {
   const blame = finding.blame;
@@ -124,6 +125,8 @@ function holdToController(finding: Finding, controller: ControllerIdentity): voi
   // A detector may know better (a finalizer's owner; a request the import marked as the controller's).
   if (blame.role !== 'controller' && blame.via !== 'finalizer') blame.role = roleOf(controller, blame.actor);
   if (blame.role === 'controller' || finding.severity === 'info') return;
+  // Nobody to hold it to (every writer is Kubernetes or a tool): only Kubernetes' own doings are context.
+  if (controller.basis === 'unknown' && blame.role !== 'system') return;
   finding.severity = 'info';
   const whose = blame.role === 'system' ? 'a Kubernetes component' : 'not the controller under debug';
   const debugged = controller.names.length ? ` (${controller.names[0]}${controller.basis === 'inferred' ? ', inferred' : ''})` : '';

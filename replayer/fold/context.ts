@@ -106,6 +106,12 @@ export class FoldContext {
   facts: Fact[] = [];
   /** Versions no longer newest nor in the view: their bodies are released when the next record starts. */
   release: Version[] = [];
+  /**
+   * The last successful audit write and the resourceVersion it answered with. The audit importer stores the answer
+   * as a version record right after the request: that version was written by this request's user, which is all
+   * there is to name its writer when the audit policy omits managedFields (`omitManagedFields: true`).
+   */
+  answeredWrite: { rv: string; actor: string } | null = null;
 
   constructor(annotate: boolean) {
     this.state = emptyFoldState(annotate);

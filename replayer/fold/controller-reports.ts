@@ -38,6 +38,7 @@ export class ControllerReports {
     let version: Version | null = null;
     const ok = record.code >= 200 && record.code < 300;
     const time = parseTime(record.observedAt);
+    this.ctx.answeredWrite = ok && record.origin === 'audit' && record.resourceVersionAfter ? { rv: record.resourceVersionAfter, actor: record.actor } : null;
     if (ok && writeVerbs.includes(record.verb) && record.verb !== 'deletecollection') {
       const body = record.responseObject ?? null;
       const meta = metadataOf(body);

@@ -162,6 +162,8 @@ export class WatcherView {
     // The write that removed a deleting object's last finalizer is answered at its previous resourceVersion: the
     // audit importer turns that answer into a DELETED version whose RV is already known (see controller-reports.ts).
     const released = record.type === 'DELETED' && object.latest?.rv === rv && object.latest.type !== 'DELETED';
+    const answered = this.ctx.answeredWrite;
+    this.ctx.answeredWrite = null;
     if (!object.versionRVs.has(rv) || released) {
       this.objects.addVersion(record, object, {
         rv,
@@ -170,6 +172,8 @@ export class WatcherView {
         body: bodyOf(record),
         generation: record.generation,
         time,
+        // Without managedFields in the answer, the request's user is who wrote this version.
+        ...(record.origin === 'audit' && answered?.rv === rv ? { actor: answered.actor } : {}),
       });
     }
     if (record.type === 'DELETED') {

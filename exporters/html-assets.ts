@@ -191,6 +191,9 @@ export const APP_JS = String.raw`
     if (H.window.objects.length) w.push(H.window.objects.map(function (o) { return [o.kind, o.namespace, o.name].filter(function (x) { return x != null; }).join('/'); }).join(', '));
     chip('window', w.join(', '));
   }
+  if (H.controller) chip('controller under debug', H.controller.basis === 'unknown' ? 'none identified' : H.controller.names.join(', ') + (H.controller.basis === 'inferred' ? ' (inferred)' : ''));
+  var notEvaluated = Object.keys(H.coverage || {}).filter(function (k) { return H.coverage[k].status === 'not-evaluated'; });
+  if (notEvaluated.length) chip('not evaluated', notEvaluated.map(function (k) { return k + ' (' + H.coverage[k].missing.join('; ') + ')'; }).join(', '));
   chip('generated', H.generatedAt + ' by kreplay ' + H.generator.version);
   var sevs = el('div', { class: 'sevs' });
   ['error', 'warning', 'info'].forEach(function (s) { var n = S.findingsBySeverity[s]; if (n) sevs.appendChild(el('span', { class: 'sev ' + s }, [n + ' ' + s + (n === 1 ? '' : 's')])); });

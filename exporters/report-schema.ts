@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Finding, FindingKind, SessionInfo, SessionRecord, Severity, Timestamp, findingKinds, recordKinds, severities } from '../model/index.js';
+import { Coverage, Finding, FindingKind, SessionInfo, SessionRecord, Severity, Timestamp, findingKinds, recordKinds, severities } from '../model/index.js';
 
 /**
  * The JSON report `kreplay export --format json` writes: a public contract people attach to incidents and feed to
@@ -88,6 +88,10 @@ export const ReportHeader = z.object({
   session: SessionInfo,
   window: ReportWindow,
   summary: ReportSummary,
+  /** Whom the findings are about: the controller under debug, and how kreplay knows (given, inferred, unknown). */
+  controller: z.object({ names: z.array(z.string()), basis: z.enum(['given', 'inferred', 'unknown']) }).optional(),
+  /** Per kind that ran: whether the session held the input it needs; "no findings" claims nothing where it did not. */
+  coverage: Coverage.optional(),
   /** The registry entries of the kinds that occur in `findings`. */
   findingKinds: z.partialRecord(FindingKind, ReportFindingKind),
   findings: z.array(Finding),

@@ -1,6 +1,7 @@
 export * from './records.js';
 export * from './session.js';
 export * from './findings.js';
+export * from './coverage.js';
 export * from './objects.js';
 export * from './redact.js';
 export * from './check-config.js';

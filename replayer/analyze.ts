@@ -1,7 +1,8 @@
 import { CheckConfig, enabledKinds, type CheckConfigInput } from '../model/check-config.js';
-import { findingKinds, type Finding, type FindingKind, type StoredRecord } from '../model/index.js';
+import { findingKinds, type Coverage, type Finding, type FindingKind, type StoredRecord } from '../model/index.js';
 import { detectorFactories, type Detector, type DetectorContext } from './detectors/index.js';
 import { roleOf, WriterCensus, type ControllerIdentity } from './controller-identity.js';
+import { coverageOf, InputTally } from './coverage.js';
 import { Fold, type FoldStats } from './fold.js';
 import type { Fact, RecordAnnotation } from './state.js';
 import { applySuppressions } from './suppress.js';
@@ -29,6 +30,8 @@ export interface AnalysisStats extends FoldStats {
   problems: string[];
   /** Whom the alarms are about. */
   controller: ControllerIdentity;
+  /** Per kind that ran: whether the session held the input it needs (no findings means little where it did not). */
+  coverage: Coverage;
 }
 
 export interface Analysis {
@@ -60,6 +63,7 @@ export function createAnalyzer(options: AnalyzeOptions = {}): Analyzer {
     }
   }
   const census = new WriterCensus();
+  const inputs = new InputTally();
   const given = options.controller?.length ? options.controller : config.controller;
   let identity: ControllerIdentity | null = null;
   const context: DetectorContext = {
@@ -75,6 +79,7 @@ export function createAnalyzer(options: AnalyzeOptions = {}): Analyzer {
       if (finished) throw new Error('analyzer already finished');
       if (record.seq <= lastSeq) throw new Error(`records must come in increasing seq order: ${record.seq} after ${lastSeq}`);
       lastSeq = record.seq;
+      inputs.observe(record);
       const facts = fold.evolve(record);
       for (let i = 0; i < facts.length; i++) {
         const fact = facts[i]!;
@@ -107,7 +112,7 @@ export function createAnalyzer(options: AnalyzeOptions = {}): Analyzer {
       }
       return {
         findings,
-        stats: { ...fold.state.stats, kinds, findings: counts, suppressed, problems, controller },
+        stats: { ...fold.state.stats, kinds, findings: counts, suppressed, problems, controller, coverage: coverageOf(inputs, kinds) },
         annotations: fold.state.annotations ?? new Map(),
       };
     },

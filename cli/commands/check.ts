@@ -8,12 +8,14 @@ import {
   namespacedName,
   severities,
   severityRank,
+  type Coverage,
   type Finding,
   type FindingKind,
+  type KindCoverage,
   type Severity,
   sessionControllerNames,
 } from '../../model/index.js';
-import { analyze, type Analysis, type ControllerIdentity } from '../../replayer/index.js';
+import { analyze, coverageHint, type Analysis, type ControllerIdentity } from '../../replayer/index.js';
 import type { CliContext } from '../context.js';
 import { ExitCode, UserError } from '../errors.js';
 
@@ -128,6 +130,18 @@ export function describeController(controller: ControllerIdentity): string {
   return 'controller under debug: none identified (every writer is Kubernetes or a tool; set --controller to choose)';
 }
 
+/** Which kinds had no input, or only part of it: "no findings" claims nothing for those. */
+export function describeCoverage(coverage: Coverage): string[] {
+  const lines: string[] = [];
+  const entries = Object.entries(coverage) as [FindingKind, KindCoverage][];
+  const none = entries.filter(([, c]) => c.status === 'not-evaluated');
+  const partly = entries.filter(([, c]) => c.status === 'partly');
+  if (none.length) lines.push(`  not evaluated: ${none.map(([kind, c]) => `${kind} (${c.missing.join('; ')})`).join(', ')}`);
+  if (partly.length) lines.push(`  partly evaluated: ${partly.map(([kind, c]) => `${kind} (${c.missing.join('; ')})`).join(', ')}`);
+  if (lines.length) lines.push(`  (${coverageHint})`);
+  return lines;
+}
+
 /** The readable report: findings grouped by object, worst first inside each group. */
 export function formatReport(sessionName: string, analysis: Analysis, failOn: Severity): string {
   const { findings, stats } = analysis;
@@ -144,6 +158,7 @@ export function formatReport(sessionName: string, analysis: Analysis, failOn: Se
   );
   lines.push(`  ${stats.records} records, ${stats.objects} objects${stats.firstTime ? `, ${stats.firstTime} → ${stats.lastTime}` : ''}; kinds checked: ${stats.kinds.length === findingKinds.length ? 'all' : stats.kinds.join(', ')}`);
   lines.push(`  ${describeController(stats.controller)}`);
+  lines.push(...describeCoverage(stats.coverage));
   for (const problem of stats.problems) lines.push(`  note: ${problem}`);
   const groups = new Map<string, Finding[]>();
   for (const finding of findings) {
@@ -169,7 +184,8 @@ export function formatReport(sessionName: string, analysis: Analysis, failOn: Se
   }
   const failing = failingFindings(findings, failOn).length;
   lines.push('');
-  lines.push(failing ? `${plural(failing, 'finding')} at or above ${failOn}: failing.` : `Nothing at or above ${failOn}.`);
+  const blind = Object.values(stats.coverage).some((c) => c !== undefined && c.status !== 'evaluated');
+  lines.push(failing ? `${plural(failing, 'finding')} at or above ${failOn}: failing.` : `Nothing at or above ${failOn}${blind ? ' in what this session could show (see "not evaluated" and "partly" above)' : ''}.`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -219,6 +235,7 @@ export function registerCheck(program: Command, context: CliContext): void {
           partial: session.partial,
           problems: analysis.stats.problems,
           controller: analysis.stats.controller,
+          coverage: analysis.stats.coverage,
         };
         context.output.out(`${JSON.stringify({ session: session.name, summary, findings: analysis.findings }, null, 2)}\n`);
       } else {

@@ -254,6 +254,8 @@ Examples:
               session,
               window: { from: options.from ?? null, to: options.to ?? null, objects, cut: filter.cut },
               summary: summary.build(findings),
+              controller: { names: [...analysis.stats.controller.names], basis: analysis.stats.controller.basis },
+              coverage: analysis.stats.coverage,
               findingKinds: findingKindsOf(findings),
               findings,
             };

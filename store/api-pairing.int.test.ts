@@ -5,7 +5,7 @@ import type { ApiRequestRecord, SessionRecord } from '../model/index.js';
 import { useTempDir } from '../test/temp.js';
 import { loadMigrations, migrate, openStore } from './index.js';
 
-const newSession = { name: 'run-1', source: 'record', cluster: null, context: null, toolVersion: 'test', config: {} } as const;
+const newSession = { name: 'run-1', source: 'recorder', cluster: null, context: null, toolVersion: 'test', config: {} } as const;
 const object = { group: 'apps', version: 'v1', resource: 'deployments', kind: 'Deployment', namespace: 'shop', name: 'web' };
 
 const audit = (at: string, rv: string, extra: Partial<ApiRequestRecord> = {}): ApiRequestRecord => ({
@@ -76,7 +76,7 @@ describe('store: one request from two sources is one record', () => {
     const old = new Database(path);
     migrate(old, path, loadMigrations(), 4);
     old.exec(`
-      INSERT INTO sessions (id, name, source, tool_version, created_at, next_seq) VALUES (1, 'v4-run', 'record', '0.1.0', '2026-11-01T00:00:00Z', 3);
+      INSERT INTO sessions (id, name, source, tool_version, created_at, next_seq) VALUES (1, 'v4-run', 'recorder', '0.1.0', '2026-11-01T00:00:00Z', 3);
       INSERT INTO objects (id, session_id, api_group, version, resource, kind, namespace, name, uid) VALUES (1, 1, 'apps', 'v1', 'deployments', 'Deployment', 'shop', 'web', '');
       INSERT INTO records (session_id, seq, kind, origin, observed_at, object_id, type, resource_version, payload)
         VALUES (1, 1, 'api', 'audit', '2026-11-01T00:00:01Z', 1, 'patch', '5', '${JSON.stringify(audit('2026-11-01T00:00:01Z', '5'))}'),

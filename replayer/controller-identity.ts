@@ -39,6 +39,11 @@ export class WriterCensus {
       this.count(r.actor);
       this.lastWrite = r.resourceVersionAfter ? { rv: r.resourceVersionAfter, actor: r.actor } : null;
       if (fact.version?.writer) this.alias(r.actor, fact.version.writer);
+      // A request both audit and the SDK reported: the audit user and the SDK's reporting name are one controller.
+      if (r.controller) {
+        this.reporting.add(r.controller);
+        this.alias(r.actor, r.controller);
+      }
       return;
     }
     if (fact.type !== 'version' || fact.late || fact.version.source === 'relist' || !fact.version.writer) return;

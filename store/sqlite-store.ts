@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import {
   UnpairedRequests,
+  countObjects,
   mergePair,
   parseSharedFacts,
   sharedFactsText,
@@ -360,7 +361,11 @@ export class SqliteSessionStore implements SessionStore {
               sum(coalesce(length(payload), 0) + 40) + (SELECT coalesce(sum(length(data)), 0) FROM chunks c WHERE c.session_id = records.session_id) AS bytes
        FROM records WHERE session_id = ?`,
     );
-    const objectCount = this.db.prepare<[number], { n: number }>('SELECT count(*) AS n FROM objects WHERE session_id = ?');
+    // Counted by model/objects.ts, as `check` and the exports count: object rows, uid-less ones joining their name's.
+    const objectRows = this.db.prepare<[number], { group: string; kind: string; namespace: string; name: string; uid: string }>(
+      `SELECT api_group AS "group", kind, namespace, name, uid FROM objects o
+       WHERE o.session_id = ? AND EXISTS (SELECT 1 FROM records r WHERE r.object_id = o.id)`,
+    );
     return this.statements.allSessions.all().map((row) => {
       const countsByKind: Partial<Record<RecordKind, number>> = {};
       let recordCount = 0;
@@ -373,7 +378,7 @@ export class SqliteSessionStore implements SessionStore {
         ...this.sessionInfo(row),
         recordCount,
         countsByKind,
-        objectCount: objectCount.get(row.id)!.n,
+        objectCount: countObjects(objectRows.iterate(row.id)),
         firstObservedAt: first,
         lastObservedAt: last,
         bytesOnDisk: bytes ?? 0,

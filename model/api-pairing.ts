@@ -126,7 +126,8 @@ export function mergePair(a: ApiRequestRecord, b: ApiRequestRecord): ApiRequestR
  * unpaired simply stays a record of one source.
  */
 export class UnpairedRequests {
-  private readonly byKey = new Map<string, PairingCandidate[]>();
+  /** By key, then by source: a request looks only at the other source's, so an audit-only session scans nothing. */
+  private readonly byKey = new Map<string, Record<PairingSource, PairingCandidate[]>>();
   /** Insertion order, for eviction; entries already paired are skipped when they reach the front. */
   private queue: PairingCandidate[] = [];
   private head = 0;
@@ -149,9 +150,9 @@ export class UnpairedRequests {
     if (!candidate) return undefined;
     this.newest = Math.max(this.newest, candidate.time);
     this.evict(this.maxSize);
-    const list = this.byKey.get(candidate.key);
+    const otherSource: PairingSource = candidate.source === 'audit' ? 'ingest' : 'audit';
     let best: PairingCandidate | undefined;
-    for (const other of list ?? []) {
+    for (const other of this.byKey.get(candidate.key)?.[otherSource] ?? []) {
       if (!arePartners(candidate, other, this.windowMs)) continue;
       const exact = candidate.rvAfter !== null && candidate.rvAfter === other.rvAfter;
       if (exact) {
@@ -165,8 +166,9 @@ export class UnpairedRequests {
       return best.seq;
     }
     this.evict(this.maxSize - 1);
-    if (list?.length) list.push(candidate);
-    else this.byKey.set(candidate.key, [candidate]);
+    let lists = this.byKey.get(candidate.key);
+    if (!lists) this.byKey.set(candidate.key, (lists = { audit: [], ingest: [] }));
+    lists[candidate.source].push(candidate);
     this.queue.push(candidate);
     this.live.add(candidate);
     return undefined;
@@ -188,10 +190,11 @@ export class UnpairedRequests {
 
   private remove(candidate: PairingCandidate): void {
     this.live.delete(candidate);
-    const list = this.byKey.get(candidate.key);
-    if (!list) return;
+    const lists = this.byKey.get(candidate.key);
+    if (!lists) return;
+    const list = lists[candidate.source];
     const index = list.indexOf(candidate);
     if (index >= 0) list.splice(index, 1);
-    if (list.length === 0) this.byKey.delete(candidate.key);
+    if (lists.audit.length === 0 && lists.ingest.length === 0) this.byKey.delete(candidate.key);
   }
 }

@@ -160,6 +160,9 @@ interface Tip {
   factsBase: { object: KubeObject; facts: VersionFacts; rvNum: number; factsId: number | null };
 }
 
+/** Sessions whose API requests wait for their other source's report (model/api-pairing.ts) at once. */
+const MAX_PAIRING_SESSIONS = 4;
+
 /** Decompressed chunks kept for reads: sequential reads touch one chunk for many records. */
 const CHUNK_CACHE_SIZE = 32;
 
@@ -433,7 +436,11 @@ export class SqliteSessionStore implements SessionStore {
     }
     const touchedTips = new Map<number, Tip | undefined>();
     let unpaired = this.unpaired.get(sessionId);
-    if (!unpaired) this.unpaired.set(sessionId, (unpaired = new UnpairedRequests()));
+    if (!unpaired) {
+      // A recorder rotating segments appends to one session at a time: older sessions' waiting lists can go.
+      if (this.unpaired.size >= MAX_PAIRING_SESSIONS) this.unpaired.delete(this.unpaired.keys().next().value!);
+      this.unpaired.set(sessionId, (unpaired = new UnpairedRequests()));
+    }
     const run = this.db.transaction(() => {
       const firstSeq = this.requireSessionRow(sessionId).next_seq;
       const pending: PendingRow[] = [];

@@ -84,7 +84,8 @@ describe('Recorder: one write, one record (real SQLite, real HTTP)', () => {
     // The controller PATCHes a widget nobody created, five times 50 ms apart (a NotFound retry loop), then one that
     // exists; the SDK's batch comes first, the webhook's batch (batch mode) later.
     const requests = [0, 50, 100, 150, 200].map((ms) => ({ name: 'gone', ms, code: 404 })).concat([{ name: 'w1', ms: 400, code: 200 }]);
-    const sdkBody = requests.map((r) => JSON.stringify(sdkReport(r.name, r.ms, r.code))).join('\n');
+    // A client cannot claim sources: the last report says it was already paired, and the recorder ignores that.
+    const sdkBody = requests.map((r, i) => JSON.stringify({ ...sdkReport(r.name, r.ms, r.code), ...(i === requests.length - 1 ? { sources: ['audit', 'ingest'] } : {}) })).join('\n');
     const auditBody = JSON.stringify({ kind: 'EventList', apiVersion: 'audit.k8s.io/v1', metadata: {}, items: requests.map((r, i) => auditEvent(`a${i}`, r.name, r.ms, r.code)) });
     expect(await post(`${recorder.url}/v1/records`, sdkBody)).toBe(202);
     await waitFor(() => store.recordCount(recorder.sessionId, { kinds: ['api'] }) === requests.length, 5_000, 'the SDK reports');
@@ -103,7 +104,7 @@ describe('Recorder: one write, one record (real SQLite, real HTTP)', () => {
 
     // What the session held before pairing: both sources' records, each on its own.
     const unpaired: StoredRecord[] = [
-      ...sdkBody.split('\n').map((line) => ApiRequestRecord.parse(JSON.parse(line))),
+      ...sdkBody.split('\n').map((line) => ({ ...ApiRequestRecord.parse(JSON.parse(line)), sources: undefined })),
       ...convertAuditBody(auditBody, { scope: 'watched', resources: config.resources, controllerUsernames: [operator] }).records,
     ].map((record, i) => ({ ...record, seq: i + 1 }));
     const retriesOf = (records: Iterable<StoredRecord>) =>

@@ -118,6 +118,8 @@ export function recordDetails(record: StoredRecord, diff?: ObjectDiff): string {
       break;
     case 'api':
       parts.push(`by ${record.actor}`);
+      if (record.controller) parts.push(`controller ${record.controller}`);
+      if (record.sources) parts.push(`reported by ${record.sources.join(' and ')}`);
       if (record.resourceVersionBefore && record.resourceVersionAfter) parts.push(`rv ${record.resourceVersionBefore} → ${record.resourceVersionAfter}`);
       else if (record.resourceVersionAfter) parts.push(`wrote rv ${record.resourceVersionAfter}`);
       else if (record.resourceVersionBefore) parts.push(`sent rv ${record.resourceVersionBefore}`);

@@ -54,7 +54,10 @@ export const ReportSummary = z.object({
   /** Records in the export (after the window), by record kind. */
   records: z.number().int().nonnegative(),
   recordsByKind: countsOf(recordKinds),
-  /** Distinct objects (by group, kind, namespace and name) the exported records name. */
+  /**
+   * Objects the exported records name, counted as `kreplay sessions` and `check` count them (model/objects.ts): by
+   * uid, a record without a uid joining the object of its name, else one object per name.
+   */
   objects: z.number().int().nonnegative(),
   firstSeq: z.number().int().positive().nullable(),
   lastSeq: z.number().int().positive().nullable(),

@@ -7,3 +7,4 @@ export * from './redact.js';
 export * from './check-config.js';
 export * from './version-facts.js';
 export * from './actors.js';
+export * from './api-pairing.js';

@@ -218,6 +218,13 @@ export const ApiRequestRecord = z.object({
   /** The object the server returned, when the source had it (audit level RequestResponse). */
   responseObject: KubeObject.nullable().optional(),
   auditId: z.string().nullable().optional(),
+  /** The controller that reported the request through the SDK (its reporting name), when it did. */
+  controller: z.string().min(1).nullable().optional(),
+  /**
+   * Every source that reported this one request, when more than one did: the audit event and the SDK's report of
+   * the same write are stored as one record (model/api-pairing.ts). `origin` is then the authoritative one (audit).
+   */
+  sources: z.array(Origin).min(2).optional(),
 });
 export type ApiRequestRecord = z.infer<typeof ApiRequestRecord>;
 

@@ -254,6 +254,8 @@ export class IngestServer {
       const parsed = SessionRecord.safeParse(candidate);
       if (!parsed.success) throw new HttpProblem(400, `line ${lineNumber}: ${describeIssues(parsed.error, candidate)}`, { line: lineNumber });
       const record = parsed.data;
+      // Which sources reported a request is the recorder's to say (it pairs them), like origin.
+      if (record.record === 'api') delete record.sources;
       if (record.record === 'api' && record.responseObject) record.responseObject = redactObject(record.responseObject, this.options.redactPaths ?? []);
       records.push(record);
     }

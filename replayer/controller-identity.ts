@@ -40,6 +40,11 @@ export class WriterCensus {
       this.count(r.actor);
       this.lastWrite = r.resourceVersionAfter ? { rv: r.resourceVersionAfter, actor: r.actor, tool } : null;
       if (fact.version?.writer) this.answered(this.lastWrite ?? { rv: '', actor: r.actor, tool }, fact.version.writer);
+      // A request both audit and the SDK reported: the audit user and the SDK's reporting name are one controller.
+      if (r.controller) {
+        this.reporting.add(r.controller);
+        this.alias(r.actor, r.controller);
+      }
       return;
     }
     if (fact.type !== 'version' || fact.late || fact.version.source === 'relist' || !fact.version.writer) return;

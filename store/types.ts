@@ -70,9 +70,16 @@ export interface PageOptions {
 }
 
 export interface AppendResult {
+  /** The seqs of the new rows (lastSeq = firstSeq - 1 when there are none). */
   firstSeq: number;
   lastSeq: number;
+  /** New rows. */
   count: number;
+  /**
+   * Records that were not given a row of their own: the other source's report of a request already stored, merged
+   * into that request's row (model/api-pairing.ts). count + merged = the records appended.
+   */
+  merged: number;
 }
 
 /** The store's whole surface: recorder, importers, CLI and TUI go through this and nothing else. */
@@ -82,7 +89,11 @@ export interface SessionStore {
   /** By name, or by numeric id. */
   findSession(nameOrId: string): SessionInfo | undefined;
   listSessions(): SessionSummary[];
-  /** Appends in one transaction: either every record is written or none is. Returns the seqs assigned. */
+  /**
+   * Appends in one transaction: either every record is written or none is. Returns the seqs assigned. An `api` record
+   * that is the partner of one stored shortly before (the same request from audit and from the SDK) updates that
+   * record instead of taking a seq.
+   */
   append(sessionId: number, records: readonly SessionRecord[]): AppendResult;
   markPartial(sessionId: number, problems: readonly string[]): void;
   endSession(sessionId: number, endedAt: string | null): void;

@@ -74,6 +74,9 @@ export function recordLines(row: TimelineRow, record: StoredRecord | undefined, 
       lines.push({ text: `⇢ ${row.type} → ${record.code}${record.reason ? ` ${record.reason}` : ''} · ${record.actor}`, tone: failed ? 'error' : undefined, bold: true });
       lines.push(muted(`${at}${record.byController ? ' · by the controller' : ''}${record.userAgent ? ` · ${record.userAgent}` : ''}`));
       lines.push({ text: `resourceVersion ${record.resourceVersionBefore ?? '?'} → ${record.resourceVersionAfter ?? '?'}${record.auditId ? ` · audit ${record.auditId}` : ''}` });
+      // One request that the audit webhook and the SDK both reported (model/api-pairing.ts).
+      if (record.sources) lines.push(muted(`reported by ${record.sources.join(' and ')}${record.controller ? ` · controller ${record.controller}` : ''}: one request, stored once`));
+      else if (record.controller) lines.push(muted(`controller ${record.controller}`));
       if (record.message) lines.push(...wrap(`message: ${record.message}`, width).map((text) => ({ text, tone: failed ? ('error' as const) : undefined })));
       break;
     }

@@ -13,6 +13,7 @@ export interface FoldOptions {
 export interface FoldStats {
   records: number;
   byRecord: Record<StoredRecord['record'], number>;
+  /** Objects the session names, counted as every command counts them (model/objects.ts ObjectTally); set by finish(). */
   objects: number;
   liveObjects: number;
   peakLiveObjects: number;

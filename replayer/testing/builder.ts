@@ -68,7 +68,7 @@ export interface KindInfo {
 export const kinds: Record<string, KindInfo> = {
   Foo: { group: 'samplecontroller.k8s.io', version: 'v1alpha1', resource: 'foos', kind: 'Foo', namespaced: true },
   Deployment: { group: 'apps', version: 'v1', resource: 'deployments', kind: 'Deployment', namespaced: true },
-  ConfigMap: { group: '', version: 'v1', resource: 'configmaps', kind: 'ConfigMap', namespaced: true },
+  ConfigMap: { group: '', version: 'v1', resource: 'configmaps', kind: 'ConfigMap', namespaced: true, generation: false },
   Database: { group: 'db.example.com', version: 'v1', resource: 'databases', kind: 'Database', namespaced: true },
   Lease: { group: 'coordination.k8s.io', version: 'v1', resource: 'leases', kind: 'Lease', namespaced: true, generation: false },
   Service: { group: '', version: 'v1', resource: 'services', kind: 'Service', namespaced: true, generation: false },

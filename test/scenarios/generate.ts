@@ -49,6 +49,15 @@ class KubectlDump {
   }
 }
 
+/** The groups kube-apiserver's authenticators give a user (service account tokens, node certificates, admins). */
+function groupsOf(user: string): string[] {
+  if (user.startsWith('system:serviceaccount:')) return ['system:serviceaccounts', `system:serviceaccounts:${user.split(':')[2]}`, 'system:authenticated'];
+  if (user.startsWith('system:node:')) return ['system:nodes', 'system:authenticated'];
+  if (user === 'system:kube-scheduler' || user === 'system:kube-controller-manager') return ['system:authenticated'];
+  if (user === ADMIN) return ['system:masters', 'system:authenticated'];
+  return ['developers', 'system:authenticated'];
+}
+
 /** kube-apiserver's audit log: RequestReceived + ResponseComplete per request. */
 class AuditLog {
   private readonly lines: string[] = [];
@@ -68,20 +77,25 @@ class AuditLog {
     subresource?: string;
     requestObject?: unknown;
     response?: WatchEvent | null;
+    /** The server's answer when it is not the watch event's object (Cluster.lastResponse). */
+    responseObject?: unknown;
     code?: number;
     level?: 'Metadata' | 'RequestResponse';
     uid?: string;
+    /** Extra query string, e.g. `?fieldManager=kubectl-patch`. */
+    query?: string;
   }): void {
     const info = kinds[input.kind]!;
     const [namespace, name] = input.name.includes('/') ? input.name.split('/') : ['default', input.name];
     this.id++;
     const auditID = `${(0x5f3a0000 + this.id).toString(16)}-9c1d-4e27-b8a4-${String(this.id).padStart(12, '0')}`;
     const prefix = info.group ? `/apis/${info.group}/${info.version}` : `/api/${info.version}`;
-    const path = `${prefix}/namespaces/${namespace}/${info.resource}${input.verb === 'create' ? '' : `/${name}`}${input.subresource ? `/${input.subresource}` : ''}`;
+    const scope = info.namespaced ? `/namespaces/${namespace}` : '';
+    const path = `${prefix}${scope}/${info.resource}${input.verb === 'create' && !input.subresource ? '' : `/${name}`}${input.subresource ? `/${input.subresource}` : ''}`;
     const code = input.code ?? (input.verb === 'create' ? 201 : 200);
     const received = this.cluster.now - 4;
     const level = input.level ?? 'RequestResponse';
-    const objectRef: Json = { resource: info.resource, namespace, name, apiGroup: info.group || undefined, apiVersion: info.version };
+    const objectRef: Json = { resource: info.resource, namespace: info.namespaced ? namespace : undefined, name, apiGroup: info.group || undefined, apiVersion: info.version };
     if (!info.group) delete objectRef.apiGroup;
     const reqMeta = ((input.requestObject as Json | undefined)?.metadata as Json | undefined) ?? {};
     if (reqMeta.uid ?? input.uid) objectRef.uid = reqMeta.uid ?? input.uid;
@@ -93,10 +107,10 @@ class AuditLog {
       level,
       auditID,
       stage: 'RequestReceived',
-      requestURI: path + (input.verb === 'patch' ? '' : ''),
+      requestURI: path + (input.query ?? ''),
       verb: input.verb,
-      user: { username: input.user, uid: input.user === CONTROLLER_SA ? '6a1b1c2e-3f4d-4e5f-8a9b-0c1d2e3f4a5b' : undefined, groups: input.user.startsWith('system:serviceaccount:') ? ['system:serviceaccounts', `system:serviceaccounts:${input.user.split(':')[2]}`, 'system:authenticated'] : ['system:masters', 'system:authenticated'] },
-      sourceIPs: [input.user === CONTROLLER_SA ? '10.244.0.17' : '172.18.0.1'],
+      user: { username: input.user, uid: input.user === CONTROLLER_SA ? '6a1b1c2e-3f4d-4e5f-8a9b-0c1d2e3f4a5b' : undefined, groups: groupsOf(input.user) },
+      sourceIPs: [input.user.startsWith('system:serviceaccount:') && !input.user.includes(':kube-system:') ? '10.244.0.17' : input.user.startsWith('system:') ? '172.18.0.2' : '172.18.0.1'],
       userAgent: input.userAgent,
       objectRef,
       requestReceivedTimestamp: this.micro(received),
@@ -115,7 +129,7 @@ class AuditLog {
       done.responseStatus = { metadata: {}, status: 'Failure', message, reason, details: { name, group: info.group, kind: info.resource }, code };
       if (level === 'RequestResponse') done.responseObject = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, details: { name, group: info.group, kind: info.resource }, code };
     }
-    if (code < 400 && level === 'RequestResponse' && input.response) done.responseObject = input.response.object;
+    if (code < 400 && level === 'RequestResponse' && (input.responseObject ?? input.response)) done.responseObject = input.responseObject ?? input.response!.object;
     done.annotations = { 'authorization.k8s.io/decision': 'allow', 'authorization.k8s.io/reason': input.user === CONTROLLER_SA ? 'RBAC: allowed by ClusterRoleBinding "sample-controller" of ClusterRole "sample-controller" to ServiceAccount "sample-controller/sample-controller"' : '' };
     this.lines.push(JSON.stringify(done));
   }
@@ -703,6 +717,539 @@ function auditStuckFinalizer(): void {
   write('audit-stuck-finalizer', 'audit.log', a.text());
 }
 
+// ---------------------------------------------------------------- more stories (issue 13: findings people believe)
+
+/** A kubebuilder operator's identity: its service account, and the user agent client-go builds from its binary. */
+const WIDGET_SA = 'system:serviceaccount:widget-system:widget-controller-manager';
+const WIDGET_UA = 'manager/v0.0.0 (linux/amd64) kubernetes/$Format';
+const WEB_SA = 'system:serviceaccount:web-system:web-operator';
+const WEB_UA = 'web-operator/v0.0.0 (linux/amd64) kubernetes/$Format';
+const KUBECTL_UA = 'kubectl/v1.36.0 (linux/amd64) kubernetes/8b1f5c4';
+const KCM_UA = (sa: string) => `kube-controller-manager/v1.36.3 (linux/amd64) kubernetes/2f3d9c1/system:serviceaccount:kube-system:${sa}`;
+const kcm = (sa: string) => `system:serviceaccount:kube-system:${sa}`;
+const NODE = 'system:node:worker-1';
+const KUBELET_UA = 'kubelet/v1.36.3 (linux/amd64) kubernetes/2f3d9c1';
+
+type Verb = 'create' | 'update' | 'patch' | 'delete' | 'get';
+
+/**
+ * One request as the audit log shows it: `event` is what the write did (for the session's version order) and the
+ * answer is what the server said (Cluster.lastResponse). `body` is the request body the client sent.
+ */
+function logWrite(c: Cluster, a: AuditLog, input: { verb: Verb; kind: string; name: string; user: string; ua: string; subresource?: string; body: unknown; query?: string }): void {
+  a.request({ verb: input.verb, kind: input.kind, name: input.name, user: input.user, userAgent: input.ua, subresource: input.subresource, requestObject: input.body, responseObject: c.lastResponse, query: input.query });
+}
+
+/** A client-go PUT: the whole object as the client holds it, with the resourceVersion it read. */
+function put(c: Cluster, a: AuditLog, kind: string, name: string, user: string, ua: string, mutate: (o: Json) => void, options: { subresource?: 'status'; manager: string; after?: string }): WatchEvent {
+  const before = c.get(kind, name)!;
+  const event = c.update(kind, name, mutate, { manager: options.manager, subresource: options.subresource, after: options.after });
+  const sent = JSON.parse(JSON.stringify(c.lastResponse)) as Json;
+  const { managedFields: _m, ...meta } = sent.metadata as Json;
+  sent.metadata = { ...meta, resourceVersion: before.metadata!.resourceVersion };
+  logWrite(c, a, { verb: 'update', kind, name, user, ua, subresource: options.subresource, body: sent });
+  return event;
+}
+
+function create(c: Cluster, a: AuditLog, kind: string, name: string, user: string, ua: string, body: Parameters<Cluster['create']>[2], manager: string, after?: string): WatchEvent {
+  const event = c.create(kind, name, body, { manager, after });
+  logWrite(c, a, { verb: 'create', kind, name, user, ua, body: createBody(event.object) });
+  return event;
+}
+
+// (a) hot loops where every write changes something
+
+/** kubectl watch of Widgets: the operator bumps status.reconcileCount on every reconcile; its own write is its next trigger. */
+function kubectlHotLoopCounter(): void {
+  const c = new Cluster({ start: '2025-04-02T09:00:00Z', revision: 412_300 });
+  const k = new KubectlDump();
+  k.print(c.create('Widget', 'cache', { spec: { size: 3, engine: 'redis' } }, { manager: 'kubectl-client-side-apply' }));
+  k.print(c.create('Widget', 'store', { spec: { size: 1, engine: 'redis' } }, { manager: 'kubectl-client-side-apply', after: '1s' }));
+  // "store" converges: one status write per spec change.
+  k.print(c.update('Widget', 'store', (o) => (o.status = { observedGeneration: 1, phase: 'Ready', reconcileCount: 1 }), { subresource: 'status', manager: 'manager', after: '300ms' }));
+  for (let i = 1; i <= 40; i++) {
+    // Reconcile of "cache": nothing to do but the counter goes up, and the status update wakes the controller again.
+    k.print(c.update('Widget', 'cache', (o) => (o.status = { observedGeneration: 1, phase: 'Ready', reconcileCount: i }), { subresource: 'status', manager: 'manager', after: '250ms' }));
+    if (i === 12) k.print(c.update('Widget', 'store', (o) => ((o.spec as Json).size = 2), { manager: 'kubectl-edit', after: '50ms' }));
+    if (i === 13) k.print(c.update('Widget', 'store', (o) => (o.status = { observedGeneration: 2, phase: 'Ready', reconcileCount: 2 }), { subresource: 'status', manager: 'manager', after: '40ms' }));
+  }
+  write('kubectl-hot-loop-status-counter', 'watch.json', k.text());
+}
+
+/** Audit log: the operator stamps status.lastSyncTime on every reconcile of Widget "feed"; it renews its Lease meanwhile. */
+function auditHotLoopLastSyncTime(): void {
+  const c = new Cluster({ start: '2025-04-03T14:00:00Z', revision: 88_000 });
+  const a = new AuditLog(c);
+  create(c, a, 'Lease', 'widget-system/widget-operator-leader', WIDGET_SA, WIDGET_UA, { spec: { holderIdentity: 'widget-controller-manager-5d8c7_0b1e', leaseDurationSeconds: 15, acquireTime: c.iso(), renewTime: c.iso(), leaseTransitions: 0 } }, 'manager');
+  create(c, a, 'Widget', 'feed', ADMIN, KUBECTL_UA, { spec: { size: 1, engine: 'kafka' } }, 'kubectl-client-side-apply', '3s');
+  let nextRenew = c.now + 2000;
+  for (let i = 0; i < 50; i++) {
+    c.tick('1200ms');
+    if (c.now >= nextRenew) {
+      put(c, a, 'Lease', 'widget-system/widget-operator-leader', WIDGET_SA, WIDGET_UA, (o) => ((o.spec as Json).renewTime = new Date(c.now).toISOString().replace('Z', '000Z')), { manager: 'manager' });
+      nextRenew += 2000;
+    }
+    put(c, a, 'Widget', 'feed', WIDGET_SA, WIDGET_UA, (o) => (o.status = { observedGeneration: 1, conditions: [{ type: 'Synced', status: 'True', reason: 'Synced', lastTransitionTime: '2025-04-03T14:00:04Z' }], lastSyncTime: c.iso() }), { subresource: 'status', manager: 'manager', after: '15ms' });
+  }
+  write('audit-hot-loop-last-sync-time', 'audit.log', a.text());
+}
+
+/** The operator's desired NodePort Service: no nodePort (it wants "any"), the clusterIP copied because it is immutable. */
+function desiredService(current: Json): (o: Json) => void {
+  return (o) => {
+    o.spec = {
+      type: 'NodePort',
+      clusterIP: (current.spec as Json).clusterIP,
+      selector: { app: 'rabbitmq', 'rabbitmq.com/cluster': 'rabbit' },
+      ports: [{ name: 'management', port: 15672, targetPort: 15672, protocol: 'TCP' }],
+    };
+  };
+}
+
+/**
+ * kubectl watch of Services on a v1.18 cluster (nodePorts re-allocated on update): the operator re-writes Service
+ * "rabbit-ui" whenever it differs from its desired one, which omits nodePort, so each write gets a new nodePort and
+ * wakes the operator again (~7 writes a second). Its ClusterIP Service "rabbit" is written once.
+ */
+function kubectlHotLoopNodePort(): void {
+  const c = new Cluster({ start: '2025-04-04T11:00:00Z', revision: 30_500, nodePortsOnUpdate: 'reallocate' });
+  const k = new KubectlDump();
+  k.print(c.create('Service', 'rabbit', { labels: { app: 'rabbitmq' }, spec: { selector: { app: 'rabbitmq' }, ports: [{ name: 'amqp', port: 5672 }] } }, { manager: 'rabbitmq-operator' }));
+  k.print(c.create('Service', 'rabbit-ui', { labels: { app: 'rabbitmq' }, spec: { type: 'NodePort', selector: { app: 'rabbitmq', 'rabbitmq.com/cluster': 'rabbit' }, ports: [{ name: 'management', port: 15672 }] } }, { manager: 'rabbitmq-operator', after: '20ms' }));
+  for (let i = 0; i < 60; i++) k.print(c.update('Service', 'rabbit-ui', desiredService(c.get('Service', 'rabbit-ui') as Json), { manager: 'rabbitmq-operator', after: '140ms' }));
+  write('kubectl-hot-loop-service-nodeport', 'watch.json', k.text());
+}
+
+/** The same operator bug on the audit path: every PUT omits nodePort and is answered with a new one. */
+function auditHotLoopNodePort(): void {
+  const c = new Cluster({ start: '2025-04-04T15:00:00Z', revision: 71_900, nodePortsOnUpdate: 'reallocate' });
+  const a = new AuditLog(c);
+  const sa = 'system:serviceaccount:rabbitmq-system:rabbitmq-cluster-operator';
+  const ua = 'manager/v0.0.0 (linux/amd64) kubernetes/$Format';
+  create(c, a, 'Service', 'rabbit-ui', sa, ua, { labels: { app: 'rabbitmq' }, spec: { type: 'NodePort', selector: { app: 'rabbitmq', 'rabbitmq.com/cluster': 'rabbit' }, ports: [{ name: 'management', port: 15672 }] } }, 'manager');
+  for (let i = 0; i < 40; i++) put(c, a, 'Service', 'rabbit-ui', sa, ua, desiredService(c.get('Service', 'rabbit-ui') as Json), { manager: 'manager', after: '150ms' });
+  write('audit-hot-loop-service-nodeport', 'audit.log', a.text());
+}
+
+// (b) a converging rollout: the operator, kube-controller-manager and the kubelet interleave, then all stop
+
+function auditCleanOperatorRollout(): void {
+  const c = new Cluster({ start: '2025-04-05T10:00:00Z', revision: 1_204_000 });
+  const a = new AuditLog(c);
+  const labels = { app: 'shop' };
+  const template = (image: string) => ({ metadata: { labels }, spec: { containers: [{ name: 'shop', image }], terminationGracePeriodSeconds: 10 } });
+  create(c, a, 'Lease', 'web-system/web-operator-leader', WEB_SA, WEB_UA, { spec: { holderIdentity: 'web-operator-7c9d_1f2a', leaseDurationSeconds: 15, acquireTime: c.iso(), renewTime: c.iso(), leaseTransitions: 0 } }, 'web-operator');
+  let lastRenew = c.now;
+  const renew = () => {
+    while (c.now - lastRenew >= 2000) {
+      lastRenew += 2000;
+      put(c, a, 'Lease', 'web-system/web-operator-leader', WEB_SA, WEB_UA, (o) => ((o.spec as Json).renewTime = new Date(lastRenew).toISOString().replace('Z', '000Z')), { manager: 'web-operator' });
+    }
+  };
+  create(c, a, 'Website', 'shop', ADMIN, KUBECTL_UA, { spec: { replicas: 3, image: 'shop:1.0' } }, 'kubectl-client-side-apply', '2s');
+  create(c, a, 'Deployment', 'shop', WEB_SA, WEB_UA, { labels, ownerReferences: [{ apiVersion: 'web.example.com/v1', kind: 'Website', name: 'shop', uid: c.get('Website', 'shop')!.metadata!.uid, controller: true, blockOwnerDeletion: true }], spec: { replicas: 3, selector: { matchLabels: labels }, template: template('shop:1.0') } }, 'web-operator', '30ms');
+  let siteReady = -1;
+  let siteGen = 1;
+  let siteUpdated = -1;
+  /** The operator mirrors the Deployment's status into the Website's whenever it changes. */
+  const operatorStatus = () => {
+    const d = c.get('Deployment', 'shop') as Json;
+    const st = (d.status as Json | undefined) ?? {};
+    const ready = (st.readyReplicas as number | undefined) ?? 0;
+    const updated = (st.updatedReplicas as number | undefined) ?? 0;
+    const gen = c.get('Website', 'shop')!.metadata!.generation!;
+    if (ready === siteReady && updated === siteUpdated && gen === siteGen) return;
+    siteReady = ready;
+    siteUpdated = updated;
+    siteGen = gen;
+    put(c, a, 'Website', 'shop', WEB_SA, WEB_UA, (o) => (o.status = { observedGeneration: gen, readyReplicas: ready, updatedReplicas: updated, conditions: [{ type: 'Ready', status: ready === 3 && updated === 3 ? 'True' : 'False', reason: ready === 3 && updated === 3 ? 'RolloutComplete' : 'Progressing' }] }), { subresource: 'status', manager: 'web-operator', after: '25ms' });
+  };
+  operatorStatus();
+  let podSeq = 0;
+  const rsPods = new Map<string, string[]>();
+  const newRS = (hash: string, image: string, replicas: number) => {
+    const name = `shop-${hash}`;
+    create(c, a, 'ReplicaSet', name, kcm('deployment-controller'), KCM_UA('deployment-controller'), { labels: { ...labels, 'pod-template-hash': hash }, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'shop', uid: c.get('Deployment', 'shop')!.metadata!.uid, controller: true, blockOwnerDeletion: true }], spec: { replicas, selector: { matchLabels: { ...labels, 'pod-template-hash': hash } }, template: template(image) } }, 'kube-controller-manager', '20ms');
+    rsPods.set(name, []);
+    return name;
+  };
+  const deploymentStatus = (gen: number, replicas: number, updated: number, ready: number) => {
+    renew();
+    put(c, a, 'Deployment', 'shop', kcm('deployment-controller'), KCM_UA('deployment-controller'), (o) => (o.status = { observedGeneration: gen, replicas, updatedReplicas: updated, readyReplicas: ready, availableReplicas: ready, conditions: [{ type: 'Available', status: ready >= 2 ? 'True' : 'False' }, { type: 'Progressing', status: 'True', reason: updated === 3 && ready === 3 ? 'NewReplicaSetAvailable' : 'ReplicaSetUpdated' }] }), { subresource: 'status', manager: 'kube-controller-manager', after: '15ms' });
+    operatorStatus();
+  };
+  const rsStatus = (rs: string, ready: number) => {
+    const replicas = rsPods.get(rs)!.length;
+    put(c, a, 'ReplicaSet', rs, kcm('replicaset-controller'), KCM_UA('replicaset-controller'), (o) => (o.status = { observedGeneration: (o.metadata as Json).generation, replicas, fullyLabeledReplicas: replicas, readyReplicas: ready, availableReplicas: ready }), { subresource: 'status', manager: 'kube-controller-manager', after: '10ms' });
+  };
+  /** The ReplicaSet controller creates a pod, the scheduler binds it, the kubelet starts it (status patches). */
+  const startPod = (rs: string, image: string): string => {
+    const name = `${rs}-${['x7k2p', 'q9m4d', 'b3n8s', 'h5t6w', 'z2c9r', 'f4v7j'][podSeq++]}`;
+    create(c, a, 'Pod', name, kcm('replicaset-controller'), KCM_UA('replicaset-controller'), { labels, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: rs, uid: c.get('ReplicaSet', rs)!.metadata!.uid, controller: true, blockOwnerDeletion: true }], spec: { containers: [{ name: 'shop', image }], terminationGracePeriodSeconds: 10 }, status: { phase: 'Pending', qosClass: 'BestEffort' } }, 'kube-controller-manager', '10ms');
+    rsPods.get(rs)!.push(name);
+    // pods/binding answers with a Status; the pod gets spec.nodeName (the binding writes it, as kube-scheduler).
+    c.update('Pod', name, (o) => ((o.spec as Json).nodeName = 'worker-1'), { manager: 'kube-scheduler', after: '30ms' });
+    a.request({ verb: 'create', kind: 'Pod', name, subresource: 'binding', user: 'system:kube-scheduler', userAgent: 'kube-scheduler/v1.36.3 (linux/amd64) kubernetes/2f3d9c1/scheduler', requestObject: { kind: 'Binding', apiVersion: 'v1', metadata: { name, namespace: 'default' }, target: { kind: 'Node', name: 'worker-1' } }, responseObject: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 } });
+    return name;
+  };
+  const kubeletStatus = (pod: string, phase: string, ready: boolean, after: string) => {
+    c.update('Pod', pod, (o) => (o.status = { phase, conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }], containerStatuses: [{ name: 'shop', ready, started: ready, restartCount: 0, state: ready ? { running: { startedAt: c.iso() } } : { waiting: { reason: 'ContainerCreating' } } }], qosClass: 'BestEffort' }), { subresource: 'status', manager: 'kubelet', after });
+    logWrite(c, a, { verb: 'patch', kind: 'Pod', name: pod, user: NODE, ua: KUBELET_UA, subresource: 'status', body: { status: (c.lastResponse as Json).status } });
+  };
+  // First rollout: three pods come up one after another.
+  const rs1 = newRS('6f9c8d7b45', 'shop:1.0', 3);
+  deploymentStatus(1, 0, 0, 0);
+  const pods1 = [startPod(rs1, 'shop:1.0'), startPod(rs1, 'shop:1.0'), startPod(rs1, 'shop:1.0')];
+  rsStatus(rs1, 0);
+  deploymentStatus(1, 3, 3, 0);
+  for (const [i, pod] of pods1.entries()) {
+    kubeletStatus(pod, 'Pending', false, '400ms');
+    kubeletStatus(pod, 'Running', true, `${1500 + i * 700}ms`);
+    rsStatus(rs1, i + 1);
+    deploymentStatus(1, 3, 3, i + 1);
+  }
+  // The user moves the Website to a new image: the operator rolls the Deployment; one new pod up, one old pod down.
+  c.tick('40s');
+  renew();
+  const patched = c.update('Website', 'shop', (o) => ((o.spec as Json).image = 'shop:1.1'), { manager: 'kubectl-patch' });
+  logWrite(c, a, { verb: 'patch', kind: 'Website', name: 'shop', user: ADMIN, ua: KUBECTL_UA, body: { spec: { image: 'shop:1.1' } }, query: '?fieldManager=kubectl-patch' });
+  void patched;
+  put(c, a, 'Deployment', 'shop', WEB_SA, WEB_UA, (o) => ((o.spec as Json).template = template('shop:1.1')), { manager: 'web-operator', after: '20ms' });
+  operatorStatus();
+  const rs2 = newRS('84b5d9c6f1', 'shop:1.1', 1);
+  deploymentStatus(2, 4, 1, 3);
+  let old = [...pods1];
+  for (let step = 1; step <= 3; step++) {
+    renew();
+    const pod = step === 1 ? startPod(rs2, 'shop:1.1') : (put(c, a, 'ReplicaSet', rs2, kcm('deployment-controller'), KCM_UA('deployment-controller'), (o) => ((o.spec as Json).replicas = step), { manager: 'kube-controller-manager', after: '20ms' }), startPod(rs2, 'shop:1.1'));
+    rsStatus(rs2, step - 1);
+    kubeletStatus(pod, 'Pending', false, '500ms');
+    kubeletStatus(pod, 'Running', true, '2s');
+    rsStatus(rs2, step);
+    deploymentStatus(2, 4, step, 4 - 1 + (step === 3 ? 0 : 0));
+    // Scale the old ReplicaSet down by one; its pod terminates gracefully and the kubelet removes it.
+    put(c, a, 'ReplicaSet', rs1, kcm('deployment-controller'), KCM_UA('deployment-controller'), (o) => ((o.spec as Json).replicas = 3 - step), { manager: 'kube-controller-manager', after: '20ms' });
+    const victim = old.shift()!;
+    c.delete('Pod', victim, { after: '15ms' });
+    logWrite(c, a, { verb: 'delete', kind: 'Pod', name: victim, user: kcm('replicaset-controller'), ua: KCM_UA('replicaset-controller'), body: { kind: 'DeleteOptions', apiVersion: 'meta.k8s.io/v1', propagationPolicy: 'Background' } });
+    rsPods.set(rs1, rsPods.get(rs1)!.filter((p) => p !== victim));
+    rsStatus(rs1, 3 - step);
+    deploymentStatus(2, 3 + (step < 3 ? 1 : 0), step, 3);
+    kubeletStatus(victim, 'Running', false, '3s');
+    c.delete('Pod', victim, { gracePeriodSeconds: 0, after: '1s' });
+    logWrite(c, a, { verb: 'delete', kind: 'Pod', name: victim, user: NODE, ua: KUBELET_UA, body: { kind: 'DeleteOptions', apiVersion: 'meta.k8s.io/v1', gracePeriodSeconds: 0, preconditions: { uid: c.lastResponse!.metadata!.uid } } });
+  }
+  deploymentStatus(2, 3, 3, 3);
+  // Converged: only the Lease renewals go on for two minutes.
+  c.tick('2m');
+  renew();
+  write('audit-clean-operator-rollout', 'audit.log', a.text());
+}
+
+// (c) leader election on the three lock kinds
+
+/** client-go's LeaderElectionRecord in the `control-plane.alpha.kubernetes.io/leader` annotation (resourcelock). */
+function leaderAnnotation(holder: string, acquire: string, renew: string, transitions = 0): Record<string, string> {
+  return { 'control-plane.alpha.kubernetes.io/leader': JSON.stringify({ holderIdentity: holder, leaseDurationSeconds: 15, acquireTime: acquire, renewTime: renew, leaderTransitions: transitions }) };
+}
+
+interface Lock {
+  kind: 'Lease' | 'ConfigMap' | 'Endpoints';
+  name: string;
+  holder: string;
+  manager: string;
+  user: string;
+  ua: string;
+}
+
+function createLock(c: Cluster, lock: Lock): WatchEvent {
+  if (lock.kind === 'Lease') return c.create('Lease', lock.name, { spec: { holderIdentity: lock.holder, leaseDurationSeconds: 15, acquireTime: c.iso(c.now).replace('Z', '.000000Z'), renewTime: c.iso(c.now).replace('Z', '.000000Z'), leaseTransitions: 0 } }, { manager: lock.manager });
+  // ConfigMap and Endpoints locks carry nothing but the annotation (no data, no subsets).
+  return c.create(lock.kind, lock.name, { annotations: leaderAnnotation(lock.holder, c.iso(), c.iso()) }, { manager: lock.manager });
+}
+
+function renewLock(c: Cluster, lock: Lock, acquired: string): WatchEvent {
+  if (lock.kind === 'Lease') return c.update('Lease', lock.name, (o) => ((o.spec as Json).renewTime = new Date(c.now).toISOString().replace('Z', '000Z')), { manager: lock.manager });
+  return c.update(lock.kind, lock.name, (o) => (((o.metadata as Json).annotations as Json) = leaderAnnotation(lock.holder, acquired, c.iso())), { manager: lock.manager });
+}
+
+/**
+ * The locks of an older controller-runtime (`configmapsleases` and `endpointsleases` multilocks: the ConfigMap or
+ * Endpoints record and a Lease, both renewed every RetryPeriod of 2 s) and of kube-controller-manager, for 4 minutes,
+ * while the operator under debug also does its real work.
+ */
+const leaderLocks: Lock[] = [
+  { kind: 'ConfigMap', name: 'web-system/web-operator-leader', holder: 'web-operator-7c9d_1f2a', manager: 'web-operator', user: WEB_SA, ua: WEB_UA },
+  { kind: 'Lease', name: 'web-system/web-operator-leader', holder: 'web-operator-7c9d_1f2a', manager: 'web-operator', user: WEB_SA, ua: WEB_UA },
+  { kind: 'Endpoints', name: 'backup-system/backup-operator-lock', holder: 'backup-operator-6b4f_9e0c', manager: 'backup-operator', user: 'system:serviceaccount:backup-system:backup-operator', ua: 'backup-operator/v0.0.0 (linux/amd64) kubernetes/$Format' },
+  { kind: 'Lease', name: 'backup-system/backup-operator-lock', holder: 'backup-operator-6b4f_9e0c', manager: 'backup-operator', user: 'system:serviceaccount:backup-system:backup-operator', ua: 'backup-operator/v0.0.0 (linux/amd64) kubernetes/$Format' },
+  { kind: 'Lease', name: 'kube-system/kube-controller-manager', holder: 'control-plane_5a7e1c2b-93f0-4d8e-a6b1-0f2c3d4e5f60', manager: 'kube-controller-manager', user: 'system:kube-controller-manager', ua: 'kube-controller-manager/v1.36.3 (linux/amd64) kubernetes/2f3d9c1/leader-election' },
+];
+
+function leaderElectionStory(c: Cluster, onWrite: (lock: Lock | null, event: WatchEvent, verb: Verb) => void): void {
+  const acquired = new Map<Lock, string>();
+  for (const lock of leaderLocks) {
+    acquired.set(lock, c.iso());
+    onWrite(lock, createLock(c, lock), 'create');
+    c.tick('7ms');
+  }
+  onWrite(null, c.create('Website', 'blog', { spec: { replicas: 1, image: 'blog:2.3' } }, { manager: 'kubectl-client-side-apply', after: '1s' }), 'create');
+  for (let t = 0; t < 90; t++) {
+    c.tick('1960ms');
+    for (const lock of leaderLocks) {
+      onWrite(lock, renewLock(c, lock, acquired.get(lock)!), 'update');
+      c.tick('8ms');
+    }
+    if (t === 1) onWrite(null, c.update('Website', 'blog', (o) => (o.status = { observedGeneration: 1, readyReplicas: 0 }), { subresource: 'status', manager: 'web-operator' }), 'update');
+    if (t === 5) onWrite(null, c.update('Website', 'blog', (o) => (o.status = { observedGeneration: 1, readyReplicas: 1 }), { subresource: 'status', manager: 'web-operator' }), 'update');
+    if (t === 60) onWrite(null, c.update('Website', 'blog', (o) => ((o.spec as Json).replicas = 2), { manager: 'kubectl-edit' }), 'update');
+    if (t === 61) onWrite(null, c.update('Website', 'blog', (o) => (o.status = { observedGeneration: 2, readyReplicas: 1 }), { subresource: 'status', manager: 'web-operator' }), 'update');
+    if (t === 64) onWrite(null, c.update('Website', 'blog', (o) => (o.status = { observedGeneration: 2, readyReplicas: 2 }), { subresource: 'status', manager: 'web-operator' }), 'update');
+  }
+}
+
+function ndjsonCleanLeaderElection(): void {
+  const c = new Cluster({ start: '2025-04-06T08:00:00Z', revision: 640_000 });
+  const s = new SessionBuilder(c);
+  s.marker('recorder-started');
+  for (const kind of ['Lease', 'ConfigMap', 'Endpoints', 'Website']) s.listAndWatch(kind);
+  leaderElectionStory(c, (_lock, event) => s.deliver(event));
+  c.tick('30s');
+  s.bookmark('Lease');
+  s.marker('recorder-stopped');
+  ndjson('ndjson-clean-leader-election-locks', s);
+}
+
+function auditCleanLeaderElection(): void {
+  const c = new Cluster({ start: '2025-04-06T12:00:00Z', revision: 720_000 });
+  const a = new AuditLog(c);
+  leaderElectionStory(c, (lock, event, verb) => {
+    const object = event.object as Json;
+    const writer = lock ? lock.user : ((object.metadata as Json).managedFields as Json[]).at(-1)!.manager === 'web-operator' ? WEB_SA : ADMIN;
+    const ua = lock?.ua ?? (writer === WEB_SA ? WEB_UA : KUBECTL_UA);
+    const status = !lock && ((object.metadata as Json).managedFields as Json[]).at(-1)!.subresource === 'status';
+    const sent = JSON.parse(JSON.stringify(object)) as Json;
+    delete (sent.metadata as Json).managedFields;
+    logWrite(c, a, { verb, kind: object.kind as string, name: `${(object.metadata as Json).namespace as string}/${(object.metadata as Json).name as string}`, user: writer, ua, subresource: status ? 'status' : undefined, body: verb === 'create' ? createBody(event.object) : sent });
+  });
+  write('audit-clean-leader-election-locks', 'audit.log', a.text());
+}
+
+/** kubectl get leases -A -w: three holders renewing for 3 minutes, and one leader change (the old pod was killed). */
+function kubectlCleanLeaderLease(): void {
+  const c = new Cluster({ start: '2025-04-07T16:00:00Z', revision: 98_100 });
+  const k = new KubectlDump();
+  const locks = leaderLocks.filter((l) => l.kind === 'Lease');
+  const acquired = new Map<Lock, string>();
+  for (const lock of locks) {
+    acquired.set(lock, c.iso());
+    k.print(createLock(c, lock));
+  }
+  for (let t = 0; t < 90; t++) {
+    c.tick('2s');
+    for (const lock of locks) {
+      if (lock.manager === 'web-operator' && t >= 40 && t < 48) continue; // the leader's pod is gone; the lease expires
+      if (lock.manager === 'web-operator' && t === 48) {
+        // A new replica acquires the expired lease.
+        k.print(c.update('Lease', lock.name, (o) => {
+          const spec = o.spec as Json;
+          spec.holderIdentity = 'web-operator-7c9d_8e3b';
+          spec.acquireTime = new Date(c.now).toISOString().replace('Z', '000Z');
+          spec.renewTime = spec.acquireTime;
+          spec.leaseTransitions = 1;
+        }, { manager: lock.manager }));
+        continue;
+      }
+      k.print(renewLock(c, lock, acquired.get(lock)!));
+    }
+  }
+  write('kubectl-clean-leader-lease', 'watch.json', k.text());
+}
+
+// (d) Kubernetes' own finalizers, held for a long time for good reasons
+
+/**
+ * A recorder session (PVCs, Pods, Namespaces, Databases): the user deletes PVC data-db-0 while Pod db-0 still mounts
+ * it, so pvc-protection holds it for half an hour; then namespace "shop" is deleted: the namespace controller deletes
+ * the Database (db-operator removes its finalizer in 8 s), the Pod (grace period 600 s, a database draining), and
+ * once the Pod is gone the PVC; then it finalizes the Namespace and deletes it, 10 minutes after the DELETE.
+ */
+function ndjsonSystemFinalizers(): void {
+  const c = new Cluster({ start: '2025-04-08T09:00:00Z', revision: 55_000 });
+  c.create('Namespace', 'shop', { spec: { finalizers: ['kubernetes'] }, status: { phase: 'Active' }, labels: { 'kubernetes.io/metadata.name': 'shop' } }, { manager: 'kubectl-create' });
+  c.create('Database', 'shop/db', { spec: { engine: 'postgres', storage: '10Gi' }, finalizers: ['db.example.com/backup'] }, { manager: 'kubectl-client-side-apply', after: '2s' });
+  c.update('Database', 'shop/db', (o) => (o.status = { phase: 'Ready', observedGeneration: 1 }), { subresource: 'status', manager: 'db-operator', after: '20s' });
+  c.create('PersistentVolumeClaim', 'shop/data-db-0', { spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '10Gi' } }, storageClassName: 'standard', volumeName: 'pvc-4b1d2c3e' }, finalizers: ['kubernetes.io/pvc-protection'], status: { phase: 'Bound' } }, { manager: 'kube-controller-manager', after: '1s' });
+  c.create('Pod', 'shop/db-0', { labels: { app: 'db' }, spec: { nodeName: 'worker-1', terminationGracePeriodSeconds: 600, containers: [{ name: 'postgres', image: 'postgres:16' }], volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'data-db-0' } }] }, status: { phase: 'Running' } }, { manager: 'kube-controller-manager', after: '1s' });
+  const s = new SessionBuilder(c);
+  s.marker('recorder-started');
+  for (const kind of ['Namespace', 'PersistentVolumeClaim', 'Pod', 'Database']) s.listAndWatch(kind);
+  // The user deletes the claim by mistake: it stays Terminating while db-0 runs.
+  s.deliver(c.delete('PersistentVolumeClaim', 'shop/data-db-0', { after: '1m' }));
+  for (let i = 0; i < 6; i++) s.deliver(c.update('Database', 'shop/db', (o) => (o.status = { phase: 'Ready', observedGeneration: 1, lastBackup: c.iso() }), { subresource: 'status', manager: 'db-operator', after: '5m' }));
+  // Half an hour later the whole namespace goes.
+  s.deliver(c.delete('Namespace', 'shop', { manager: 'kubectl', after: '1m' }));
+  s.deliver(c.update('Namespace', 'shop', (o) => ((o.status as Json).conditions = [{ type: 'NamespaceContentRemaining', status: 'True', reason: 'SomeResourcesRemain', message: 'Some resources are remaining: databases.db.example.com has 1 resource instances, pods. has 1 resource instances' }]), { subresource: 'status', manager: 'kube-controller-manager', after: '2s' }));
+  s.deliver(c.delete('Database', 'shop/db', { manager: 'kube-controller-manager', after: '100ms' }));
+  s.deliver(c.delete('Pod', 'shop/db-0', { manager: 'kube-controller-manager', after: '50ms' }));
+  s.deliver(c.removeFinalizer('Database', 'shop/db', 'db.example.com/backup', { manager: 'db-operator', after: '8s' }));
+  // The kubelet stops postgres after it drains (just under the 600 s grace) and removes the pod.
+  s.deliver(c.update('Pod', 'shop/db-0', (o) => (o.status = { phase: 'Running', conditions: [{ type: 'Ready', status: 'False' }] }), { subresource: 'status', manager: 'kubelet', after: '3s' }));
+  s.deliver(c.update('Pod', 'shop/db-0', (o) => (o.status = { phase: 'Succeeded', conditions: [{ type: 'Ready', status: 'False' }] }), { subresource: 'status', manager: 'kubelet', after: '9m40s' }));
+  s.deliver(c.delete('Pod', 'shop/db-0', { gracePeriodSeconds: 0, after: '1s' }));
+  // No Pod uses the claim any more: the pvc-protection controller lets it go.
+  s.deliver(c.removeFinalizer('PersistentVolumeClaim', 'shop/data-db-0', 'kubernetes.io/pvc-protection', { manager: 'kube-controller-manager', after: '2s' }));
+  s.deliver(c.update('Namespace', 'shop', (o) => ((o.status as Json).conditions = [{ type: 'NamespaceContentRemaining', status: 'False', reason: 'ContentRemoved', message: 'All content successfully removed' }]), { subresource: 'status', manager: 'kube-controller-manager', after: '5s' }));
+  s.deliver(c.finalizeNamespace('shop', { after: '1s' }));
+  s.deliver(c.delete('Namespace', 'shop', { manager: 'kube-controller-manager', after: '100ms' }));
+  c.tick('1m');
+  s.bookmark('Namespace');
+  s.marker('recorder-stopped');
+  ndjson('ndjson-system-finalizers', s);
+}
+
+/** kubectl get pvc -w: a claim deleted while its StatefulSet pod keeps running; still Terminating 40 minutes later. */
+function kubectlSystemFinalizerPvc(): void {
+  const c = new Cluster({ start: '2025-04-09T13:00:00Z', revision: 204_700 });
+  const k = new KubectlDump();
+  const claim = (n: number) => ({ spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '5Gi' } }, storageClassName: 'standard', volumeName: `pvc-9e8d7c6${n}` }, finalizers: ['kubernetes.io/pvc-protection'], labels: { app: 'kafka' } });
+  for (let n = 0; n < 3; n++) {
+    k.print(c.create('PersistentVolumeClaim', `data-kafka-${n}`, claim(n), { manager: 'kube-controller-manager', after: '1s' }));
+    k.print(c.update('PersistentVolumeClaim', `data-kafka-${n}`, (o) => (o.status = { phase: 'Bound', accessModes: ['ReadWriteOnce'], capacity: { storage: '5Gi' } }), { subresource: 'status', manager: 'kube-controller-manager', after: '2s' }));
+  }
+  k.print(c.delete('PersistentVolumeClaim', 'data-kafka-2', { manager: 'kubectl', after: '3m' }));
+  // The kafka operator keeps resizing the other claims (spec changes) over the next 40 minutes.
+  for (let i = 0; i < 4; i++) {
+    for (const n of [0, 1]) k.print(c.update('PersistentVolumeClaim', `data-kafka-${n}`, (o) => (((o.spec as Json).resources as Json).requests = { storage: `${6 + i}Gi` }), { manager: 'kafka-operator', after: '10m' }));
+  }
+  write('kubectl-system-finalizer-pvc', 'watch.json', k.text());
+}
+
+// (e) finalizer removal on the audit path, as kube-apiserver answers it
+
+const WEB_FIN = 'web.example.com/cleanup';
+
+/** A Website and its ConfigMap, both holding the operator's finalizer (added by a PATCH), deleted by the user. */
+function websiteWithFinalizers(c: Cluster, a: AuditLog): void {
+  create(c, a, 'Website', 'blog', ADMIN, KUBECTL_UA, { spec: { replicas: 1, image: 'blog:2.3' } }, 'kubectl-client-side-apply');
+  c.update('Website', 'blog', (o) => ((o.metadata as Json).finalizers = [WEB_FIN]), { manager: 'web-operator', after: '30ms' });
+  logWrite(c, a, { verb: 'patch', kind: 'Website', name: 'blog', user: WEB_SA, ua: WEB_UA, body: { metadata: { finalizers: [WEB_FIN], resourceVersion: String(c.revision - 1) } } });
+  create(c, a, 'ConfigMap', 'blog-config', WEB_SA, WEB_UA, { data: { 'site.yaml': 'title: blog\n' }, finalizers: [WEB_FIN], ownerReferences: [{ apiVersion: 'web.example.com/v1', kind: 'Website', name: 'blog', uid: c.get('Website', 'blog')!.metadata!.uid, controller: true }] }, 'web-operator', '20ms');
+  put(c, a, 'Website', 'blog', WEB_SA, WEB_UA, (o) => (o.status = { observedGeneration: 1, readyReplicas: 1 }), { subresource: 'status', manager: 'web-operator', after: '2s' });
+  // The user deletes both (kubectl delete website blog; kubectl delete cm blog-config).
+  c.delete('Website', 'blog', { after: '1m' });
+  logWrite(c, a, { verb: 'delete', kind: 'Website', name: 'blog', user: ADMIN, ua: KUBECTL_UA, body: { kind: 'DeleteOptions', apiVersion: 'meta.k8s.io/__internal', propagationPolicy: 'Background' } });
+  c.delete('ConfigMap', 'blog-config', { after: '500ms' });
+  logWrite(c, a, { verb: 'delete', kind: 'ConfigMap', name: 'blog-config', user: ADMIN, ua: KUBECTL_UA, body: { kind: 'DeleteOptions', apiVersion: 'meta.k8s.io/__internal', propagationPolicy: 'Background' } });
+}
+
+/** Another Website lives on for 12 minutes (spec edits, status), so a held finalizer would have had time to show. */
+function lifeGoesOn(c: Cluster, a: AuditLog): void {
+  create(c, a, 'Website', 'docs', ADMIN, KUBECTL_UA, { spec: { replicas: 1, image: 'docs:1.0' } }, 'kubectl-client-side-apply', '1m');
+  put(c, a, 'Website', 'docs', WEB_SA, WEB_UA, (o) => (o.status = { observedGeneration: 1, readyReplicas: 1 }), { subresource: 'status', manager: 'web-operator', after: '2s' });
+  for (let i = 0; i < 4; i++) {
+    c.update('Website', 'docs', (o) => ((o.spec as Json).replicas = i + 2), { manager: 'kubectl-patch', after: '3m' });
+    logWrite(c, a, { verb: 'patch', kind: 'Website', name: 'docs', user: ADMIN, ua: KUBECTL_UA, body: { spec: { replicas: i + 2 } }, query: '?fieldManager=kubectl-patch' });
+    put(c, a, 'Website', 'docs', WEB_SA, WEB_UA, (o) => (o.status = { observedGeneration: i + 2, readyReplicas: i + 2 }), { subresource: 'status', manager: 'web-operator', after: '3s' });
+  }
+}
+
+/**
+ * The operator cleans up within seconds and PATCHes its finalizer away (controller-runtime's merge patch with the
+ * optimistic lock); kube-apiserver deletes each object in that step and answers at the previous resourceVersion
+ * with no finalizers. The operator's next look (an uncached GET) and the user's `kubectl get` are 404.
+ */
+function auditCleanFinalizerReleased(): void {
+  const c = new Cluster({ start: '2025-04-10T10:00:00Z', revision: 333_000 });
+  const a = new AuditLog(c);
+  websiteWithFinalizers(c, a);
+  for (const [kind, name, after] of [['Website', 'blog', '4s'], ['ConfigMap', 'blog-config', '300ms']] as const) {
+    const rv = c.get(kind, name)!.metadata!.resourceVersion!;
+    c.removeFinalizer(kind, name, WEB_FIN, { manager: 'web-operator', after });
+    logWrite(c, a, { verb: 'patch', kind, name, user: WEB_SA, ua: WEB_UA, body: { metadata: { finalizers: null, resourceVersion: rv } } });
+  }
+  c.tick('200ms');
+  a.request({ verb: 'get', kind: 'Website', name: 'blog', user: WEB_SA, userAgent: WEB_UA, code: 404 });
+  c.tick('20s');
+  a.request({ verb: 'get', kind: 'ConfigMap', name: 'blog-config', user: ADMIN, userAgent: KUBECTL_UA, code: 404 });
+  lifeGoesOn(c, a);
+  write('audit-clean-finalizer-released', 'audit.log', a.text());
+}
+
+/** The same, but the operator's cleanup fails: it never removes its finalizers (it only logs errors, no writes). */
+function auditStuckFinalizerNeverReleased(): void {
+  const c = new Cluster({ start: '2025-04-10T15:00:00Z', revision: 334_500 });
+  const a = new AuditLog(c);
+  websiteWithFinalizers(c, a);
+  lifeGoesOn(c, a);
+  write('audit-stuck-finalizer-never-released', 'audit.log', a.text());
+}
+
+// (f) stale status on the audit path
+
+/**
+ * The operator reconciles Widget "api" from its gen-1 cache copy while the user bumps the spec to generation 2; it
+ * merge-patches status (no resourceVersion: no conflict) with observedGeneration 1 and Ready=True — a status that
+ * claims the new spec is ready before anyone looked at it. The next reconcile fixes it a second later. "web" gets
+ * the same status before its spec changes (correct at the time).
+ */
+function auditStaleStatus(): void {
+  const c = new Cluster({ start: '2025-04-11T09:00:00Z', revision: 91_200 });
+  const a = new AuditLog(c);
+  const ready = (gen: number) => (o: Json) => (o.status = { observedGeneration: gen, conditions: [{ type: 'Ready', status: 'True', reason: 'Available', observedGeneration: gen }] });
+  const statusPatch = (name: string, gen: number) => {
+    c.update('Widget', name, ready(gen), { subresource: 'status', manager: 'manager', after: '30ms' });
+    logWrite(c, a, { verb: 'patch', kind: 'Widget', name, user: WIDGET_SA, ua: WIDGET_UA, subresource: 'status', body: { status: (c.lastResponse as Json).status } });
+  };
+  const userPatch = (name: string, size: number) => {
+    c.update('Widget', name, (o) => ((o.spec as Json).size = size), { manager: 'kubectl-patch', after: '1m' });
+    logWrite(c, a, { verb: 'patch', kind: 'Widget', name, user: ADMIN, ua: KUBECTL_UA, body: { spec: { size } }, query: '?fieldManager=kubectl-patch' });
+  };
+  for (const name of ['api', 'web']) {
+    create(c, a, 'Widget', name, ADMIN, KUBECTL_UA, { spec: { size: 1, engine: 'nginx' } }, 'kubectl-client-side-apply', '1s');
+    statusPatch(name, 1);
+  }
+  // web: status for generation 1, then the spec change, then status for 2: all in order.
+  userPatch('web', 2);
+  statusPatch('web', 2);
+  // api: the status patch of a reconcile that read generation 1 lands after the spec moved to 2.
+  userPatch('api', 3);
+  statusPatch('api', 1);
+  c.tick('1s');
+  statusPatch('api', 2);
+  write('audit-stale-status', 'audit.log', a.text());
+}
+
+// (g) NotFound retried by a service-account controller; kubectl users get single 404s
+
+function auditNotFoundRetryServiceAccount(): void {
+  const c = new Cluster({ start: '2025-04-12T17:00:00Z', revision: 602_000 });
+  const a = new AuditLog(c);
+  for (const name of ['tmp', 'keep']) {
+    create(c, a, 'Widget', name, ADMIN, KUBECTL_UA, { spec: { size: 1, engine: 'nginx' } }, 'kubectl-client-side-apply', '1s');
+    put(c, a, 'Widget', name, WIDGET_SA, WIDGET_UA, (o) => (o.status = { observedGeneration: 1, phase: 'Ready' }), { subresource: 'status', manager: 'manager', after: '40ms' });
+  }
+  // Two people look for Widgets that do not exist (a typo, one already gone): one 404 each.
+  c.tick('30s');
+  a.request({ verb: 'get', kind: 'Widget', name: 'kepe', user: 'alice', userAgent: KUBECTL_UA, code: 404 });
+  c.delete('Widget', 'tmp', { after: '1m' });
+  logWrite(c, a, { verb: 'delete', kind: 'Widget', name: 'tmp', user: ADMIN, ua: KUBECTL_UA, body: { kind: 'DeleteOptions', apiVersion: 'meta.k8s.io/__internal', propagationPolicy: 'Background' } });
+  c.tick('2s');
+  a.request({ verb: 'get', kind: 'Widget', name: 'tmp', user: 'bob', userAgent: KUBECTL_UA, code: 404 });
+  // The operator reads "tmp" with its uncached client and returns the NotFound error: requeued with backoff.
+  let backoff = 5;
+  for (let i = 0; i < 10; i++) {
+    c.tick(`${backoff}ms`);
+    a.request({ verb: 'get', kind: 'Widget', name: 'tmp', user: WIDGET_SA, userAgent: WIDGET_UA, code: 404 });
+    backoff *= 2;
+  }
+  // "keep" goes on normally.
+  c.update('Widget', 'keep', (o) => ((o.spec as Json).size = 2), { manager: 'kubectl-patch', after: '1m' });
+  logWrite(c, a, { verb: 'patch', kind: 'Widget', name: 'keep', user: ADMIN, ua: KUBECTL_UA, body: { spec: { size: 2 } }, query: '?fieldManager=kubectl-patch' });
+  put(c, a, 'Widget', 'keep', WIDGET_SA, WIDGET_UA, (o) => (o.status = { observedGeneration: 2, phase: 'Ready' }), { subresource: 'status', manager: 'manager', after: '40ms' });
+  write('audit-notfound-retry-service-account', 'audit.log', a.text());
+}
+
 ndjsonClean();
 ndjsonStaleResume();
 ndjson410Gap();
@@ -725,3 +1272,17 @@ auditNotFound();
 auditConflicts();
 auditHotLoop();
 auditStuckFinalizer();
+kubectlHotLoopCounter();
+auditHotLoopLastSyncTime();
+kubectlHotLoopNodePort();
+auditHotLoopNodePort();
+auditCleanOperatorRollout();
+ndjsonCleanLeaderElection();
+auditCleanLeaderElection();
+kubectlCleanLeaderLease();
+ndjsonSystemFinalizers();
+kubectlSystemFinalizerPvc();
+auditCleanFinalizerReleased();
+auditStuckFinalizerNeverReleased();
+auditStaleStatus();
+auditNotFoundRetryServiceAccount();

@@ -51,8 +51,9 @@ import { parseApiVersion } from '../../model/index.js';
  *   patchAllocatedValues); before that (pkg/registry/core/service/storage/rest.go updateNodePorts) a port sent
  *   without nodePort got a new one from the allocator. `new Cluster({ nodePortsOnUpdate: 'reallocate' })` plays
  *   the old servers (Sieve's recordings come from v1.18 clusters).
- * What it does not model: a write that changes nothing is stored anyway with a new resourceVersion (the real
- * server skips it), so scripts only write what changes.
+ * A write that changes nothing throws: kube-apiserver stores nothing for it, answers with the object as it was and
+ * sends no watch event (storage GuaranteedUpdate returns early when the new object equals the old one), so a script
+ * that "writes" it would record an event no server sends. Ask `wouldChange` first where a story's writer checks.
  */
 
 export interface KindInfo {
@@ -305,6 +306,9 @@ export class Cluster {
       if (kind === 'Service') this.defaultService(next, before);
       if (strip(next) !== strip(before) && typeof metadata.generation === 'number') metadata.generation = (before.metadata as Json).generation as number + 1;
     }
+    if (JSON.stringify({ ...next, metadata: { ...(next.metadata as Json), managedFields: undefined } }) === JSON.stringify({ ...before, metadata: { ...(before.metadata as Json), managedFields: undefined } })) {
+      throw new Error(`no-op write of ${key} by ${options.manager ?? 'kubectl-edit'}: kube-apiserver stores nothing and sends no event`);
+    }
     this.revision++;
     this.stamp(next, options.manager ?? 'kubectl-edit', options.operation ?? 'Update', options.subresource);
     const nextMeta = next.metadata as Json;
@@ -359,6 +363,15 @@ export class Cluster {
         ? (clone(next) as KubeObject)
         : ({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name: metadata.name, group: info?.group || undefined, kind: info?.resource ?? `${kind.toLowerCase()}s`, uid: metadata.uid } } as unknown as KubeObject);
     return { type: 'DELETED', object: clone(next) as KubeObject };
+  }
+
+  /** Whether `mutate` changes the stored object (a writer that compares before writing skips it otherwise). */
+  wouldChange(kind: string, name: string, mutate: (object: Json) => void): boolean {
+    const current = this.objects.get(this.key(kind, name));
+    if (!current) return true;
+    const next = clone(current) as Json;
+    mutate(next);
+    return JSON.stringify(next) !== JSON.stringify(current);
   }
 
   /** The namespace controller, once a terminating Namespace is empty: `finalize` without `kubernetes`. */

@@ -475,7 +475,7 @@ function ndjsonCleanRecorderGaps(): void {
   c.create('Foo', 'd', { spec: foo(1, 'd') }, { after: '5s' });
   s.deliver(c.update('Foo', 'd', fooStatus(1, 1), { subresource: 'status', manager: 'sample-controller', after: '20ms' }));
   s.reconcile({ kind: 'Foo', name: 'd', controller: 'sample-controller' });
-  s.deliver(c.update('Foo', 'b', fooStatus(2, 2), { subresource: 'status', manager: 'sample-controller', after: '5s' }));
+  s.deliver(c.update('Foo', 'b', (o) => (o.status = { availableReplicas: 2, observedGeneration: 2, conditions: [{ type: 'Ready', status: 'True' }] }), { subresource: 'status', manager: 'sample-controller', after: '5s' }));
   c.tick('20s');
   s.bookmark('Foo');
   ndjson('ndjson-clean-recorder-gaps', s);
@@ -875,12 +875,15 @@ function auditCleanOperatorRollout(): void {
   };
   const deploymentStatus = (gen: number, replicas: number, updated: number, ready: number) => {
     renew();
-    put(c, a, 'Deployment', 'shop', kcm('deployment-controller'), KCM_UA('deployment-controller'), (o) => (o.status = { observedGeneration: gen, replicas, updatedReplicas: updated, readyReplicas: ready, availableReplicas: ready, conditions: [{ type: 'Available', status: ready >= 2 ? 'True' : 'False' }, { type: 'Progressing', status: 'True', reason: updated === 3 && ready === 3 ? 'NewReplicaSetAvailable' : 'ReplicaSetUpdated' }] }), { subresource: 'status', manager: 'kube-controller-manager', after: '15ms' });
+    const mutate = (o: Json) => (o.status = { observedGeneration: gen, replicas, updatedReplicas: updated, readyReplicas: ready, availableReplicas: ready, conditions: [{ type: 'Available', status: ready >= 2 ? 'True' : 'False' }, { type: 'Progressing', status: 'True', reason: updated === 3 && ready === 3 ? 'NewReplicaSetAvailable' : 'ReplicaSetUpdated' }] });
+    // The deployment controller writes status only when it differs (syncRolloutStatus).
+    if (c.wouldChange('Deployment', 'shop', mutate)) put(c, a, 'Deployment', 'shop', kcm('deployment-controller'), KCM_UA('deployment-controller'), mutate, { subresource: 'status', manager: 'kube-controller-manager', after: '15ms' });
     operatorStatus();
   };
   const rsStatus = (rs: string, ready: number) => {
     const replicas = rsPods.get(rs)!.length;
-    put(c, a, 'ReplicaSet', rs, kcm('replicaset-controller'), KCM_UA('replicaset-controller'), (o) => (o.status = { observedGeneration: (o.metadata as Json).generation, replicas, fullyLabeledReplicas: replicas, readyReplicas: ready, availableReplicas: ready }), { subresource: 'status', manager: 'kube-controller-manager', after: '10ms' });
+    const mutate = (o: Json) => (o.status = { observedGeneration: (o.metadata as Json).generation, replicas, fullyLabeledReplicas: replicas, readyReplicas: ready, availableReplicas: ready });
+    if (c.wouldChange('ReplicaSet', rs, mutate)) put(c, a, 'ReplicaSet', rs, kcm('replicaset-controller'), KCM_UA('replicaset-controller'), mutate, { subresource: 'status', manager: 'kube-controller-manager', after: '10ms' });
   };
   /** The ReplicaSet controller creates a pod, the scheduler binds it, the kubelet starts it (status patches). */
   const startPod = (rs: string, image: string): string => {
@@ -918,7 +921,7 @@ function auditCleanOperatorRollout(): void {
   operatorStatus();
   const rs2 = newRS('84b5d9c6f1', 'shop:1.1', 1);
   deploymentStatus(2, 4, 1, 3);
-  let old = [...pods1];
+  const old = [...pods1];
   for (let step = 1; step <= 3; step++) {
     renew();
     const pod = step === 1 ? startPod(rs2, 'shop:1.1') : (put(c, a, 'ReplicaSet', rs2, kcm('deployment-controller'), KCM_UA('deployment-controller'), (o) => ((o.spec as Json).replicas = step), { manager: 'kube-controller-manager', after: '20ms' }), startPod(rs2, 'shop:1.1'));
@@ -926,7 +929,7 @@ function auditCleanOperatorRollout(): void {
     kubeletStatus(pod, 'Pending', false, '500ms');
     kubeletStatus(pod, 'Running', true, '2s');
     rsStatus(rs2, step);
-    deploymentStatus(2, 4, step, 4 - 1 + (step === 3 ? 0 : 0));
+    deploymentStatus(2, 4, step, 3);
     // Scale the old ReplicaSet down by one; its pod terminates gracefully and the kubelet removes it.
     put(c, a, 'ReplicaSet', rs1, kcm('deployment-controller'), KCM_UA('deployment-controller'), (o) => ((o.spec as Json).replicas = 3 - step), { manager: 'kube-controller-manager', after: '20ms' });
     const victim = old.shift()!;
@@ -1188,17 +1191,18 @@ function auditStuckFinalizerNeverReleased(): void {
 // (f) stale status on the audit path
 
 /**
- * The operator reconciles Widget "api" from its gen-1 cache copy while the user bumps the spec to generation 2; it
- * merge-patches status (no resourceVersion: no conflict) with observedGeneration 1 and Ready=True — a status that
- * claims the new spec is ready before anyone looked at it. The next reconcile fixes it a second later. "web" gets
- * the same status before its spec changes (correct at the time).
+ * Widget "api" is provisioning (Ready=False, observedGeneration 1). The operator reconciles it from its gen-1 cache
+ * copy while the user bumps the spec to generation 2; it merge-patches status (no resourceVersion: no conflict)
+ * with observedGeneration 1 and Ready=True — Ready, written after the spec it describes was replaced. The next
+ * reconcile sets observedGeneration 2 a second later. "web" gets the same statuses, each before its spec changes.
  */
 function auditStaleStatus(): void {
   const c = new Cluster({ start: '2025-04-11T09:00:00Z', revision: 91_200 });
   const a = new AuditLog(c);
-  const ready = (gen: number) => (o: Json) => (o.status = { observedGeneration: gen, conditions: [{ type: 'Ready', status: 'True', reason: 'Available', observedGeneration: gen }] });
-  const statusPatch = (name: string, gen: number) => {
-    c.update('Widget', name, ready(gen), { subresource: 'status', manager: 'manager', after: '30ms' });
+  const ready = (gen: number, isReady: boolean) => (o: Json) =>
+    (o.status = { observedGeneration: gen, conditions: [{ type: 'Ready', status: isReady ? 'True' : 'False', reason: isReady ? 'Available' : 'Provisioning', observedGeneration: gen }] });
+  const statusPatch = (name: string, gen: number, isReady = true) => {
+    c.update('Widget', name, ready(gen, isReady), { subresource: 'status', manager: 'manager', after: '30ms' });
     logWrite(c, a, { verb: 'patch', kind: 'Widget', name, user: WIDGET_SA, ua: WIDGET_UA, subresource: 'status', body: { status: (c.lastResponse as Json).status } });
   };
   const userPatch = (name: string, size: number) => {
@@ -1207,15 +1211,21 @@ function auditStaleStatus(): void {
   };
   for (const name of ['api', 'web']) {
     create(c, a, 'Widget', name, ADMIN, KUBECTL_UA, { spec: { size: 1, engine: 'nginx' } }, 'kubectl-client-side-apply', '1s');
-    statusPatch(name, 1);
+    statusPatch(name, 1, false);
   }
-  // web: status for generation 1, then the spec change, then status for 2: all in order.
+  // web: Ready for generation 1, then the spec change, then status for 2: all in order.
+  c.tick('20s');
+  statusPatch('web', 1);
   userPatch('web', 2);
+  statusPatch('web', 2, false);
+  c.tick('15s');
   statusPatch('web', 2);
-  // api: the status patch of a reconcile that read generation 1 lands after the spec moved to 2.
+  // api: a reconcile that read generation 1 finds it provisioned; its Ready=True patch lands after the spec moved to 2.
   userPatch('api', 3);
   statusPatch('api', 1);
   c.tick('1s');
+  statusPatch('api', 2, false);
+  c.tick('15s');
   statusPatch('api', 2);
   write('audit-stale-status', 'audit.log', a.text());
 }

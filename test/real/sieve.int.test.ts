@@ -40,7 +40,8 @@ const leaderAnnotation = 'control-plane.alpha.kubernetes.io/leader';
 
 function isLeaderElectionObject(object: KubeObject): boolean {
   if (object.kind === 'Lease') return true;
-  return object.metadata?.annotations?.[leaderAnnotation] !== undefined;
+  const annotations = (object.metadata as { annotations?: Record<string, string> } | undefined)?.annotations;
+  return annotations?.[leaderAnnotation] !== undefined;
 }
 
 const key = (namespace: string | null | undefined, name: string) => `${namespace ?? ''}/${name}`;

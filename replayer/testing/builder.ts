@@ -204,6 +204,15 @@ export class Cluster {
     return new Date(ms).toISOString().replace('.000Z', 'Z');
   }
 
+  /**
+   * A metav1.Time as the server writes it (creationTimestamp, deletionTimestamp, managedFields time): RFC 3339 to
+   * the second (apimachinery pkg/apis/meta/v1/time.go MarshalJSON). Only MicroTime fields (a Lease's renewTime)
+   * carry more.
+   */
+  metaTime(ms = this.now): string {
+    return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+  }
+
   private key(kind: string, name: string): string {
     return `${kind}/${name.includes('/') ? name : `default/${name}`}`;
   }
@@ -226,7 +235,7 @@ export class Cluster {
       manager,
       operation,
       apiVersion: info ? (info.group ? `${info.group}/${info.version}` : info.version) : (object.apiVersion as string),
-      time: this.iso(),
+      time: this.metaTime(),
       fieldsType: 'FieldsV1',
       fieldsV1: fieldsOf(object, subresource, mine),
     };
@@ -260,7 +269,7 @@ export class Cluster {
       namespace: info.namespaced ? namespace : undefined,
       uid,
       resourceVersion: String(this.revision),
-      creationTimestamp: this.iso(),
+      creationTimestamp: this.metaTime(),
     };
     if (!info.namespaced) delete metadata.namespace;
     if (body.data === undefined && info.generation !== false) metadata.generation = 1;
@@ -345,7 +354,7 @@ export class Cluster {
     const keeps = ((metadata.finalizers as string[] | undefined) ?? []).length > 0 || namespaceFinalizers.length > 0;
     if (keeps || (grace > 0 && !metadata.deletionTimestamp)) {
       if (!metadata.deletionTimestamp) {
-        metadata.deletionTimestamp = this.iso(this.now + grace * 1000);
+        metadata.deletionTimestamp = this.metaTime(this.now + grace * 1000);
         metadata.deletionGracePeriodSeconds = grace;
         if (typeof metadata.generation === 'number') metadata.generation += 1;
       }

@@ -1260,6 +1260,108 @@ function auditNotFoundRetryServiceAccount(): void {
   write('audit-notfound-retry-service-account', 'audit.log', a.text());
 }
 
+// ---------------------------------------------------------------- context, not alarms: other actors' troubles
+
+/**
+ * The operator under debug (web-operator) releases its own finalizer in seconds; a ConfigMap protected by another
+ * operator's finalizer (backup-operator, whose cleanup is failing) stays Terminating for 15 minutes.
+ */
+function auditStuckFinalizerOtherController(): void {
+  const c = new Cluster({ start: '2025-04-13T08:00:00Z', revision: 12_400 });
+  const a = new AuditLog(c);
+  const backupSA = 'system:serviceaccount:backup-system:backup-operator';
+  const backupUA = 'backup-operator/v0.0.0 (linux/amd64) kubernetes/$Format';
+  const backupFin = 'backup.example.com/protect';
+  websiteWithFinalizers(c, a);
+  for (const [kind, name, after] of [['Website', 'blog', '3s'], ['ConfigMap', 'blog-config', '200ms']] as const) {
+    const rv = c.get(kind, name)!.metadata!.resourceVersion!;
+    c.removeFinalizer(kind, name, WEB_FIN, { manager: 'web-operator', after });
+    logWrite(c, a, { verb: 'patch', kind, name, user: WEB_SA, ua: WEB_UA, body: { metadata: { finalizers: null, resourceVersion: rv } } });
+  }
+  create(c, a, 'ConfigMap', 'blog-backup', ADMIN, KUBECTL_UA, { data: { schedule: '0 3 * * *' } }, 'kubectl-client-side-apply', '30s');
+  c.update('ConfigMap', 'blog-backup', (o) => ((o.metadata as Json).finalizers = [backupFin]), { manager: 'backup-operator', after: '40ms' });
+  logWrite(c, a, { verb: 'patch', kind: 'ConfigMap', name: 'blog-backup', user: backupSA, ua: backupUA, body: { metadata: { finalizers: [backupFin] } } });
+  c.delete('ConfigMap', 'blog-backup', { after: '1m' });
+  logWrite(c, a, { verb: 'delete', kind: 'ConfigMap', name: 'blog-backup', user: ADMIN, ua: KUBECTL_UA, body: { kind: 'DeleteOptions', apiVersion: 'meta.k8s.io/__internal', propagationPolicy: 'Background' } });
+  lifeGoesOn(c, a);
+  write('audit-stuck-finalizer-other-controller', 'audit.log', a.text());
+}
+
+/**
+ * The operator under debug ignores NotFound (one 404 after the deletion, then nothing). Others keep asking: Argo CD's
+ * application controller refreshes the deleted Widget six times, and someone runs `watch kubectl get widget tmp`
+ * (a 404 every 2 s for 40 s).
+ */
+function auditNotFoundOtherClients(): void {
+  const c = new Cluster({ start: '2025-04-13T12:00:00Z', revision: 45_600 });
+  const a = new AuditLog(c);
+  const argoSA = 'system:serviceaccount:argocd:argocd-application-controller';
+  const argoUA = 'argocd-application-controller/v2.13.1+af54ef8 (linux/amd64) kubernetes/$Format';
+  create(c, a, 'Widget', 'tmp', ADMIN, KUBECTL_UA, { spec: { size: 1, engine: 'nginx' } }, 'kubectl-client-side-apply');
+  put(c, a, 'Widget', 'tmp', WIDGET_SA, WIDGET_UA, (o) => (o.status = { observedGeneration: 1, phase: 'Ready' }), { subresource: 'status', manager: 'manager', after: '40ms' });
+  c.delete('Widget', 'tmp', { after: '2m' });
+  logWrite(c, a, { verb: 'delete', kind: 'Widget', name: 'tmp', user: ADMIN, ua: KUBECTL_UA, body: { kind: 'DeleteOptions', apiVersion: 'meta.k8s.io/__internal', propagationPolicy: 'Background' } });
+  c.tick('30ms');
+  a.request({ verb: 'get', kind: 'Widget', name: 'tmp', user: WIDGET_SA, userAgent: WIDGET_UA, code: 404 });
+  for (let i = 0; i < 20; i++) {
+    c.tick('2s');
+    a.request({ verb: 'get', kind: 'Widget', name: 'tmp', user: 'carol', userAgent: KUBECTL_UA, code: 404 });
+    if (i % 3 === 0) a.request({ verb: 'get', kind: 'Widget', name: 'tmp', user: argoSA, userAgent: argoUA, code: 404 });
+  }
+  write('audit-notfound-other-clients', 'audit.log', a.text());
+}
+
+// ---------------------------------------------------------------- more leader-election locks, one kind per dump
+
+/** kubectl get cm -n ingress-nginx -w: an older ingress controller's ConfigMap lock renewed every 2 s; its config edited twice. */
+function kubectlCleanLeaderConfigMap(): void {
+  const c = new Cluster({ start: '2025-04-14T10:00:00Z', revision: 5_900 });
+  const k = new KubectlDump();
+  const lock: Lock = { kind: 'ConfigMap', name: 'ingress-nginx/ingress-controller-leader', holder: 'ingress-nginx-controller-7f8b9c6d5-x2k4p', manager: 'nginx-ingress-controller', user: '', ua: '' };
+  k.print(c.create('ConfigMap', 'ingress-nginx/ingress-nginx-controller', { data: { 'use-forwarded-headers': 'false' } }, { manager: 'helm' }));
+  const acquired = c.iso();
+  k.print(createLock(c, lock));
+  for (let t = 0; t < 90; t++) {
+    c.tick('2s');
+    k.print(renewLock(c, lock, acquired));
+    if (t === 30) k.print(c.update('ConfigMap', 'ingress-nginx/ingress-nginx-controller', (o) => (o.data = { 'use-forwarded-headers': 'true' }), { manager: 'helm', after: '300ms' }));
+    if (t === 70) k.print(c.update('ConfigMap', 'ingress-nginx/ingress-nginx-controller', (o) => (o.data = { 'use-forwarded-headers': 'true', 'proxy-body-size': '8m' }), { manager: 'helm', after: '300ms' }));
+  }
+  write('kubectl-clean-leader-configmap', 'watch.json', k.text());
+}
+
+/**
+ * kubectl get ep -n metallb-system -w: an older operator's Endpoints lock renewed every 2 s, next to the Endpoints of
+ * its webhook Service, which kube-controller-manager rewrites as its pods come and go.
+ */
+function kubectlCleanLeaderEndpoints(): void {
+  const c = new Cluster({ start: '2025-04-14T15:00:00Z', revision: 77_000 });
+  const k = new KubectlDump();
+  const lock: Lock = { kind: 'Endpoints', name: 'metallb-system/metallb-operator-lock', holder: 'metallb-operator-6d9f8b7c4-q8w2e', manager: 'metallb-operator', user: '', ua: '' };
+  const acquired = c.iso();
+  k.print(createLock(c, lock));
+  k.print(c.create('Endpoints', 'metallb-system/webhook-service', { labels: { app: 'metallb' } }, { manager: 'kube-controller-manager', after: '1s' }));
+  const subsets = (ips: string[]) => (o: Json) => (o.subsets = ips.length ? [{ addresses: ips.map((ip) => ({ ip, nodeName: 'worker-1', targetRef: { kind: 'Pod', namespace: 'metallb-system', name: `controller-${ip.split('.')[3]}` } })), ports: [{ port: 9443, protocol: 'TCP' }] }] : undefined);
+  const pods = [['10.244.1.7'], ['10.244.1.7', '10.244.1.9'], ['10.244.1.9'], ['10.244.1.9', '10.244.1.12'], ['10.244.1.12']];
+  for (let t = 0; t < 90; t++) {
+    c.tick('2s');
+    k.print(renewLock(c, lock, acquired));
+    if (t % 15 === 3 && pods.length) k.print(c.update('Endpoints', 'metallb-system/webhook-service', subsets(pods.shift()!), { manager: 'kube-controller-manager', after: '500ms' }));
+  }
+  write('kubectl-clean-leader-endpoints', 'watch.json', k.text());
+}
+
+// ---------------------------------------------------------------- periodic, not hot
+
+/** kubectl watch of Widgets: the operator requeues every 30 s (RequeueAfter) and stamps status.lastCheckTime: 40 writes in 20 minutes. */
+function kubectlCleanPeriodicStatus(): void {
+  const c = new Cluster({ start: '2025-04-15T07:00:00Z', revision: 19_300 });
+  const k = new KubectlDump();
+  k.print(c.create('Widget', 'probe', { spec: { size: 1, engine: 'http' } }, { manager: 'kubectl-client-side-apply' }));
+  for (let i = 0; i < 40; i++) k.print(c.update('Widget', 'probe', (o) => (o.status = { observedGeneration: 1, phase: 'Ready', lastCheckTime: c.metaTime() }), { subresource: 'status', manager: 'manager', after: i === 0 ? '1s' : '30s' }));
+  write('kubectl-clean-periodic-status', 'watch.json', k.text());
+}
+
 ndjsonClean();
 ndjsonStaleResume();
 ndjson410Gap();
@@ -1296,3 +1398,8 @@ auditCleanFinalizerReleased();
 auditStuckFinalizerNeverReleased();
 auditStaleStatus();
 auditNotFoundRetryServiceAccount();
+auditStuckFinalizerOtherController();
+auditNotFoundOtherClients();
+kubectlCleanLeaderConfigMap();
+kubectlCleanLeaderEndpoints();
+kubectlCleanPeriodicStatus();

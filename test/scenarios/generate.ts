@@ -84,7 +84,12 @@ class AuditLog {
     uid?: string;
     /** Extra query string, e.g. `?fieldManager=kubectl-patch`. */
     query?: string;
-  }): void {
+    /**
+     * Log only RequestReceived now; the returned function logs ResponseComplete when called. The audit log is written
+     * as requests finish, so a slow response lands after requests that started (and were stored) later.
+     */
+    holdCompletion?: boolean;
+  }): () => void {
     const info = kinds[input.kind]!;
     const [namespace, name] = input.name.includes('/') ? input.name.split('/') : ['default', input.name];
     this.id++;
@@ -131,7 +136,13 @@ class AuditLog {
     }
     if (code < 400 && level === 'RequestResponse' && (input.responseObject ?? input.response)) done.responseObject = input.responseObject ?? input.response!.object;
     done.annotations = { 'authorization.k8s.io/decision': 'allow', 'authorization.k8s.io/reason': input.user === CONTROLLER_SA ? 'RBAC: allowed by ClusterRoleBinding "sample-controller" of ClusterRole "sample-controller" to ServiceAccount "sample-controller/sample-controller"' : '' };
+    const complete = () => {
+      done.stageTimestamp = this.micro(this.cluster.now + 2);
+      this.lines.push(JSON.stringify(done));
+    };
+    if (input.holdCompletion) return complete;
     this.lines.push(JSON.stringify(done));
+    return () => undefined;
   }
 
   text(): string {
@@ -736,8 +747,12 @@ type Verb = 'create' | 'update' | 'patch' | 'delete' | 'get';
  * One request as the audit log shows it: `event` is what the write did (for the session's version order) and the
  * answer is what the server said (Cluster.lastResponse). `body` is the request body the client sent.
  */
-function logWrite(c: Cluster, a: AuditLog, input: { verb: Verb; kind: string; name: string; user: string; ua: string; subresource?: string; body: unknown; query?: string }): void {
-  a.request({ verb: input.verb, kind: input.kind, name: input.name, user: input.user, userAgent: input.ua, subresource: input.subresource, requestObject: input.body, responseObject: c.lastResponse, query: input.query });
+function logWrite(
+  c: Cluster,
+  a: AuditLog,
+  input: { verb: Verb; kind: string; name: string; user: string; ua: string; subresource?: string; body: unknown; query?: string; level?: 'Metadata' | 'RequestResponse'; hold?: boolean },
+): () => void {
+  return a.request({ verb: input.verb, kind: input.kind, name: input.name, user: input.user, userAgent: input.ua, subresource: input.subresource, requestObject: input.body, responseObject: c.lastResponse, query: input.query, level: input.level, holdCompletion: input.hold });
 }
 
 /** A client-go PUT: the whole object as the client holds it, with the resourceVersion it read. */
@@ -1362,6 +1377,151 @@ function kubectlCleanPeriodicStatus(): void {
   write('kubectl-clean-periodic-status', 'watch.json', k.text());
 }
 
+// ---------------------------------------------------------------- what real audit policies and kubectl sessions look like
+
+/**
+ * The audit policy most clusters inherit (kube-up's, GKE's) logs ConfigMaps and Secrets at level Metadata only:
+ * the operator's `configmapsleases` lock shows as a bare `update configmaps web-operator-leader 200` every 2 s,
+ * no bodies, while the Lease renewed with it is logged in full. Three minutes, beside normal work.
+ */
+function auditCleanLeaderConfigMapMetadataLevel(): void {
+  const c = new Cluster({ start: '2025-04-16T09:00:00Z', revision: 3_300_000 });
+  const a = new AuditLog(c);
+  const cmLock = leaderLocks[0]!;
+  const leaseLock = leaderLocks[1]!;
+  const acquired = c.iso();
+  for (const lock of [cmLock, leaseLock]) {
+    const event = createLock(c, lock);
+    logWrite(c, a, { verb: 'create', kind: lock.kind, name: lock.name, user: lock.user, ua: lock.ua, body: createBody(event.object), level: lock.kind === 'ConfigMap' ? 'Metadata' : 'RequestResponse' });
+  }
+  create(c, a, 'Website', 'blog', ADMIN, KUBECTL_UA, { spec: { replicas: 1, image: 'blog:2.3' } }, 'kubectl-client-side-apply', '1s');
+  const cm = c.create('ConfigMap', 'blog-config', { data: { 'site.yaml': 'title: blog\n' } }, { manager: 'web-operator', after: '30ms' });
+  logWrite(c, a, { verb: 'create', kind: 'ConfigMap', name: 'blog-config', user: WEB_SA, ua: WEB_UA, body: createBody(cm.object), level: 'Metadata' });
+  put(c, a, 'Website', 'blog', WEB_SA, WEB_UA, (o) => (o.status = { observedGeneration: 1, readyReplicas: 0 }), { subresource: 'status', manager: 'web-operator', after: '20ms' });
+  for (let t = 0; t < 90; t++) {
+    c.tick('1990ms');
+    for (const lock of [cmLock, leaseLock]) {
+      const before = c.get(lock.kind, lock.name)!;
+      renewLock(c, lock, acquired);
+      const sent = JSON.parse(JSON.stringify(c.lastResponse)) as Json;
+      sent.metadata = { ...(sent.metadata as Json), managedFields: undefined, resourceVersion: before.metadata!.resourceVersion };
+      logWrite(c, a, { verb: 'update', kind: lock.kind, name: lock.name, user: lock.user, ua: lock.ua, body: sent, level: lock.kind === 'ConfigMap' ? 'Metadata' : 'RequestResponse' });
+      c.tick('5ms');
+    }
+    if (t === 3) put(c, a, 'Website', 'blog', WEB_SA, WEB_UA, (o) => (o.status = { observedGeneration: 1, readyReplicas: 1 }), { subresource: 'status', manager: 'web-operator', after: '20ms' });
+    if (t === 50) {
+      c.update('Website', 'blog', (o) => ((o.spec as Json).image = 'blog:2.4'), { manager: 'kubectl-patch', after: '100ms' });
+      logWrite(c, a, { verb: 'patch', kind: 'Website', name: 'blog', user: ADMIN, ua: KUBECTL_UA, body: { spec: { image: 'blog:2.4' } }, query: '?fieldManager=kubectl-patch' });
+      const before = c.get('ConfigMap', 'blog-config')!;
+      c.update('ConfigMap', 'blog-config', (o) => (o.data = { 'site.yaml': 'title: blog\nversion: 2.4\n' }), { manager: 'web-operator', after: '30ms' });
+      logWrite(c, a, { verb: 'update', kind: 'ConfigMap', name: 'blog-config', user: WEB_SA, ua: WEB_UA, body: { metadata: { name: 'blog-config', namespace: 'default', resourceVersion: before.metadata!.resourceVersion } }, level: 'Metadata' });
+      put(c, a, 'Website', 'blog', WEB_SA, WEB_UA, (o) => (o.status = { observedGeneration: 2, readyReplicas: 1 }), { subresource: 'status', manager: 'web-operator', after: '20ms' });
+    }
+  }
+  write('audit-clean-leader-configmap-metadata-level', 'audit.log', a.text());
+}
+
+/**
+ * The operator cannot reconcile Website "shop" (its DNS provider answers 503) and requeues with backoff; each
+ * failure records a Warning Event, and client-go's EventCorrelator PATCHes the same Event with count + 1 and a new
+ * lastTimestamp (tools/record/events_cache.go). 15 failures in under 3 minutes.
+ */
+function auditCleanEventCountPatches(): void {
+  const c = new Cluster({ start: '2025-04-16T14:00:00Z', revision: 808_000 });
+  const a = new AuditLog(c);
+  create(c, a, 'Website', 'shop', ADMIN, KUBECTL_UA, { spec: { replicas: 2, image: 'shop:1.0', domain: 'shop.example.com' } }, 'kubectl-client-side-apply');
+  put(c, a, 'Website', 'shop', WEB_SA, WEB_UA, (o) => (o.status = { observedGeneration: 1, conditions: [{ type: 'Ready', status: 'False', reason: 'DNSError', message: 'creating record shop.example.com: 503 Service Unavailable' }] }), { subresource: 'status', manager: 'web-operator', after: '200ms' });
+  const site = c.get('Website', 'shop')!;
+  const eventName = `shop.${(0x17f3a9c2b4d5e6 + 1).toString(16)}`;
+  const message = 'creating record shop.example.com: 503 Service Unavailable';
+  const first = c.metaTime();
+  const ev = c.create('Event', eventName, { data: undefined }, { manager: 'web-operator', after: '5ms' });
+  // Events carry their fields at the top level; the fake server's create takes spec/status/data only, so set them.
+  c.update('Event', eventName, (o) => Object.assign(o, { involvedObject: { kind: 'Website', namespace: 'default', name: 'shop', uid: site.metadata!.uid, apiVersion: 'web.example.com/v1', resourceVersion: site.metadata!.resourceVersion }, reason: 'ReconcileError', message, source: { component: 'web-operator' }, firstTimestamp: first, lastTimestamp: first, count: 1, type: 'Warning', eventTime: null, reportingComponent: 'web-operator', reportingInstance: '' }), { manager: 'web-operator' });
+  void ev;
+  logWrite(c, a, { verb: 'create', kind: 'Event', name: eventName, user: WEB_SA, ua: WEB_UA, body: createBody(c.lastResponse!) });
+  let backoff = 5;
+  for (let n = 2; n <= 15; n++) {
+    c.tick(`${backoff}ms`);
+    backoff *= 2;
+    c.update('Event', eventName, (o) => Object.assign(o, { count: n, lastTimestamp: c.metaTime() }), { manager: 'web-operator', after: '60ms' });
+    logWrite(c, a, { verb: 'patch', kind: 'Event', name: eventName, user: WEB_SA, ua: WEB_UA, body: { count: n, lastTimestamp: c.metaTime(), message } });
+  }
+  write('audit-clean-event-count-patches', 'audit.log', a.text());
+}
+
+/**
+ * kubectl get widgets -w started on a cluster that has been running for days: the existing Widgets arrive first as
+ * ADDED, in name order (not resourceVersion order), with old managedFields times. "gamma" has been Terminating for
+ * 3 minutes and the operator finishes its cleanup 20 s into the dump; "omega" has been Terminating for 2 hours with
+ * the operator's finalizer (why the user opened the dump) and is still there when it ends, 5 minutes later.
+ */
+function kubectlStartedMidLife(): void {
+  const c = new Cluster({ start: '2025-04-14T06:00:00Z', revision: 2_000_000 });
+  const fin = 'widgets.acme.io/cleanup';
+  const born = (name: string, after: string) => {
+    c.create('Widget', name, { spec: { size: 1, engine: 'nginx' } }, { manager: 'kubectl-client-side-apply', after });
+    c.update('Widget', name, (o) => ((o.metadata as Json).finalizers = [fin]), { manager: 'manager', after: '50ms' });
+    c.update('Widget', name, (o) => (o.status = { observedGeneration: 1, phase: 'Ready' }), { subresource: 'status', manager: 'manager', after: '2s' });
+  };
+  born('alpha', '1s');
+  born('omega', '20h');
+  born('gamma', '1d');
+  born('beta', '1h');
+  born('delta', '30m');
+  c.delete('Widget', 'omega', { after: '2h' });
+  c.update('Widget', 'alpha', (o) => ((o.spec as Json).size = 3), { manager: 'kubectl-edit', after: '1h55m' });
+  c.update('Widget', 'alpha', (o) => (o.status = { observedGeneration: 2, phase: 'Ready' }), { subresource: 'status', manager: 'manager', after: '1s' });
+  c.delete('Widget', 'gamma', { after: '2m' });
+  c.tick('3m');
+  const k = new KubectlDump();
+  for (const object of c.list('Widget').sort((x, y) => x.metadata!.name!.localeCompare(y.metadata!.name!))) k.print({ type: 'ADDED', object });
+  k.print(c.removeFinalizer('Widget', 'gamma', fin, { manager: 'manager', after: '20s' }));
+  k.print(c.update('Widget', 'beta', (o) => ((o.spec as Json).size = 2), { manager: 'kubectl-edit', after: '1m' }));
+  k.print(c.update('Widget', 'beta', (o) => (o.status = { observedGeneration: 2, phase: 'Ready' }), { subresource: 'status', manager: 'manager', after: '2s' }));
+  k.print(c.create('Widget', 'epsilon', { spec: { size: 1, engine: 'nginx' } }, { manager: 'kubectl-client-side-apply', after: '1m' }));
+  k.print(c.update('Widget', 'epsilon', (o) => ((o.metadata as Json).finalizers = [fin]), { manager: 'manager', after: '50ms' }));
+  k.print(c.update('Widget', 'epsilon', (o) => (o.status = { observedGeneration: 1, phase: 'Ready' }), { subresource: 'status', manager: 'manager', after: '2s' }));
+  k.print(c.update('Widget', 'delta', (o) => ((o.spec as Json).engine = 'caddy'), { manager: 'kubectl-edit', after: '2m' }));
+  k.print(c.update('Widget', 'delta', (o) => (o.status = { observedGeneration: 2, phase: 'Ready' }), { subresource: 'status', manager: 'manager', after: '2s' }));
+  write('kubectl-started-mid-life', 'watch.json', k.text());
+}
+
+/**
+ * Audit lines are written as responses finish, so a slow answer lands after a request that started and was stored
+ * later. The operator's status PUT of Widget "api" (stored first, generation 1) is logged after the user's spec
+ * PATCH (stored second, generation 2); then the operator reconciles generation 2. The same happens across two
+ * objects ("web", "db").
+ */
+function auditCleanOutOfOrderCompletions(): void {
+  const c = new Cluster({ start: '2025-04-17T11:00:00Z', revision: 61_000 });
+  const a = new AuditLog(c);
+  for (const name of ['api', 'web', 'db']) {
+    create(c, a, 'Widget', name, ADMIN, KUBECTL_UA, { spec: { size: 1, engine: 'nginx' } }, 'kubectl-client-side-apply', '1s');
+    put(c, a, 'Widget', name, WIDGET_SA, WIDGET_UA, (o) => (o.status = { observedGeneration: 1, phase: 'Provisioning' }), { subresource: 'status', manager: 'manager', after: '40ms' });
+  }
+  // api: the status PUT is stored, its response is slow; the user's PATCH is stored and answered meanwhile.
+  c.tick('30s');
+  const before = c.get('Widget', 'api')!;
+  c.update('Widget', 'api', (o) => (o.status = { observedGeneration: 1, phase: 'Ready' }), { subresource: 'status', manager: 'manager' });
+  const sent = { ...(JSON.parse(JSON.stringify(c.lastResponse)) as Json), metadata: { ...before.metadata, managedFields: undefined } };
+  const slow = logWrite(c, a, { verb: 'update', kind: 'Widget', name: 'api', user: WIDGET_SA, ua: WIDGET_UA, subresource: 'status', body: sent, hold: true });
+  c.update('Widget', 'api', (o) => ((o.spec as Json).size = 2), { manager: 'kubectl-patch', after: '5ms' });
+  logWrite(c, a, { verb: 'patch', kind: 'Widget', name: 'api', user: ADMIN, ua: KUBECTL_UA, body: { spec: { size: 2 } }, query: '?fieldManager=kubectl-patch' });
+  c.tick('35ms');
+  slow();
+  put(c, a, 'Widget', 'api', WIDGET_SA, WIDGET_UA, (o) => (o.status = { observedGeneration: 2, phase: 'Ready' }), { subresource: 'status', manager: 'manager', after: '300ms' });
+  // web and db: two status writes, the first one's answer logged second.
+  c.tick('10s');
+  const webBefore = c.get('Widget', 'web')!;
+  c.update('Widget', 'web', (o) => (o.status = { observedGeneration: 1, phase: 'Ready' }), { subresource: 'status', manager: 'manager' });
+  const slowWeb = logWrite(c, a, { verb: 'update', kind: 'Widget', name: 'web', user: WIDGET_SA, ua: WIDGET_UA, subresource: 'status', body: { ...(JSON.parse(JSON.stringify(c.lastResponse)) as Json), metadata: { ...webBefore.metadata, managedFields: undefined } }, hold: true });
+  put(c, a, 'Widget', 'db', WIDGET_SA, WIDGET_UA, (o) => (o.status = { observedGeneration: 1, phase: 'Ready' }), { subresource: 'status', manager: 'manager', after: '3ms' });
+  c.tick('20ms');
+  slowWeb();
+  write('audit-clean-out-of-order-completions', 'audit.log', a.text());
+}
+
 ndjsonClean();
 ndjsonStaleResume();
 ndjson410Gap();
@@ -1403,3 +1563,7 @@ auditNotFoundOtherClients();
 kubectlCleanLeaderConfigMap();
 kubectlCleanLeaderEndpoints();
 kubectlCleanPeriodicStatus();
+auditCleanLeaderConfigMapMetadataLevel();
+auditCleanEventCountPatches();
+kubectlStartedMidLife();
+auditCleanOutOfOrderCompletions();

@@ -342,7 +342,7 @@ export class Cluster {
    * DELETE: with finalizers only sets deletionTimestamp (and bumps generation); a Pod with a grace period only
    * starts terminating; a Namespace with spec.finalizers turns Terminating; otherwise the object is gone.
    */
-  delete(kind: string, name: string, options: WriteOptions & { gracePeriodSeconds?: number } = {}): WatchEvent {
+  delete(kind: string, name: string, options: WriteOptions & { gracePeriodSeconds?: number; propagationPolicy?: 'Foreground' | 'Background' | 'Orphan' } = {}): WatchEvent {
     if (options.after) this.tick(options.after);
     const key = this.key(kind, name);
     const current = this.objects.get(key);
@@ -350,6 +350,10 @@ export class Cluster {
     const next = clone(current) as Json;
     const metadata = next.metadata as Json;
     this.revision++;
+    // Foreground and Orphan deletion: the API server itself adds the garbage collector's finalizer
+    // (registry/store.go deletionFinalizersForGarbageCollection); it shows in no managedFields entry.
+    const gcFinalizer = options.propagationPolicy === 'Foreground' ? 'foregroundDeletion' : options.propagationPolicy === 'Orphan' ? 'orphan' : null;
+    if (gcFinalizer && !metadata.deletionTimestamp) metadata.finalizers = [...new Set([...((metadata.finalizers as string[] | undefined) ?? []), gcFinalizer])];
     const grace = kind === 'Pod' ? (options.gracePeriodSeconds ?? ((((next.spec as Json | undefined)?.terminationGracePeriodSeconds as number | undefined) ?? 30))) : 0;
     const namespaceFinalizers = kind === 'Namespace' ? (((next.spec as Json | undefined)?.finalizers as string[] | undefined) ?? []) : [];
     const keeps = ((metadata.finalizers as string[] | undefined) ?? []).length > 0 || namespaceFinalizers.length > 0;

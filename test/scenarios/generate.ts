@@ -1522,6 +1522,80 @@ function auditCleanOutOfOrderCompletions(): void {
   write('audit-clean-out-of-order-completions', 'audit.log', a.text());
 }
 
+/**
+ * `kubectl delete deployment shop --cascade=foreground`: the API server adds foregroundDeletion; the garbage collector
+ * deletes the ReplicaSet in the foreground too, then its pods, which drain for 10 minutes (grace 600 s); as each
+ * dependent goes the collector removes the owner's foregroundDeletion (a PATCH answered at the previous
+ * resourceVersion). The operator under debug (web-operator) only reports on its Website meanwhile.
+ */
+function auditSystemFinalizerForeground(): void {
+  const c = new Cluster({ start: '2025-04-18T10:00:00Z', revision: 440_000 });
+  const a = new AuditLog(c);
+  const gc = kcm('generic-garbage-collector');
+  const gcUA = KCM_UA('generic-garbage-collector');
+  const labels = { app: 'shop' };
+  create(c, a, 'Deployment', 'shop', ADMIN, KUBECTL_UA, { labels, spec: { replicas: 2, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { containers: [{ name: 'shop', image: 'shop:1.0' }], terminationGracePeriodSeconds: 600 } } } }, 'kubectl-client-side-apply');
+  create(c, a, 'ReplicaSet', 'shop-6f9c8d7b45', kcm('deployment-controller'), KCM_UA('deployment-controller'), { labels, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'shop', uid: c.get('Deployment', 'shop')!.metadata!.uid, controller: true, blockOwnerDeletion: true }], spec: { replicas: 2, selector: { matchLabels: labels } } }, 'kube-controller-manager', '20ms');
+  const pods = ['shop-6f9c8d7b45-k2x9p', 'shop-6f9c8d7b45-w7m4q'];
+  for (const pod of pods) create(c, a, 'Pod', pod, kcm('replicaset-controller'), KCM_UA('replicaset-controller'), { labels, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'shop-6f9c8d7b45', uid: c.get('ReplicaSet', 'shop-6f9c8d7b45')!.metadata!.uid, controller: true, blockOwnerDeletion: true }], spec: { nodeName: 'worker-1', containers: [{ name: 'shop', image: 'shop:1.0' }], terminationGracePeriodSeconds: 600 }, status: { phase: 'Running' } }, 'kube-controller-manager', '15ms');
+  create(c, a, 'Website', 'blog', ADMIN, KUBECTL_UA, { spec: { replicas: 1, image: 'blog:2.3' } }, 'kubectl-client-side-apply', '10s');
+  put(c, a, 'Website', 'blog', WEB_SA, WEB_UA, (o) => (o.status = { observedGeneration: 1, readyReplicas: 1 }), { subresource: 'status', manager: 'web-operator', after: '2s' });
+  const foreground = { kind: 'DeleteOptions', apiVersion: 'meta.k8s.io/__internal', propagationPolicy: 'Foreground' };
+  c.delete('Deployment', 'shop', { propagationPolicy: 'Foreground', after: '1m' });
+  logWrite(c, a, { verb: 'delete', kind: 'Deployment', name: 'shop', user: ADMIN, ua: KUBECTL_UA, body: foreground });
+  c.delete('ReplicaSet', 'shop-6f9c8d7b45', { propagationPolicy: 'Foreground', after: '50ms' });
+  logWrite(c, a, { verb: 'delete', kind: 'ReplicaSet', name: 'shop-6f9c8d7b45', user: gc, ua: gcUA, body: foreground });
+  for (const pod of pods) {
+    c.delete('Pod', pod, { after: '30ms' });
+    logWrite(c, a, { verb: 'delete', kind: 'Pod', name: pod, user: gc, ua: gcUA, body: { kind: 'DeleteOptions', apiVersion: 'meta.k8s.io/__internal', propagationPolicy: 'Background' } });
+  }
+  // The operator keeps reporting on its own Website while the pods drain.
+  for (let i = 0; i < 3; i++) put(c, a, 'Website', 'blog', WEB_SA, WEB_UA, (o) => (o.status = { observedGeneration: 1, readyReplicas: 1, lastBackup: c.metaTime() }), { subresource: 'status', manager: 'web-operator', after: '3m' });
+  c.tick('50s');
+  for (const pod of pods) {
+    c.delete('Pod', pod, { gracePeriodSeconds: 0, after: '2s' });
+    logWrite(c, a, { verb: 'delete', kind: 'Pod', name: pod, user: NODE, ua: KUBELET_UA, body: { kind: 'DeleteOptions', apiVersion: 'meta.k8s.io/__internal', gracePeriodSeconds: 0 } });
+  }
+  for (const [kind, name] of [['ReplicaSet', 'shop-6f9c8d7b45'], ['Deployment', 'shop']] as const) {
+    const rv = c.get(kind, name)!.metadata!.resourceVersion!;
+    c.removeFinalizer(kind, name, 'foregroundDeletion', { manager: 'kube-controller-manager', after: '1s' });
+    logWrite(c, a, { verb: 'patch', kind, name, user: gc, ua: gcUA, body: { metadata: { finalizers: null, resourceVersion: rv, uid: c.lastResponse!.metadata!.uid } } });
+  }
+  c.tick('2m');
+  put(c, a, 'Website', 'blog', WEB_SA, WEB_UA, (o) => (o.status = { observedGeneration: 1, readyReplicas: 1, lastBackup: c.metaTime() }), { subresource: 'status', manager: 'web-operator' });
+  write('audit-system-finalizer-foreground', 'audit.log', a.text());
+}
+
+/**
+ * kubectl get pods -w during a rolling update of a database with a 10-minute grace period: old pods show as
+ * Terminating (deletionTimestamp in the future, no finalizers) until the kubelet removes them; one pod sits on a
+ * node that stopped reporting and stays Terminating for the rest of the dump. Nobody holds a finalizer.
+ */
+function kubectlCleanGracefulPods(): void {
+  const c = new Cluster({ start: '2025-04-19T08:00:00Z', revision: 515_000 });
+  const k = new KubectlDump();
+  const pod = (name: string, node: string, image: string) =>
+    c.create('Pod', name, { labels: { app: 'pg' }, spec: { nodeName: node, terminationGracePeriodSeconds: 600, containers: [{ name: 'pg', image }] }, status: { phase: 'Pending' } }, { manager: 'kube-controller-manager' });
+  const running = (name: string, after: string) => c.update('Pod', name, (o) => (o.status = { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] }), { subresource: 'status', manager: 'kubelet', after });
+  for (const [name, node] of [['pg-0', 'worker-1'], ['pg-1', 'worker-2'], ['pg-2', 'worker-3']] as const) {
+    k.print(pod(name, node, 'postgres:15'));
+    k.print(running(name, '20s'));
+  }
+  // StatefulSet rolling update, highest ordinal first: delete, drain, recreate with the new image.
+  for (const [name, node] of [['pg-2', 'worker-3'], ['pg-1', 'worker-2']] as const) {
+    k.print(c.delete('Pod', name, { manager: 'kube-controller-manager', after: '1m' }));
+    k.print(c.update('Pod', name, (o) => (o.status = { phase: 'Running', conditions: [{ type: 'Ready', status: 'False' }] }), { subresource: 'status', manager: 'kubelet', after: '2s' }));
+    k.print(c.update('Pod', name, (o) => (o.status = { phase: 'Succeeded', conditions: [{ type: 'Ready', status: 'False' }] }), { subresource: 'status', manager: 'kubelet', after: '8m30s' }));
+    k.print(c.delete('Pod', name, { gracePeriodSeconds: 0, after: '1s' }));
+    k.print(pod(name, node, 'postgres:16'));
+    k.print(running(name, '25s'));
+  }
+  // worker-1 stops reporting: pg-0's deletion is never confirmed by its kubelet.
+  k.print(c.delete('Pod', 'pg-0', { manager: 'kube-controller-manager', after: '1m' }));
+  for (const name of ['pg-1', 'pg-2']) k.print(c.update('Pod', name, (o) => (o.status = { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }], podIP: `10.244.${name.at(-1)}.5` }), { subresource: 'status', manager: 'kubelet', after: '15m' }));
+  write('kubectl-clean-graceful-pods', 'watch.json', k.text());
+}
+
 ndjsonClean();
 ndjsonStaleResume();
 ndjson410Gap();
@@ -1567,3 +1641,5 @@ auditCleanLeaderConfigMapMetadataLevel();
 auditCleanEventCountPatches();
 kubectlStartedMidLife();
 auditCleanOutOfOrderCompletions();
+auditSystemFinalizerForeground();
+kubectlCleanGracefulPods();

@@ -81,6 +81,7 @@ export const kinds: Record<string, KindInfo> = {
   Widget: { group: 'widgets.acme.io', version: 'v1', resource: 'widgets', kind: 'Widget', namespaced: true },
   Website: { group: 'web.example.com', version: 'v1', resource: 'websites', kind: 'Website', namespaced: true },
   Event: { group: '', version: 'v1', resource: 'events', kind: 'Event', namespaced: true, generation: false },
+  Secret: { group: '', version: 'v1', resource: 'secrets', kind: 'Secret', namespaced: true, generation: false },
 };
 
 export interface WatchEvent {

@@ -1596,6 +1596,150 @@ function kubectlCleanGracefulPods(): void {
   write('kubectl-clean-graceful-pods', 'watch.json', k.text());
 }
 
+// ---------------------------------------------------------------- near misses a careless detector would flag
+
+/**
+ * The operator adds a label to Deployment "api" with client-go's RetryOnConflict, re-reading before every attempt,
+ * while kube-controller-manager writes the Deployment's status as 20 pods become ready: three 409s, each on a fresh
+ * resourceVersion, then success. Contention, not a stale retry.
+ */
+function auditCleanConflictsWithFreshReads(): void {
+  const c = new Cluster({ start: '2025-04-20T09:00:00Z', revision: 2_700_000 });
+  const a = new AuditLog(c);
+  const labels = { app: 'api' };
+  create(c, a, 'Deployment', 'api', ADMIN, KUBECTL_UA, { labels, spec: { replicas: 20, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { containers: [{ name: 'api', image: 'api:3.1' }] } } } }, 'kubectl-client-side-apply');
+  const status = (ready: number) => (o: Json) => (o.status = { observedGeneration: 1, replicas: 20, updatedReplicas: 20, readyReplicas: ready, availableReplicas: ready });
+  let ready = 0;
+  const kcmStatus = () => put(c, a, 'Deployment', 'api', kcm('deployment-controller'), KCM_UA('deployment-controller'), status(++ready), { subresource: 'status', manager: 'kube-controller-manager', after: '90ms' });
+  for (let i = 0; i < 5; i++) kcmStatus();
+  for (let attempt = 0; attempt < 4; attempt++) {
+    // GET (fresh copy), then PUT with its resourceVersion.
+    const fresh = c.get('Deployment', 'api')!;
+    c.tick('8ms');
+    if (attempt < 3) {
+      kcmStatus();
+      a.request({ verb: 'update', kind: 'Deployment', name: 'api', user: WEB_SA, userAgent: WEB_UA, code: 409, requestObject: { ...fresh, metadata: { ...fresh.metadata, managedFields: undefined, labels: { ...labels, 'web.example.com/managed': 'true' } } } });
+    } else {
+      put(c, a, 'Deployment', 'api', WEB_SA, WEB_UA, (o) => ((o.metadata as Json).labels = { ...labels, 'web.example.com/managed': 'true' }), { manager: 'web-operator', after: '5ms' });
+    }
+  }
+  while (ready < 20) kcmStatus();
+  write('audit-clean-conflicts-with-fresh-reads', 'audit.log', a.text());
+}
+
+/**
+ * Every reconcile (a 1-minute RequeueAfter), the operator looks up an optional Secret "blog-tls-override" that nobody
+ * ever created: a 404 each time, for 12 minutes, handled as "use the default certificate".
+ */
+function auditCleanOptionalProbes(): void {
+  const c = new Cluster({ start: '2025-04-20T13:00:00Z', revision: 150_000 });
+  const a = new AuditLog(c);
+  create(c, a, 'Website', 'blog', ADMIN, KUBECTL_UA, { spec: { replicas: 1, image: 'blog:2.3', tls: true } }, 'kubectl-client-side-apply');
+  for (let i = 0; i < 12; i++) {
+    c.tick(i === 0 ? '50ms' : '1m');
+    a.request({ verb: 'get', kind: 'Secret', name: 'blog-tls-override', user: WEB_SA, userAgent: WEB_UA, code: 404 });
+    if (i === 0) put(c, a, 'Website', 'blog', WEB_SA, WEB_UA, (o) => (o.status = { observedGeneration: 1, readyReplicas: 1, certificate: 'default' }), { subresource: 'status', manager: 'web-operator', after: '20ms' });
+  }
+  write('audit-clean-optional-probes', 'audit.log', a.text());
+}
+
+/**
+ * Deleting a Widget bumps its generation (the deletionTimestamp), not its spec: the operator's last status write,
+ * phase Deleting with observedGeneration 1, is not stale; it removes its finalizer 20 s later.
+ */
+function auditCleanStatusDuringDeletion(): void {
+  const c = new Cluster({ start: '2025-04-20T16:00:00Z', revision: 73_300 });
+  const a = new AuditLog(c);
+  const fin = 'widgets.acme.io/cleanup';
+  create(c, a, 'Widget', 'old', ADMIN, KUBECTL_UA, { spec: { size: 1, engine: 'nginx' } }, 'kubectl-client-side-apply');
+  c.update('Widget', 'old', (o) => ((o.metadata as Json).finalizers = [fin]), { manager: 'manager', after: '40ms' });
+  logWrite(c, a, { verb: 'patch', kind: 'Widget', name: 'old', user: WIDGET_SA, ua: WIDGET_UA, body: { metadata: { finalizers: [fin], resourceVersion: String(c.revision - 1) } } });
+  put(c, a, 'Widget', 'old', WIDGET_SA, WIDGET_UA, (o) => (o.status = { observedGeneration: 1, phase: 'Ready' }), { subresource: 'status', manager: 'manager', after: '2s' });
+  c.delete('Widget', 'old', { after: '5m' });
+  logWrite(c, a, { verb: 'delete', kind: 'Widget', name: 'old', user: ADMIN, ua: KUBECTL_UA, body: { kind: 'DeleteOptions', apiVersion: 'meta.k8s.io/__internal', propagationPolicy: 'Background' } });
+  c.update('Widget', 'old', (o) => (o.status = { observedGeneration: 1, phase: 'Deleting' }), { subresource: 'status', manager: 'manager', after: '40ms' });
+  logWrite(c, a, { verb: 'patch', kind: 'Widget', name: 'old', user: WIDGET_SA, ua: WIDGET_UA, subresource: 'status', body: { status: { phase: 'Deleting' } } });
+  const rv = c.get('Widget', 'old')!.metadata!.resourceVersion!;
+  c.removeFinalizer('Widget', 'old', fin, { manager: 'manager', after: '20s' });
+  logWrite(c, a, { verb: 'patch', kind: 'Widget', name: 'old', user: WIDGET_SA, ua: WIDGET_UA, body: { metadata: { finalizers: null, resourceVersion: rv } } });
+  write('audit-clean-status-during-deletion', 'audit.log', a.text());
+}
+
+/**
+ * The converging rollout on the watch path: a recorder session watching Websites, Deployments, ReplicaSets and Pods.
+ * The operator's Website status follows the Deployment's, which follows the pods'; 3 replicas, then an image change;
+ * everything stops once converged.
+ */
+function ndjsonCleanOperatorRollout(): void {
+  const c = new Cluster({ start: '2025-04-21T10:00:00Z', revision: 930_000 });
+  const s = new SessionBuilder(c);
+  s.marker('recorder-started');
+  for (const kind of ['Website', 'Deployment', 'ReplicaSet', 'Pod']) s.listAndWatch(kind);
+  const labels = { app: 'shop' };
+  const template = (image: string) => ({ metadata: { labels }, spec: { containers: [{ name: 'shop', image }], terminationGracePeriodSeconds: 10 } });
+  s.deliver(c.create('Website', 'shop', { spec: { replicas: 3, image: 'shop:1.0' } }, { manager: 'kubectl-client-side-apply', after: '1s' }));
+  s.deliver(c.create('Deployment', 'shop', { labels, spec: { replicas: 3, selector: { matchLabels: labels }, template: template('shop:1.0') } }, { manager: 'web-operator', after: '30ms' }));
+  const site = (gen: number, ready: number, updated: number) => {
+    const mutate = (o: Json) => (o.status = { observedGeneration: gen, readyReplicas: ready, updatedReplicas: updated, conditions: [{ type: 'Ready', status: ready === 3 && updated === 3 ? 'True' : 'False' }] });
+    if (c.wouldChange('Website', 'shop', mutate)) s.deliver(c.update('Website', 'shop', mutate, { subresource: 'status', manager: 'web-operator', after: '20ms' }));
+  };
+  const dep = (gen: number, replicas: number, updated: number, ready: number) => {
+    const mutate = (o: Json) => (o.status = { observedGeneration: gen, replicas, updatedReplicas: updated, readyReplicas: ready, availableReplicas: ready });
+    if (c.wouldChange('Deployment', 'shop', mutate)) s.deliver(c.update('Deployment', 'shop', mutate, { subresource: 'status', manager: 'kube-controller-manager', after: '15ms' }));
+    site(c.get('Website', 'shop')!.metadata!.generation!, ready, updated);
+  };
+  const rs = (name: string, replicas: number, ready: number) => {
+    const mutate = (o: Json) => (o.status = { observedGeneration: (o.metadata as Json).generation, replicas, readyReplicas: ready, availableReplicas: ready });
+    if (c.wouldChange('ReplicaSet', name, mutate)) s.deliver(c.update('ReplicaSet', name, mutate, { subresource: 'status', manager: 'kube-controller-manager', after: '10ms' }));
+  };
+  const newPod = (owner: string, name: string, image: string) => {
+    s.deliver(c.create('Pod', name, { labels, spec: { containers: [{ name: 'shop', image }], terminationGracePeriodSeconds: 10 }, status: { phase: 'Pending' } }, { manager: 'kube-controller-manager', after: '10ms' }));
+    s.deliver(c.update('Pod', name, (o) => ((o.spec as Json).nodeName = 'worker-1'), { manager: 'kube-scheduler', after: '30ms' }));
+    s.deliver(c.update('Pod', name, (o) => (o.status = { phase: 'Pending', conditions: [{ type: 'Ready', status: 'False' }] }), { subresource: 'status', manager: 'kubelet', after: '400ms' }));
+    void owner;
+  };
+  const podReady = (name: string, after: string) => s.deliver(c.update('Pod', name, (o) => (o.status = { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] }), { subresource: 'status', manager: 'kubelet', after }));
+  site(1, 0, 0);
+  s.deliver(c.create('ReplicaSet', 'shop-6f9c8d7b45', { labels, spec: { replicas: 3, selector: { matchLabels: labels }, template: template('shop:1.0') } }, { manager: 'kube-controller-manager', after: '20ms' }));
+  dep(1, 0, 0, 0);
+  const old = ['shop-6f9c8d7b45-x7k2p', 'shop-6f9c8d7b45-q9m4d', 'shop-6f9c8d7b45-b3n8s'];
+  for (const p of old) newPod('shop-6f9c8d7b45', p, 'shop:1.0');
+  rs('shop-6f9c8d7b45', 3, 0);
+  dep(1, 3, 3, 0);
+  old.forEach((p, i) => {
+    podReady(p, `${1500 + i * 600}ms`);
+    rs('shop-6f9c8d7b45', 3, i + 1);
+    dep(1, 3, 3, i + 1);
+  });
+  // The image changes: one new pod up, one old pod down, three times.
+  s.deliver(c.update('Website', 'shop', (o) => ((o.spec as Json).image = 'shop:1.1'), { manager: 'kubectl-patch', after: '45s' }));
+  s.deliver(c.update('Deployment', 'shop', (o) => ((o.spec as Json).template = template('shop:1.1')), { manager: 'web-operator', after: '20ms' }));
+  site(2, 3, 0);
+  s.deliver(c.create('ReplicaSet', 'shop-84b5d9c6f1', { labels, spec: { replicas: 1, selector: { matchLabels: labels }, template: template('shop:1.1') } }, { manager: 'kube-controller-manager', after: '20ms' }));
+  dep(2, 4, 0, 3);
+  const fresh = ['shop-84b5d9c6f1-h5t6w', 'shop-84b5d9c6f1-z2c9r', 'shop-84b5d9c6f1-f4v7j'];
+  fresh.forEach((p, i) => {
+    if (i > 0) s.deliver(c.update('ReplicaSet', 'shop-84b5d9c6f1', (o) => ((o.spec as Json).replicas = i + 1), { manager: 'kube-controller-manager', after: '20ms' }));
+    newPod('shop-84b5d9c6f1', p, 'shop:1.1');
+    rs('shop-84b5d9c6f1', i + 1, i);
+    podReady(p, '2s');
+    rs('shop-84b5d9c6f1', i + 1, i + 1);
+    dep(2, 4, i + 1, 4);
+    s.deliver(c.update('ReplicaSet', 'shop-6f9c8d7b45', (o) => ((o.spec as Json).replicas = 2 - i), { manager: 'kube-controller-manager', after: '20ms' }));
+    const victim = old[i]!;
+    s.deliver(c.delete('Pod', victim, { manager: 'kube-controller-manager', after: '15ms' }));
+    rs('shop-6f9c8d7b45', 2 - i, 2 - i);
+    dep(2, i === 2 ? 3 : 4, i + 1, 3);
+    s.deliver(c.update('Pod', victim, (o) => (o.status = { phase: 'Running', conditions: [{ type: 'Ready', status: 'False' }] }), { subresource: 'status', manager: 'kubelet', after: '3s' }));
+    s.deliver(c.delete('Pod', victim, { gracePeriodSeconds: 0, after: '1s' }));
+  });
+  dep(2, 3, 3, 3);
+  c.tick('2m');
+  for (const kind of ['Website', 'Deployment', 'ReplicaSet', 'Pod']) s.bookmark(kind);
+  s.marker('recorder-stopped');
+  ndjson('ndjson-clean-operator-rollout', s);
+}
+
 ndjsonClean();
 ndjsonStaleResume();
 ndjson410Gap();
@@ -1643,3 +1787,7 @@ kubectlStartedMidLife();
 auditCleanOutOfOrderCompletions();
 auditSystemFinalizerForeground();
 kubectlCleanGracefulPods();
+auditCleanConflictsWithFreshReads();
+auditCleanOptionalProbes();
+auditCleanStatusDuringDeletion();
+ndjsonCleanOperatorRollout();

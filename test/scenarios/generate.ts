@@ -1740,6 +1740,51 @@ function ndjsonCleanOperatorRollout(): void {
   ndjson('ndjson-clean-operator-rollout', s);
 }
 
+// ---------------------------------------------------------------- loops that flap, and loops through a child
+
+/**
+ * kubectl watch of Widgets: each reconcile of "queue" patches status.phase to Reconciling at its start and to Ready
+ * at its end; without a generation predicate each status update is a new event, so it reconciles again: the phase
+ * flaps between the same two states, 30 times each, about 4 writes a second.
+ */
+function kubectlHotLoopPhaseFlapping(): void {
+  const c = new Cluster({ start: '2025-04-22T10:00:00Z', revision: 67_800 });
+  const k = new KubectlDump();
+  k.print(c.create('Widget', 'queue', { spec: { size: 2, engine: 'rabbitmq' } }, { manager: 'kubectl-client-side-apply' }));
+  k.print(c.create('Widget', 'steady', { spec: { size: 1, engine: 'rabbitmq' } }, { manager: 'kubectl-client-side-apply', after: '2s' }));
+  k.print(c.update('Widget', 'steady', (o) => (o.status = { observedGeneration: 1, phase: 'Ready' }), { subresource: 'status', manager: 'manager', after: '200ms' }));
+  for (let i = 0; i < 30; i++) {
+    k.print(c.update('Widget', 'queue', (o) => (o.status = { observedGeneration: 1, phase: 'Reconciling' }), { subresource: 'status', manager: 'manager', after: '40ms' }));
+    k.print(c.update('Widget', 'queue', (o) => (o.status = { observedGeneration: 1, phase: 'Ready' }), { subresource: 'status', manager: 'manager', after: '210ms' }));
+  }
+  write('kubectl-hot-loop-phase-flapping', 'watch.json', k.text());
+}
+
+/**
+ * Audit log: the operator renders Website "news"'s ConfigMap with a generated-at annotation on every reconcile and
+ * owns that ConfigMap (Owns(&ConfigMap{})), so each write of the child requeues the parent: 45 PUTs in 30 s, nothing
+ * else touching either object, while kube-controller-manager keeps writing unrelated Deployments' status.
+ */
+function auditHotLoopChildConfigMap(): void {
+  const c = new Cluster({ start: '2025-04-22T15:00:00Z', revision: 1_550_000 });
+  const a = new AuditLog(c);
+  create(c, a, 'Website', 'news', ADMIN, KUBECTL_UA, { spec: { replicas: 1, image: 'news:4.0' } }, 'kubectl-client-side-apply');
+  const owner = [{ apiVersion: 'web.example.com/v1', kind: 'Website', name: 'news', uid: c.get('Website', 'news')!.metadata!.uid, controller: true, blockOwnerDeletion: true }];
+  create(c, a, 'ConfigMap', 'news-site', WEB_SA, WEB_UA, { data: { 'site.yaml': 'title: news\n' }, annotations: { 'web.example.com/generated-at': c.iso() }, ownerReferences: owner }, 'web-operator', '30ms');
+  put(c, a, 'Website', 'news', WEB_SA, WEB_UA, (o) => (o.status = { observedGeneration: 1, readyReplicas: 1 }), { subresource: 'status', manager: 'web-operator', after: '20ms' });
+  const labels = { app: 'other' };
+  create(c, a, 'Deployment', 'other', ADMIN, KUBECTL_UA, { labels, spec: { replicas: 30, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { containers: [{ name: 'other', image: 'other:1' }] } } } }, 'kubectl-client-side-apply', '1s');
+  let ready = 0;
+  for (let i = 0; i < 45; i++) {
+    put(c, a, 'ConfigMap', 'news-site', WEB_SA, WEB_UA, (o) => ((o.metadata as Json).annotations = { 'web.example.com/generated-at': new Date(c.now + 650).toISOString() }), { manager: 'web-operator', after: '650ms' });
+    if (i % 3 === 0 && ready < 30) {
+      ready += 2;
+      put(c, a, 'Deployment', 'other', kcm('deployment-controller'), KCM_UA('deployment-controller'), (o) => (o.status = { observedGeneration: 1, replicas: 30, updatedReplicas: 30, readyReplicas: ready, availableReplicas: ready }), { subresource: 'status', manager: 'kube-controller-manager', after: '100ms' });
+    }
+  }
+  write('audit-hot-loop-child-configmap', 'audit.log', a.text());
+}
+
 ndjsonClean();
 ndjsonStaleResume();
 ndjson410Gap();
@@ -1791,3 +1836,5 @@ auditCleanConflictsWithFreshReads();
 auditCleanOptionalProbes();
 auditCleanStatusDuringDeletion();
 ndjsonCleanOperatorRollout();
+kubectlHotLoopPhaseFlapping();
+auditHotLoopChildConfigMap();

@@ -1785,6 +1785,76 @@ function auditHotLoopChildConfigMap(): void {
   write('audit-hot-loop-child-configmap', 'audit.log', a.text());
 }
 
+// ---------------------------------------------------------------- the same bugs and near misses in other formats
+
+/** kubectl watch of Widgets: "cache" is Ready=False at generation 1; the user moves it to 2; a reconcile of 1 then writes Ready=True with observedGeneration 1. */
+function kubectlStaleStatus(): void {
+  const c = new Cluster({ start: '2025-04-23T09:00:00Z', revision: 33_100 });
+  const k = new KubectlDump();
+  const st = (gen: number, ready: boolean) => (o: Json) => (o.status = { observedGeneration: gen, conditions: [{ type: 'Ready', status: ready ? 'True' : 'False', reason: ready ? 'Available' : 'Provisioning' }] });
+  k.print(c.create('Widget', 'cache', { spec: { size: 1, engine: 'redis' } }, { manager: 'kubectl-client-side-apply' }));
+  k.print(c.update('Widget', 'cache', st(1, false), { subresource: 'status', manager: 'manager', after: '100ms' }));
+  k.print(c.update('Widget', 'cache', (o) => ((o.spec as Json).size = 3), { manager: 'kubectl-edit', after: '40s' }));
+  k.print(c.update('Widget', 'cache', st(1, true), { subresource: 'status', manager: 'manager', after: '200ms' }));
+  k.print(c.update('Widget', 'cache', st(2, false), { subresource: 'status', manager: 'manager', after: '1s' }));
+  k.print(c.update('Widget', 'cache', st(2, true), { subresource: 'status', manager: 'manager', after: '30s' }));
+  write('kubectl-stale-status', 'watch.json', k.text());
+}
+
+/**
+ * kubectl watch of Widgets: the operator adds its finalizer with server-side apply (manager widget-operator,
+ * operation Apply, a patch of metadata.finalizers only); "legacy" is deleted and the finalizer stays for 15 minutes.
+ */
+function kubectlStuckFinalizerServerSideApply(): void {
+  const c = new Cluster({ start: '2025-04-23T13:00:00Z', revision: 88_400 });
+  const k = new KubectlDump();
+  const fin = 'widgets.acme.io/cleanup';
+  for (const name of ['legacy', 'current']) {
+    k.print(c.create('Widget', name, { spec: { size: 1, engine: 'nginx' } }, { manager: 'kubectl', operation: 'Apply', after: '1s' }));
+    k.print(c.update('Widget', name, (o) => ((o.metadata as Json).finalizers = [fin]), { manager: 'widget-operator', operation: 'Apply', after: '50ms' }));
+    k.print(c.update('Widget', name, (o) => (o.status = { observedGeneration: 1, phase: 'Ready' }), { subresource: 'status', manager: 'widget-operator', operation: 'Apply', after: '1s' }));
+  }
+  k.print(c.delete('Widget', 'legacy', { after: '2m' }));
+  for (let i = 0; i < 3; i++) {
+    k.print(c.update('Widget', 'current', (o) => ((o.spec as Json).size = i + 2), { manager: 'kubectl', operation: 'Apply', after: '5m' }));
+    k.print(c.update('Widget', 'current', (o) => (o.status = { observedGeneration: i + 2, phase: 'Ready' }), { subresource: 'status', manager: 'widget-operator', operation: 'Apply', after: '2s' }));
+  }
+  write('kubectl-stuck-finalizer-server-side-apply', 'watch.json', k.text());
+}
+
+/**
+ * An HA control plane: the recorder restarts and its first list (resourceVersion "0", served from the watch cache of
+ * a lagging second API server) is older than what it had recorded before the restart; the watch from that list's RV
+ * then sends the newer versions again. A fresh client has no memory of the first run: nothing is duplicated for it.
+ */
+function ndjsonCleanRestartStaleList(): void {
+  const c = new Cluster({ start: '2025-04-24T07:00:00Z', revision: 4_410_000 });
+  for (const n of ['a', 'b']) {
+    c.create('Foo', n, { spec: foo(1, n) }, { after: '1s' });
+    reconcileFooQuiet(c, n);
+  }
+  const s = new SessionBuilder(c);
+  s.marker('recorder-started');
+  s.listAndWatch('Foo');
+  const lagging = c.list('Foo');
+  const laggingRV = String(c.revision);
+  const changes = [c.update('Foo', 'a', scale(2), { manager: 'kubectl-edit', after: '20s' }), c.update('Foo', 'a', fooStatus(2, 2), { subresource: 'status', manager: 'sample-controller', after: '30ms' })];
+  for (const e of changes) s.deliver(e);
+  s.marker('recorder-stopped');
+  c.tick('30s');
+  s.marker('recorder-started');
+  s.marker('list-started', 'Foo');
+  for (const object of lagging) s.deliver({ type: 'ADDED', object }, 'relist');
+  s.marker('list-finished', 'Foo', { resourceVersion: laggingRV, count: lagging.length });
+  s.marker('watch-started', 'Foo', { resourceVersion: laggingRV });
+  for (const e of changes) s.deliver(e);
+  s.deliver(c.update('Foo', 'b', scale(3), { manager: 'kubectl-edit', after: '10s' }));
+  s.deliver(c.update('Foo', 'b', fooStatus(3, 2), { subresource: 'status', manager: 'sample-controller', after: '30ms' }));
+  c.tick('20s');
+  s.bookmark('Foo');
+  ndjson('ndjson-clean-restart-stale-list', s);
+}
+
 ndjsonClean();
 ndjsonStaleResume();
 ndjson410Gap();
@@ -1838,3 +1908,6 @@ auditCleanStatusDuringDeletion();
 ndjsonCleanOperatorRollout();
 kubectlHotLoopPhaseFlapping();
 auditHotLoopChildConfigMap();
+kubectlStaleStatus();
+kubectlStuckFinalizerServerSideApply();
+ndjsonCleanRestartStaleList();

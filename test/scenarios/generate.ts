@@ -1855,6 +1855,28 @@ function ndjsonCleanRestartStaleList(): void {
   ndjson('ndjson-clean-restart-stale-list', s);
 }
 
+/**
+ * kubectl get widgets -w --watch-only: no initial listing, so the dump starts with MODIFIED events of Widgets that
+ * existed long before; one is deleted, one re-created under the same name (a new uid).
+ */
+function kubectlCleanWatchOnly(): void {
+  const c = new Cluster({ start: '2025-04-25T08:00:00Z', revision: 702_000 });
+  for (const name of ['api', 'web', 'db']) {
+    c.create('Widget', name, { spec: { size: 1, engine: 'nginx' } }, { manager: 'kubectl-client-side-apply', after: '3h' });
+    c.update('Widget', name, (o) => (o.status = { observedGeneration: 1, phase: 'Ready' }), { subresource: 'status', manager: 'manager', after: '2s' });
+  }
+  const k = new KubectlDump();
+  k.print(c.update('Widget', 'web', (o) => ((o.spec as Json).size = 2), { manager: 'kubectl-edit', after: '10m' }));
+  k.print(c.update('Widget', 'web', (o) => (o.status = { observedGeneration: 2, phase: 'Ready' }), { subresource: 'status', manager: 'manager', after: '2s' }));
+  k.print(c.update('Widget', 'db', (o) => (o.status = { observedGeneration: 1, phase: 'Degraded' }), { subresource: 'status', manager: 'manager', after: '1m' }));
+  k.print(c.delete('Widget', 'db', { after: '2m' }));
+  k.print(c.create('Widget', 'db', { spec: { size: 1, engine: 'postgres' } }, { manager: 'kubectl-client-side-apply', after: '30s' }));
+  k.print(c.update('Widget', 'db', (o) => (o.status = { observedGeneration: 1, phase: 'Ready' }), { subresource: 'status', manager: 'manager', after: '3s' }));
+  k.print(c.update('Widget', 'api', (o) => ((o.spec as Json).engine = 'caddy'), { manager: 'kubectl-edit', after: '4m' }));
+  k.print(c.update('Widget', 'api', (o) => (o.status = { observedGeneration: 2, phase: 'Ready' }), { subresource: 'status', manager: 'manager', after: '2s' }));
+  write('kubectl-clean-watch-only', 'watch.json', k.text());
+}
+
 ndjsonClean();
 ndjsonStaleResume();
 ndjson410Gap();
@@ -1911,3 +1933,4 @@ auditHotLoopChildConfigMap();
 kubectlStaleStatus();
 kubectlStuckFinalizerServerSideApply();
 ndjsonCleanRestartStaleList();
+kubectlCleanWatchOnly();

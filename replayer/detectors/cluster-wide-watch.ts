@@ -109,8 +109,10 @@ export function clusterWideWatch(): Detector {
           const ref = fact.object.ref;
           if (ref.namespace !== null) namespaced.add(kindKey(ref));
           learnRbac(ref, fact.version.hasBody ? fact.version.object : null, fact.version.type === 'DELETED', fact.version.seq);
-          // Versions an API record already counted (its answer) are counted once, under the request's actor.
-          if (fact.version.source === 'relist' || fact.version.source === 'api' || fact.late || !fact.version.writer) return;
+          // A version an API record already counted (its answer, or the audit import's version of it) counts once,
+          // under the request's actor.
+          const source = fact.version.source;
+          if (source === 'relist' || source === 'api' || source === 'audit' || fact.late || !fact.version.writer) return;
           touch(fact.version.writer, ref.namespace, fact.object.kindKey, fact.version.seq);
           return;
         }

@@ -49,6 +49,9 @@ export const kinds: Record<string, KindInfo> = {
   Endpoints: { group: '', version: 'v1', resource: 'endpoints', kind: 'Endpoints', namespaced: true },
   PersistentVolumeClaim: { group: '', version: 'v1', resource: 'persistentvolumeclaims', kind: 'PersistentVolumeClaim', namespaced: true },
   Node: { group: '', version: 'v1', resource: 'nodes', kind: 'Node', namespaced: false },
+  Namespace: { group: '', version: 'v1', resource: 'namespaces', kind: 'Namespace', namespaced: false },
+  Role: { group: 'rbac.authorization.k8s.io', version: 'v1', resource: 'roles', kind: 'Role', namespaced: true },
+  RoleBinding: { group: 'rbac.authorization.k8s.io', version: 'v1', resource: 'rolebindings', kind: 'RoleBinding', namespaced: true },
   ClusterRole: { group: 'rbac.authorization.k8s.io', version: 'v1', resource: 'clusterroles', kind: 'ClusterRole', namespaced: false },
   ClusterRoleBinding: { group: 'rbac.authorization.k8s.io', version: 'v1', resource: 'clusterrolebindings', kind: 'ClusterRoleBinding', namespaced: false },
 };
@@ -473,14 +476,14 @@ export class SessionBuilder {
     });
   }
 
-  handler(input: { kind: string; name: string; handler: DeliveryRecord['handler']; tombstone?: boolean; resourceVersion?: string | null; oldResourceVersion?: string | null; uid?: string | null }): StoredRecord {
+  handler(input: { kind: string; name: string; handler: DeliveryRecord['handler']; tombstone?: boolean; resourceVersion?: string | null; oldResourceVersion?: string | null; uid?: string | null; controller?: string }): StoredRecord {
     const info = kinds[input.kind]!;
     const [namespace, name] = input.name.includes('/') ? input.name.split('/') : ['default', input.name];
     return this.push({
       record: 'delivery',
       observedAt: this.at(),
       origin: 'ingest',
-      controller: 'foo-controller',
+      controller: input.controller ?? 'foo-controller',
       handler: input.handler,
       tombstone: input.tombstone ?? false,
       object: { group: info.group, version: info.version, resource: info.resource, kind: info.kind, namespace: namespace!, name: name!, uid: input.uid ?? null },

@@ -20,9 +20,10 @@ import { checkedRecord, isPlainObject, parseJson, SkipCounter, type ImportParser
  *
  * - Only the final stage of a request counts: `ResponseComplete`, or `Panic` (the server crashed serving it, a
  *   500). `RequestReceived` and `ResponseStarted` repeat the same request and are skipped.
- * - Writes (create, update, patch, delete, deletecollection) become `api` records. Reads (get, list, watch) only
- *   when they failed: a 404 GET loop is how a NotFound retry shows. Successful reads, non-resource requests
- *   (`/healthz`, discovery) and dry-run requests are skipped and counted.
+ * - Writes (create, update, patch, delete, deletecollection) become `api` records. Reads (get, list, watch) when
+ *   they failed (a 404 GET loop is how a NotFound retry shows), and lists and watches across all namespaces (how a
+ *   cluster-wide informer shows). Other successful reads, non-resource requests (`/healthz`, discovery) and dry-run
+ *   requests are skipped and counted.
  * - At the RequestResponse level the server's answer is an object version: it also becomes a `watch` record
  *   (origin 'audit') right after the `api` record, so the session holds the object's versions. A Status answer is
  *   never a version (a Deployment DELETE answers with a Status; a Pod DELETE with the pod).
@@ -198,8 +199,12 @@ export function createAuditParser(options: AuditOptions = {}): ImportParser {
       event.responseStatus?.code ??
       (typeof responseStatusObject?.code === 'number' ? responseStatusObject.code : undefined) ??
       (event.stage === 'Panic' ? 500 : 200);
-    if (readVerbs.has(verb) && code < 400) {
-      skipped.add('successful reads (get, list, watch)');
+    // A successful list or watch across all namespaces is kept: it is how a controller's cluster-wide informer shows
+    // (cluster-wide-watch). They are few (one list per informer start or relist, one watch every 5-10 minutes:
+    // client-go tools/cache/reflector.go minWatchTimeout); gets and namespaced lists and watches are many.
+    const clusterWide = (verb === 'list' || verb === 'watch') && !ref.namespace;
+    if (readVerbs.has(verb) && code < 400 && !clusterWide) {
+      skipped.add('successful reads (get, and list and watch in one namespace)');
       return [];
     }
 

@@ -51,8 +51,8 @@ describe('kreplay import', () => {
     const db = join(tempDir(), 'k.db');
     const result = await kreplay(['--db', db, 'import', realLogPath, '--format', 'audit', '--session', 'rbac', '--controller', 'system:serviceaccount:ns1:sa1']);
     expect(result.code).toBe(0);
-    expect(result.out).toContain('imported 11 records (11 api) into session rbac');
-    expect(result.out).toContain('skipped: 3 successful reads (get, list, watch); 23 non-resource requests (discovery, /healthz, ...)');
+    expect(result.out).toContain('imported 12 records (12 api) into session rbac');
+    expect(result.out).toContain('skipped: 2 successful reads (get, and list and watch in one namespace); 23 non-resource requests (discovery, /healthz, ...)');
   });
 
   it('skips bad records, lists them as file:line on stderr, exits 0 and marks the session partial', async () => {
@@ -64,7 +64,7 @@ describe('kreplay import', () => {
     expect(result.err.split('\n')).toEqual([
       expect.stringMatching(new RegExp(`^${file}:5: not valid JSON: `)),
       expect.stringMatching(new RegExp(`^${file}:9: not valid JSON: `)),
-      `${file}:12: record: unknown record kind "reconcilation"; expected one of watch, marker, reconcile, delivery, api`,
+      `${file}:12: record: unknown record kind "reconcilation"; expected one of watch, marker, reconcile, reconcile-start, delivery, api`,
       `${file}:17: reconcile.errorReason: an error result needs an errorReason`,
       'kreplay: 4 problems in the input (skipped); everything else was imported and session nd is marked partial',
       '',

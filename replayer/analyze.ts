@@ -83,7 +83,7 @@ export function createAnalyzer(options: AnalyzeOptions = {}): Analyzer {
       const facts = fold.evolve(record);
       for (let i = 0; i < facts.length; i++) {
         const fact = facts[i]!;
-        if (fact.type === 'version' || fact.type === 'api' || fact.type === 'reconcile' || fact.type === 'handler') census.observe(fact);
+        if (fact.type === 'version' || fact.type === 'api' || fact.type === 'reconcile' || fact.type === 'reconcile-start' || fact.type === 'handler') census.observe(fact);
         const list = observers.get(fact.type);
         if (list) for (let j = 0; j < list.length; j++) list[j]!.observe(fact, context);
       }

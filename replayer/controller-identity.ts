@@ -26,7 +26,7 @@ export class WriterCensus {
   private lastWrite: { rv: string; actor: string; tool: boolean } | null = null;
 
   observe(fact: Fact): void {
-    if (fact.type === 'reconcile' || fact.type === 'handler') {
+    if (fact.type === 'reconcile' || fact.type === 'reconcile-start' || fact.type === 'handler') {
       // The SDK runs inside the controller under debug: the name it reports under is one of its names.
       this.reporting.add(fact.record.controller);
       return;

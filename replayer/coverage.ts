@@ -18,6 +18,9 @@ export class InputTally {
   /** Reconciles that say which resourceVersion they read. */
   reconcilesWithRV = 0;
   handlerCalls = 0;
+  reconcileStarts = 0;
+  /** Successful list/watch requests (what the audit importer keeps of reads). */
+  collectionReads = 0;
 
   observe(record: StoredRecord): void {
     switch (record.record) {
@@ -28,6 +31,7 @@ export class InputTally {
         return;
       case 'api':
         this.requests++;
+        if ((record.verb === 'list' || record.verb === 'watch') && record.code >= 200 && record.code < 300) this.collectionReads++;
         if (record.responseObject) this.knownVersions++;
         return;
       case 'reconcile':
@@ -36,6 +40,9 @@ export class InputTally {
         return;
       case 'delivery':
         this.handlerCalls++;
+        return;
+      case 'reconcile-start':
+        this.reconcileStarts++;
         return;
       default:
         return;
@@ -89,6 +96,15 @@ function requirements(t: InputTally): Record<FindingKind, { base: Need; rules: N
       base: { met: t.reconcilesWithRV > 0 && t.views > 0, missing: t.reconcilesWithRV === 0 ? 'needs reconcile records with the resourceVersion they read' : noWatch },
       rules: [],
     },
+    'reconcile-lag': {
+      base: { met: t.reconcilesWithRV > 0 && (t.views > 0 || t.handlerCalls > 0), missing: t.reconcilesWithRV === 0 ? 'needs reconcile records with the resourceVersion they read' : noWatch },
+      rules: [],
+    },
+    'hung-reconcile': {
+      base: { met: t.reconciles > 0 || t.reconcileStarts > 0, missing: noReconciles },
+      rules: [{ met: t.reconcileStarts > 0, missing: 'never-finished needs reconcile-start records (an SDK that reports starts)' }],
+    },
+    'cluster-wide-watch': { base: { met: t.collectionReads > 0, missing: 'needs the list/watch requests (an audit log or the audit webhook)' }, rules: [] },
     unreconciled: { base: versions, rules: [{ met: t.reconciles > 0, missing: 'judged by status.observedGeneration only (no reconcile records)' }] },
   };
 }

@@ -36,6 +36,6 @@ describe('coverage: what a session could show', () => {
     s.api({ verb: 'get', kind: 'Foo', name: 'b', code: 404 });
     const { coverage } = analyze(s.records).stats;
     const notFull = Object.entries(coverage).filter(([, c]) => c?.status !== 'evaluated').map(([kind]) => kind);
-    expect(notFull).toEqual(['lost-event']);
+    expect(notFull).toEqual(['lost-event', 'hung-reconcile', 'cluster-wide-watch']);
   });
 });

@@ -65,6 +65,9 @@ export class Fold {
       case 'reconcile':
         this.reports.onReconcile(record);
         break;
+      case 'reconcile-start':
+        this.reports.onReconcileStart(record);
+        break;
       case 'api':
         this.reports.onApi(record);
         break;

@@ -573,6 +573,8 @@ export class SqliteSessionStore implements SessionStore {
         return { values: row('marker', null, record.marker, record.resourceVersion ?? null, null, payload(record)) };
       case 'reconcile':
         return { values: row('reconcile', this.objectId(sessionId, record.object), record.result, record.observedResourceVersion ?? null, record.observedGeneration ?? null, payload(record)) };
+      case 'reconcile-start':
+        return { values: row('reconcile-start', this.objectId(sessionId, record.object), 'started', record.observedResourceVersion ?? null, record.observedGeneration ?? null, payload(record)) };
       case 'delivery':
         return { values: row('delivery', this.objectId(sessionId, record.object), record.handler, record.resourceVersion, null, payload(record)) };
       case 'api':

@@ -31,7 +31,7 @@ export interface ObjectSummary {
 
 export interface RecordFilter {
   kinds?: readonly RecordKind[];
-  /** Object filters match watch, reconcile, delivery and api records that name an object. */
+  /** Object filters match watch, reconcile, reconcile-start, delivery and api records that name an object. */
   objectKind?: string;
   namespace?: string;
   name?: string;

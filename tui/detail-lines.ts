@@ -64,6 +64,11 @@ export function recordLines(row: TimelineRow, record: StoredRecord | undefined, 
       if (record.errorMessage) lines.push(...wrap(`error: ${record.errorMessage}`, width).map((text) => ({ text, tone: 'error' as const })));
       break;
     }
+    case 'reconcile-start':
+      lines.push({ text: `⟳ reconcile started · ${record.controller}`, bold: true });
+      lines.push(muted(`${at} · started ${record.startedAt}`));
+      lines.push({ text: `read resourceVersion ${record.observedResourceVersion ?? '?'}, generation ${record.observedGeneration ?? '?'}` });
+      break;
     case 'delivery':
       lines.push({ text: `→ ${row.type} · ${record.controller}${record.tombstone ? ' · DeletedFinalStateUnknown tombstone' : ''}`, tone: record.tombstone ? 'alert' : undefined, bold: true });
       lines.push(muted(at));

@@ -11,6 +11,9 @@ export const findingBadges: Readonly<Record<FindingKind, string>> = {
   'notfound-retry': '404',
   'stale-read': 'STALE',
   unreconciled: 'UNREC',
+  'reconcile-lag': 'LAG',
+  'hung-reconcile': 'HUNG',
+  'cluster-wide-watch': 'WIDE',
 };
 
 /** Findings keyed by the seqs that are their evidence: badges per row, "next finding", the finding filter. */

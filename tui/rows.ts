@@ -127,6 +127,18 @@ export function toRow(record: StoredRecord, previousObject?: KubeObject | null):
         tone: record.result === 'error' ? 'error' : 'normal',
       };
     }
+    case 'reconcile-start':
+      return {
+        ...base,
+        record: 'reconcile-start',
+        object: refOf(record.object),
+        type: 'reconcile …',
+        rawType: 'started',
+        resourceVersion: record.observedResourceVersion ?? null,
+        writer: record.controller,
+        detail: `started ${record.startedAt}`,
+        tone: 'dim',
+      };
     case 'delivery':
       return {
         ...base,

@@ -32,6 +32,8 @@ interface CheckFlags {
   notfoundRetries?: string;
   conflictRetries?: string;
   staleReadGrace?: string;
+  reconcileLag?: string;
+  hungReconcileAfter?: string;
   controller?: string[];
 }
 
@@ -44,6 +46,8 @@ const thresholdFlags = [
   ['notfoundRetries', 'notFoundRetries', 'count'],
   ['conflictRetries', 'conflictRetries', 'count'],
   ['staleReadGrace', 'staleReadGrace', 'duration'],
+  ['reconcileLag', 'reconcileLag', 'duration'],
+  ['hungReconcileAfter', 'hungReconcileAfter', 'duration'],
 ] as const;
 
 function kebab(name: string): string {
@@ -207,6 +211,8 @@ export function registerCheck(program: Command, context: CliContext): void {
     .option('--conflict-retries <n>', 'status-spec-race: 409 Conflicts in a row (default 3)')
     .option('--controller <name>', "the controller under debug: its field manager or audit user (repeatable); alarms are about it (default: the session's, else the busiest writer that is not Kubernetes or a tool)", (value: string, previous: string[] = []) => [...previous, value])
     .option('--stale-read-grace <duration>', 'stale-read: how long before a reconcile a newer version must have been delivered (default 1s)')
+    .option('--reconcile-lag <duration>', 'reconcile-lag: how long a change may wait for its reconcile, and how long late changes may keep arriving (default 30s)')
+    .option('--hung-reconcile-after <duration>', 'hung-reconcile: how long one reconcile may run (default 1m)')
     .addHelpText(
       'after',
       `\nFinding kinds: ${findingKinds.join(', ')}\nExit codes: 0 nothing at or above --fail-on, 1 findings, 2 usage or input error.\nSuppress per object in the config file (suppress: [{finding, kind, namespace, name, reason}]) or with the\nannotation kreplay.dev/suppress: "<kind>[,<kind>]: <reason>". Suppressed findings are listed, never fail.`,

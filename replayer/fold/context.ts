@@ -78,7 +78,7 @@ export function emptyFoldState(annotate: boolean): FoldState {
     annotations: annotate ? new Map() : null,
     stats: {
       records: 0,
-      byRecord: { watch: 0, marker: 0, reconcile: 0, delivery: 0, api: 0 },
+      byRecord: { watch: 0, marker: 0, reconcile: 0, 'reconcile-start': 0, delivery: 0, api: 0 },
       objects: 0,
       liveObjects: 0,
       peakLiveObjects: 0,

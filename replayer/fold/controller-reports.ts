@@ -1,4 +1,4 @@
-import { writeVerbs, type ApiRequestRecord, type KubeObject, type DeliveryRecord, type ReconcileRecord } from '../../model/index.js';
+import { writeVerbs, type ApiRequestRecord, type KubeObject, type DeliveryRecord, type ReconcileRecord, type ReconcileStartRecord } from '../../model/index.js';
 import { deletionTimestampOf, finalizersOf, metadataOf } from '../object-meta.js';
 import type { Version } from '../state.js';
 import { parseTime } from '../time.js';
@@ -21,6 +21,12 @@ export class ControllerReports {
   onReconcile(record: Stored<ReconcileRecord>): void {
     this.ctx.state.reconciledKinds.add(kindKey(record.object));
     this.ctx.facts.push({ type: 'reconcile', record, object: this.objects.resolve(record.object) });
+  }
+
+  /** A reconcile that has begun (SDK); its finish is the reconcile record with the same controller, object and start. */
+  onReconcileStart(record: Stored<ReconcileStartRecord>): void {
+    this.ctx.state.reconciledKinds.add(kindKey(record.object));
+    this.ctx.facts.push({ type: 'reconcile-start', record, object: this.objects.resolve(record.object) });
   }
 
   onHandler(record: Stored<DeliveryRecord>): void {

@@ -82,6 +82,11 @@ export const kinds: Record<string, KindInfo> = {
   Website: { group: 'web.example.com', version: 'v1', resource: 'websites', kind: 'Website', namespaced: true },
   Event: { group: '', version: 'v1', resource: 'events', kind: 'Event', namespaced: true, generation: false },
   Secret: { group: '', version: 'v1', resource: 'secrets', kind: 'Secret', namespaced: true, generation: false },
+  Node: { group: '', version: 'v1', resource: 'nodes', kind: 'Node', namespaced: false, generation: false },
+  Role: { group: 'rbac.authorization.k8s.io', version: 'v1', resource: 'roles', kind: 'Role', namespaced: true, generation: false },
+  RoleBinding: { group: 'rbac.authorization.k8s.io', version: 'v1', resource: 'rolebindings', kind: 'RoleBinding', namespaced: true, generation: false },
+  ClusterRole: { group: 'rbac.authorization.k8s.io', version: 'v1', resource: 'clusterroles', kind: 'ClusterRole', namespaced: false, generation: false },
+  ClusterRoleBinding: { group: 'rbac.authorization.k8s.io', version: 'v1', resource: 'clusterrolebindings', kind: 'ClusterRoleBinding', namespaced: false, generation: false },
 };
 
 export interface WatchEvent {
@@ -257,7 +262,17 @@ export class Cluster {
   create(
     kind: string,
     name: string,
-    body: { spec?: unknown; status?: unknown; labels?: Record<string, string>; annotations?: Record<string, string>; finalizers?: string[]; ownerReferences?: unknown[]; data?: unknown },
+    body: {
+      spec?: unknown;
+      status?: unknown;
+      labels?: Record<string, string>;
+      annotations?: Record<string, string>;
+      finalizers?: string[];
+      ownerReferences?: unknown[];
+      data?: unknown;
+      /** Other top-level fields (a ClusterRole's rules, a binding's roleRef and subjects). */
+      fields?: Record<string, unknown>;
+    },
     options: WriteOptions = {},
   ): WatchEvent {
     if (options.after) this.tick(options.after);
@@ -274,7 +289,7 @@ export class Cluster {
       creationTimestamp: this.metaTime(),
     };
     if (!info.namespaced) delete metadata.namespace;
-    if (body.data === undefined && info.generation !== false) metadata.generation = 1;
+    if (body.data === undefined && body.fields === undefined && info.generation !== false) metadata.generation = 1;
     if (body.labels) metadata.labels = body.labels;
     if (body.annotations) metadata.annotations = body.annotations;
     if (body.finalizers) metadata.finalizers = body.finalizers;
@@ -283,6 +298,7 @@ export class Cluster {
     if (body.spec !== undefined) object.spec = clone(body.spec);
     if (body.data !== undefined) object.data = clone(body.data);
     if (body.status !== undefined) object.status = clone(body.status);
+    if (body.fields) Object.assign(object, clone(body.fields));
     if (kind === 'Service') this.defaultService(object, undefined);
     this.stamp(object, options.manager ?? 'kubectl-client-side-apply', options.operation ?? 'Update', undefined);
     this.objects.set(this.key(kind, name), object as KubeObject);
@@ -524,19 +540,22 @@ export class SessionBuilder {
     withResponse?: boolean;
     resourceVersionBefore?: string | null;
     reason?: string;
+    /** The request's namespace; null for a cluster-wide list or watch. Default: from `name`, else 'default'. */
+    namespace?: string | null;
+    origin?: Origin;
   }): StoredRecord {
     const info = kinds[input.kind]!;
-    const [namespace, name] = input.name.includes('/') ? input.name.split('/') : ['default', input.name];
+    const [namespace, name] = input.name.includes('/') ? input.name.split('/') : [input.namespace === undefined ? (info.namespaced ? 'default' : null) : input.namespace, input.name];
     const uid = input.event?.object.metadata?.uid ?? this.cluster.get(input.kind, input.name)?.metadata?.uid ?? null;
     const record: ApiRequestRecord = {
       record: 'api',
       observedAt: this.at(),
-      origin: 'audit',
+      origin: input.origin ?? 'audit',
       actor: input.actor ?? 'system:serviceaccount:default:foo-controller',
       ...(input.userAgent ? { userAgent: input.userAgent } : {}),
       byController: input.byController ?? true,
       verb: input.verb,
-      object: { group: info.group, version: info.version, resource: info.resource, kind: info.kind, namespace: namespace!, name: name!, uid },
+      object: { group: info.group, version: info.version, resource: info.resource, kind: info.kind, namespace: namespace ?? null, name: name!, uid },
       subresource: input.subresource ?? null,
       code: input.code ?? 200,
       reason: input.reason ?? (input.code === 404 ? 'NotFound' : input.code === 409 ? 'Conflict' : null),
@@ -581,14 +600,32 @@ export class SessionBuilder {
     return this.push(record);
   }
 
-  handler(input: { kind: string; name: string; handler: DeliveryRecord['handler']; tombstone?: boolean; resourceVersion?: string | null; oldResourceVersion?: string | null; uid?: string | null }): StoredRecord {
+  /** The SDK's report that a reconcile began (reconcile-start); its finish is `reconcile` with the same startedAt. */
+  reconcileStart(input: { kind: string; name: string; startedAt?: number; controller?: string; observedResourceVersion?: string | null }): StoredRecord {
+    const info = kinds[input.kind]!;
+    const [namespace, name] = input.name.includes('/') ? input.name.split('/') : ['default', input.name];
+    const started = input.startedAt ?? this.cluster.now;
+    const object = this.cluster.get(input.kind, input.name);
+    return this.push({
+      record: 'reconcile-start',
+      observedAt: new Date(started).toISOString(),
+      origin: 'ingest',
+      controller: input.controller ?? 'foo-controller',
+      object: { group: info.group, version: info.version, resource: info.resource, kind: info.kind, namespace: namespace!, name: name!, uid: object?.metadata?.uid ?? null },
+      startedAt: new Date(started).toISOString(),
+      observedResourceVersion: input.observedResourceVersion === undefined ? (object?.metadata?.resourceVersion ?? null) : input.observedResourceVersion,
+      observedGeneration: object?.metadata?.generation ?? null,
+    });
+  }
+
+  handler(input: { kind: string; name: string; handler: DeliveryRecord['handler']; tombstone?: boolean; resourceVersion?: string | null; oldResourceVersion?: string | null; uid?: string | null; controller?: string }): StoredRecord {
     const info = kinds[input.kind]!;
     const [namespace, name] = input.name.includes('/') ? input.name.split('/') : ['default', input.name];
     return this.push({
       record: 'delivery',
       observedAt: this.at(),
       origin: 'ingest',
-      controller: 'foo-controller',
+      controller: input.controller ?? 'foo-controller',
       handler: input.handler,
       tombstone: input.tombstone ?? false,
       object: { group: info.group, version: info.version, resource: info.resource, kind: info.kind, namespace: namespace!, name: name!, uid: input.uid ?? null },

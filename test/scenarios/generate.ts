@@ -91,17 +91,18 @@ class AuditLog {
     holdCompletion?: boolean;
   }): () => void {
     const info = kinds[input.kind]!;
-    const [namespace, name] = input.name.includes('/') ? input.name.split('/') : ['default', input.name];
+    const [namespace, name] = input.name.includes('/') ? input.name.split('/') : [info.namespaced ? 'default' : undefined, input.name];
     this.id++;
     const auditID = `${(0x5f3a0000 + this.id).toString(16)}-9c1d-4e27-b8a4-${String(this.id).padStart(12, '0')}`;
     const prefix = info.group ? `/apis/${info.group}/${info.version}` : `/api/${info.version}`;
-    const scope = info.namespaced ? `/namespaces/${namespace}` : '';
+    const scope = namespace ? `/namespaces/${namespace}` : '';
     const path = `${prefix}${scope}/${info.resource}${input.verb === 'create' && !input.subresource ? '' : `/${name}`}${input.subresource ? `/${input.subresource}` : ''}`;
     const code = input.code ?? (input.verb === 'create' ? 201 : 200);
     const received = this.cluster.now - 4;
     const level = input.level ?? 'RequestResponse';
     const objectRef: Json = { resource: info.resource, namespace: info.namespaced ? namespace : undefined, name, apiGroup: info.group || undefined, apiVersion: info.version };
     if (!info.group) delete objectRef.apiGroup;
+    if (!namespace) delete objectRef.namespace;
     const reqMeta = ((input.requestObject as Json | undefined)?.metadata as Json | undefined) ?? {};
     if (reqMeta.uid ?? input.uid) objectRef.uid = reqMeta.uid ?? input.uid;
     if (reqMeta.resourceVersion) objectRef.resourceVersion = reqMeta.resourceVersion;
@@ -143,6 +144,46 @@ class AuditLog {
     if (input.holdCompletion) return complete;
     this.lines.push(JSON.stringify(done));
     return () => undefined;
+  }
+
+  /**
+   * A LIST, or a WATCH opened now (RequestReceived, ResponseStarted: a long-running request) and closed by the
+   * returned function (ResponseComplete, when the server ends it: client-go asks for a 5-10 minute timeout). A
+   * request in all namespaces has no namespace in its objectRef (apiserver pkg/endpoints/request RequestInfo).
+   */
+  collection(input: { verb: 'list' | 'watch'; kind: string; namespace: string | null; user: string; userAgent: string; resourceVersion?: string }): () => void {
+    const info = kinds[input.kind]!;
+    this.id++;
+    const auditID = `${(0x7c2b0000 + this.id).toString(16)}-4b1e-4f3a-9d2c-${String(this.id).padStart(12, '0')}`;
+    const prefix = info.group ? `/apis/${info.group}/${info.version}` : `/api/${info.version}`;
+    const query = input.verb === 'watch' ? `?allowWatchBookmarks=true&resourceVersion=${input.resourceVersion ?? this.cluster.revision}&timeoutSeconds=437&watch=true` : '?limit=500&resourceVersion=0';
+    const objectRef: Json = { resource: info.resource, apiVersion: info.version };
+    if (info.group) objectRef.apiGroup = info.group;
+    if (input.namespace) objectRef.namespace = input.namespace;
+    const received = this.cluster.now;
+    const base: Json = {
+      kind: 'Event',
+      apiVersion: 'audit.k8s.io/v1',
+      level: 'Metadata',
+      auditID,
+      stage: 'RequestReceived',
+      requestURI: `${prefix}${input.namespace ? `/namespaces/${input.namespace}` : ''}/${info.resource}${query}`,
+      verb: input.verb,
+      user: { username: input.user, groups: input.user.startsWith('system:serviceaccount:') ? ['system:serviceaccounts', `system:serviceaccounts:${input.user.split(':')[2]}`, 'system:authenticated'] : ['system:authenticated'] },
+      sourceIPs: ['10.244.0.23'],
+      userAgent: input.userAgent,
+      objectRef,
+      requestReceivedTimestamp: this.micro(received),
+      stageTimestamp: this.micro(received),
+    };
+    this.lines.push(JSON.stringify(base));
+    const complete = () => this.lines.push(JSON.stringify({ ...base, stage: 'ResponseComplete', stageTimestamp: this.micro(this.cluster.now), responseStatus: { metadata: {}, code: 200 } }));
+    if (input.verb === 'list') {
+      complete();
+      return () => undefined;
+    }
+    this.lines.push(JSON.stringify({ ...base, stage: 'ResponseStarted', stageTimestamp: this.micro(received + 1), responseStatus: { metadata: {}, code: 200 } }));
+    return complete;
   }
 
   text(): string {
@@ -191,7 +232,151 @@ function reconcileFoo(c: Cluster, s: SessionBuilder, name: string, options: { de
   s.reconcile({ kind: 'Foo', name, startedAt: started, duration: `${c.now - started + 3}ms`, observedGeneration: f.metadata!.generation!, observedResourceVersion: f.metadata!.resourceVersion!, controller: 'sample-controller' });
 }
 
+/** reconcileFoo as the Go SDK's WrapReconciler reports it: a reconcile-start when the call begins, then its finish. */
+function reconcileFooReported(c: Cluster, s: SessionBuilder, name: string): void {
+  s.reconcileStart({ kind: 'Foo', name, controller: 'sample-controller', startedAt: c.now });
+  reconcileFoo(c, s, name);
+}
+
 // ---------------------------------------------------------------- NDJSON (recorder sessions)
+
+/**
+ * The controller's UpdateFunc posts every Foo event to a change-log webhook with a plain http.Post before it adds
+ * the key to the workqueue: 12 s per call, so client-go queues the later events behind it in the handler's
+ * buffer. An autoscaler scales one shard every 5 s; each enqueue comes later than the one before, and the waits
+ * grow from 7 s to 84 s. The SDK's own event handler (a separate informer registration) sees every event on time.
+ */
+function ndjsonReconcileLag(): void {
+  const c = new Cluster({ start: '2025-03-25T09:00:00Z', revision: 310_000 });
+  const names = Array.from({ length: 12 }, (_, i) => `shard-${String(i + 1).padStart(2, '0')}`);
+  for (const name of names) {
+    c.create('Foo', name, { spec: foo(1, name) }, { manager: 'kubectl-client-side-apply' });
+    reconcileFooQuiet(c, name);
+  }
+  const s = new SessionBuilder(c);
+  s.marker('recorder-started');
+  s.listAndWatch('Foo');
+  s.listAndWatch('Deployment');
+  // The controller starts: its initial list adds every Foo and each is reconciled (nothing to change).
+  for (const name of names) {
+    s.handler({ kind: 'Foo', name, handler: 'add', resourceVersion: c.get('Foo', name)!.metadata!.resourceVersion!, controller: 'sample-controller' });
+    c.tick('30ms');
+    reconcileFooReported(c, s, name);
+  }
+  const t0 = c.now;
+  type Step = { at: number; what: 'scale' | 'reconcile'; name: string };
+  const steps: Step[] = [];
+  let handlerFree = t0;
+  names.forEach((name, k) => {
+    const at = t0 + 5000 * (k + 1);
+    steps.push({ at, what: 'scale', name });
+    handlerFree = Math.max(at, handlerFree) + 12_000;
+    steps.push({ at: handlerFree, what: 'reconcile', name });
+  });
+  steps.sort((a, b) => a.at - b.at);
+  for (const step of steps) {
+    c.now = Math.max(c.now, step.at);
+    if (step.what === 'scale') {
+      const e = s.deliver(c.update('Foo', step.name, scale(3), { manager: 'foo-autoscaler' }));
+      s.handler({ kind: 'Foo', name: step.name, handler: 'update', resourceVersion: e.object.metadata!.resourceVersion!, oldResourceVersion: String(Number(e.object.metadata!.resourceVersion!) - 1), controller: 'sample-controller' });
+    } else reconcileFooReported(c, s, step.name);
+  }
+  c.tick('2m');
+  s.bookmark('Foo');
+  s.bookmark('Deployment');
+  s.marker('recorder-stopped');
+  ndjson('ndjson-reconcile-lag', s);
+}
+
+/**
+ * Healthy, busy: a `kubectl apply -f` of 250 Foos lands within 2 s and one worker works them off (~160 ms each, the
+ * last one 40 s after it was created); a backup Foo's reconcile calls a snapshot API that takes 40 s, within its
+ * 45 s deadline; afterwards a user scales Foos now and then and each is reconciled within milliseconds.
+ */
+function ndjsonCleanBurst(): void {
+  const c = new Cluster({ start: '2025-03-26T14:00:00Z', revision: 420_000 });
+  c.create('Foo', 'seed', { spec: foo(1, 'seed') }, { manager: 'kubectl-client-side-apply' });
+  reconcileFooQuiet(c, 'seed');
+  const s = new SessionBuilder(c);
+  s.marker('recorder-started');
+  s.listAndWatch('Foo');
+  s.listAndWatch('Deployment');
+  s.handler({ kind: 'Foo', name: 'seed', handler: 'add', resourceVersion: c.get('Foo', 'seed')!.metadata!.resourceVersion!, controller: 'sample-controller' });
+  reconcileFooReported(c, s, 'seed');
+  const names = Array.from({ length: 250 }, (_, i) => `tenant-${String(i + 1).padStart(3, '0')}`);
+  c.tick('1m');
+  for (const name of names) {
+    const e = s.deliver(c.create('Foo', name, { spec: foo(1, name) }, { manager: 'kubectl-client-side-apply', after: '8ms' }));
+    s.handler({ kind: 'Foo', name, handler: 'add', resourceVersion: e.object.metadata!.resourceVersion!, controller: 'sample-controller' });
+  }
+  for (const name of names) {
+    reconcileFooReported(c, s, name);
+    c.tick('120ms');
+  }
+  // The backup reconcile: a slow snapshot call with a deadline, done in 40 s.
+  const backup = s.deliver(c.create('Foo', 'backup-nightly', { spec: foo(1, 'backup-nightly') }, { manager: 'kubectl-client-side-apply', after: '30s' }));
+  s.handler({ kind: 'Foo', name: 'backup-nightly', handler: 'add', resourceVersion: backup.object.metadata!.resourceVersion!, controller: 'sample-controller' });
+  const started = c.now + 5;
+  s.reconcileStart({ kind: 'Foo', name: 'backup-nightly', controller: 'sample-controller', startedAt: started });
+  c.now = started + 40_000;
+  s.deliver(deploymentFor(c, 'backup-nightly', 1));
+  s.deliver(c.update('Foo', 'backup-nightly', fooStatus(1, 1), { subresource: 'status', manager: 'sample-controller', after: '10ms' }));
+  s.reconcile({ kind: 'Foo', name: 'backup-nightly', startedAt: started, duration: `${c.now - started + 2}ms`, observedGeneration: 1, observedResourceVersion: backup.object.metadata!.resourceVersion!, controller: 'sample-controller' });
+  for (let i = 0; i < 8; i++) {
+    const name = names[i * 29]!;
+    const e = s.deliver(c.update('Foo', name, scale(2 + (i % 3)), { manager: 'kubectl-edit', after: '40s' }));
+    s.handler({ kind: 'Foo', name, handler: 'update', resourceVersion: e.object.metadata!.resourceVersion!, oldResourceVersion: String(Number(e.object.metadata!.resourceVersion!) - 1), controller: 'sample-controller' });
+    c.tick('4ms');
+    reconcileFooReported(c, s, name);
+  }
+  c.tick('30s');
+  s.bookmark('Foo');
+  s.marker('recorder-stopped');
+  ndjson('ndjson-clean-reconcile-burst', s);
+}
+
+/**
+ * Two workers. billing's reconcile calls the payment provider with an http.Client that has no Timeout, under a
+ * context without a deadline; the provider accepts the connection and never answers, so the call never returns and
+ * the session ends 6 minutes later with it still running. ledger's reconcile retries a flaky dependency in a loop
+ * without a deadline and returns after 2m50s. The other worker keeps reconciling web and api as users edit them.
+ */
+function ndjsonHungReconcile(): void {
+  const c = new Cluster({ start: '2025-03-27T11:00:00Z', revision: 530_000 });
+  const names = ['billing', 'ledger', 'web', 'api'];
+  for (const name of names) {
+    c.create('Foo', name, { spec: foo(1, name) }, { manager: 'kubectl-client-side-apply' });
+    reconcileFooQuiet(c, name);
+  }
+  const s = new SessionBuilder(c);
+  s.marker('recorder-started');
+  s.listAndWatch('Foo');
+  s.listAndWatch('Deployment');
+  for (const name of names) {
+    c.tick('25ms');
+    reconcileFooReported(c, s, name);
+  }
+  c.tick('30s');
+  s.reconcileStart({ kind: 'Foo', name: 'billing', controller: 'sample-controller', startedAt: c.now });
+  c.tick('5s');
+  const ledgerStart = c.now;
+  s.reconcileStart({ kind: 'Foo', name: 'ledger', controller: 'sample-controller', startedAt: ledgerStart });
+  for (let i = 0; i < 8; i++) {
+    const name = i % 2 === 0 ? 'web' : 'api';
+    if (i === 4) {
+      // ledger finally returns, after 2m50s, having written nothing new.
+      c.now = ledgerStart + 170_000;
+      s.reconcile({ kind: 'Foo', name: 'ledger', startedAt: ledgerStart, duration: '2m50s', controller: 'sample-controller' });
+    }
+    s.deliver(c.update('Foo', name, scale(2 + i), { manager: 'kubectl-edit', after: '40s' }));
+    c.tick('3ms');
+    reconcileFooReported(c, s, name);
+  }
+  c.tick('20s');
+  s.bookmark('Foo');
+  s.marker('recorder-stopped');
+  ndjson('ndjson-hung-reconcile', s);
+}
 
 function ndjsonClean(): void {
   const c = new Cluster({ start: '2025-03-04T09:00:00Z', revision: 48_120 });
@@ -1877,6 +2062,98 @@ function kubectlCleanWatchOnly(): void {
   write('kubectl-clean-watch-only', 'watch.json', k.text());
 }
 
+// ---------------------------------------------------------------- cluster-wide watches (audit)
+
+const OPERATOR_SA = 'system:serviceaccount:team-a:foo-operator';
+const OPERATOR_UA = 'foo-operator/v1.4.0 (linux/amd64) kubernetes/$Format';
+const KCM_DEPLOYMENTS = 'system:serviceaccount:kube-system:deployment-controller';
+const KCM_INFORMERS_UA = 'kube-controller-manager/v1.32.2 (linux/amd64) kubernetes/67a30c0/shared-informers';
+
+/** The operator's day: Foos in team-a, a Deployment per Foo, status, its leader lease; kube-controller-manager's informers. */
+function operatorDay(c: Cluster, a: AuditLog, watchNamespace: string | null, extraWatches: () => void): void {
+  // kube-controller-manager's shared informers list and watch Deployments in all namespaces: Kubernetes' own.
+  const kcmWatch = a.collection({ verb: 'watch', kind: 'Deployment', namespace: null, user: KCM_DEPLOYMENTS, userAgent: KCM_INFORMERS_UA });
+  c.tick('20s');
+  // The operator starts: its manager's cache lists and watches Foos and Deployments.
+  const open = () => {
+    for (const kind of ['Foo', 'Deployment']) a.collection({ verb: 'list', kind, namespace: watchNamespace, user: OPERATOR_SA, userAgent: OPERATOR_UA });
+    return ['Foo', 'Deployment'].map((kind) => a.collection({ verb: 'watch', kind, namespace: watchNamespace, user: OPERATOR_SA, userAgent: OPERATOR_UA }));
+  };
+  let watches = open();
+  extraWatches();
+  const lease = c.create('Lease', 'team-a/foo-operator-leader', { spec: { holderIdentity: 'foo-operator-6c7d_1', leaseDurationSeconds: 15, acquireTime: c.iso(), renewTime: c.iso() } }, { manager: 'foo-operator', after: '2s' });
+  a.request({ verb: 'create', kind: 'Lease', name: 'team-a/foo-operator-leader', user: OPERATOR_SA, userAgent: OPERATOR_UA, requestObject: createBody(lease.object), response: lease });
+  for (const [i, name] of ['team-a/checkout', 'team-a/search', 'team-a/cart'].entries()) {
+    userWrite(a, 'create', c.create('Foo', name, { spec: foo(1 + i, name.split('/')[1]!) }, { manager: 'kubectl-client-side-apply', after: '1m' }), 'Foo', name);
+    const dep = c.create('Deployment', `team-a/${name.split('/')[1]}`, { spec: { replicas: 1 + i } }, { manager: 'foo-operator', after: '30ms' });
+    a.request({ verb: 'create', kind: 'Deployment', name: `team-a/${name.split('/')[1]}`, user: OPERATOR_SA, userAgent: OPERATOR_UA, requestObject: createBody(dep.object), response: dep });
+    const st = c.update('Deployment', `team-a/${name.split('/')[1]}`, (o) => (o.status = { observedGeneration: 1, replicas: 1 + i, readyReplicas: 1 + i }), { subresource: 'status', manager: 'kube-controller-manager', after: '2s' });
+    a.request({ verb: 'update', kind: 'Deployment', name: `team-a/${name.split('/')[1]}`, subresource: 'status', user: KCM_DEPLOYMENTS, userAgent: KCM_INFORMERS_UA, requestObject: st.object, response: st });
+    const status = c.update('Foo', name, fooStatus(1 + i, 1), { subresource: 'status', manager: 'foo-operator', after: '20ms' });
+    a.request({ verb: 'update', kind: 'Foo', name, subresource: 'status', user: OPERATOR_SA, userAgent: OPERATOR_UA, requestObject: status.object, response: status });
+  }
+  // client-go's reflector ends each watch after a random 5-10 minutes and opens a new one from the last RV.
+  c.tick('4m');
+  for (const close of watches) close();
+  kcmWatch();
+  watches = ['Foo', 'Deployment'].map((kind) => a.collection({ verb: 'watch', kind, namespace: watchNamespace, user: OPERATOR_SA, userAgent: OPERATOR_UA }));
+  a.collection({ verb: 'watch', kind: 'Deployment', namespace: null, user: KCM_DEPLOYMENTS, userAgent: KCM_INFORMERS_UA });
+  userWrite(a, 'patch', c.update('Foo', 'team-a/search', scale(4), { manager: 'kubectl-patch', after: '2m' }), 'Foo', 'team-a/search');
+  const scaled = c.update('Deployment', 'team-a/search', scale(4), { manager: 'foo-operator', after: '25ms' });
+  a.request({ verb: 'update', kind: 'Deployment', name: 'team-a/search', user: OPERATOR_SA, userAgent: OPERATOR_UA, requestObject: scaled.object, response: scaled });
+  const rolled = c.update('Deployment', 'team-a/search', (o) => (o.status = { observedGeneration: 2, replicas: 4, readyReplicas: 4 }), { subresource: 'status', manager: 'kube-controller-manager', after: '3s' });
+  a.request({ verb: 'update', kind: 'Deployment', name: 'team-a/search', subresource: 'status', user: KCM_DEPLOYMENTS, userAgent: KCM_INFORMERS_UA, requestObject: rolled.object, response: rolled });
+  const status = c.update('Foo', 'team-a/search', fooStatus(4, 2), { subresource: 'status', manager: 'foo-operator', after: '20ms' });
+  a.request({ verb: 'update', kind: 'Foo', name: 'team-a/search', subresource: 'status', user: OPERATOR_SA, userAgent: OPERATOR_UA, requestObject: status.object, response: status });
+  c.tick('3m');
+  for (const close of watches) close();
+}
+
+/**
+ * helm installs foo-operator with the scaffold's RBAC: a ClusterRole and a ClusterRoleBinding. Its manager is
+ * created without cache.Options.DefaultNamespaces, so it lists and watches Foos and Deployments in every
+ * namespace, while the only Foos it ever manages (and its leader lease) are in team-a.
+ */
+function auditClusterWideWatch(): void {
+  const c = new Cluster({ start: '2025-03-28T15:00:00Z', revision: 610_000 });
+  const a = new AuditLog(c);
+  const helm = 'Helm/3.14.2';
+  const role = c.create('ClusterRole', 'foo-operator', {
+    fields: {
+      rules: [
+        { apiGroups: ['samplecontroller.k8s.io'], resources: ['foos'], verbs: ['get', 'list', 'watch', 'update', 'patch'] },
+        { apiGroups: ['samplecontroller.k8s.io'], resources: ['foos/status'], verbs: ['get', 'update', 'patch'] },
+        { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] },
+        { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] },
+      ],
+    },
+  }, { manager: 'helm' });
+  a.request({ verb: 'create', kind: 'ClusterRole', name: 'foo-operator', user: ADMIN, userAgent: helm, requestObject: createBody(role.object), response: role });
+  const binding = c.create('ClusterRoleBinding', 'foo-operator', {
+    fields: { roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'foo-operator' }, subjects: [{ kind: 'ServiceAccount', name: 'foo-operator', namespace: 'team-a' }] },
+  }, { manager: 'helm', after: '40ms' });
+  a.request({ verb: 'create', kind: 'ClusterRoleBinding', name: 'foo-operator', user: ADMIN, userAgent: helm, requestObject: createBody(binding.object), response: binding });
+  operatorDay(c, a, null, () => undefined);
+  write('audit-cluster-wide-watch', 'audit.log', a.text());
+}
+
+/**
+ * The same operator done right: a Role and RoleBinding in team-a, and a cache limited to team-a, so its lists and
+ * watches name the namespace. It also lists Namespaces (cluster-scoped, so necessarily cluster-wide) once at start,
+ * and kube-controller-manager watches Deployments everywhere, as it must.
+ */
+function auditCleanNamespacedWatch(): void {
+  const c = new Cluster({ start: '2025-03-29T15:00:00Z', revision: 620_000 });
+  const a = new AuditLog(c);
+  const helm = 'Helm/3.14.2';
+  const role = c.create('Role', 'team-a/foo-operator', { fields: { rules: [{ apiGroups: ['samplecontroller.k8s.io', 'apps'], resources: ['foos', 'foos/status', 'deployments'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch'] }] } }, { manager: 'helm' });
+  a.request({ verb: 'create', kind: 'Role', name: 'team-a/foo-operator', user: ADMIN, userAgent: helm, requestObject: createBody(role.object), response: role });
+  const binding = c.create('RoleBinding', 'team-a/foo-operator', { fields: { roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'foo-operator' }, subjects: [{ kind: 'ServiceAccount', name: 'foo-operator', namespace: 'team-a' }] } }, { manager: 'helm', after: '40ms' });
+  a.request({ verb: 'create', kind: 'RoleBinding', name: 'team-a/foo-operator', user: ADMIN, userAgent: helm, requestObject: createBody(binding.object), response: binding });
+  operatorDay(c, a, 'team-a', () => a.collection({ verb: 'list', kind: 'Namespace', namespace: null, user: OPERATOR_SA, userAgent: OPERATOR_UA }));
+  write('audit-clean-namespaced-watch', 'audit.log', a.text());
+}
+
 ndjsonClean();
 ndjsonStaleResume();
 ndjson410Gap();
@@ -1934,3 +2211,8 @@ kubectlStaleStatus();
 kubectlStuckFinalizerServerSideApply();
 ndjsonCleanRestartStaleList();
 kubectlCleanWatchOnly();
+ndjsonReconcileLag();
+ndjsonCleanBurst();
+ndjsonHungReconcile();
+auditClusterWideWatch();
+auditCleanNamespacedWatch();

@@ -21,6 +21,7 @@ import { BodyKind, KEYFRAME_INTERVAL, MAX_CHUNK_BODIES, compressChunk, decodeBod
 import { migrate } from './migrate.js';
 import { parallelRows } from './parallel-read.js';
 import { toolVersion } from './tool-version.js';
+import { inspectDatabaseFile, MissingWalError, schemaOnlyInMissingWal, walPossiblyMissing } from './wal-check.js';
 import type {
   AppendResult,
   ObjectSummary,
@@ -207,11 +208,16 @@ export class SqliteSessionStore implements SessionStore {
   /** The database has the schema-4 facts columns (false only for a read-only open of an older database). */
   private readonly hasFacts: boolean;
   private readonly statements;
+  readonly walPossiblyMissing: boolean;
 
   constructor(
     readonly path: string,
     options: OpenOptions = {},
   ) {
+    // Looked at before opening: opening creates a -wal (even read-only), and migrating would hide the copy's state.
+    const fileState = inspectDatabaseFile(path);
+    if (schemaOnlyInMissingWal(fileState)) throw new MissingWalError(path);
+    this.walPossiblyMissing = walPossiblyMissing(fileState);
     if (path !== ':memory:' && !options.readonly) mkdirSync(dirname(path), { recursive: true });
     this.db = new Database(path, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
     this.db.pragma('busy_timeout = 5000');
@@ -968,6 +974,12 @@ export class SqliteSessionStore implements SessionStore {
 
   lastSeq(sessionId: number): number {
     return this.requireSessionRow(sessionId).next_seq - 1;
+  }
+
+  snapshot(outPath: string): void {
+    // VACUUM INTO reads one consistent snapshot (a read transaction) while a writer keeps appending, and writes a
+    // self-contained file in rollback mode: no -wal to forget (sqlite.org/lang_vacuum.html#vacuuminto).
+    this.db.prepare('VACUUM INTO ?').run(outPath);
   }
 
   close(): void {

@@ -107,5 +107,12 @@ export interface SessionStore {
   saveAnalysis(sessionId: number, optionsKey: string, throughSeq: number, findingsJson: string): void;
   /** The newest seq of the session (0 when empty). */
   lastSeq(sessionId: number): number;
+  /**
+   * The file was in WAL mode with no (or an empty) -wal beside it when opened: how a cleanly closed database looks,
+   * and how a copy that left its -wal behind looks (store/wal-check.ts). Worth saying when sessions look cut short.
+   */
+  readonly walPossiblyMissing: boolean;
+  /** Writes a consistent copy of the whole database to a new file, safe while another process appends. */
+  snapshot(outPath: string): void;
   close(): void;
 }

@@ -113,9 +113,46 @@ describe('kreplay import', () => {
     const format = await kreplay(['--db', db, 'import', fixturePath('events.ndjson'), '--format', 'yaml', '--session', 'x']);
     expect(format.code).toBe(2);
     expect(format.err).toContain("Allowed choices are kubectl-watch, audit, ndjson");
-    const noSession = await kreplay(['--db', db, 'import', fixturePath('events.ndjson'), '--format', 'ndjson']);
-    expect(noSession.code).toBe(2);
-    expect(noSession.err).toContain("required option '--session <name>' not specified");
+  });
+
+  it('detects the format and names the session as record does when --format and --session are left out', async () => {
+    const db = join(tempDir(), 'k.db');
+    const cases = [
+      ['kubectl-watch-deployments.json', 'kubectl-watch'],
+      ['audit-webhook-eventlist.json', 'audit'],
+      ['events.ndjson', 'ndjson'],
+    ] as const;
+    const names: string[] = [];
+    for (const [file, format] of cases) {
+      const result = await kreplay(['--db', db, 'import', fixturePath(file)]);
+      expect(result.code).toBe(0);
+      expect(result.out).toContain(`  format: ${format} (detected; --format overrides)\n`);
+      const name = /into session (\S+) from/.exec(result.out)?.[1];
+      expect(name).toMatch(/^import-\d{8}-\d{6}(-\d+)?$/);
+      names.push(name!);
+    }
+    // Two imports in the same second get distinct names.
+    expect(new Set(names).size).toBe(3);
+    const sessions = JSON.parse((await kreplay(['--db', db, 'sessions', '--json'])).out) as { sessions: { name: string; source: string; config: { format: string } }[] };
+    expect(sessions.sessions.map((s) => [s.source, s.config.format])).toEqual(cases.map(([, f]) => [`import:${f}`, f]));
+
+    // --format still wins (and is not announced), --session still names.
+    const given = await kreplay(['--db', db, 'import', fixturePath('events.ndjson'), '--format', 'ndjson', '--session', 'named']);
+    expect(given.code).toBe(0);
+    expect(given.out).not.toContain('detected');
+    expect(given.out).toContain('into session named');
+  });
+
+  it('exits 2 with what to do when the format cannot be detected', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'odd.json');
+    writeFileSync(file, '{"hello":"world"}\n'.repeat(50));
+    const result = await kreplay(['--db', join(dir, 'k.db'), 'import', file]);
+    expect(result).toEqual({
+      code: 2,
+      out: '',
+      err: `kreplay: cannot tell what ${file} holds: it starts with no kubectl watch event or object, audit event or kreplay record\n  Name the format with --format kubectl-watch, audit or ndjson; the problems it then reports say what is wrong.\n`,
+    });
   });
 
   it('exits 2 and keeps no session when nothing could be imported: a wrong --format, an empty file', async () => {

@@ -239,6 +239,18 @@ describe('importFile', () => {
     store.close();
   });
 
+  it('detects the format of a stream and replays what detection read: the same records as with --format', async () => {
+    const store = open();
+    const text = readFileSync(fixturePath('kubectl-watch-deployments.json'), 'utf8');
+    const given = summaryOf(await run(store, { format: 'kubectl-watch', session: 'given', input: { stream: Readable.from(text.match(/[\s\S]{1,100}/g)!), name: '<stdin>' } }));
+    const detected = summaryOf(await run(store, { session: 'detected', input: { stream: Readable.from(text.match(/[\s\S]{1,100}/g)!), name: '<stdin>' } }));
+    expect([detected.format, detected.formatDetected, given.formatDetected]).toEqual(['kubectl-watch', true, false]);
+    expect(detected.bytesRead).toBe(Buffer.byteLength(text));
+    expect(rvs([...store.records(detected.session.id)])).toEqual(rvs([...store.records(given.session.id)]));
+    expect(detected.records).toBe(given.records);
+    store.close();
+  });
+
   it('reports progress by bytes and stops cleanly when aborted, keeping what was read (marked partial)', async () => {
     const store = open();
     const file = join(tempDir(), 'big.json');

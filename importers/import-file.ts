@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { SessionName, type RecordKind, type SessionInfo, type SessionRecord, type SessionSource } from '../model/index.js';
 import type { SessionStore } from '../store/index.js';
 import { createAuditParser } from './audit.js';
+import { FormatDetector } from './detect.js';
 import { createKubectlWatchParser } from './kubectl-watch.js';
 import { createNdjsonParser } from './ndjson.js';
 import type { ImportParser, ParseEvent } from './parser.js';
@@ -46,7 +47,8 @@ export interface ImportProgress {
 export type ImportInput = { path: string } | { stream: Readable; name: string };
 
 export interface ImportFileOptions {
-  format: ImportFormat;
+  /** Undefined: detected from the first values of the input (detect.ts). */
+  format?: ImportFormat;
   session: string;
   input: ImportInput;
   /** `--controller`: the controller's user name; its API requests get byController. */
@@ -64,6 +66,9 @@ export interface ImportFileOptions {
 
 export interface ImportSummary {
   session: SessionInfo;
+  format: ImportFormat;
+  /** The format was detected from the input, not given. */
+  formatDetected: boolean;
   records: number;
   countsByKind: Partial<Record<RecordKind, number>>;
   /** `file:line: why`, the first `maxReportedProblems` of them. */
@@ -76,7 +81,7 @@ export interface ImportSummary {
   partial: boolean;
 }
 
-export type ImportFailureReason = 'invalid-options' | 'unreadable' | 'session-exists' | 'strict' | 'no-records';
+export type ImportFailureReason = 'invalid-options' | 'unreadable' | 'session-exists' | 'strict' | 'no-records' | 'unknown-format';
 
 /** Expected failures are values (STYLE.md rule 7); the CLI turns them into a message and exit code 2. */
 export type ImportOutcome =
@@ -90,6 +95,8 @@ const maxReportedProblems = 1000;
 /** What a session's `problems` holds at most (the store keeps 100). */
 const maxSessionProblems = 100;
 const readChunkBytes = 1024 * 1024;
+/** How much input format detection reads before giving up: one List item or a few lines are enough. */
+const maxDetectChars = 32 * 1024 * 1024;
 
 /**
  * The dotted form model's redactObject takes (the recorder's `redaction.paths`), from `spec.auth.token` or the JSON
@@ -197,8 +204,48 @@ export async function importFile(store: SessionStore, options: ImportFileOptions
   const input = await openInput(options.input);
   if ('error' in input) return { ok: false, reason: 'unreadable', message: input.error, ...(input.hint ? { hint: input.hint } : {}) };
 
+  // Chunks read to detect the format are replayed to the parser: stdin cannot be read twice.
+  const source = (input.stream as AsyncIterable<string>)[Symbol.asyncIterator]();
+  const readAhead: string[] = [];
+  let format = options.format;
+  if (format === undefined) {
+    const detector = new FormatDetector();
+    let chars = 0;
+    try {
+      while (!detector.settled && chars < maxDetectChars) {
+        const next = await source.next();
+        if (next.done) {
+          detector.end();
+          break;
+        }
+        readAhead.push(next.value);
+        chars += next.value.length;
+        detector.push(next.value);
+      }
+    } catch (error) {
+      await input.close();
+      const err = error as NodeJS.ErrnoException;
+      if (err.code === undefined || !err.syscall) throw error;
+      return { ok: false, reason: 'unreadable', message: `cannot read ${input.name}: ${err.message}` };
+    }
+    format = detector.end();
+    if (format === undefined) {
+      await input.close();
+      return {
+        ok: false,
+        reason: 'unknown-format',
+        message: chars === 0 ? `${input.name} holds no records` : `cannot tell what ${input.name} holds: it starts with no kubectl watch event or object, audit event or kreplay record`,
+        hint: chars === 0 ? 'Nothing was imported.' : 'Name the format with --format kubectl-watch, audit or ndjson; the problems it then reports say what is wrong.',
+      };
+    }
+  }
+  async function* chunks(): AsyncGenerator<string> {
+    yield* readAhead.splice(0);
+    for (let next = await source.next(); !next.done; next = await source.next()) yield next.value;
+  }
+
   const config: ImportConfig = {
-    format: options.format,
+    format,
     file: input.file,
     controller: options.controller ?? null,
     strict: options.strict ?? false,
@@ -208,7 +255,7 @@ export async function importFile(store: SessionStore, options: ImportFileOptions
   try {
     session = store.createSession({
       name: options.session,
-      source: `import:${options.format}` satisfies SessionSource,
+      source: `import:${format}` satisfies SessionSource,
       cluster: null,
       context: null,
       toolVersion: options.toolVersion,
@@ -222,7 +269,7 @@ export async function importFile(store: SessionStore, options: ImportFileOptions
     throw error;
   }
 
-  const parser = createParser(options.format, { ...options, redact });
+  const parser = createParser(format, { ...options, redact });
   const batchSize = options.batchSize ?? defaultBatchSize;
   const countsByKind: Partial<Record<RecordKind, number>> = {};
   const problems: string[] = [];
@@ -270,7 +317,7 @@ export async function importFile(store: SessionStore, options: ImportFileOptions
   let readError: Error | undefined;
   let keepGoing = true;
   try {
-    for await (const chunk of input.stream as AsyncIterable<string>) {
+    for await (const chunk of chunks()) {
       input.chunk(chunk);
       if (options.signal?.aborted) {
         interrupted = true;
@@ -327,7 +374,7 @@ export async function importFile(store: SessionStore, options: ImportFileOptions
       ok: false,
       reason: 'no-records',
       message: problems.length ? `nothing in ${input.name} could be imported; first problem: ${problems[0]}` : `${input.name} holds no records`,
-      hint: problems.length ? `Check --format (${options.format} was given).` : 'Nothing was imported.',
+      hint: problems.length ? `Check --format (${format} was ${options.format === undefined ? 'detected' : 'given'}).` : 'Nothing was imported.',
     };
   }
 
@@ -346,6 +393,8 @@ export async function importFile(store: SessionStore, options: ImportFileOptions
     ok: true,
     summary: {
       session: store.findSession(options.session) ?? session,
+      format,
+      formatDetected: options.format === undefined,
       records,
       countsByKind,
       problems,

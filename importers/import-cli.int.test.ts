@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -141,6 +141,38 @@ describe('kreplay import', () => {
     expect(given.code).toBe(0);
     expect(given.out).not.toContain('detected');
     expect(given.out).toContain('into session named');
+  });
+
+  it('dedupes audit events by auditID: within a file, and when a log is added again with --append', async () => {
+    const dir = tempDir();
+    const db = join(dir, 'k.db');
+    const log = readFileSync(fixturePath('audit-requestresponse.log'), 'utf8');
+    const doubled = join(dir, 'doubled.log');
+    writeFileSync(doubled, log + log);
+    const first = await kreplay(['--db', db, 'import', doubled, '--session', 'audit']);
+    expect(first.code).toBe(0);
+    const imported = Number(/imported (\d+) records/.exec(first.out)![1]);
+    const apiCount = Number(/\((\d+) api/.exec(first.out)![1]);
+    expect(first.out).toMatch(new RegExp(`skipped: .*${apiCount} duplicate audit events \\(an auditID already imported\\)`));
+
+    // Without --append the session is refused, and the hint says how to add to it.
+    const refused = await kreplay(['--db', db, 'import', fixturePath('audit-requestresponse.log'), '--session', 'audit']);
+    expect(refused.code).toBe(2);
+    expect(refused.err).toContain('--append');
+
+    const again = await kreplay(['--db', db, 'import', fixturePath('audit-requestresponse.log'), '--session', 'audit', '--append']);
+    expect(again.code).toBe(0);
+    expect(again.out).toContain('added 0 records to session audit');
+    expect(again.out).toContain(`${apiCount} duplicate audit events (an auditID already imported)`);
+    const sessions = JSON.parse((await kreplay(['--db', db, 'sessions', '--json'])).out) as { sessions: { name: string; recordCount: number }[] };
+    expect(sessions.sessions).toEqual([expect.objectContaining({ name: 'audit', recordCount: imported })]);
+
+    // --append is for audit sessions and audit input only, and not with --strict.
+    const nd = await kreplay(['--db', db, 'import', fixturePath('events.ndjson'), '--session', 'audit', '--append']);
+    expect(nd).toMatchObject({ code: 2 });
+    expect(nd.err).toContain('--append is for audit logs');
+    const strict = await kreplay(['--db', db, 'import', fixturePath('audit-requestresponse.log'), '--session', 'audit', '--append', '--strict']);
+    expect(strict.err).toContain('--append cannot be combined with --strict');
   });
 
   it('exits 2 with what to do when the format cannot be detected', async () => {

@@ -251,6 +251,27 @@ describe('importFile', () => {
     store.close();
   });
 
+  it('--append adds only the audit events a session lacks, and counts those older than its newest record', async () => {
+    const store = open();
+    const lines = readFileSync(fixturePath('audit-requestresponse.log'), 'utf8').trim().split('\n');
+    const half = Math.floor(lines.length / 2);
+    const later = lines.slice(half).join('\n');
+    const stream = (text: string) => ({ stream: Readable.from([text]), name: '<stdin>' });
+    const base = summaryOf(await run(store, { session: 'a', input: stream(later) }));
+    expect(base.appended).toBe(false);
+    const endedBefore = store.findSession('a')!.endedAt;
+    const whole = summaryOf(await run(store, { session: 'a', append: true, input: stream(lines.join('\n')) }));
+    expect(whole.appended).toBe(true);
+    const alone = summaryOf(await run(store, { session: 'alone', input: stream(lines.join('\n')) }));
+    expect(whole.records).toBe(alone.records - base.records);
+    expect(whole.duplicates).toBe(base.countsByKind.api);
+    // The earlier half's records came after the later half's in seq: said, not hidden.
+    expect(whole.olderThanSession).toBe(whole.records);
+    expect(store.recordCount(whole.session.id)).toBe(alone.records);
+    expect(store.findSession('a')!.endedAt).toBe(endedBefore);
+    store.close();
+  });
+
   it('reports progress by bytes and stops cleanly when aborted, keeping what was read (marked partial)', async () => {
     const store = open();
     const file = join(tempDir(), 'big.json');

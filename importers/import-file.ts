@@ -4,7 +4,7 @@ import type { Readable } from 'node:stream';
 import { z } from 'zod';
 import { SessionName, type RecordKind, type SessionInfo, type SessionRecord, type SessionSource } from '../model/index.js';
 import type { SessionStore } from '../store/index.js';
-import { createAuditParser } from './audit.js';
+import { createAuditParser, duplicateAuditReason } from './audit.js';
 import { FormatDetector } from './detect.js';
 import { createKubectlWatchParser } from './kubectl-watch.js';
 import { createNdjsonParser } from './ndjson.js';
@@ -62,6 +62,11 @@ export interface ImportFileOptions {
   onProgress?: (progress: ImportProgress) => void;
   /** Aborting stops reading; what was imported stays, marked partial (strict: deleted). */
   signal?: AbortSignal;
+  /**
+   * Audit logs only: add to the session if it exists (an earlier import of the audit format), skipping events whose
+   * auditID it already holds. Not with `strict` (an append cannot be undone as one transaction).
+   */
+  append?: boolean;
 }
 
 export interface ImportSummary {
@@ -79,6 +84,12 @@ export interface ImportSummary {
   bytesRead: number;
   interrupted: boolean;
   partial: boolean;
+  /** The records went into an existing session (`append`). */
+  appended: boolean;
+  /** Audit events skipped because the session (or the input itself) already held their auditID. */
+  duplicates: number;
+  /** Appended records observed before the session's newest record: the timeline is in import order, not time order. */
+  olderThanSession: number;
 }
 
 export type ImportFailureReason = 'invalid-options' | 'unreadable' | 'session-exists' | 'strict' | 'no-records' | 'unknown-format';
@@ -108,13 +119,17 @@ export function redactionPath(text: string): string | undefined {
   return segments.join('.');
 }
 
-export function createParser(format: ImportFormat, options: { controller?: string; redact?: readonly string[] }): ImportParser {
+export function createParser(format: ImportFormat, options: { controller?: string; redact?: readonly string[]; seenAuditIds?: Set<string> }): ImportParser {
   const redact = options.redact ?? [];
   switch (format) {
     case 'kubectl-watch':
       return createKubectlWatchParser({ redact });
     case 'audit':
-      return createAuditParser({ redact, ...(options.controller !== undefined ? { controller: options.controller } : {}) });
+      return createAuditParser({
+        redact,
+        ...(options.controller !== undefined ? { controller: options.controller } : {}),
+        ...(options.seenAuditIds ? { seenAuditIds: options.seenAuditIds } : {}),
+      });
     case 'ndjson':
       return createNdjsonParser({ redact });
   }
@@ -192,13 +207,23 @@ export async function importFile(store: SessionStore, options: ImportFileOptions
     }
     redact.push(dotted);
   }
-  if (store.findSession(options.session)?.name === options.session) {
+  if (options.append && options.strict) {
+    return { ok: false, reason: 'invalid-options', message: '--append cannot be combined with --strict', hint: 'An append is committed batch by batch; --strict needs the import to be all or nothing.' };
+  }
+  if (options.append && options.format !== undefined && options.format !== 'audit') {
+    return { ok: false, reason: 'invalid-options', message: `--append is for audit logs (events carry an auditID to skip those already imported), not ${options.format}` };
+  }
+  const existing = store.findSession(options.session)?.name === options.session ? store.findSession(options.session) : undefined;
+  if (existing && !options.append) {
     return {
       ok: false,
       reason: 'session-exists',
       message: `a session named "${options.session}" already exists in ${store.path}`,
-      hint: `Choose another --session name, or delete the old session first: kreplay delete ${options.session}`,
+      hint: `Choose another --session name, or delete the old session first: kreplay delete ${options.session}${existing.source === 'import:audit' ? `; to add another audit log to it, skipping events it already holds: --append` : ''}`,
     };
+  }
+  if (existing && existing.source !== 'import:audit') {
+    return { ok: false, reason: 'invalid-options', message: `--append adds audit logs to a session imported from one; ${options.session} is ${existing.source}` };
   }
 
   const input = await openInput(options.input);
@@ -229,6 +254,10 @@ export async function importFile(store: SessionStore, options: ImportFileOptions
       return { ok: false, reason: 'unreadable', message: `cannot read ${input.name}: ${err.message}` };
     }
     format = detector.end();
+    if (format !== undefined && format !== 'audit' && options.append) {
+      await input.close();
+      return { ok: false, reason: 'invalid-options', message: `--append is for audit logs; ${input.name} holds ${format}` };
+    }
     if (format === undefined) {
       await input.close();
       return {
@@ -252,8 +281,20 @@ export async function importFile(store: SessionStore, options: ImportFileOptions
     redact,
   };
   let session: SessionInfo;
+  // Appending: what the session holds already, to skip it and to say when the new records are older.
+  const seenAuditIds = new Set<string>();
+  let sessionNewest = Number.NEGATIVE_INFINITY;
+  let sessionEndedAt: string | null = null;
+  if (existing) {
+    for (const record of store.records(existing.id, { filter: { kinds: ['api'] }, withObjects: false })) {
+      if (record.record === 'api' && record.auditId) seenAuditIds.add(record.auditId);
+    }
+    const last = store.page(existing.id, { beforeSeq: Number.MAX_SAFE_INTEGER, limit: 1 })[0];
+    if (last?.observedAt) sessionNewest = Date.parse(last.observedAt);
+    sessionEndedAt = existing.endedAt;
+  }
   try {
-    session = store.createSession({
+    session = existing ?? store.createSession({
       name: options.session,
       source: `import:${format}` satisfies SessionSource,
       cluster: null,
@@ -269,7 +310,8 @@ export async function importFile(store: SessionStore, options: ImportFileOptions
     throw error;
   }
 
-  const parser = createParser(format, { ...options, redact });
+  const parser = createParser(format, { ...options, redact, seenAuditIds });
+  let olderThanSession = 0;
   const batchSize = options.batchSize ?? defaultBatchSize;
   const countsByKind: Partial<Record<RecordKind, number>> = {};
   const problems: string[] = [];
@@ -307,6 +349,7 @@ export async function importFile(store: SessionStore, options: ImportFileOptions
       countsByKind[event.record.record] = (countsByKind[event.record.record] ?? 0) + 1;
       const at = event.record.observedAt;
       if (at && (lastObservedAt === null || Date.parse(at) > Date.parse(lastObservedAt))) lastObservedAt = at;
+      if (existing && at && Date.parse(at) < sessionNewest) olderThanSession += 1;
       if (batch.length >= batchSize) flush();
     }
     return true;
@@ -335,7 +378,7 @@ export async function importFile(store: SessionStore, options: ImportFileOptions
     const err = error as NodeJS.ErrnoException;
     if (err.code === undefined || !err.syscall) {
       // Not an input error: a bug or a database failure. Leave a session that says it is incomplete.
-      if (options.strict) store.deleteSession(session.id);
+      if (options.strict && !existing) store.deleteSession(session.id);
       else {
         try {
           store.markPartial(session.id, [`import failed at ${input.name}:${lastLine}: ${err.message}`]);
@@ -357,7 +400,7 @@ export async function importFile(store: SessionStore, options: ImportFileOptions
     firstProblem ??= text;
     if (!options.strict) flush();
   }
-  if (options.strict && (firstProblem !== undefined || interrupted)) {
+  if (options.strict && !existing && (firstProblem !== undefined || interrupted)) {
     store.deleteSession(session.id);
     return {
       ok: false,
@@ -367,7 +410,7 @@ export async function importFile(store: SessionStore, options: ImportFileOptions
     };
   }
 
-  if (records === 0 && !interrupted) {
+  if (records === 0 && !interrupted && !existing) {
     // An empty session helps nobody: a wrong --format, or a dump that never got any output.
     store.deleteSession(session.id);
     return {
@@ -386,7 +429,8 @@ export async function importFile(store: SessionStore, options: ImportFileOptions
   if (problemCount > room) sessionProblems.push(`… and ${problemCount - room} more problems`);
   const partial = sessionProblems.length > 0;
   if (partial) store.markPartial(session.id, sessionProblems);
-  store.endSession(session.id, lastObservedAt ?? new Date().toISOString());
+  const endedAt = lastObservedAt ?? new Date().toISOString();
+  store.endSession(session.id, sessionEndedAt && Date.parse(sessionEndedAt) > Date.parse(endedAt) ? sessionEndedAt : endedAt);
   progress();
 
   return {
@@ -403,6 +447,9 @@ export async function importFile(store: SessionStore, options: ImportFileOptions
       bytesRead: input.bytesRead(),
       interrupted,
       partial,
+      appended: existing !== undefined,
+      duplicates: (parser.skipped() as Record<string, number>)[duplicateAuditReason] ?? 0,
+      olderThanSession,
     },
   };
 }

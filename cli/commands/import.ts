@@ -14,6 +14,7 @@ interface ImportCommandOptions {
   controller?: string;
   strict?: boolean;
   redact?: string[];
+  append?: boolean;
 }
 
 /** Files smaller than this import in well under a second: no progress bar. */
@@ -74,6 +75,7 @@ export function registerImport(program: Command, context: CliContext): void {
     .addOption(new Option('--format <format>', 'what the file holds (default: detected from its first records)').choices(importFormats))
     .option('--session <name>', 'name of the new session (default: import-<time>, as record names its sessions)')
     .option('--controller <name>', "the controller under debug: its audit user (system:serviceaccount:ops:my-operator) or field manager (watch dumps, NDJSON); kept with the session, alarms are about it")
+    .option('--append', 'audit logs: add to the session if it exists, skipping events (by auditID) it already holds')
     .option('--strict', 'stop at the first bad record and import nothing (default: skip bad records, mark the session partial)')
     .option('--redact <path>', 'also redact this field on every object, e.g. spec.auth.token or /spec/auth/token (repeatable; Secret data is always redacted)', collect)
     .addHelpText(
@@ -84,6 +86,9 @@ Formats:
                  and kubectl get -o json Lists)
   audit          kube-apiserver --audit-log-path JSON lines, or audit webhook EventList bodies
   ndjson         kreplay NDJSON, one record per line (docs/format.md)
+
+Importing the same audit events twice (a log imported again with --append, overlapping logs, a file holding an
+event twice) keeps one: events are told apart by auditID, and the duplicates are counted under "skipped".
 
 Without --format the format is detected from the first records (and printed); without --session the new
 session is named import-<time>, as record names its sessions.
@@ -109,6 +114,7 @@ nothing is imported).`,
           toolVersion,
           onProgress: bar.update,
           signal: abort.signal,
+          append: options.append ?? false,
         });
         bar.stop();
         if (!outcome.ok) throw new UserError(outcome.message, outcome.hint, ExitCode.usage);
@@ -116,10 +122,13 @@ nothing is imported).`,
         const out = context.output;
         for (const problem of summary.problems.slice(0, problemsShown)) out.err(`${problem}\n`);
         if (summary.problemCount > problemsShown) out.err(`… and ${summary.problemCount - problemsShown} more problems (kreplay show ${summary.session.name} lists the first 100)\n`);
-        out.out(`imported ${summary.records} records${describeCounts(summary)} into session ${summary.session.name} from ${file === '-' ? 'stdin' : file} (${formatBytes(summary.bytesRead)})\n`);
+        out.out(`${summary.appended ? 'added' : 'imported'} ${summary.records} records${describeCounts(summary)} ${summary.appended ? 'to' : 'into'} session ${summary.session.name} from ${file === '-' ? 'stdin' : file} (${formatBytes(summary.bytesRead)})\n`);
         if (summary.formatDetected) out.out(`  format: ${summary.format} (detected; --format overrides)\n`);
         const skipped = Object.entries(summary.skipped);
         if (skipped.length) out.out(`  skipped: ${skipped.map(([reason, n]) => `${n} ${reason}`).join('; ')}\n`);
+        if (summary.olderThanSession > 0) {
+          out.err(`kreplay: ${summary.olderThanSession} added record${summary.olderThanSession === 1 ? ' is' : 's are'} older than the session's newest: the timeline follows import order, so import rotated logs oldest first\n`);
+        }
         if (summary.interrupted) {
           throw new UserError(`import interrupted: session ${summary.session.name} keeps the ${summary.records} records read so far and is marked partial`);
         }

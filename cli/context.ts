@@ -25,13 +25,16 @@ export interface CliContext {
 }
 
 /**
- * The warning for a database that may have been copied without its -wal, when its sessions look cut short (none,
- * or one with no records); undefined otherwise. A cleanly closed database looks the same on disk, hence "may".
+ * The warning for a database that may have been copied without its -wal: when a -shm sits there without a -wal, or
+ * when its sessions look cut short (none, or one with no records); undefined otherwise. A cleanly closed database
+ * looks the same on disk, hence "may".
  */
 export function missingWalWarning(store: SessionStore, sessions: readonly { recordCount?: number }[]): string | undefined {
-  if (!store.walPossiblyMissing) return undefined;
-  if (sessions.length > 0 && sessions.every((s) => s.recordCount === undefined || s.recordCount > 0)) return undefined;
-  return `${store.path} may have a -wal file you did not copy (it is in WAL mode and no -wal is beside it): if it came from a running recorder, ${missingWalAdvice(store.path)}`;
+  if (store.walMissing === 'none') return undefined;
+  const cutShort = sessions.length === 0 || sessions.some((s) => s.recordCount === 0);
+  if (store.walMissing === 'possible' && !cutShort) return undefined;
+  const why = store.walMissing === 'likely' ? 'a -shm is beside it but no -wal' : 'it is in WAL mode and no -wal is beside it';
+  return `${store.path} may have a -wal file you did not copy (${why}): if it came from a running recorder, ${missingWalAdvice(store.path)}`;
 }
 
 export function defaultDbPath(env: NodeJS.ProcessEnv): string {

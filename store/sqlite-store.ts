@@ -21,7 +21,7 @@ import { BodyKind, KEYFRAME_INTERVAL, MAX_CHUNK_BODIES, compressChunk, decodeBod
 import { migrate } from './migrate.js';
 import { parallelRows } from './parallel-read.js';
 import { toolVersion } from './tool-version.js';
-import { inspectDatabaseFile, MissingWalError, schemaOnlyInMissingWal, walPossiblyMissing } from './wal-check.js';
+import { inspectDatabaseFile, MissingWalError, schemaOnlyInMissingWal, walMissingLikelihood } from './wal-check.js';
 import type {
   AppendResult,
   ObjectSummary,
@@ -208,7 +208,7 @@ export class SqliteSessionStore implements SessionStore {
   /** The database has the schema-4 facts columns (false only for a read-only open of an older database). */
   private readonly hasFacts: boolean;
   private readonly statements;
-  readonly walPossiblyMissing: boolean;
+  readonly walMissing: 'none' | 'possible' | 'likely';
 
   constructor(
     readonly path: string,
@@ -217,7 +217,7 @@ export class SqliteSessionStore implements SessionStore {
     // Looked at before opening: opening creates a -wal (even read-only), and migrating would hide the copy's state.
     const fileState = inspectDatabaseFile(path);
     if (schemaOnlyInMissingWal(fileState)) throw new MissingWalError(path);
-    this.walPossiblyMissing = walPossiblyMissing(fileState);
+    this.walMissing = walMissingLikelihood(fileState);
     if (path !== ':memory:' && !options.readonly) mkdirSync(dirname(path), { recursive: true });
     this.db = new Database(path, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
     this.db.pragma('busy_timeout = 5000');

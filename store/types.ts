@@ -108,10 +108,11 @@ export interface SessionStore {
   /** The newest seq of the session (0 when empty). */
   lastSeq(sessionId: number): number;
   /**
-   * The file was in WAL mode with no (or an empty) -wal beside it when opened: how a cleanly closed database looks,
-   * and how a copy that left its -wal behind looks (store/wal-check.ts). Worth saying when sessions look cut short.
+   * Whether the file, when opened, looked like a copy that left its -wal behind (store/wal-check.ts): 'possible'
+   * (WAL mode, no -wal with content: also how a cleanly closed database looks; worth saying when sessions look cut
+   * short) or 'likely' (a -shm without any -wal).
    */
-  readonly walPossiblyMissing: boolean;
+  readonly walMissing: 'none' | 'possible' | 'likely';
   /** Writes a consistent copy of the whole database to a new file, safe while another process appends. */
   snapshot(outPath: string): void;
   close(): void;

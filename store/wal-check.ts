@@ -68,11 +68,14 @@ export function schemaOnlyInMissingWal(state: DatabaseFileState | undefined): bo
 }
 
 /**
- * Possible: a WAL-mode file with nothing in a -wal beside it. That is also how a cleanly closed database looks, so
- * callers say so only when the sessions look cut short too (none, or one without records).
+ * How likely a WAL-mode file lost its -wal. 'possible': nothing in a -wal beside it, which is also how a cleanly
+ * closed database looks, so callers say so only when the sessions look cut short too (none, or one without
+ * records). 'likely': a -shm with no -wal at all; SQLite removes both when the last writer closes, so the pair was
+ * split (the -shm copied, the -wal not).
  */
-export function walPossiblyMissing(state: DatabaseFileState | undefined): boolean {
-  return state !== undefined && state.walMode && state.wal !== 'present';
+export function walMissingLikelihood(state: DatabaseFileState | undefined): 'none' | 'possible' | 'likely' {
+  if (state === undefined || !state.walMode || state.wal === 'present') return 'none';
+  return state.shm && state.wal === 'absent' ? 'likely' : 'possible';
 }
 
 /** What to do about it, for the file at `path`. */

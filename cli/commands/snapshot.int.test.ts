@@ -89,6 +89,26 @@ describe('a database copied without its -wal', () => {
     }
   });
 
+  it('warns when a -shm was copied without its -wal, even if the sessions look whole', async () => {
+    const { path, store, sessionId } = liveWriter(tempDir());
+    try {
+      const other = new Database(path);
+      other.pragma('wal_checkpoint(PASSIVE)');
+      other.close();
+      store.append(sessionId, records(5, 20)); // only in the -wal
+      const dir = tempDir();
+      const copy = join(dir, 'kreplay.db');
+      copyFileSync(path, copy);
+      copyFileSync(`${path}-shm`, `${copy}-shm`);
+      const result = await run(['--db', copy, 'sessions']);
+      expect(result.code).toBe(0);
+      expect(result.out).toMatch(/live\s+recorder\s+.*\s20\s/);
+      expect(result.err).toContain('may have a -wal file you did not copy (a -shm is beside it but no -wal)');
+    } finally {
+      store.close();
+    }
+  });
+
   it('does not warn about a cleanly closed database', async () => {
     const { path, store } = liveWriter(tempDir());
     store.close();

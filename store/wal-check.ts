@@ -90,7 +90,12 @@ export function missingWalAdvice(path: string): string {
 /** Thrown before opening a copy whose schema and sessions are in a -wal that was not copied: opening would hide it. */
 export class MissingWalError extends Error {
   constructor(readonly path: string) {
-    super(`${path} has a -wal file you did not copy: its sessions are in ${basename(path)}-wal, which is not beside it. ${missingWalAdvice(path)[0]!.toUpperCase()}${missingWalAdvice(path).slice(1)}. The file was not changed.`);
+    const advice = missingWalAdvice(path);
+    super(
+      `${path} has a -wal file you did not copy: its sessions are in ${basename(path)}-wal, which is not beside it. ` +
+        `${advice[0]!.toUpperCase()}${advice.slice(1)}. The file was not changed ` +
+        '(if it never held a session, e.g. kreplay was stopped while creating it, delete it).',
+    );
     this.name = 'MissingWalError';
   }
 }

@@ -36,7 +36,16 @@ export interface AuditOptions {
   controller?: string;
   /** Extra dotted paths to redact on every object, as the recorder's `redaction.paths` (Secret data always is). */
   redact?: readonly string[];
+  /**
+   * auditIDs already imported: an event with one of them is skipped as a duplicate, and every imported event's
+   * auditID is added. Defaults to a new set, which dedupes within the input; pass the session's own to import
+   * into a session that may already hold some of the events (`import --append`).
+   */
+  seenAuditIds?: Set<string>;
 }
+
+/** The skip reason for an event whose auditID was already imported. */
+export const duplicateAuditReason = 'duplicate audit events (an auditID already imported)';
 
 /** The object name of requests on a collection. Not a valid object name, so it never collides with one. */
 export const collectionName = '*';
@@ -121,6 +130,9 @@ export function createAuditParser(options: AuditOptions = {}): ImportParser {
   const redactPaths = options.redact ?? [];
   /** Kinds seen on objects in this log, by `group/resource`: better than any table for CRDs. */
   const learnedKinds = new Map<string, string>();
+  // One request has one ResponseComplete (or Panic) event: the same auditID again is the same event again (a log
+  // imported twice, logs that overlap, a webhook batch re-sent). Only imported events are remembered.
+  const seenAuditIds = options.seenAuditIds ?? new Set<string>();
 
   function learnKind(group: string, resource: string, object: unknown): void {
     if (!isPlainObject(object) || typeof object.kind !== 'string' || typeof object.apiVersion !== 'string') return;
@@ -227,6 +239,11 @@ export function createAuditParser(options: AuditOptions = {}): ImportParser {
     const actor = event.impersonatedUser?.username || event.user.username || '';
     const observedAt = event.stageTimestamp ?? event.timestamp ?? event.requestReceivedTimestamp ?? event.metadata?.creationTimestamp ?? null;
     const status = event.responseStatus ?? responseStatusObject;
+    if (seenAuditIds.has(event.auditID)) {
+      skipped.add(duplicateAuditReason);
+      return [];
+    }
+    seenAuditIds.add(event.auditID);
 
     const api: ApiRequestRecord = {
       record: 'api',

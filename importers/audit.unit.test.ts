@@ -222,6 +222,24 @@ describe('audit parser', () => {
     ]);
   });
 
+  it('keeps one record per auditID: a log read twice, or events the session already holds, are skipped and counted', () => {
+    const log = fixture('audit-requestresponse.log');
+    const once = parseAll(createAuditParser({ controller: operator }), log);
+    const twice = createAuditParser({ controller: operator });
+    const events = parseAll(twice, log + log);
+    expect(records(events)).toEqual(records(once));
+    const written = apis(once).length;
+    expect(twice.skipped()).toMatchObject({ 'duplicate audit events (an auditID already imported)': written });
+
+    // Seeded with the auditIDs a session holds: nothing of the log is new, and the set grows with what is.
+    const seen = new Set(apis(once).map((a) => a.auditId!));
+    const first = [...seen][0]!;
+    seen.delete(first);
+    const again = createAuditParser({ controller: operator, seenAuditIds: seen });
+    expect(apis(parseAll(again, log)).map((a) => a.auditId)).toEqual([first]);
+    expect(seen.has(first)).toBe(true);
+  });
+
   it('rejects JSON that is not an audit event', () => {
     const events = parseAll(createAuditParser(), '{"kind":"Event","apiVersion":"v1","metadata":{"name":"web.17f"},"reason":"ScalingReplicaSet"}\n');
     expect(problems(events)).toEqual(['1: not an audit event: kind Event, apiVersion v1']);

@@ -25,6 +25,7 @@ import { BodyKind, KEYFRAME_INTERVAL, MAX_CHUNK_BODIES, compressChunk, decodeBod
 import { migrate } from './migrate.js';
 import { parallelRows } from './parallel-read.js';
 import { toolVersion } from './tool-version.js';
+import { inspectDatabaseFile, MissingWalError, schemaOnlyInMissingWal, walMissingLikelihood } from './wal-check.js';
 import type {
   AppendResult,
   ObjectSummary,
@@ -220,11 +221,16 @@ export class SqliteSessionStore implements SessionStore {
   /** Per session: API requests stored without their other source's report yet (model/api-pairing.ts). */
   private readonly unpaired = new Map<number, UnpairedRequests>();
   private readonly statements;
+  readonly walMissing: 'none' | 'possible' | 'likely';
 
   constructor(
     readonly path: string,
     options: OpenOptions = {},
   ) {
+    // Looked at before opening: opening creates a -wal (even read-only), and migrating would hide the copy's state.
+    const fileState = inspectDatabaseFile(path);
+    if (schemaOnlyInMissingWal(fileState)) throw new MissingWalError(path);
+    this.walMissing = walMissingLikelihood(fileState);
     if (path !== ':memory:' && !options.readonly) mkdirSync(dirname(path), { recursive: true });
     this.db = new Database(path, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
     this.db.pragma('busy_timeout = 5000');
@@ -1056,6 +1062,12 @@ export class SqliteSessionStore implements SessionStore {
 
   lastSeq(sessionId: number): number {
     return this.requireSessionRow(sessionId).next_seq - 1;
+  }
+
+  snapshot(outPath: string): void {
+    // VACUUM INTO reads one consistent snapshot (a read transaction) while a writer keeps appending, and writes a
+    // self-contained file in rollback mode: no -wal to forget (sqlite.org/lang_vacuum.html#vacuuminto).
+    this.db.prepare('VACUUM INTO ?').run(outPath);
   }
 
   close(): void {

@@ -118,5 +118,13 @@ export interface SessionStore {
   saveAnalysis(sessionId: number, optionsKey: string, throughSeq: number, findingsJson: string): void;
   /** The newest seq of the session (0 when empty). */
   lastSeq(sessionId: number): number;
+  /**
+   * Whether the file, when opened, looked like a copy that left its -wal behind (store/wal-check.ts): 'possible'
+   * (WAL mode, no -wal with content: also how a cleanly closed database looks; worth saying when sessions look cut
+   * short) or 'likely' (a -shm without any -wal).
+   */
+  readonly walMissing: 'none' | 'possible' | 'likely';
+  /** Writes a consistent copy of the whole database to a new file, safe while another process appends. */
+  snapshot(outPath: string): void;
   close(): void;
 }

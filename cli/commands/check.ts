@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { styleText } from 'node:util';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { CheckConfig, type CheckConfigInput } from '../../model/check-config.js';
@@ -16,6 +17,7 @@ import {
   sessionControllerNames,
 } from '../../model/index.js';
 import { analyze, coverageHint, type Analysis, type ControllerIdentity } from '../../replayer/index.js';
+import { colorsAllowed, severityColors } from '../../tui/palette.js';
 import type { CliContext } from '../context.js';
 import { ExitCode, UserError } from '../errors.js';
 
@@ -146,8 +148,19 @@ export function describeCoverage(coverage: Coverage): string[] {
   return lines;
 }
 
+/** Paints a severity's text; the identity when output is not for a colour terminal. */
+export type SeverityPaint = (severity: Severity, text: string) => string;
+export const noPaint: SeverityPaint = (_severity, text) => text;
+
+/** Severity colours on a terminal (the TUI's palette); none when piped, with NO_COLOR or TERM=dumb. */
+export function severityPaint(isTTY: boolean, env: Record<string, string | undefined>): SeverityPaint {
+  if (!isTTY || !colorsAllowed(env)) return noPaint;
+  // styleText does not look at the stream or NO_COLOR on Node 20: the decision above is the whole of it.
+  return (severity, text) => styleText([severityColors[severity], 'bold'], text);
+}
+
 /** The readable report: findings grouped by object, worst first inside each group. */
-export function formatReport(sessionName: string, analysis: Analysis, failOn: Severity): string {
+export function formatReport(sessionName: string, analysis: Analysis, failOn: Severity, paint: SeverityPaint = noPaint): string {
   const { findings, stats } = analysis;
   const lines: string[] = [];
   const bySeverity = severities
@@ -155,7 +168,7 @@ export function formatReport(sessionName: string, analysis: Analysis, failOn: Se
     .reverse()
     .map((s) => [s, findings.filter((f) => f.severity === s && !f.suppressed).length] as const)
     .filter(([, n]) => n > 0)
-    .map(([s, n]) => `${n} ${s}`);
+    .map(([s, n]) => paint(s, `${n} ${s}`));
   const suppressed = findings.filter((f) => f.suppressed).length;
   lines.push(
     `Session ${sessionName}: ${findings.length === 0 ? 'no findings' : plural(findings.length - suppressed, 'finding')}${bySeverity.length ? ` (${bySeverity.join(', ')})` : ''}${suppressed ? `, ${suppressed} suppressed` : ''}`,
@@ -178,7 +191,7 @@ export function formatReport(sessionName: string, analysis: Analysis, failOn: Se
     list.sort((a, b) => severityRank(b.severity) - severityRank(a.severity) || a.firstSeq - b.firstSeq);
     for (const f of list) {
       const span = f.firstSeq === f.lastSeq ? `seq ${f.firstSeq}` : `seq ${f.firstSeq}–${f.lastSeq}`;
-      lines.push(`  ${f.severity.toUpperCase().padEnd(7)} ${f.kind} (${f.rule})  ${span}${f.count > 1 ? `  ×${f.count}` : ''}  — ${findingKindRegistry[f.kind].title}`);
+      lines.push(`  ${paint(f.severity, f.severity.toUpperCase())}${' '.repeat(Math.max(0, 7 - f.severity.length))} ${f.kind} (${f.rule})  ${span}${f.count > 1 ? `  ×${f.count}` : ''}  — ${findingKindRegistry[f.kind].title}`);
       lines.push(`          ${f.message}`);
       for (const e of f.evidence.slice(0, 6)) lines.push(`          #${e.seq}${e.resourceVersion ? ` rv ${e.resourceVersion}` : ''}: ${e.note}`);
       if (f.evidence.length > 6) lines.push(`          … ${f.evidence.length - 6} more evidence records (--json shows all)`);
@@ -245,7 +258,7 @@ export function registerCheck(program: Command, context: CliContext): void {
         };
         context.output.out(`${JSON.stringify({ session: session.name, summary, findings: analysis.findings }, null, 2)}\n`);
       } else {
-        let report = formatReport(session.name, analysis, config.failOn);
+        let report = formatReport(session.name, analysis, config.failOn, severityPaint(context.output.isTTY, context.env));
         if (session.partial) report = `Note: session ${session.name} is partial (records were skipped or dropped); findings may be incomplete.\n${report}`;
         context.output.out(report);
       }

@@ -60,7 +60,10 @@ export class WatcherView {
     object.streamKey ??= stream.key;
     const isGrave = object.gone !== null;
     const previous = object.view;
-    const original = this.deliveries.find(object, rv, rvNum, record.type);
+    // Only this history's deliveries: a relist or a recorder restart since explains a version coming again (a list
+    // from a lagging API server goes back in time, and the watch from it re-sends what came before).
+    const found = this.deliveries.find(object, rv, rvNum, record.type);
+    const original = found && found.epoch === stream.epoch ? found : null;
 
     let classification: DeliveryClass;
     if (listing) {

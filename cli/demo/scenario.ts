@@ -1,4 +1,5 @@
 import type { DeliveryRecord, KubeObject, MarkerRecord, NewSession, ObjectRef, ReconcileRecord, ReconcileStartRecord, SessionRecord, WatchEventRecord } from '../../model/index.js';
+import { collectionName } from '../../importers/index.js';
 import { CONFIGMAPS, DEPLOYMENTS, Sim, WEBAPPS, clone, fieldsOf, isoMs, isoS, type Actor, type Process, type Resource } from './sim.js';
 
 /**
@@ -8,6 +9,10 @@ import { CONFIGMAPS, DEPLOYMENTS, Sim, WEBAPPS, clone, fieldsOf, isoMs, isoS, ty
  * (start and finish) and event-handler reports. Mostly healthy traffic (scale-ups, image rollouts, a new app), with
  * one incident per finding kind woven in:
  *
+ *  T+0:21  campaign-operator, a second small operator that writes only marketing/campaign-schedule, lists and
+ *          watches ConfigMaps in all namespaces (audit records; it does not report through the SDK). Not flagged
+ *          yet: cluster-wide-watch judges only the controller under debug, and web-operator's apps span shop and
+ *          marketing, so it must not fire for web-operator                  (→ cluster-wide-watch, see below)
  *  T+1:10  storefront scaled 3 → 5 (healthy rollout)             T+1:50  checkout image bump by Argo CD (healthy)
  *  T+2:20  api-gateway created (healthy)
  *  T+3:00  the Deployment watch resumes from a stale resourceVersion          → duplicate-event
@@ -33,6 +38,10 @@ import { CONFIGMAPS, DEPLOYMENTS, Sim, WEBAPPS, clone, fieldsOf, isoMs, isoS, ty
  *  T+13:30 a checkout pod restarts; its reconcile calls the payment provider with no timeout and no deadline, and
  *          never returns (the operator runs 2 workers, so the rest carries on)  → hung-reconcile
  *  T+14:00 blog scaled back (healthy)
+ *
+ * cluster-wide-watch needs the controller it judges to have touched one namespace, and the analysis takes every
+ * SDK-reporting controller (webapp here) as the one under debug; campaign-operator's requests fire it only once the
+ * detector judges another controller by its own writes.
  *
  * Deterministic: same records every run (seeded PRNG, simulated clock).
  */
@@ -64,6 +73,17 @@ const argocd: Actor = {
   byController: false,
 };
 const bootstrap: Actor = { user: 'system:admin', userAgent: 'kubectl/v1.31.2', manager: 'kubectl-create', byController: false };
+/**
+ * The marketing team's small campaign-operator: it keeps marketing/campaign-schedule in step with the campaign
+ * calendar. Its manager was built without cache.Options.DefaultNamespaces, so its ConfigMap informer lists and
+ * watches every namespace. It does not report through the kreplay SDK: only the audit webhook shows it.
+ */
+const campaignOperator: Actor = {
+  user: 'system:serviceaccount:marketing:campaign-operator',
+  userAgent: 'campaign-operator/v0.3.1 (linux/amd64) kubernetes/$Format',
+  manager: 'campaign-operator',
+  byController: false,
+};
 /** A CI job that rolls a setting out to every WebApp with kubectl patch. */
 const otelRollout: Actor = { user: 'system:serviceaccount:platform-ci:otel-rollout', userAgent: 'kubectl/v1.31.2 (linux/amd64) kubernetes/5864a46', manager: 'kubectl-patch', byController: false };
 
@@ -234,6 +254,30 @@ function marker(sim: Sim, kind: MarkerRecord['marker'], resource: Resource | nul
     marker: kind,
     ...(resource ? { group: resource.group, version: resource.version, resource: resource.resource, kind: resource.kind, namespace: null } : {}),
     ...extra,
+  };
+}
+
+/**
+ * A LIST or WATCH of a whole collection as the audit webhook stores it: kept because it names no namespace (the
+ * audit import drops namespaced and successful reads, importers/audit.ts), the object named `*`.
+ */
+function collectionRequest(sim: Sim, actor: Actor, verb: 'list' | 'watch', resource: Resource): SessionRecord {
+  return {
+    record: 'api',
+    observedAt: isoMs(sim.now),
+    origin: 'audit',
+    actor: actor.user,
+    userAgent: actor.userAgent,
+    byController: actor.byController,
+    verb,
+    object: { group: resource.group, version: resource.version, resource: resource.resource, kind: resource.kind, namespace: null, name: collectionName, uid: null },
+    subresource: null,
+    code: 200,
+    reason: null,
+    message: null,
+    resourceVersionBefore: null,
+    resourceVersionAfter: null,
+    auditId: sim.uid(),
   };
 }
 
@@ -787,6 +831,7 @@ export function demoSession(toolVersion: string): DemoSession {
   for (const namespace of ['default', 'kube-system', 'shop', 'marketing', 'web-operator-system']) {
     sim.create(bootstrap, CONFIGMAPS, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'kube-root-ca.crt', namespace, annotations: { 'kubernetes.io/description': 'Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints such as the internal service IP or kubernetes.default.svc. No other usage is guaranteed across distributions of Kubernetes clusters.' } }, data: { 'ca.crt': rootCA } }, { silent: true });
   }
+  sim.create(campaignOperator, CONFIGMAPS, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'campaign-schedule', namespace: 'marketing', labels: { 'campaign.example.com/schedule': 'true' } }, data: { active: 'black-friday', next: 'cyber-monday-teaser', switchAt: '2026-11-24T14:05:40Z' } }, { silent: true });
   sim.create(bootstrap, CONFIGMAPS, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'coredns', namespace: 'kube-system' }, data: { Corefile: '.:53 {\n    errors\n    health\n    kubernetes cluster.local in-addr.arpa ip6.arpa\n    forward . /etc/resolv.conf\n    cache 30\n}\n' } }, { silent: true });
   for (const [namespace, name, image, replicas] of [
     ['kube-system', 'coredns', 'registry.k8s.io/coredns/coredns:v1.11.3', 2],
@@ -838,6 +883,17 @@ export function demoSession(toolVersion: string): DemoSession {
   sim.at(T(2, 20), () =>
     sim.create(alice, WEBAPPS, webApp({ namespace: 'shop', name: 'api-gateway', team: 'platform', spec: { image: 'ghcr.io/example/api-gateway:1.4.0', replicas: 2, domain: 'api.example.com', config: { LOG_LEVEL: 'info', RATE_LIMIT_RPS: '200' }, tls: { enabled: true, issuer: 'letsencrypt-prod' } } })),
   );
+
+  // cluster-wide-watch: campaign-operator (restarted by its own rollout just before the session) lists and watches
+  // ConfigMaps in all namespaces; client-go's reflector ends each watch after 5-10 minutes and opens the next. All
+  // it writes is marketing/campaign-schedule.
+  sim.at(T(0, 21, 480), () => sim.emit(collectionRequest(sim, campaignOperator, 'list', CONFIGMAPS)));
+  for (const at of [T(0, 21, 530), T(7, 38, 910), T(14, 31, 270)]) sim.at(at, () => sim.emit(collectionRequest(sim, campaignOperator, 'watch', CONFIGMAPS)));
+  const schedule = (active: string, next: string, switchAt: number) =>
+    sim.write(campaignOperator, CONFIGMAPS, 'marketing', 'campaign-schedule', (o) => void (o.data = { active, next, switchAt: isoS(switchAt) }));
+  sim.at(T(3, 30, 120), () => schedule('cyber-monday-teaser', 'cyber-monday', T(9, 45)));
+  sim.at(T(9, 45, 90), () => schedule('cyber-monday', 'winter-sale', T(12, 40)));
+  sim.at(T(12, 40, 60), () => schedule('winter-sale', 'none', T(60, 0)));
 
   // duplicate-event: the Deployment watch is closed by the server and resumed from the list's resourceVersion.
   sim.at(T(3, 0, 212), () => recorder.disconnect(DEPLOYMENTS, 'watch closed by the server after 180s (timeoutSeconds)'));

@@ -54,7 +54,9 @@ export class WriterCensus {
       this.lastWrite = r.resourceVersionAfter ? { rv: r.resourceVersionAfter, actor: r.actor, tool } : null;
       const write = { actor: r.actor, tool };
       if (fact.version?.writer) this.answered(write, fact.version.writer);
-      else if (r.resourceVersionAfter) {
+      // A write answered at the resourceVersion it sent changed nothing (a no-op update): its answer is someone
+      // else's version.
+      else if (r.resourceVersionAfter && r.resourceVersionAfter !== r.resourceVersionBefore) {
         const manager = this.versionsByRV.get(r.resourceVersionAfter);
         if (manager !== undefined) this.answered(write, manager);
         else remember(this.writesByRV, r.resourceVersionAfter, write);
@@ -125,7 +127,8 @@ export class WriterCensus {
   }
 
   private alias(a: string, b: string): void {
-    if (a === b || isSystemActor(b) !== isSystemActor(a)) return;
+    // Kubernetes' components and people's tools are never another writer's other name.
+    if (a === b || isSystemActor(b) !== isSystemActor(a) || isToolActor(a) || isToolActor(b)) return;
     for (const [x, y] of [
       [a, b],
       [b, a],

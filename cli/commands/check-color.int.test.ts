@@ -28,7 +28,7 @@ describe('kreplay check colours', () => {
     const tty = await check(db, true, {});
     expect(tty).toContain(`${ESC}33m${ESC}1mWARNING${ESC}22m${ESC}39m`);
     expect(tty).toContain(`${ESC}34m${ESC}1mINFO${ESC}22m${ESC}39m`);
-    expect(tty).toMatch(new RegExp(`\\(${ESC.replace('[', '\\[')}33m${ESC.replace('[', '\\[')}1m\\d+ warning`));
+    expect(tty).toMatch(new RegExp(`[(,] ?${ESC.replace('[', '\\[')}33m${ESC.replace('[', '\\[')}1m\\d+ warning`));
 
     const piped = await check(db, false, {});
     expect(piped).not.toContain('\u001b');

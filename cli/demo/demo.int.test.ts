@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { findingKinds, SessionRecord } from '../../model/index.js';
+import { findingKinds, SessionRecord, sessionControllerNames } from '../../model/index.js';
 import { analyze } from '../../replayer/index.js';
 import { openStore } from '../../store/index.js';
 import { useTempDir } from '../../test/temp.js';
@@ -53,9 +53,13 @@ describe('kreplay demo', () => {
       expect(sessions.map((s) => s.name)).toEqual([DEMO_SESSION_NAME]);
       expect(sessions[0]!.source).toBe('demo');
       expect(sessions[0]!.endedAt).not.toBeNull();
-      const analysis = analyze(store.records(sessions[0]!.id));
+      // What `kreplay check demo` runs: the controller the session's config names.
+      const analysis = analyze(store.records(sessions[0]!.id), { controller: sessionControllerNames(sessions[0]!.config) });
       const fired = new Set(analysis.findings.map((f) => f.kind));
       expect([...findingKinds].filter((kind) => !fired.has(kind))).toEqual([]);
+      // The operator's own incidents are alarms about it, not context (only campaign-operator's cluster-wide watch is).
+      const context = analysis.findings.filter((f) => f.severity === 'info').map((f) => `${f.kind} ${f.blame?.actor ?? ''}`);
+      expect(context).toEqual(['cluster-wide-watch system:serviceaccount:marketing:campaign-operator']);
       // Each incident of the script is where the story says it is.
       const where = (kind: string) => analysis.findings.filter((f) => f.kind === kind).map((f) => `${f.object.kind}/${f.object.namespace}/${f.object.name}`);
       expect(where('stuck-finalizer')).toContain('WebApp/shop/legacy-portal');

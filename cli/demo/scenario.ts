@@ -988,7 +988,9 @@ export function demoSession(toolVersion: string): DemoSession {
         scenario: 'web-operator',
         description: 'Bundled demo: a controller-runtime operator for WebApp (apps.example.com) with one incident per finding kind. Generated, not recorded.',
         resources: ['webapps.apps.example.com', 'deployments.apps', 'configmaps'],
-        controller: CONTROLLER,
+        // As a recorder's config names it (recorder/config.ts controller): its field manager and audit user. The SDK
+        // reports under CONTROLLER, which joins them.
+        controller: { name: MANAGED_BY, username: operator.user },
       },
       startedAt: isoMs(start),
     },

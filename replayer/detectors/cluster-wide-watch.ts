@@ -1,4 +1,4 @@
-import { writeVerbs, type Blame, type Finding, type KubeObject, type ObjectRef } from '../../model/index.js';
+import { isSystemActor, isToolActor, writeVerbs, type Blame, type Finding, type KubeObject, type ObjectRef } from '../../model/index.js';
 import { roleOf, type ControllerIdentity } from '../controller-identity.js';
 import { ev, FindingGroups } from '../finding-groups.js';
 import { kindKey } from '../fold/context.js';
@@ -127,30 +127,37 @@ export function clusterWideWatch(): Detector {
     finish(context: DetectorContext): Finding[] {
       const controller = context.controller();
       const mine = (actor: string) => roleOf(controller, actor) === 'controller';
-      // Where the controller under debug wrote or reconciled, under any of its names.
-      const where: Touched = new Map();
-      for (const [actor, map] of touched) {
-        if (!mine(actor)) continue;
-        for (const [namespace, entry] of map) {
-          const seen = where.get(namespace);
-          if (!seen) where.set(namespace, { ...entry });
-          else {
-            seen.count += entry.count;
-            seen.firstSeq = Math.min(seen.firstSeq, entry.firstSeq);
+      /** Where a client wrote or reconciled: the controller under debug under any of its names, anyone else as itself. */
+      function whereOf(names: (actor: string) => boolean): Touched {
+        const where: Touched = new Map();
+        for (const [actor, map] of touched) {
+          if (!names(actor)) continue;
+          for (const [namespace, entry] of map) {
+            const seen = where.get(namespace);
+            if (!seen) where.set(namespace, { ...entry });
+            else {
+              seen.count += entry.count;
+              seen.firstSeq = Math.min(seen.firstSeq, entry.firstSeq);
+            }
           }
         }
+        return where;
       }
-      if (where.size !== 1) return [];
-      const [namespace, writes] = [...where][0]!;
+      const controllerWhere = whereOf(mine);
       for (const [key, w] of wide) {
         if (!namespaced.has(key)) continue;
         for (const [actor, a] of w.byActor) {
-          if (!a.byController && !mine(actor)) continue;
+          // Kubernetes' own components and people's tools list cluster-wide by design.
+          if (isSystemActor(actor) || isToolActor(actor)) continue;
+          const ours = a.byController || mine(actor);
+          const where = ours ? controllerWhere : whereOf((name) => name === actor);
+          if (where.size !== 1) continue;
+          const [namespace, writes] = [...where][0]!;
           const g = groups.hit(w.ref, 'all-namespaces', {
             evidence: [
               ...a.seqs.map((seq) => ev(seq, `${actor} asked for ${w.ref.resource ?? w.ref.kind} in all namespaces`)),
               ev(a.lastSeq, `${actor} asked for ${w.ref.resource ?? w.ref.kind} in all namespaces (last of ${[...a.verbs.values()].reduce((x, y) => x + y, 0)})`),
-              ev(writes.firstSeq, `the controller's first write or reconcile, in namespace ${namespace}, where all ${writes.count} were`),
+              ev(writes.firstSeq, `${ours ? "the controller's" : `${actor}'s`} first write or reconcile, in namespace ${namespace}, where all ${writes.count} were`),
             ],
             count: [...a.verbs.values()].reduce((x, y) => x + y, 0),
           });
@@ -158,11 +165,12 @@ export function clusterWideWatch(): Detector {
           g.data.verbs = [...a.verbs].map(([verb, n]) => `${verb.toUpperCase()}×${n}`).join(', ');
           g.data.namespace = namespace;
           g.data.writes = writes.count;
-          g.blame = { actor, via: a.via, role: 'controller' };
-          const rbac = clusterGrant(controller, bindings, clusterRoles, w.ref);
+          // Another controller's is context (analyze.ts holds it at info and says whose).
+          g.blame = { actor, via: a.via, role: ours ? 'controller' : roleOf(controller, actor) };
+          const rbac = clusterGrant(ours ? controller : { names: [actor], basis: 'given' }, bindings, clusterRoles, w.ref);
           if (rbac) {
             g.data.rbac = rbac;
-            if (rbac.known) g.severity = 'warning';
+            if (rbac.known && ours) g.severity = 'warning';
           }
         }
       }

@@ -108,7 +108,8 @@ export function clusterWideWatch(): Detector {
         case 'version': {
           const ref = fact.object.ref;
           if (ref.namespace !== null) namespaced.add(kindKey(ref));
-          learnRbac(ref, fact.version.hasBody ? fact.version.object : null, fact.version.type === 'DELETED', fact.version.seq);
+          // Bodies are read only for RBAC objects: reading a lazy version's object decodes it.
+          if (ref.group === rbacGroup) learnRbac(ref, fact.version.hasBody ? fact.version.object : null, fact.version.type === 'DELETED', fact.version.seq);
           // A version an API record already counted (its answer, or the audit import's version of it) counts once,
           // under the request's actor.
           const source = fact.version.source;

@@ -39,7 +39,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 			return ctrl.Result{}, err
 		}
 		controllerutil.RemoveFinalizer(&w, widget.Finalizer)
-		return ctrl.Result{}, r.Update(ctx, &w)
+		// A reconcile from a cache that has not seen the removal yet finds the Widget already gone: done, not failed.
+		return ctrl.Result{}, client.IgnoreNotFound(r.Update(ctx, &w))
 	}
 	if controllerutil.AddFinalizer(&w, widget.Finalizer) {
 		if err := r.Update(ctx, &w); err != nil {

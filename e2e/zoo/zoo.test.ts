@@ -5,10 +5,11 @@
 //   <name>-audit    kreplay import of the API server's audit log, the slice written during the run
 // Sessions stay in e2e/zoo/out/zoo.db for `kreplay replay`. Prints a planted-vs-found table at the end.
 import { execFile } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
+import { openStore } from '../../store/index.js';
 import { connect, eventually, logTails, restartApiServer, restoreBaseline, type Cluster } from '../harness.js';
 import { freePort, startRecorder, stopRecorder, waitSynced, type RunningRecorder } from '../recorder-process.js';
 import {
@@ -76,9 +77,17 @@ function auditSlice(from: number, to: number): string {
   }
 }
 
-async function deleteSession(name: string): Promise<void> {
-  const { code, stderr } = await kreplay(['delete', name]);
-  if (code !== 0 && !/no session|not found|does not exist/i.test(stderr)) throw new Error(`kreplay delete ${name} exited ${code}: ${stderr}`);
+/** A session of that name from an earlier run goes: its segments too (NAME.2, ...), which a resumed recording makes. */
+function deleteSession(name: string): void {
+  if (!existsSync(dbPath)) return;
+  const store = openStore(dbPath);
+  try {
+    for (const session of store.listSessions()) {
+      if (session.name === name || session.name.startsWith(`${name}.`)) store.deleteSession(session.id);
+    }
+  } finally {
+    store.close();
+  }
 }
 
 function recorderConfig(controller: ZooController, listenPort: number): string {
@@ -106,7 +115,7 @@ interface RunResult {
 async function runController(controller: ZooController): Promise<RunResult> {
   const record = `${controller.name}-record`;
   const audit = `${controller.name}-audit`;
-  for (const session of [record, audit]) await deleteSession(session);
+  for (const session of [record, audit]) deleteSession(session);
   await freshNamespace(cluster, controller.namespace);
 
   const listenPort = await freePort();

@@ -2,6 +2,7 @@
 // record a run of it under a scripted workload, check the sessions with `kreplay check`, and compare what was found
 // with what was planted (expect.json). One run of the controller feeds every recording mode at once:
 //   <name>-record   kreplay record: watches on Widgets and ConfigMaps, the controller's SDK reports, the audit webhook
+//   <name>-webhook  kreplay record watching nothing: the audit webhook alone (the uninstrumented case)
 //   <name>-audit    kreplay import of the API server's audit log, the slice written during the run
 // Sessions stay in e2e/zoo/out/zoo.db for `kreplay replay`. Prints a planted-vs-found table at the end.
 import { execFile } from 'node:child_process';
@@ -28,6 +29,7 @@ import {
   zooDir,
   type Comparison,
   type RunningProcess,
+  type RecordingMode,
   type ZooController,
 } from './zoo-lib.js';
 
@@ -90,12 +92,14 @@ function deleteSession(name: string): void {
   }
 }
 
-function recorderConfig(controller: ZooController, listenPort: number): string {
+function recorderConfig(controller: ZooController, listenPort: number, mode: 'record' | 'webhook'): string {
+  const lines =
+    mode === 'record'
+      ? ['resources:', '  - zoo.kreplay.dev/v1/widgets', '  - v1/configmaps', `namespaces: [${controller.namespace}]`]
+      : // No watches: every write the webhook sends (the workload's too), and the controller's failed reads.
+        ['resources: []', 'audit:', '  scope: all'];
   return [
-    'resources:',
-    '  - zoo.kreplay.dev/v1/widgets',
-    '  - v1/configmaps',
-    `namespaces: [${controller.namespace}]`,
+    ...lines,
     'controller:',
     `  name: ${controller.identity}`,
     `  username: ${controller.identity}`,
@@ -108,27 +112,33 @@ function recorderConfig(controller: ZooController, listenPort: number): string {
 }
 
 interface RunResult {
-  readonly sessions: Partial<Record<'record' | 'audit', string>>;
+  readonly sessions: Partial<Record<RecordingMode, string>>;
 }
 
 /** One controller's run: every recording mode listening, the controller and its workload, then everything stopped. */
 async function runController(controller: ZooController): Promise<RunResult> {
   const record = `${controller.name}-record`;
+  const webhook = `${controller.name}-webhook`;
   const audit = `${controller.name}-audit`;
-  for (const session of [record, audit]) deleteSession(session);
+  for (const session of [record, webhook, audit]) deleteSession(session);
   await freshNamespace(cluster, controller.namespace);
 
-  const listenPort = await freePort();
-  const configPath = path.join(outDir, `${controller.name}.recorder.yaml`);
-  writeFileSync(configPath, recorderConfig(controller, listenPort));
-  const recorder: RunningRecorder = startRecorder({ dbPath, configPath, kubeconfigPath: cluster.paths.kubeconfig, session: record, listenPort });
-  const webhookUrl = `http://127.0.0.1:${listenPort}/v1/audit`;
+  const recorders: { mode: 'record' | 'webhook'; recorder: RunningRecorder; webhookUrl: string }[] = [];
   let running: RunningProcess | undefined;
   try {
-    await waitSynced(recorder, ['zoo.kreplay.dev/v1/widgets', 'v1/configmaps'], 90_000);
-    relay!.add(webhookUrl);
+    for (const [mode, session] of [['record', record], ['webhook', webhook]] as const) {
+      const listenPort = await freePort();
+      const configPath = path.join(outDir, `${controller.name}.${mode}.yaml`);
+      writeFileSync(configPath, recorderConfig(controller, listenPort, mode));
+      const recorder = startRecorder({ dbPath, configPath, kubeconfigPath: cluster.paths.kubeconfig, session, listenPort });
+      recorders.push({ mode, recorder, webhookUrl: `http://127.0.0.1:${listenPort}/v1/audit` });
+    }
+    const [recording, webhookOnly] = [recorders[0]!, recorders[1]!];
+    await waitSynced(recording.recorder, ['zoo.kreplay.dev/v1/widgets', 'v1/configmaps'], 90_000);
+    await waitSynced(webhookOnly.recorder, [], 90_000);
+    for (const r of recorders) relay!.add(r.webhookUrl);
     const auditFrom = auditLogSize();
-    running = startController(binary, controller, cluster.paths.kubeconfig, { KREPLAY_INGEST_URL: `http://127.0.0.1:${listenPort}` });
+    running = startController(binary, controller, cluster.paths.kubeconfig, { KREPLAY_INGEST_URL: `http://127.0.0.1:${recording.recorder.listenPort}` });
     // Ready: controller-runtime says "Starting workers", the client-go one "starting the worker".
     await eventually(async () => {
       if (running!.child.exitCode !== null) throw new Error(`the controller exited (${running!.child.exitCode}):\n${running!.log().slice(-3000)}`);
@@ -139,28 +149,32 @@ async function runController(controller: ZooController): Promise<RunResult> {
     const code = await running.exited;
     running = undefined;
     if (code !== 0) throw new Error(`zoo ${controller.name} exited ${code}; log: e2e/zoo/out/${controller.name}.controller.log`);
-    // The SDK's last batch and the watch's last events: give them a moment before the recorder drains.
+    // The SDK's last batch and the watch's last events: give them a moment before the recorders drain.
     await new Promise((resolve) => setTimeout(resolve, 1000));
     const auditTo = auditLogSize();
-    relay!.remove(webhookUrl);
-    const exit = await stopRecorder(recorder, 'SIGTERM');
-    if (exit !== 0) throw new Error(`kreplay record exited ${exit}:\n${recorder.log().slice(-3000)}`);
-    writeFileSync(path.join(outDir, `${controller.name}.recorder.log`), recorder.log());
+    for (const r of recorders) {
+      relay!.remove(r.webhookUrl);
+      const exit = await stopRecorder(r.recorder, 'SIGTERM');
+      writeFileSync(path.join(outDir, `${controller.name}.${r.mode}.log`), r.recorder.log());
+      if (exit !== 0) throw new Error(`kreplay record (${r.mode}) exited ${exit}:\n${r.recorder.log().slice(-3000)}`);
+    }
 
     const auditFile = path.join(outDir, `${controller.name}.audit.log`);
     writeFileSync(auditFile, auditSlice(auditFrom, auditTo));
     const imported = await kreplay(['import', auditFile, '--format', 'audit', '--session', audit, '--controller', controller.identity]);
     if (imported.code !== 0) throw new Error(`kreplay import of ${auditFile} exited ${imported.code}: ${imported.stderr}`);
-    return { sessions: { record, audit } };
+    return { sessions: { record, webhook, audit } };
   } finally {
-    relay!.remove(webhookUrl);
     if (running) {
       running.child.kill('SIGKILL');
       await running.exited;
     }
-    if (recorder.child.exitCode === null) {
-      recorder.child.kill('SIGKILL');
-      await recorder.exited;
+    for (const r of recorders) {
+      relay!.remove(r.webhookUrl);
+      if (r.recorder.child.exitCode === null) {
+        r.recorder.child.kill('SIGKILL');
+        await r.recorder.exited;
+      }
     }
     await removeNamespace(cluster, controller.namespace).catch(() => undefined);
   }

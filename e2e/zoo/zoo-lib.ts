@@ -209,7 +209,12 @@ async function must(cluster: Cluster, method: string, pathAndQuery: string, body
   if (res.status < 200 || res.status > 299) throw new Error(`${method} ${pathAndQuery} answered ${res.status}: ${res.body}`);
 }
 
-/** Runs the steps at their times (seconds after `t0`), then waits until `duration` has passed. */
+/**
+ * Runs the steps at their times (seconds after `t0`), waits until `duration` has passed, and ends with one write of
+ * its own, a ConfigMap `zoo-run-end`. An audit log has no end marker: a session imported from it ends at its last
+ * event, and this quiet cluster (Lease renewals are not audited) may write nothing for the last 20 s of a run, which
+ * would cut short every duration measured "until the session ended" (a stuck finalizer's).
+ */
 export async function runWorkload(cluster: Cluster, controller: ZooController, t0: number): Promise<void> {
   const ns = controller.namespace;
   for (const step of controller.workload.steps) {
@@ -230,6 +235,7 @@ export async function runWorkload(cluster: Cluster, controller: ZooController, t
   }
   const rest = t0 + controller.workload.duration * 1000 - Date.now();
   if (rest > 0) await sleep(rest);
+  await must(cluster, 'POST', `/api/v1/namespaces/${ns}/configmaps?fieldManager=${workloadManager}`, { metadata: { name: 'zoo-run-end' }, data: { at: new Date().toISOString() } });
 }
 
 /** Takes every finalizer off the namespace's Widgets (a stuck one would hold the namespace for ever), then deletes it. */
@@ -245,7 +251,12 @@ export async function removeNamespace(cluster: Cluster, namespace: string): Prom
   if (res.status !== 200 && res.status !== 202 && res.status !== 404) throw new Error(`DELETE namespace ${namespace} answered ${res.status}: ${res.body}`);
 }
 
-/** A fresh namespace: one left by an earlier run is removed first (kube-controller-manager's namespace controller empties it). */
+/**
+ * A fresh namespace: one left by an earlier run is removed first (kube-controller-manager's namespace controller
+ * empties it). Widgets can outlive their namespace: seen once when it was deleted just before an API server restart
+ * (the namespace controller likely ran while discovery did not list the CRD yet, found nothing to delete and let the
+ * namespace go), so any found in the new namespace are removed too.
+ */
 export async function freshNamespace(cluster: Cluster, namespace: string, timeoutMs = 90_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -256,6 +267,30 @@ export async function freshNamespace(cluster: Cluster, namespace: string, timeou
     await sleep(1000);
   }
   await must(cluster, 'POST', '/api/v1/namespaces', { metadata: { name: namespace, labels: { 'zoo.kreplay.dev/zoo': 'true' } } });
+  for (;;) {
+    const list = await cluster.http.request('GET', widgetsPath(namespace));
+    const items = list.status === 200 ? (JSON.parse(list.body) as { items: { metadata: { name: string; finalizers?: string[] } }[] }).items : [];
+    if (items.length === 0) return;
+    if (Date.now() > deadline) throw new Error(`Widgets left in ${namespace} by an earlier run would not go: ${items.map((i) => i.metadata.name).join(', ')}`);
+    for (const item of items) {
+      if (item.metadata.finalizers?.length) {
+        await cluster.http.request('PATCH', widgetsPath(namespace, item.metadata.name), { metadata: { finalizers: null } }, { 'Content-Type': 'application/merge-patch+json' });
+      }
+      await cluster.http.request('DELETE', widgetsPath(namespace, item.metadata.name));
+    }
+    await sleep(500);
+  }
+}
+
+/** Waits until the namespaces are gone (before an API server restart, so their deletion cannot race it). */
+export async function waitNamespacesGone(cluster: Cluster, namespaces: readonly string[], timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (const namespace of namespaces) {
+    while ((await cluster.http.request('GET', `/api/v1/namespaces/${namespace}`)).status !== 404) {
+      if (Date.now() > deadline) return;
+      await sleep(500);
+    }
+  }
 }
 
 // ---- check and compare -----------------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ import {
   kreplay,
   outDir,
   removeNamespace,
+  waitNamespacesGone,
   runWorkload,
   startController,
   zooControllers,
@@ -193,6 +194,7 @@ beforeAll(async () => {
 afterAll(async () => {
   if (rows.length) console.log(`\nzoo: planted vs found (sessions in ${path.relative(process.cwd(), dbPath)})\n${formatTable(rows)}\n`);
   if (relay) {
+    await waitNamespacesGone(cluster, controllers.map((c) => c.namespace));
     await restoreBaseline().catch((error: unknown) => console.error(`restoring the API server's baseline failed: ${String(error)}`));
     await relay.close();
   }

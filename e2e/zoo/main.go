@@ -22,6 +22,7 @@ import (
 	"k8s.io/klog/v2/textlogger"
 	ctrl "sigs.k8s.io/controller-runtime"
 
+	"kreplay/e2e/zoo/dfsu"
 	healthy "kreplay/e2e/zoo/healthy"
 	healthyclientgo "kreplay/e2e/zoo/healthy-clientgo"
 	hotloop "kreplay/e2e/zoo/hot-loop"
@@ -32,6 +33,7 @@ import (
 )
 
 var controllers = map[string]func(context.Context, zoo.Env) error{
+	"dfsu":             dfsu.Run,
 	"healthy":          healthy.Run,
 	"healthy-clientgo": healthyclientgo.Run,
 	"stuck-finalizer":  stuckfinalizer.Run,

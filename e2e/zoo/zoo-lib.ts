@@ -47,6 +47,12 @@ const WorkloadStep = z.union([
   z.strictObject({ at: z.number().nonnegative(), create: z.string().min(1), size: z.number().int().nonnegative() }),
   z.strictObject({ at: z.number().nonnegative(), update: z.string().min(1), size: z.number().int().nonnegative() }),
   z.strictObject({ at: z.number().nonnegative(), delete: z.string().min(1) }),
+  /**
+   * A delete no watch sees: the controller and the recorder are cut off the API server, the Widget is deleted,
+   * etcd is compacted and the API server restarted, then they are let back in. Their watches resume from a
+   * resourceVersion that is gone: 410, relist, and the Widget is a tombstone (DeletedFinalStateUnknown).
+   */
+  z.strictObject({ at: z.number().nonnegative(), deleteUnseen: z.string().min(1) }),
 ]);
 export type WorkloadStep = z.infer<typeof WorkloadStep>;
 
@@ -209,13 +215,18 @@ async function must(cluster: Cluster, method: string, pathAndQuery: string, body
   if (res.status < 200 || res.status > 299) throw new Error(`${method} ${pathAndQuery} answered ${res.status}: ${res.body}`);
 }
 
+export interface Faults {
+  /** Deletes the Widget while the controller and the recorder are cut off, and makes their watches expire. */
+  deleteUnseen(name: string): Promise<void>;
+}
+
 /**
  * Runs the steps at their times (seconds after `t0`), waits until `duration` has passed, and ends with one write of
  * its own, a ConfigMap `zoo-run-end`. An audit log has no end marker: a session imported from it ends at its last
  * event, and this quiet cluster (Lease renewals are not audited) may write nothing for the last 20 s of a run, which
  * would cut short every duration measured "until the session ended" (a stuck finalizer's).
  */
-export async function runWorkload(cluster: Cluster, controller: ZooController, t0: number): Promise<void> {
+export async function runWorkload(cluster: Cluster, controller: ZooController, t0: number, faults: Faults): Promise<void> {
   const ns = controller.namespace;
   for (const step of controller.workload.steps) {
     const wait = t0 + step.at * 1000 - Date.now();
@@ -229,8 +240,10 @@ export async function runWorkload(cluster: Cluster, controller: ZooController, t
       });
     } else if ('update' in step) {
       await must(cluster, 'PATCH', `${widgetsPath(ns, step.update)}?fieldManager=${workloadManager}`, { spec: { size: step.size } }, { 'Content-Type': 'application/merge-patch+json' });
-    } else {
+    } else if ('delete' in step) {
       await must(cluster, 'DELETE', widgetsPath(ns, step.delete));
+    } else {
+      await faults.deleteUnseen(step.deleteUnseen);
     }
   }
   const rest = t0 + controller.workload.duration * 1000 - Date.now();
@@ -239,6 +252,15 @@ export async function runWorkload(cluster: Cluster, controller: ZooController, t
 }
 
 /** Takes every finalizer off the namespace's Widgets (a stuck one would hold the namespace for ever), then deletes it. */
+/** Waits until a GET of the Widget answers 404. */
+export async function waitWidgetGone(cluster: Cluster, namespace: string, name: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while ((await cluster.http.request('GET', widgetsPath(namespace, name))).status !== 404) {
+    if (Date.now() > deadline) throw new Error(`Widget ${namespace}/${name} still there ${timeoutMs / 1000}s after its delete`);
+    await sleep(200);
+  }
+}
+
 export async function removeNamespace(cluster: Cluster, namespace: string): Promise<void> {
   const list = await cluster.http.request('GET', widgetsPath(namespace));
   if (list.status === 200) {

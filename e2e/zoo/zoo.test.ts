@@ -11,7 +11,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { openStore } from '../../store/index.js';
-import { connect, eventually, logTails, restartApiServer, restoreBaseline, type Cluster } from '../harness.js';
+import { CuttableProxy } from '../cuttable-proxy.js';
+import { compact, connect, eventually, logTails, restartApiServer, restoreBaseline, sleep, type Cluster } from '../harness.js';
 import { freePort, startRecorder, stopRecorder, waitSynced, type RunningRecorder } from '../recorder-process.js';
 import {
   AuditRelay,
@@ -24,6 +25,7 @@ import {
   outDir,
   removeNamespace,
   waitNamespacesGone,
+  waitWidgetGone,
   runWorkload,
   startController,
   zooControllers,
@@ -39,6 +41,7 @@ const rows: Comparison[] = [];
 let cluster: Cluster;
 let binary: string;
 let relay: AuditRelay | undefined;
+let relayUrl: string;
 
 function buildZoo(): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -108,6 +111,9 @@ function recorderConfig(controller: ZooController, listenPort: number, mode: 're
     `  listen: 127.0.0.1:${listenPort}`,
     'writer:',
     '  flushInterval: 100ms',
+    // Back soon after a cut (deleteUnseen), like the controller's reflector.
+    'watch:',
+    '  maxBackoff: 2s',
     '',
   ].join('\n');
 }
@@ -124,6 +130,24 @@ async function runController(controller: ZooController): Promise<RunResult> {
   for (const session of [record, webhook, audit]) deleteSession(session);
   await freshNamespace(cluster, controller.namespace);
 
+  // The controller and the recording recorder reach the API server through a proxy that deleteUnseen cuts.
+  const server = new URL(cluster.server);
+  const proxy = new CuttableProxy({ host: server.hostname, port: Number(server.port) });
+  const proxiedKubeconfig = path.join(outDir, `${controller.name}.kubeconfig`);
+  writeFileSync(proxiedKubeconfig, readFileSync(cluster.paths.kubeconfig, 'utf8').replace(/server: https:\/\/[^\s]+/, `server: https://127.0.0.1:${await proxy.start()}`), { mode: 0o600 });
+  const faults = {
+    async deleteUnseen(name: string): Promise<void> {
+      proxy.cutOff();
+      await sleep(500);
+      const res = await cluster.http.request('DELETE', `/apis/zoo.kreplay.dev/v1/namespaces/${controller.namespace}/widgets/${name}`);
+      if (res.status !== 200) throw new Error(`deleteUnseen ${name}: DELETE answered ${res.status}: ${res.body}`);
+      await waitWidgetGone(cluster, controller.namespace, name);
+      // Compaction, then a restart with the relay's webhook: every resourceVersion handed out so far is gone.
+      await compact({ restartApiServer: false });
+      await restartApiServer({ auditWebhookUrl: relayUrl });
+      proxy.heal();
+    },
+  };
   const recorders: { mode: 'record' | 'webhook'; recorder: RunningRecorder; webhookUrl: string }[] = [];
   let running: RunningProcess | undefined;
   try {
@@ -131,7 +155,7 @@ async function runController(controller: ZooController): Promise<RunResult> {
       const listenPort = await freePort();
       const configPath = path.join(outDir, `${controller.name}.${mode}.yaml`);
       writeFileSync(configPath, recorderConfig(controller, listenPort, mode));
-      const recorder = startRecorder({ dbPath, configPath, kubeconfigPath: cluster.paths.kubeconfig, session, listenPort });
+      const recorder = startRecorder({ dbPath, configPath, kubeconfigPath: mode === 'record' ? proxiedKubeconfig : cluster.paths.kubeconfig, session, listenPort });
       recorders.push({ mode, recorder, webhookUrl: `http://127.0.0.1:${listenPort}/v1/audit` });
     }
     const [recording, webhookOnly] = [recorders[0]!, recorders[1]!];
@@ -139,13 +163,13 @@ async function runController(controller: ZooController): Promise<RunResult> {
     await waitSynced(webhookOnly.recorder, [], 90_000);
     for (const r of recorders) relay!.add(r.webhookUrl);
     const auditFrom = auditLogSize();
-    running = startController(binary, controller, cluster.paths.kubeconfig, { KREPLAY_INGEST_URL: `http://127.0.0.1:${recording.recorder.listenPort}` });
+    running = startController(binary, controller, proxiedKubeconfig, { KREPLAY_INGEST_URL: `http://127.0.0.1:${recording.recorder.listenPort}` });
     // Ready: controller-runtime says "Starting workers", the client-go one "starting the worker".
     await eventually(async () => {
       if (running!.child.exitCode !== null) throw new Error(`the controller exited (${running!.child.exitCode}):\n${running!.log().slice(-3000)}`);
       if (!/Starting workers|starting the worker/.test(running!.log())) throw new Error(`controller not ready yet:\n${running!.log().slice(-2000)}`);
     }, 60_000, 200);
-    await runWorkload(cluster, controller, Date.now());
+    await runWorkload(cluster, controller, Date.now(), faults);
     running.child.kill('SIGTERM');
     const code = await running.exited;
     running = undefined;
@@ -177,6 +201,7 @@ async function runController(controller: ZooController): Promise<RunResult> {
         await r.recorder.exited;
       }
     }
+    await proxy.close();
     await removeNamespace(cluster, controller.namespace).catch(() => undefined);
   }
 }
@@ -188,7 +213,8 @@ beforeAll(async () => {
   binary = await buildZoo();
   await applyCrd();
   relay = new AuditRelay();
-  await restartApiServer({ auditWebhookUrl: await relay.start() });
+  relayUrl = await relay.start();
+  await restartApiServer({ auditWebhookUrl: relayUrl });
 }, 40 * 60_000);
 
 afterAll(async () => {

@@ -355,17 +355,20 @@ export function compare(controller: ZooController, mode: RecordingMode, session:
   return { controller: controller.name, mode, session, expected, found, missed, unexpected, knownFailure: knownFailureFor(controller, mode), ok: missed.length === 0 && unexpected.length === 0 };
 }
 
-/** The planted-vs-found table, one row per controller and mode. */
+/** The planted-vs-found table, one row per controller and mode; known failures' reasons below it. */
 export function formatTable(rows: readonly Comparison[]): string {
-  const cells = rows.map((r) => [
-    r.controller,
-    r.mode,
-    r.expected.join(', ') || '—',
-    r.found.join(', ') || '—',
-    r.ok ? 'ok' : r.knownFailure ? `known failure: ${r.knownFailure}` : `MISMATCH${r.missed.length ? ` missed ${r.missed.join(', ')}` : ''}${r.unexpected.length ? ` unexpected ${r.unexpected.join(', ')}` : ''}`,
-  ]);
+  const mismatch = (r: Comparison) => `${r.missed.length ? ` missed ${r.missed.join(', ')}` : ''}${r.unexpected.length ? ` unexpected ${r.unexpected.join(', ')}` : ''}`;
+  const notes: string[] = [];
+  const cells = rows.map((r) => {
+    let verdict = 'ok';
+    if (!r.ok && r.knownFailure) {
+      notes.push(`[${notes.length + 1}] ${r.session}: ${r.knownFailure}`);
+      verdict = `known failure [${notes.length}]:${mismatch(r)}`;
+    } else if (!r.ok) verdict = `MISMATCH:${mismatch(r)}`;
+    return [r.controller, r.mode, r.expected.join(', ') || '—', r.found.join(', ') || '—', verdict];
+  });
   const header = ['controller', 'mode', 'planted (must find)', 'found (warning+)', 'verdict'];
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
   const line = (c: readonly string[]) => `| ${c.map((v, i) => v.padEnd(widths[i]!)).join(' | ')} |`;
-  return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...cells.map(line)].join('\n');
+  return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...cells.map(line), ...(notes.length ? ['', ...notes] : [])].join('\n');
 }

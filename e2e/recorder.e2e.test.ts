@@ -214,7 +214,12 @@ describe('kreplay record on a real API server', () => {
       },
     });
     note('deployments', 'ADDED', deployment);
-    const scaled = await e2e.cluster.apps.replaceNamespacedDeployment({ name: 'web', namespace: ns(), body: { ...deployment, spec: { ...deployment.spec!, replicas: 2 } } });
+    // kube-controller-manager's deployment controller writes the new Deployment's status at once: scale from a
+    // fresh read, again on a 409.
+    const scaled = await eventually(async () => {
+      const current = await e2e.cluster.apps.readNamespacedDeployment({ name: 'web', namespace: ns() });
+      return e2e.cluster.apps.replaceNamespacedDeployment({ name: 'web', namespace: ns(), body: { ...current, spec: { ...current.spec!, replicas: 2 } } });
+    }, 10_000, 100);
     note('deployments', 'MODIFIED', scaled);
 
     // The CRD appears only now; the recorder has been waiting for it through discovery.

@@ -39,6 +39,9 @@ type Options struct {
 	// DeletedObject is what both informers' DeleteFunc do with what they are handed: the deleted object, or false
 	// to drop the event. The reconcile of a deleted Widget's key releases what the controller holds for it.
 	DeletedObject func(obj any) (any, bool)
+	// IgnoreChildEvents: ConfigMap events do not queue their owner (many hand-written controllers only watch their
+	// own kind). Then a deleted Widget's key reaches the reconcile only through the Widget's DeleteFunc.
+	IgnoreChildEvents bool
 }
 
 // UnwrapTombstone is the correct DeletedObject: a delete the watch missed (seen by a relist) comes as a
@@ -106,15 +109,21 @@ func Run(ctx context.Context, env zoo.Env, opts Options) error {
 	if _, err := widgets.Informer().AddEventHandler(handlers); err != nil {
 		return err
 	}
-	if _, err := configMaps.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    c.enqueueOwner,
-		UpdateFunc: func(_, obj any) { c.enqueueOwner(obj) },
-		DeleteFunc: func(obj any) {
-			if deleted, ok := opts.DeletedObject(obj); ok {
-				c.enqueueOwner(deleted)
-			}
-		},
-	}); err != nil {
+	if opts.IgnoreChildEvents {
+		// The informer still runs: its lister is the cache ensureChild reads.
+		_, err = configMaps.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{})
+	} else {
+		_, err = configMaps.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+			AddFunc:    c.enqueueOwner,
+			UpdateFunc: func(_, obj any) { c.enqueueOwner(obj) },
+			DeleteFunc: func(obj any) {
+				if deleted, ok := opts.DeletedObject(obj); ok {
+					c.enqueueOwner(deleted)
+				}
+			},
+		})
+	}
+	if err != nil {
 		return err
 	}
 	widgetInformers.Start(ctx.Done())

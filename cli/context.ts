@@ -2,7 +2,7 @@ import envPaths from 'env-paths';
 import { join, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import type { SessionInfo } from '../model/index.js';
-import { openStore, type SessionStore } from '../store/index.js';
+import { missingWalAdvice, openStore, type SessionStore } from '../store/index.js';
 import { UserError } from './errors.js';
 
 export interface Output {
@@ -22,6 +22,19 @@ export interface CliContext {
   openStore(options?: { mustExist?: boolean; cacheKiB?: number }): SessionStore;
   withStore<T>(fn: (store: SessionStore) => T, options?: { mustExist?: boolean }): T;
   resolveSession(store: SessionStore, nameOrId: string): SessionInfo;
+}
+
+/**
+ * The warning for a database that may have been copied without its -wal: when a -shm sits there without a -wal, or
+ * when its sessions look cut short (none, or one with no records); undefined otherwise. A cleanly closed database
+ * looks the same on disk, hence "may".
+ */
+export function missingWalWarning(store: SessionStore, sessions: readonly { recordCount?: number }[]): string | undefined {
+  if (store.walMissing === 'none') return undefined;
+  const cutShort = sessions.length === 0 || sessions.some((s) => s.recordCount === 0);
+  if (store.walMissing === 'possible' && !cutShort) return undefined;
+  const why = store.walMissing === 'likely' ? 'a -shm is beside it but no -wal' : 'it is in WAL mode and no -wal is beside it';
+  return `${store.path} may have a -wal file you did not copy (${why}): if it came from a running recorder, ${missingWalAdvice(store.path)}`;
 }
 
 export function defaultDbPath(env: NodeJS.ProcessEnv): string {
@@ -52,10 +65,14 @@ export function createContext(options: { db?: string | undefined; output: Output
     resolveSession(store, nameOrId) {
       const session = store.findSession(nameOrId);
       if (!session) {
-        const names = store.listSessions().map((s) => s.name);
+        const sessions = store.listSessions();
+        const names = sessions.map((s) => s.name);
+        const wal = missingWalWarning(store, sessions);
         throw new UserError(
           `no session named "${nameOrId}" in ${store.path}`,
-          names.length ? `Sessions in this database: ${names.slice(0, 10).join(', ')}${names.length > 10 ? ', …' : ''}. Run \`kreplay sessions\` to list them.` : 'This database has no sessions yet.',
+          names.length
+            ? `Sessions in this database: ${names.slice(0, 10).join(', ')}${names.length > 10 ? ', …' : ''}. Run \`kreplay sessions\` to list them.${wal ? `\n  ${wal}` : ''}`
+            : (wal ?? 'This database has no sessions yet.'),
         );
       }
       return session;

@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { ZodError } from 'zod';
-import { DatabaseTooNewError } from '../store/index.js';
+import { DatabaseTooNewError, MissingWalError } from '../store/index.js';
 import { createContext, type Output } from './context.js';
 import { ExitCode, UserError } from './errors.js';
 import { toolVersion } from './version.js';
@@ -51,7 +51,7 @@ export function reportError(error: unknown, output: Output): number {
     if (error.hint) output.err(`  ${error.hint}\n`);
     return error.exitCode;
   }
-  if (error instanceof DatabaseTooNewError) {
+  if (error instanceof DatabaseTooNewError || error instanceof MissingWalError) {
     output.err(`kreplay: ${error.message}\n`);
     return ExitCode.usage;
   }

@@ -49,6 +49,8 @@ export function recordLabel(record: StoredRecord): string {
       return `marker ${record.marker}`;
     case 'reconcile':
       return `reconcile ${record.result}`;
+    case 'reconcile-start':
+      return 'reconcile started';
     case 'delivery':
       return `delivery ${record.handler}${record.tombstone ? ' (tombstone)' : ''}`;
     case 'api':
@@ -112,12 +114,19 @@ export function recordDetails(record: StoredRecord, diff?: ObjectDiff): string {
       if (record.errorReason) parts.push(`${record.errorReason}${record.errorMessage ? `: ${record.errorMessage}` : ''}`);
       break;
     }
+    case 'reconcile-start':
+      parts.push(`controller ${record.controller}`);
+      if (record.observedResourceVersion) parts.push(`read rv ${record.observedResourceVersion}`);
+      if (record.observedGeneration != null) parts.push(`gen ${record.observedGeneration}`);
+      break;
     case 'delivery':
       parts.push(`controller ${record.controller}`);
       if (record.resourceVersion) parts.push(record.oldResourceVersion && record.oldResourceVersion !== record.resourceVersion ? `rv ${record.oldResourceVersion} → ${record.resourceVersion}` : record.oldResourceVersion ? `rv ${record.resourceVersion} (resync)` : `rv ${record.resourceVersion}`);
       break;
     case 'api':
       parts.push(`by ${record.actor}`);
+      if (record.controller) parts.push(`controller ${record.controller}`);
+      if (record.sources) parts.push(`reported by ${record.sources.join(' and ')}`);
       if (record.resourceVersionBefore && record.resourceVersionAfter) parts.push(`rv ${record.resourceVersionBefore} → ${record.resourceVersionAfter}`);
       else if (record.resourceVersionAfter) parts.push(`wrote rv ${record.resourceVersionAfter}`);
       else if (record.resourceVersionBefore) parts.push(`sent rv ${record.resourceVersionBefore}`);

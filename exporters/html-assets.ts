@@ -68,7 +68,7 @@ h2 .count{color:var(--muted);font-weight:500}
 .w-relist.w-deleted{stroke:var(--deleted)}
 .bookmark{fill:#b9c0c9}
 .api-ok{fill:var(--api)}.api-err{fill:var(--error)}.api-conflict{fill:var(--warning)}
-.rec-ok{fill:var(--rec)}.rec-err{fill:var(--error)}.rec-requeue{fill:var(--req)}
+.rec-ok{fill:var(--rec)}.rec-err{fill:var(--error)}.rec-requeue{fill:var(--req)}.rec-start{fill:var(--req);opacity:.6}
 .del{fill:var(--del)}.del-tomb{fill:#fff;stroke:var(--del);stroke-width:1.6}
 .m-bad{stroke:var(--error);stroke-width:2}.m-list{stroke:#7b8794;stroke-width:1.5}.m-info{stroke:#aab3bd;stroke-width:1.2;stroke-dasharray:3 2}
 .hit{stroke:transparent;stroke-width:8}
@@ -191,6 +191,9 @@ export const APP_JS = String.raw`
     if (H.window.objects.length) w.push(H.window.objects.map(function (o) { return [o.kind, o.namespace, o.name].filter(function (x) { return x != null; }).join('/'); }).join(', '));
     chip('window', w.join(', '));
   }
+  if (H.controller) chip('controller under debug', H.controller.basis === 'unknown' ? 'none identified' : H.controller.names.join(', ') + (H.controller.basis === 'inferred' ? ' (inferred)' : ''));
+  var notEvaluated = Object.keys(H.coverage || {}).filter(function (k) { return H.coverage[k].status === 'not-evaluated'; });
+  if (notEvaluated.length) chip('not evaluated', notEvaluated.map(function (k) { return k + ' (' + H.coverage[k].missing.join('; ') + ')'; }).join(', '));
   chip('generated', H.generatedAt + ' by kreplay ' + H.generator.version);
   var sevs = el('div', { class: 'sevs' });
   ['error', 'warning', 'info'].forEach(function (s) { var n = S.findingsBySeverity[s]; if (n) sevs.appendChild(el('span', { class: 'sev ' + s }, [n + ' ' + s + (n === 1 ? '' : 's')])); });
@@ -282,6 +285,7 @@ export const APP_JS = String.raw`
     if (r.k === 'watch') n = c === 'bookmark' ? sv('rect', { x: x - 1, y: 3, width: 2, height: 10, class: c }) : sv('circle', { cx: x, cy: 9, r: 5, class: c });
     else if (r.k === 'delivery') n = sv('path', { d: 'M' + (x - 4.5) + ' 13 L' + (x + 4.5) + ' 13 L' + x + ' 21 Z', class: c });
     else if (r.k === 'reconcile') { var x2 = r.te != null ? xOf(r.te, W) : x; n = sv('rect', { x: x, y: 14, width: Math.max(3, x2 - x), height: 6, rx: 1, class: c }); }
+    else if (r.k === 'reconcile-start') n = sv('rect', { x: x - 1, y: 14, width: 2, height: 6, class: c });
     else if (r.k === 'api') n = sv('rect', { x: x - 3.5, y: 23, width: 7, height: 7, class: c });
     else { n = sv('line', { x1: x, x2: x, y1: 1, y2: 33, class: c }); }
     n.setAttribute('class', n.getAttribute('class') + ' mk' + (r.f ? ' ev' : '') + (state.sel === r.s ? ' sel' : ''));

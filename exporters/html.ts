@@ -71,6 +71,8 @@ function styleOf(record: StoredRecord): string {
       return record.marker === 'gone' || record.marker === 'error' || record.marker === 'dropped' || record.marker === 'gap' ? 'm-bad' : record.marker.startsWith('list') ? 'm-list' : 'm-info';
     case 'reconcile':
       return record.result === 'error' ? 'rec-err' : record.result === 'success' ? 'rec-ok' : 'rec-requeue';
+    case 'reconcile-start':
+      return 'rec-start';
     case 'delivery':
       return record.tombstone ? 'del del-tomb' : 'del';
     case 'api':

@@ -4,6 +4,7 @@
  */
 export { jsonReport, type ReportInput } from './json.js';
 export { markdownReport, md, type MarkdownOptions } from './markdown.js';
+export { markdownSummary, MARKDOWN_SUMMARY_MAX_BYTES, utf8Length, type MarkdownSummaryOptions } from './markdown-summary.js';
 export { htmlReport, escapeHtml, scriptSafeJson } from './html.js';
 export {
   Report,

@@ -96,6 +96,14 @@ export function* markdownReport(input: ReportInput, options: MarkdownOptions = {
   }
   const severities = (['error', 'warning', 'info'] as const).filter((s) => summary.findingsBySeverity[s]).map((s) => `${summary.findingsBySeverity[s]} ${s}`);
   lines.push(`| Findings | ${summary.findings}${severities.length ? ` (${severities.join(', ')})` : ''}${summary.suppressedFindings ? `, ${summary.suppressedFindings} suppressed` : ''} |`);
+  if (header.controller) {
+    const names = header.controller.names.map(md).join(', ');
+    lines.push(`| Controller under debug | ${header.controller.basis === 'unknown' ? 'none identified' : `${names}${header.controller.basis === 'inferred' ? ' (inferred)' : ''}`} |`);
+  }
+  const unevaluated = Object.entries(header.coverage ?? {}).filter(([, c]) => c.status === 'not-evaluated');
+  const partly = Object.entries(header.coverage ?? {}).filter(([, c]) => c.status === 'partly');
+  if (unevaluated.length) lines.push(`| Not evaluated | ${unevaluated.map(([kind, c]) => `\`${kind}\` (${md(c.missing.join('; '))})`).join(', ')} |`);
+  if (partly.length) lines.push(`| Partly evaluated | ${partly.map(([kind]) => `\`${kind}\``).join(', ')} |`);
   lines.push(`| Generated | ${header.generatedAt} by kreplay ${md(header.generator.version)} |`, '');
   if (session.partial) {
     lines.push(`> **Partial session.** Records were lost while recording or importing, so this is not the whole story:`);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Finding, FindingKind, SessionInfo, SessionRecord, Severity, Timestamp, findingKinds, recordKinds, severities } from '../model/index.js';
+import { Coverage, Finding, FindingKind, SessionInfo, SessionRecord, Severity, Timestamp, findingKinds, recordKinds, severities } from '../model/index.js';
 
 /**
  * The JSON report `kreplay export --format json` writes: a public contract people attach to incidents and feed to
@@ -54,7 +54,10 @@ export const ReportSummary = z.object({
   /** Records in the export (after the window), by record kind. */
   records: z.number().int().nonnegative(),
   recordsByKind: countsOf(recordKinds),
-  /** Distinct objects (by group, kind, namespace and name) the exported records name. */
+  /**
+   * Objects the exported records name, counted as `kreplay sessions` and `check` count them (model/objects.ts): by
+   * uid, a record without a uid joining the object of its name, else one object per name.
+   */
   objects: z.number().int().nonnegative(),
   firstSeq: z.number().int().positive().nullable(),
   lastSeq: z.number().int().positive().nullable(),
@@ -88,6 +91,10 @@ export const ReportHeader = z.object({
   session: SessionInfo,
   window: ReportWindow,
   summary: ReportSummary,
+  /** Whom the findings are about: the controller under debug, and how kreplay knows (given, inferred, unknown). */
+  controller: z.object({ names: z.array(z.string()), basis: z.enum(['given', 'inferred', 'unknown']) }).optional(),
+  /** Per kind that ran: whether the session held the input it needs; "no findings" claims nothing where it did not. */
+  coverage: Coverage.optional(),
   /** The registry entries of the kinds that occur in `findings`. */
   findingKinds: z.partialRecord(FindingKind, ReportFindingKind),
   findings: z.array(Finding),

@@ -1,4 +1,5 @@
 import {
+  ObjectTally,
   findingKindRegistry,
   redactObject,
   type Finding,
@@ -153,7 +154,7 @@ export class WindowFilter {
 export class SummaryBuilder {
   private records = 0;
   private readonly byKind: Partial<Record<RecordKind, number>> = {};
-  private readonly objects = new Set<string>();
+  private readonly objects = new ObjectTally();
   private firstSeq: number | null = null;
   private lastSeq: number | null = null;
   private firstAt: string | null = null;
@@ -165,8 +166,8 @@ export class SummaryBuilder {
     this.records += 1;
     this.byKind[record.record] = (this.byKind[record.record] ?? 0) + 1;
     const object = recordObject(record);
-    // By name: audit records of a deleted object carry no uid, and they are still about the same object.
-    if (object) this.objects.add(`${object.group}/${object.kind}/${object.namespace ?? ''}/${object.name}`);
+    // Counted as every command counts (model/objects.ts): by uid, a uid-less audit record joining its name's object.
+    if (object) this.objects.add(object);
     this.firstSeq ??= record.seq;
     this.lastSeq = record.seq;
     if (record.observedAt) {
@@ -196,7 +197,7 @@ export class SummaryBuilder {
     return {
       records: this.records,
       recordsByKind: { ...this.byKind },
-      objects: this.objects.size,
+      objects: this.objects.count,
       firstSeq: this.firstSeq,
       lastSeq: this.lastSeq,
       firstObservedAt: this.firstAt,

@@ -20,9 +20,10 @@ import { checkedRecord, isPlainObject, parseJson, SkipCounter, type ImportParser
  *
  * - Only the final stage of a request counts: `ResponseComplete`, or `Panic` (the server crashed serving it, a
  *   500). `RequestReceived` and `ResponseStarted` repeat the same request and are skipped.
- * - Writes (create, update, patch, delete, deletecollection) become `api` records. Reads (get, list, watch) only
- *   when they failed: a 404 GET loop is how a NotFound retry shows. Successful reads, non-resource requests
- *   (`/healthz`, discovery) and dry-run requests are skipped and counted.
+ * - Writes (create, update, patch, delete, deletecollection) become `api` records. Reads (get, list, watch) when
+ *   they failed (a 404 GET loop is how a NotFound retry shows), and lists and watches across all namespaces (how a
+ *   cluster-wide informer shows). Other successful reads, non-resource requests (`/healthz`, discovery) and dry-run
+ *   requests are skipped and counted.
  * - At the RequestResponse level the server's answer is an object version: it also becomes a `watch` record
  *   (origin 'audit') right after the `api` record, so the session holds the object's versions. A Status answer is
  *   never a version (a Deployment DELETE answers with a Status; a Pod DELETE with the pod).
@@ -35,7 +36,16 @@ export interface AuditOptions {
   controller?: string;
   /** Extra dotted paths to redact on every object, as the recorder's `redaction.paths` (Secret data always is). */
   redact?: readonly string[];
+  /**
+   * auditIDs already imported: an event with one of them is skipped as a duplicate, and every imported event's
+   * auditID is added. Defaults to a new set, which dedupes within the input; pass the session's own to import
+   * into a session that may already hold some of the events (`import --append`).
+   */
+  seenAuditIds?: Set<string>;
 }
+
+/** The skip reason for an event whose auditID was already imported. */
+export const duplicateAuditReason = 'duplicate audit events (an auditID already imported)';
 
 /** The object name of requests on a collection. Not a valid object name, so it never collides with one. */
 export const collectionName = '*';
@@ -120,6 +130,9 @@ export function createAuditParser(options: AuditOptions = {}): ImportParser {
   const redactPaths = options.redact ?? [];
   /** Kinds seen on objects in this log, by `group/resource`: better than any table for CRDs. */
   const learnedKinds = new Map<string, string>();
+  // One request has one ResponseComplete (or Panic) event: the same auditID again is the same event again (a log
+  // imported twice, logs that overlap, a webhook batch re-sent). Only imported events are remembered.
+  const seenAuditIds = options.seenAuditIds ?? new Set<string>();
 
   function learnKind(group: string, resource: string, object: unknown): void {
     if (!isPlainObject(object) || typeof object.kind !== 'string' || typeof object.apiVersion !== 'string') return;
@@ -198,8 +211,12 @@ export function createAuditParser(options: AuditOptions = {}): ImportParser {
       event.responseStatus?.code ??
       (typeof responseStatusObject?.code === 'number' ? responseStatusObject.code : undefined) ??
       (event.stage === 'Panic' ? 500 : 200);
-    if (readVerbs.has(verb) && code < 400) {
-      skipped.add('successful reads (get, list, watch)');
+    // A successful list or watch across all namespaces is kept: it is how a controller's cluster-wide informer shows
+    // (cluster-wide-watch). They are few (one list per informer start or relist, one watch every 5-10 minutes:
+    // client-go tools/cache/reflector.go minWatchTimeout); gets and namespaced lists and watches are many.
+    const clusterWide = (verb === 'list' || verb === 'watch') && !ref.namespace;
+    if (readVerbs.has(verb) && code < 400 && !clusterWide) {
+      skipped.add('successful reads (get, and list and watch in one namespace)');
       return [];
     }
 
@@ -222,6 +239,11 @@ export function createAuditParser(options: AuditOptions = {}): ImportParser {
     const actor = event.impersonatedUser?.username || event.user.username || '';
     const observedAt = event.stageTimestamp ?? event.timestamp ?? event.requestReceivedTimestamp ?? event.metadata?.creationTimestamp ?? null;
     const status = event.responseStatus ?? responseStatusObject;
+    if (seenAuditIds.has(event.auditID)) {
+      skipped.add(duplicateAuditReason);
+      return [];
+    }
+    seenAuditIds.add(event.auditID);
 
     const api: ApiRequestRecord = {
       record: 'api',

@@ -60,7 +60,7 @@ describe('audit parser', () => {
       'RequestReceived stages (the ResponseComplete of the same request counts)': 18,
       'ResponseStarted stages (the ResponseComplete of the same request counts)': 1,
       'dry-run requests (nothing was persisted)': 1,
-      'successful reads (get, list, watch)': 2,
+      'successful reads (get, and list and watch in one namespace)': 2,
       'non-resource requests (discovery, /healthz, ...)': 1,
     });
   });
@@ -129,8 +129,12 @@ describe('audit parser', () => {
     expect(problems(events)).toEqual([]);
     const all = apis(events);
     expect(records(events)).toHaveLength(all.length); // no objects at Metadata level: no watch records
-    expect(all).toHaveLength(11);
-    expect(all.every((r) => r.verb === 'list' && r.code === 403 && r.reason === 'Forbidden' && r.object.name === '*')).toBe(true);
+    expect(all).toHaveLength(12);
+    const forbidden = all.filter((r) => r.code === 403);
+    expect(forbidden).toHaveLength(11);
+    expect(forbidden.every((r) => r.verb === 'list' && r.reason === 'Forbidden' && r.object.name === '*')).toBe(true);
+    // A successful list across all namespaces is kept (cluster-wide-watch); the namespaced ones are not.
+    expect(all.filter((r) => r.code === 200).map((r) => `${r.verb} ${r.actor} ${r.object.kind} ${r.object.namespace ?? '(all)'}`)).toEqual(['list system:serviceaccount:ns1:sa1 Pod (all)']);
     expect(all[0]).toMatchObject({
       observedAt: '2017-09-11T19:55:05Z', // the v1alpha1-era `timestamp`: this log has no stageTimestamp
       actor: 'bob', // impersonated by system:admin
@@ -149,13 +153,14 @@ describe('audit parser', () => {
       'system:serviceaccount:ns1:sa1 Pod default',
       'system:serviceaccount:ns1:sa1 Node (cluster)',
       'system:serviceaccount:ns1:sa1 Pod (cluster)',
+      'system:serviceaccount:ns1:sa1 Pod (cluster)', // the successful list in all namespaces
       'bob Node (cluster)',
       'alice Pod ns1',
       'alice ConfigMap ns1',
       'alice Secret ns1',
     ]);
     expect(all.filter((r) => r.byController)).toHaveLength(4);
-    expect(parser.skipped()).toEqual({ 'successful reads (get, list, watch)': 3, 'non-resource requests (discovery, /healthz, ...)': 23 });
+    expect(parser.skipped()).toEqual({ 'successful reads (get, and list and watch in one namespace)': 2, 'non-resource requests (discovery, /healthz, ...)': 23 });
   });
 
   it('reads audit webhook bodies: EventList per line, or one pretty-printed EventList for the whole file', () => {
@@ -215,6 +220,24 @@ describe('audit parser', () => {
       '1: this is a watch event: import kubectl watch dumps with --format kubectl-watch',
       '2: this is a kreplay NDJSON record: import it with --format ndjson',
     ]);
+  });
+
+  it('keeps one record per auditID: a log read twice, or events the session already holds, are skipped and counted', () => {
+    const log = fixture('audit-requestresponse.log');
+    const once = parseAll(createAuditParser({ controller: operator }), log);
+    const twice = createAuditParser({ controller: operator });
+    const events = parseAll(twice, log + log);
+    expect(records(events)).toEqual(records(once));
+    const written = apis(once).length;
+    expect(twice.skipped()).toMatchObject({ 'duplicate audit events (an auditID already imported)': written });
+
+    // Seeded with the auditIDs a session holds: nothing of the log is new, and the set grows with what is.
+    const seen = new Set(apis(once).map((a) => a.auditId!));
+    const first = [...seen][0]!;
+    seen.delete(first);
+    const again = createAuditParser({ controller: operator, seenAuditIds: seen });
+    expect(apis(parseAll(again, log)).map((a) => a.auditId)).toEqual([first]);
+    expect(seen.has(first)).toBe(true);
   });
 
   it('rejects JSON that is not an audit event', () => {

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -51,8 +51,8 @@ describe('kreplay import', () => {
     const db = join(tempDir(), 'k.db');
     const result = await kreplay(['--db', db, 'import', realLogPath, '--format', 'audit', '--session', 'rbac', '--controller', 'system:serviceaccount:ns1:sa1']);
     expect(result.code).toBe(0);
-    expect(result.out).toContain('imported 11 records (11 api) into session rbac');
-    expect(result.out).toContain('skipped: 3 successful reads (get, list, watch); 23 non-resource requests (discovery, /healthz, ...)');
+    expect(result.out).toContain('imported 12 records (12 api) into session rbac');
+    expect(result.out).toContain('skipped: 2 successful reads (get, and list and watch in one namespace); 23 non-resource requests (discovery, /healthz, ...)');
   });
 
   it('skips bad records, lists them as file:line on stderr, exits 0 and marks the session partial', async () => {
@@ -64,7 +64,7 @@ describe('kreplay import', () => {
     expect(result.err.split('\n')).toEqual([
       expect.stringMatching(new RegExp(`^${file}:5: not valid JSON: `)),
       expect.stringMatching(new RegExp(`^${file}:9: not valid JSON: `)),
-      `${file}:12: record: unknown record kind "reconcilation"; expected one of watch, marker, reconcile, delivery, api`,
+      `${file}:12: record: unknown record kind "reconcilation"; expected one of watch, marker, reconcile, reconcile-start, delivery, api`,
       `${file}:17: reconcile.errorReason: an error result needs an errorReason`,
       'kreplay: 4 problems in the input (skipped); everything else was imported and session nd is marked partial',
       '',
@@ -113,9 +113,78 @@ describe('kreplay import', () => {
     const format = await kreplay(['--db', db, 'import', fixturePath('events.ndjson'), '--format', 'yaml', '--session', 'x']);
     expect(format.code).toBe(2);
     expect(format.err).toContain("Allowed choices are kubectl-watch, audit, ndjson");
-    const noSession = await kreplay(['--db', db, 'import', fixturePath('events.ndjson'), '--format', 'ndjson']);
-    expect(noSession.code).toBe(2);
-    expect(noSession.err).toContain("required option '--session <name>' not specified");
+  });
+
+  it('detects the format and names the session as record does when --format and --session are left out', async () => {
+    const db = join(tempDir(), 'k.db');
+    const cases = [
+      ['kubectl-watch-deployments.json', 'kubectl-watch'],
+      ['audit-webhook-eventlist.json', 'audit'],
+      ['events.ndjson', 'ndjson'],
+    ] as const;
+    const names: string[] = [];
+    for (const [file, format] of cases) {
+      const result = await kreplay(['--db', db, 'import', fixturePath(file)]);
+      expect(result.code).toBe(0);
+      expect(result.out).toContain(`  format: ${format} (detected; --format overrides)\n`);
+      const name = /into session (\S+) from/.exec(result.out)?.[1];
+      expect(name).toMatch(/^import-\d{8}-\d{6}(-\d+)?$/);
+      names.push(name!);
+    }
+    // Two imports in the same second get distinct names.
+    expect(new Set(names).size).toBe(3);
+    const sessions = JSON.parse((await kreplay(['--db', db, 'sessions', '--json'])).out) as { sessions: { name: string; source: string; config: { format: string } }[] };
+    expect(sessions.sessions.map((s) => [s.source, s.config.format])).toEqual(cases.map(([, f]) => [`import:${f}`, f]));
+
+    // --format still wins (and is not announced), --session still names.
+    const given = await kreplay(['--db', db, 'import', fixturePath('events.ndjson'), '--format', 'ndjson', '--session', 'named']);
+    expect(given.code).toBe(0);
+    expect(given.out).not.toContain('detected');
+    expect(given.out).toContain('into session named');
+  });
+
+  it('dedupes audit events by auditID: within a file, and when a log is added again with --append', async () => {
+    const dir = tempDir();
+    const db = join(dir, 'k.db');
+    const log = readFileSync(fixturePath('audit-requestresponse.log'), 'utf8');
+    const doubled = join(dir, 'doubled.log');
+    writeFileSync(doubled, log + log);
+    const first = await kreplay(['--db', db, 'import', doubled, '--session', 'audit']);
+    expect(first.code).toBe(0);
+    const imported = Number(/imported (\d+) records/.exec(first.out)![1]);
+    const apiCount = Number(/\((\d+) api/.exec(first.out)![1]);
+    expect(first.out).toMatch(new RegExp(`skipped: .*${apiCount} duplicate audit events \\(an auditID already imported\\)`));
+
+    // Without --append the session is refused, and the hint says how to add to it.
+    const refused = await kreplay(['--db', db, 'import', fixturePath('audit-requestresponse.log'), '--session', 'audit']);
+    expect(refused.code).toBe(2);
+    expect(refused.err).toContain('--append');
+
+    const again = await kreplay(['--db', db, 'import', fixturePath('audit-requestresponse.log'), '--session', 'audit', '--append']);
+    expect(again.code).toBe(0);
+    expect(again.out).toContain('added 0 records to session audit');
+    expect(again.out).toContain(`${apiCount} duplicate audit events (an auditID already imported)`);
+    const sessions = JSON.parse((await kreplay(['--db', db, 'sessions', '--json'])).out) as { sessions: { name: string; recordCount: number }[] };
+    expect(sessions.sessions).toEqual([expect.objectContaining({ name: 'audit', recordCount: imported })]);
+
+    // --append is for audit sessions and audit input only, and not with --strict.
+    const nd = await kreplay(['--db', db, 'import', fixturePath('events.ndjson'), '--session', 'audit', '--append']);
+    expect(nd).toMatchObject({ code: 2 });
+    expect(nd.err).toContain('--append is for audit logs');
+    const strict = await kreplay(['--db', db, 'import', fixturePath('audit-requestresponse.log'), '--session', 'audit', '--append', '--strict']);
+    expect(strict.err).toContain('--append cannot be combined with --strict');
+  });
+
+  it('exits 2 with what to do when the format cannot be detected', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'odd.json');
+    writeFileSync(file, '{"hello":"world"}\n'.repeat(50));
+    const result = await kreplay(['--db', join(dir, 'k.db'), 'import', file]);
+    expect(result).toEqual({
+      code: 2,
+      out: '',
+      err: `kreplay: cannot tell what ${file} holds: it starts with no kubectl watch event or object, audit event or kreplay record\n  Name the format with --format kubectl-watch, audit or ndjson; the problems it then reports say what is wrong.\n`,
+    });
   });
 
   it('exits 2 and keeps no session when nothing could be imported: a wrong --format, an empty file', async () => {

@@ -76,11 +76,11 @@ describe('importFile', () => {
   it('imports the real kube-apiserver audit log (Metadata level) with the controller marked', async () => {
     const store = open();
     const summary = summaryOf(await run(store, { format: 'audit', session: 'real', controller: 'bob', input: { path: realLogPath } }));
-    expect(summary).toMatchObject({ records: 11, countsByKind: { api: 11 }, partial: false });
-    expect(summary.skipped).toEqual({ 'successful reads (get, list, watch)': 3, 'non-resource requests (discovery, /healthz, ...)': 23 });
+    expect(summary).toMatchObject({ records: 12, countsByKind: { api: 12 }, partial: false });
+    expect(summary.skipped).toEqual({ 'successful reads (get, and list and watch in one namespace)': 2, 'non-resource requests (discovery, /healthz, ...)': 23 });
     const session = store.findSession('real')!;
     const records = [...store.records(session.id, { filter: { kinds: ['api'] } })];
-    expect(records.filter((r) => r.record === 'api' && r.byController).map((r) => r.seq)).toEqual([1, 2, 3, 8]);
+    expect(records.filter((r) => r.record === 'api' && r.byController).map((r) => r.seq)).toEqual([1, 2, 3, 9]);
     expect(store.recordCount(session.id, { objectKind: 'Secret' })).toBe(1);
     expect(session.endedAt).toBe('2017-09-11T20:29:04Z');
     store.close();
@@ -236,6 +236,39 @@ describe('importFile', () => {
     expect(summary.bytesRead).toBe(Buffer.byteLength(text));
     expect(summary.problems.at(-1)).toBe('<stdin>:17: reconcile.errorReason: an error result needs an errorReason');
     expect(store.findSession('stdin')!.config).toMatchObject({ file: '-' });
+    store.close();
+  });
+
+  it('detects the format of a stream and replays what detection read: the same records as with --format', async () => {
+    const store = open();
+    const text = readFileSync(fixturePath('kubectl-watch-deployments.json'), 'utf8');
+    const given = summaryOf(await run(store, { format: 'kubectl-watch', session: 'given', input: { stream: Readable.from(text.match(/[\s\S]{1,100}/g)!), name: '<stdin>' } }));
+    const detected = summaryOf(await run(store, { session: 'detected', input: { stream: Readable.from(text.match(/[\s\S]{1,100}/g)!), name: '<stdin>' } }));
+    expect([detected.format, detected.formatDetected, given.formatDetected]).toEqual(['kubectl-watch', true, false]);
+    expect(detected.bytesRead).toBe(Buffer.byteLength(text));
+    expect(rvs([...store.records(detected.session.id)])).toEqual(rvs([...store.records(given.session.id)]));
+    expect(detected.records).toBe(given.records);
+    store.close();
+  });
+
+  it('--append adds only the audit events a session lacks, and counts those older than its newest record', async () => {
+    const store = open();
+    const lines = readFileSync(fixturePath('audit-requestresponse.log'), 'utf8').trim().split('\n');
+    const half = Math.floor(lines.length / 2);
+    const later = lines.slice(half).join('\n');
+    const stream = (text: string) => ({ stream: Readable.from([text]), name: '<stdin>' });
+    const base = summaryOf(await run(store, { session: 'a', input: stream(later) }));
+    expect(base.appended).toBe(false);
+    const endedBefore = store.findSession('a')!.endedAt;
+    const whole = summaryOf(await run(store, { session: 'a', append: true, input: stream(lines.join('\n')) }));
+    expect(whole.appended).toBe(true);
+    const alone = summaryOf(await run(store, { session: 'alone', input: stream(lines.join('\n')) }));
+    expect(whole.records).toBe(alone.records - base.records);
+    expect(whole.duplicates).toBe(base.countsByKind.api);
+    // The earlier half's records came after the later half's in seq: said, not hidden.
+    expect(whole.olderThanSession).toBe(whole.records);
+    expect(store.recordCount(whole.session.id)).toBe(alone.records);
+    expect(store.findSession('a')!.endedAt).toBe(endedBefore);
     store.close();
   });
 

@@ -4,7 +4,8 @@ import type { Readable } from 'node:stream';
 import { z } from 'zod';
 import { SessionName, type RecordKind, type SessionInfo, type SessionRecord, type SessionSource } from '../model/index.js';
 import type { SessionStore } from '../store/index.js';
-import { createAuditParser } from './audit.js';
+import { createAuditParser, duplicateAuditReason } from './audit.js';
+import { FormatDetector } from './detect.js';
 import { createKubectlWatchParser } from './kubectl-watch.js';
 import { createNdjsonParser } from './ndjson.js';
 import type { ImportParser, ParseEvent } from './parser.js';
@@ -46,7 +47,8 @@ export interface ImportProgress {
 export type ImportInput = { path: string } | { stream: Readable; name: string };
 
 export interface ImportFileOptions {
-  format: ImportFormat;
+  /** Undefined: detected from the first values of the input (detect.ts). */
+  format?: ImportFormat;
   session: string;
   input: ImportInput;
   /** `--controller`: the controller's user name; its API requests get byController. */
@@ -60,10 +62,18 @@ export interface ImportFileOptions {
   onProgress?: (progress: ImportProgress) => void;
   /** Aborting stops reading; what was imported stays, marked partial (strict: deleted). */
   signal?: AbortSignal;
+  /**
+   * Audit logs only: add to the session if it exists (an earlier import of the audit format), skipping events whose
+   * auditID it already holds. Not with `strict` (an append cannot be undone as one transaction).
+   */
+  append?: boolean;
 }
 
 export interface ImportSummary {
   session: SessionInfo;
+  format: ImportFormat;
+  /** The format was detected from the input, not given. */
+  formatDetected: boolean;
   records: number;
   countsByKind: Partial<Record<RecordKind, number>>;
   /** `file:line: why`, the first `maxReportedProblems` of them. */
@@ -74,9 +84,15 @@ export interface ImportSummary {
   bytesRead: number;
   interrupted: boolean;
   partial: boolean;
+  /** The records went into an existing session (`append`). */
+  appended: boolean;
+  /** Audit events skipped because the session (or the input itself) already held their auditID. */
+  duplicates: number;
+  /** Appended records observed before the session's newest record: the timeline is in import order, not time order. */
+  olderThanSession: number;
 }
 
-export type ImportFailureReason = 'invalid-options' | 'unreadable' | 'session-exists' | 'strict' | 'no-records';
+export type ImportFailureReason = 'invalid-options' | 'unreadable' | 'session-exists' | 'strict' | 'no-records' | 'unknown-format';
 
 /** Expected failures are values (STYLE.md rule 7); the CLI turns them into a message and exit code 2. */
 export type ImportOutcome =
@@ -90,6 +106,8 @@ const maxReportedProblems = 1000;
 /** What a session's `problems` holds at most (the store keeps 100). */
 const maxSessionProblems = 100;
 const readChunkBytes = 1024 * 1024;
+/** How much input format detection reads before giving up: one List item or a few lines are enough. */
+const maxDetectChars = 32 * 1024 * 1024;
 
 /**
  * The dotted form model's redactObject takes (the recorder's `redaction.paths`), from `spec.auth.token` or the JSON
@@ -101,13 +119,17 @@ export function redactionPath(text: string): string | undefined {
   return segments.join('.');
 }
 
-export function createParser(format: ImportFormat, options: { controller?: string; redact?: readonly string[] }): ImportParser {
+export function createParser(format: ImportFormat, options: { controller?: string; redact?: readonly string[]; seenAuditIds?: Set<string> }): ImportParser {
   const redact = options.redact ?? [];
   switch (format) {
     case 'kubectl-watch':
       return createKubectlWatchParser({ redact });
     case 'audit':
-      return createAuditParser({ redact, ...(options.controller !== undefined ? { controller: options.controller } : {}) });
+      return createAuditParser({
+        redact,
+        ...(options.controller !== undefined ? { controller: options.controller } : {}),
+        ...(options.seenAuditIds ? { seenAuditIds: options.seenAuditIds } : {}),
+      });
     case 'ndjson':
       return createNdjsonParser({ redact });
   }
@@ -185,30 +207,96 @@ export async function importFile(store: SessionStore, options: ImportFileOptions
     }
     redact.push(dotted);
   }
-  if (store.findSession(options.session)?.name === options.session) {
+  if (options.append && options.strict) {
+    return { ok: false, reason: 'invalid-options', message: '--append cannot be combined with --strict', hint: 'An append is committed batch by batch; --strict needs the import to be all or nothing.' };
+  }
+  if (options.append && options.format !== undefined && options.format !== 'audit') {
+    return { ok: false, reason: 'invalid-options', message: `--append is for audit logs (events carry an auditID to skip those already imported), not ${options.format}` };
+  }
+  const existing = store.findSession(options.session)?.name === options.session ? store.findSession(options.session) : undefined;
+  if (existing && !options.append) {
     return {
       ok: false,
       reason: 'session-exists',
       message: `a session named "${options.session}" already exists in ${store.path}`,
-      hint: `Choose another --session name, or delete the old session first: kreplay delete ${options.session}`,
+      hint: `Choose another --session name, or delete the old session first: kreplay delete ${options.session}${existing.source === 'import:audit' ? `; to add another audit log to it, skipping events it already holds: --append` : ''}`,
     };
+  }
+  if (existing && existing.source !== 'import:audit') {
+    return { ok: false, reason: 'invalid-options', message: `--append adds audit logs to a session imported from one; ${options.session} is ${existing.source}` };
   }
 
   const input = await openInput(options.input);
   if ('error' in input) return { ok: false, reason: 'unreadable', message: input.error, ...(input.hint ? { hint: input.hint } : {}) };
 
+  // Chunks read to detect the format are replayed to the parser: stdin cannot be read twice.
+  const source = (input.stream as AsyncIterable<string>)[Symbol.asyncIterator]();
+  const readAhead: string[] = [];
+  let format = options.format;
+  if (format === undefined) {
+    const detector = new FormatDetector();
+    let chars = 0;
+    try {
+      while (!detector.settled && chars < maxDetectChars) {
+        const next = await source.next();
+        if (next.done) {
+          detector.end();
+          break;
+        }
+        readAhead.push(next.value);
+        chars += next.value.length;
+        detector.push(next.value);
+      }
+    } catch (error) {
+      await input.close();
+      const err = error as NodeJS.ErrnoException;
+      if (err.code === undefined || !err.syscall) throw error;
+      return { ok: false, reason: 'unreadable', message: `cannot read ${input.name}: ${err.message}` };
+    }
+    format = detector.end();
+    if (format !== undefined && format !== 'audit' && options.append) {
+      await input.close();
+      return { ok: false, reason: 'invalid-options', message: `--append is for audit logs; ${input.name} holds ${format}` };
+    }
+    if (format === undefined) {
+      await input.close();
+      return {
+        ok: false,
+        reason: 'unknown-format',
+        message: chars === 0 ? `${input.name} holds no records` : `cannot tell what ${input.name} holds: it starts with no kubectl watch event or object, audit event or kreplay record`,
+        hint: chars === 0 ? 'Nothing was imported.' : 'Name the format with --format kubectl-watch, audit or ndjson; the problems it then reports say what is wrong.',
+      };
+    }
+  }
+  async function* chunks(): AsyncGenerator<string> {
+    yield* readAhead.splice(0);
+    for (let next = await source.next(); !next.done; next = await source.next()) yield next.value;
+  }
+
   const config: ImportConfig = {
-    format: options.format,
+    format,
     file: input.file,
     controller: options.controller ?? null,
     strict: options.strict ?? false,
     redact,
   };
   let session: SessionInfo;
+  // Appending: what the session holds already, to skip it and to say when the new records are older.
+  const seenAuditIds = new Set<string>();
+  let sessionNewest = Number.NEGATIVE_INFINITY;
+  let sessionEndedAt: string | null = null;
+  if (existing) {
+    for (const record of store.records(existing.id, { filter: { kinds: ['api'] }, withObjects: false })) {
+      if (record.record === 'api' && record.auditId) seenAuditIds.add(record.auditId);
+    }
+    const last = store.page(existing.id, { beforeSeq: Number.MAX_SAFE_INTEGER, limit: 1 })[0];
+    if (last?.observedAt) sessionNewest = Date.parse(last.observedAt);
+    sessionEndedAt = existing.endedAt;
+  }
   try {
-    session = store.createSession({
+    session = existing ?? store.createSession({
       name: options.session,
-      source: `import:${options.format}` satisfies SessionSource,
+      source: `import:${format}` satisfies SessionSource,
       cluster: null,
       context: null,
       toolVersion: options.toolVersion,
@@ -222,7 +310,8 @@ export async function importFile(store: SessionStore, options: ImportFileOptions
     throw error;
   }
 
-  const parser = createParser(options.format, { ...options, redact });
+  const parser = createParser(format, { ...options, redact, seenAuditIds });
+  let olderThanSession = 0;
   const batchSize = options.batchSize ?? defaultBatchSize;
   const countsByKind: Partial<Record<RecordKind, number>> = {};
   const problems: string[] = [];
@@ -260,6 +349,7 @@ export async function importFile(store: SessionStore, options: ImportFileOptions
       countsByKind[event.record.record] = (countsByKind[event.record.record] ?? 0) + 1;
       const at = event.record.observedAt;
       if (at && (lastObservedAt === null || Date.parse(at) > Date.parse(lastObservedAt))) lastObservedAt = at;
+      if (existing && at && Date.parse(at) < sessionNewest) olderThanSession += 1;
       if (batch.length >= batchSize) flush();
     }
     return true;
@@ -270,7 +360,7 @@ export async function importFile(store: SessionStore, options: ImportFileOptions
   let readError: Error | undefined;
   let keepGoing = true;
   try {
-    for await (const chunk of input.stream as AsyncIterable<string>) {
+    for await (const chunk of chunks()) {
       input.chunk(chunk);
       if (options.signal?.aborted) {
         interrupted = true;
@@ -288,7 +378,7 @@ export async function importFile(store: SessionStore, options: ImportFileOptions
     const err = error as NodeJS.ErrnoException;
     if (err.code === undefined || !err.syscall) {
       // Not an input error: a bug or a database failure. Leave a session that says it is incomplete.
-      if (options.strict) store.deleteSession(session.id);
+      if (options.strict && !existing) store.deleteSession(session.id);
       else {
         try {
           store.markPartial(session.id, [`import failed at ${input.name}:${lastLine}: ${err.message}`]);
@@ -310,7 +400,7 @@ export async function importFile(store: SessionStore, options: ImportFileOptions
     firstProblem ??= text;
     if (!options.strict) flush();
   }
-  if (options.strict && (firstProblem !== undefined || interrupted)) {
+  if (options.strict && !existing && (firstProblem !== undefined || interrupted)) {
     store.deleteSession(session.id);
     return {
       ok: false,
@@ -320,14 +410,14 @@ export async function importFile(store: SessionStore, options: ImportFileOptions
     };
   }
 
-  if (records === 0 && !interrupted) {
+  if (records === 0 && !interrupted && !existing) {
     // An empty session helps nobody: a wrong --format, or a dump that never got any output.
     store.deleteSession(session.id);
     return {
       ok: false,
       reason: 'no-records',
       message: problems.length ? `nothing in ${input.name} could be imported; first problem: ${problems[0]}` : `${input.name} holds no records`,
-      hint: problems.length ? `Check --format (${options.format} was given).` : 'Nothing was imported.',
+      hint: problems.length ? `Check --format (${format} was ${options.format === undefined ? 'detected' : 'given'}).` : 'Nothing was imported.',
     };
   }
 
@@ -339,13 +429,16 @@ export async function importFile(store: SessionStore, options: ImportFileOptions
   if (problemCount > room) sessionProblems.push(`… and ${problemCount - room} more problems`);
   const partial = sessionProblems.length > 0;
   if (partial) store.markPartial(session.id, sessionProblems);
-  store.endSession(session.id, lastObservedAt ?? new Date().toISOString());
+  const endedAt = lastObservedAt ?? new Date().toISOString();
+  store.endSession(session.id, sessionEndedAt && Date.parse(sessionEndedAt) > Date.parse(endedAt) ? sessionEndedAt : endedAt);
   progress();
 
   return {
     ok: true,
     summary: {
       session: store.findSession(options.session) ?? session,
+      format,
+      formatDetected: options.format === undefined,
       records,
       countsByKind,
       problems,
@@ -354,6 +447,9 @@ export async function importFile(store: SessionStore, options: ImportFileOptions
       bytesRead: input.bytesRead(),
       interrupted,
       partial,
+      appended: existing !== undefined,
+      duplicates: (parser.skipped() as Record<string, number>)[duplicateAuditReason] ?? 0,
+      olderThanSession,
     },
   };
 }

@@ -41,7 +41,7 @@ describe('kreplay NDJSON parser', () => {
     expect(problems(events)).toEqual([
       expect.stringMatching(/^5: not valid JSON: /),
       expect.stringMatching(/^9: not valid JSON: /),
-      '12: record: unknown record kind "reconcilation"; expected one of watch, marker, reconcile, delivery, api',
+      '12: record: unknown record kind "reconcilation"; expected one of watch, marker, reconcile, reconcile-start, delivery, api',
       '17: reconcile.errorReason: an error result needs an errorReason',
     ]);
     expect(events.filter((e) => e.kind === 'record').map((e) => e.line)).toEqual([1, 2, 3, 4, 6, 7, 8, 10, 11, 13, 14, 15, 16, 18, 19]);
@@ -62,7 +62,7 @@ describe('kreplay NDJSON parser', () => {
       '1: api.observedAt: Invalid ISO datetime; api.object.name: Invalid input: expected string, received undefined',
     ]);
     expect(problems(parseAll(createNdjsonParser(), '{"observedAt":null}\n[1]\n'))).toEqual([
-      '1: record: no "record" field; expected one of watch, marker, reconcile, delivery, api',
+      '1: record: no "record" field; expected one of watch, marker, reconcile, reconcile-start, delivery, api',
       '2: not a JSON object: each line holds one record',
     ]);
   });

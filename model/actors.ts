@@ -72,14 +72,19 @@ const knownSystemFinalizers: Readonly<Record<string, SystemFinalizer>> = {
 
 /**
  * The built-in finalizers, and every finalizer in a Kubernetes-reserved domain (kubernetes.io, k8s.io and their
- * subdomains: CSI sidecars, the Job and Service controllers): not the controller under debug's to remove.
+ * subdomains: CSI sidecars, the Job and Service controllers): not the controller under debug's to remove. A domain
+ * is only a guess: when managedFields say who added the finalizer (`owners`) and none of them is a Kubernetes
+ * component, it is theirs (k8s.io/sample-controller's `samplecontroller.k8s.io/...` is a controller's own). The
+ * built-in names stay Kubernetes' whoever's request carried them (pvc-protection is added by an admission plugin
+ * during the creator's request, so managedFields name the creator).
  */
-export function systemFinalizerOf(finalizer: string): SystemFinalizer | null {
+export function systemFinalizerOf(finalizer: string, owners: readonly string[] = []): SystemFinalizer | null {
   const known = knownSystemFinalizers[finalizer];
   if (known) return known;
   const slash = finalizer.indexOf('/');
   const domain = slash > 0 ? finalizer.slice(0, slash) : '';
   if (domain === 'kubernetes.io' || domain.endsWith('.kubernetes.io') || domain === 'k8s.io' || domain.endsWith('.k8s.io')) {
+    if (owners.length > 0 && !owners.some((owner) => isSystemActor(owner))) return null;
     return { owner: `a Kubernetes component (${domain})`, waitsFor: 'the condition its component waits for' };
   }
   return null;

@@ -41,6 +41,8 @@ export const defaultThresholds = {
   notFoundRetries: 3,
   conflictRetries: 3,
   staleReadGrace: '1s',
+  reconcileLag: '30s',
+  hungReconcileAfter: '1m',
 } as const;
 
 export const Thresholds = z
@@ -62,6 +64,13 @@ export const Thresholds = z
      * before the reconcile started (the recorder's watch and the controller's informer are different connections).
      */
     staleReadGrace: Duration.prefault(defaultThresholds.staleReadGrace),
+    /**
+     * reconcile-lag: a change waiting longer than this for the reconcile that handles it is late; late changes
+     * arriving over at least this long are a finding (a burst of creations worked off within it is not).
+     */
+    reconcileLag: Duration.prefault(defaultThresholds.reconcileLag),
+    /** hung-reconcile: a reconcile running longer than this (finished or still running at the end of the session). */
+    hungReconcileAfter: Duration.prefault(defaultThresholds.hungReconcileAfter),
   })
   .strict();
 export type ThresholdsInput = z.input<typeof Thresholds>;

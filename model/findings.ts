@@ -19,6 +19,9 @@ export const findingKinds = [
   'notfound-retry',
   'stale-read',
   'unreconciled',
+  'reconcile-lag',
+  'hung-reconcile',
+  'cluster-wide-watch',
 ] as const;
 export const FindingKind = z.enum(findingKinds);
 export type FindingKind = z.infer<typeof FindingKind>;
@@ -131,6 +134,36 @@ export const findingKindRegistry: Readonly<Record<FindingKind, FindingKindInfo>>
       'At the end of the session the newest generation of the object was not observed by a successful reconcile nor reflected in status.observedGeneration, and that had lasted longer than the threshold. The controller either never saw the change or failed on it without reporting.',
     pitfall: 'Predicates that filter out the change, a crashed or blocked worker, or an error swallowed without requeue.',
     fix: 'Check the controller is running and its predicates; always return errors so the key is requeued; set status.observedGeneration when a generation is reconciled.',
+  },
+  'reconcile-lag': {
+    id: 'reconcile-lag',
+    title: 'Reconciles lag behind changes',
+    severity: 'warning',
+    summary: 'Changes wait longer and longer for the reconcile that handles them.',
+    explanation:
+      "The time from a change reaching the controller (its informer delivering a new resourceVersion: the recorder's watch, or the SDK's handler report) to the start of the first reconcile that read that version or a newer one stayed above the threshold, for changes arriving over at least as long. The workqueue collapsing many changes into one reconcile is not lag, nor is waiting for a running reconcile of the same key to finish, nor a burst of new objects being worked off. A backed-up queue delays every object the controller owns.",
+    pitfall: 'A blocking call (an HTTP request, a lock, a sleep) inside an informer event handler or predicate, so every later event waits behind it; or too few workers for the load.',
+    fix: 'Keep event handlers to computing a key and adding it to the workqueue; move slow work into Reconcile, with a context deadline; raise MaxConcurrentReconciles when reconciles are slow but independent.',
+  },
+  'hung-reconcile': {
+    id: 'hung-reconcile',
+    title: 'Hung reconcile',
+    severity: 'error',
+    summary: 'A reconcile started and never finished, or finished far past the threshold.',
+    explanation:
+      'The SDK reported a reconcile starting and no finish for it by the end of the session, or a finish long after its start. While it runs, its worker and its key are taken: with a single worker (controller-runtime\'s default MaxConcurrentReconciles) the whole controller stops, and every change to that object waits.',
+    pitfall: 'A reconcile without a context deadline waiting on a slow dependency (an external API, a webhook, a database) through a client with no timeout; controller-runtime sets no ReconciliationTimeout by default.',
+    fix: "Give every call out of Reconcile a deadline (context.WithTimeout, http.Client.Timeout) or set the controller's ReconciliationTimeout; return an error or RequeueAfter instead of waiting for slow work.",
+  },
+  'cluster-wide-watch': {
+    id: 'cluster-wide-watch',
+    title: 'Cluster-wide watch for one namespace',
+    severity: 'info',
+    summary: 'The controller lists and watches a resource in all namespaces but only ever touches one.',
+    explanation:
+      "The controller's own list and watch requests for a namespaced resource named no namespace, yet every object it wrote or reconciled in the session was in one namespace. Its informer caches every object of that kind in the cluster and relists all of them after every 410, and it needs RBAC over every namespace. It is an alarm (warning) only when the session shows that RBAC granted: a ClusterRoleBinding of the controller to a role allowing the list or watch.",
+    pitfall: 'No namespace limit on the manager cache or informer factory (a scaffold that watches everything), with a ClusterRole to match.',
+    fix: 'Restrict the cache to the namespaces you manage: controller-runtime cache.Options{DefaultNamespaces: ...}, client-go informers.WithNamespace(ns); then replace the ClusterRole and ClusterRoleBinding with a Role and RoleBinding in that namespace.',
   },
 };
 

@@ -49,3 +49,39 @@ export function findingObjectOf(ref: ObjectRef): FindingObject {
 export function describeObject(ref: { kind: string; namespace?: string | null; name: string }): string {
   return `${ref.kind} ${namespacedName(ref.namespace, ref.name)}`;
 }
+
+/**
+ * How many objects a session names: the one definition `kreplay sessions`, `show`, `check` and the exports count by.
+ * An object is a uid, as the API server means it: a name deleted and created again is two objects, and a relist
+ * names the same uids again. A reference without a uid (an audit record at Metadata level, an SDK report) is the
+ * object of its name when some uid of that name is known in the session, else one object per name (a 404 loop on a
+ * name that never existed still names something). A request on a collection (name `*`) names no object.
+ */
+export class ObjectTally {
+  private readonly uids = new Set<string>();
+  private readonly namesWithUid = new Set<string>();
+  private readonly namesWithoutUid = new Set<string>();
+
+  add(ref: { group: string; kind: string; namespace?: string | null; name: string | null; uid?: string | null }): void {
+    if (!ref.name || ref.name === '*') return;
+    if (ref.uid) {
+      // Most records name a uid already counted: one Set lookup, no key built.
+      if (this.uids.has(ref.uid)) return;
+      this.uids.add(ref.uid);
+      this.namesWithUid.add(nameKey({ ...ref, name: ref.name }));
+    } else this.namesWithoutUid.add(nameKey({ ...ref, name: ref.name }));
+  }
+
+  get count(): number {
+    let count = this.uids.size;
+    for (const name of this.namesWithoutUid) if (!this.namesWithUid.has(name)) count += 1;
+    return count;
+  }
+}
+
+/** The object tally of a list of object references (the store's object rows, a test's records). */
+export function countObjects(refs: Iterable<{ group: string; kind: string; namespace?: string | null; name: string | null; uid?: string | null }>): number {
+  const tally = new ObjectTally();
+  for (const ref of refs) tally.add(ref);
+  return tally.count;
+}

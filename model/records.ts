@@ -169,6 +169,25 @@ export const ReconcileRecord = z
   });
 export type ReconcileRecord = z.infer<typeof ReconcileRecord>;
 
+/**
+ * A Reconcile() call that has begun, reported by the SDK when it starts (before the user's code runs). Its finish is
+ * the `reconcile` record with the same controller, object and startedAt: client-go's workqueue never hands one key to
+ * two workers at once ("Stingy: a single item will not be processed multiple times concurrently", util/workqueue/
+ * doc.go), so that triple names one call. A start with no finish by the end of the session is a reconcile still
+ * running (hung-reconcile). Sessions from older SDKs have no starts; nothing else depends on them.
+ */
+export const ReconcileStartRecord = z.object({
+  record: z.literal('reconcile-start'),
+  ...common,
+  controller: z.string().min(1),
+  object: ObjectRef,
+  startedAt: Timestamp,
+  /** The resourceVersion/generation of the object the reconcile read from its cache, when the SDK knows it. */
+  observedResourceVersion: z.string().nullable().optional(),
+  observedGeneration: z.number().int().nullable().optional(),
+});
+export type ReconcileStartRecord = z.infer<typeof ReconcileStartRecord>;
+
 export const deliveryHandlers = ['add', 'update', 'delete'] as const;
 export const DeliveryHandler = z.enum(deliveryHandlers);
 export type DeliveryHandler = z.infer<typeof DeliveryHandler>;
@@ -218,16 +237,24 @@ export const ApiRequestRecord = z.object({
   /** The object the server returned, when the source had it (audit level RequestResponse). */
   responseObject: KubeObject.nullable().optional(),
   auditId: z.string().nullable().optional(),
+  /** The controller that reported the request through the SDK (its reporting name), when it did. */
+  controller: z.string().min(1).nullable().optional(),
+  /**
+   * Every source that reported this one request, when more than one did: the audit event and the SDK's report of
+   * the same write are stored as one record (model/api-pairing.ts). `origin` is then the authoritative one (audit).
+   */
+  sources: z.array(Origin).min(2).optional(),
 });
 export type ApiRequestRecord = z.infer<typeof ApiRequestRecord>;
 
-export const recordKinds = ['watch', 'marker', 'reconcile', 'delivery', 'api'] as const;
+export const recordKinds = ['watch', 'marker', 'reconcile', 'reconcile-start', 'delivery', 'api'] as const;
 export type RecordKind = (typeof recordKinds)[number];
 
 export const SessionRecord = z.discriminatedUnion('record', [
   WatchEventRecord,
   MarkerRecord,
   ReconcileRecord,
+  ReconcileStartRecord,
   DeliveryRecord,
   ApiRequestRecord,
 ]);

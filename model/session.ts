@@ -38,6 +38,14 @@ export const SessionName = z
   .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'a session name may hold letters, digits, ".", "_", ":" and "-", and starts with a letter or digit');
 
 /**
+ * The name a session gets when none is given: `record-20261125-100203`, `import-20261125-100203` (UTC, to the
+ * second; sortable, and valid on the command line and in file names).
+ */
+export function defaultSessionName(prefix: 'record' | 'import', now: Date): string {
+  return `${prefix}-${now.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-')}`;
+}
+
+/**
  * The controller under debug as the session was set up: `import --controller` (the import's `controller`), or the
  * recorder config's `controller` (its username, service account and display name, which is often its field manager).
  * Session configs are stored verbatim, so this reads them defensively.

@@ -88,7 +88,7 @@ class HttpProblem extends Error {
   }
 }
 
-const ingestKinds = new Set(['reconcile', 'delivery', 'api']);
+const ingestKinds = new Set(['reconcile', 'reconcile-start', 'delivery', 'api']);
 
 export class IngestServer {
   private readonly server: http.Server;
@@ -247,13 +247,15 @@ export class IngestServer {
       if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new HttpProblem(400, `line ${lineNumber}: not a JSON object`, { line: lineNumber });
       const kind = (value as { record?: unknown }).record;
       if (typeof kind === 'string' && !ingestKinds.has(kind)) {
-        throw new HttpProblem(400, `line ${lineNumber}: a "${kind}" record cannot be ingested; the recorder writes watch events and markers itself (send reconcile, delivery or api records)`, { line: lineNumber });
+        throw new HttpProblem(400, `line ${lineNumber}: a "${kind}" record cannot be ingested; the recorder writes watch events and markers itself (send reconcile, reconcile-start, delivery or api records)`, { line: lineNumber });
       }
       // The recorder knows where these came from; observedAt defaults to the time of receipt.
       const candidate = { observedAt, ...(value as object), origin: 'ingest' };
       const parsed = SessionRecord.safeParse(candidate);
       if (!parsed.success) throw new HttpProblem(400, `line ${lineNumber}: ${describeIssues(parsed.error, candidate)}`, { line: lineNumber });
       const record = parsed.data;
+      // Which sources reported a request is the recorder's to say (it pairs them), like origin.
+      if (record.record === 'api') delete record.sources;
       if (record.record === 'api' && record.responseObject) record.responseObject = redactObject(record.responseObject, this.options.redactPaths ?? []);
       records.push(record);
     }

@@ -95,6 +95,11 @@ export class RecorderMetrics {
     help: 'Records committed to the database.',
     registers: [this.registry],
   });
+  readonly pairedRequests = new Counter({
+    name: 'kreplay_recorder_paired_requests_total',
+    help: 'API requests reported by both the audit webhook and the SDK, stored as one record (the later report merged into the first).',
+    registers: [this.registry],
+  });
   readonly commitFailures = new Counter({
     name: 'kreplay_recorder_commit_failures_total',
     help: 'Failed commits (the batch is retried; a record the store rejects is replaced by an error marker).',

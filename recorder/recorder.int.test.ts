@@ -7,7 +7,7 @@ import { useTempDir } from '../test/temp.js';
 import { parseConfig, type RecorderConfigInput } from './config.js';
 import { FakeApiServer, configMaps, widgets } from './fake-apiserver.js';
 import { silentLogger } from './log.js';
-import { Recorder } from './recorder.js';
+import { Recorder, RecorderStartError } from './recorder.js';
 import { kubeConfigFor, waitFor } from './test-helpers.js';
 
 const tempDir = useTempDir();
@@ -77,6 +77,36 @@ const reconcile = (n: number, extra: Record<string, unknown> = {}) =>
   });
 
 describe('Recorder (real SQLite, real HTTP, fake API server)', () => {
+  it('fails fast, naming the config entry, for a resource its served group/version does not have', async () => {
+    const fake = new FakeApiServer([configMaps, widgets]);
+    const url = await fake.start();
+    cleanups.push(() => fake.close());
+    const dbPath = join(tempDir(), 'kreplay.db');
+    const store = openStore(dbPath);
+    cleanups.push(() => store.close());
+    const config = parseConfig({
+      // A typo'd core resource, a CRD's singular, a CRD not created yet (waited for), a group/version not served.
+      resources: ['v1/configmap', 'example.kreplay.dev/v1/widget', 'example.kreplay.dev/v1/gadgets', 'apps/v1/deployments'],
+      server: { listen: '127.0.0.1:0' },
+    });
+    const options = { config, kube: kubeConfigFor(url), store, dbPath, sessionName: 'rec', toolVersion: '0.0.0-test', token, log: silentLogger };
+    const error = (await Recorder.start(options).then(
+      () => undefined,
+      (e: unknown) => e,
+    )) as RecorderStartError;
+    expect(error).toBeInstanceOf(RecorderStartError);
+    const [first, ...entries] = error.message.split('\n');
+    expect(first).toMatch(/^3 configured resources are not served by .+:$/);
+    expect(entries).toEqual([
+      '  resources[0] (v1/configmap): v1 serves no resource "configmap"; did you mean configmaps?',
+      '  resources[1] (example.kreplay.dev/v1/widget): example.kreplay.dev/v1 serves no resource "widget"; did you mean widgets?',
+      '  resources[3] (apps/v1/deployments): the API server does not serve apps/v1; check the group and version (kubectl api-versions lists them)',
+    ]);
+    expect(error.hint).toContain('kubectl api-resources');
+    // No session was created for a config that cannot run.
+    expect(store.listSessions()).toEqual([]);
+  });
+
   it('records watches into a session, becomes ready after the first lists, and drains on stop', async () => {
     const fake = new FakeApiServer([configMaps, widgets]);
     await fake.start();

@@ -8,6 +8,7 @@ import { silentLogger, type Logger } from './log.js';
 import { RecorderMetrics } from './metrics.js';
 import type { KnownObject } from './relist.js';
 import { databaseUsedBytes, planRetention, segmentName, type RetentionSession } from './retention.js';
+import { unservedResources } from './resource-check.js';
 import { WatchSupervisor, describeSpec, type WatchSpec } from './watch-supervisor.js';
 import { Writer } from './writer.js';
 
@@ -139,6 +140,14 @@ export class Recorder {
     const listen = parseListen(config.server.listen);
     const connection = this.options.connection ?? (await connectionFromConfig(this.options.kube));
     this.client = new KubeClient(connection, `${recorderUserAgent}/${this.options.toolVersion}`);
+    // Before a session exists: a resource that can never be served is a config mistake, not something to wait for.
+    const unserved = await unservedResources(this.client, config.resources);
+    if (unserved.length) {
+      throw new RecorderStartError(
+        `${unserved.length === 1 ? 'a configured resource is' : `${unserved.length} configured resources are`} not served by ${connection.description}:\n  ${unserved.join('\n  ')}`,
+        'Resources are the plural, lower-case names in the API paths (kubectl api-resources lists them). Fix the config and start again.',
+      );
+    }
 
     const { session, gap, seed } = this.openSession(connection);
     this.session = session;

@@ -15,6 +15,9 @@ import type { RecorderMetrics } from './metrics.js';
  *   supervisor resumes from its last resourceVersion). The overshoot is bounded by one read per watch.
  * - Ingest and audit batches that do not fit are dropped whole, and a `dropped` marker placed where the loss began
  *   carries the count (the session is marked partial): never silent, never unbounded.
+ * - An API request that the audit webhook and the SDK both report is stored once: whichever comes first is written,
+ *   and the other is merged into it when it arrives, within its pairing window (store.append, model/api-pairing.ts).
+ *   Nothing waits for a partner that may never come.
  * - A commit that fails for an I/O reason (disk full, database locked) is retried with backoff, keeping the batch;
  *   a record the store rejects is replaced by an `error` marker naming it. The recorder never crashes on one record.
  */
@@ -253,7 +256,7 @@ export class Writer implements RecordSink {
     const records = batch.map((p) => p.record);
     try {
       const result = store.append(sessionId, records);
-      this.committed(result.count, result.lastSeq);
+      this.committed(result.count, result.lastSeq, result.merged);
       this.recordPartial(records);
       return true;
     } catch (error) {
@@ -272,7 +275,7 @@ export class Writer implements RecordSink {
       for (const record of records) {
         try {
           const result = store.append(sessionId, [record]);
-          this.committed(result.count, result.lastSeq);
+          this.committed(result.count, result.lastSeq, result.merged);
           this.recordPartial([record]);
         } catch (recordError) {
           if (isTransient(recordError)) return false; // the disk went away half-way: retry the rest later
@@ -302,9 +305,11 @@ export class Writer implements RecordSink {
     }
   }
 
-  private committed(count: number, lastSeq: number): void {
+  private committed(count: number, lastSeq: number, merged = 0): void {
     this.committedCount += count;
-    this.lastSeq = lastSeq;
+    // An append of only merged records assigns no seq: the last one stays the last.
+    if (count > 0) this.lastSeq = lastSeq;
+    if (merged) this.options.metrics?.pairedRequests.inc(merged);
     this.lastCommitAt = new Date(this.now()).toISOString();
     this.options.metrics?.committedRecords.inc(count);
     if (this.failingSince !== undefined) this.log.info('commits succeed again', { afterAttempts: this.failureStreak });

@@ -1,7 +1,8 @@
 import { CheckConfig, enabledKinds, type CheckConfigInput } from '../model/check-config.js';
-import { findingKinds, type Finding, type FindingKind, type StoredRecord } from '../model/index.js';
+import { findingKinds, type Coverage, type Finding, type FindingKind, type StoredRecord } from '../model/index.js';
 import { detectorFactories, type Detector, type DetectorContext } from './detectors/index.js';
 import { roleOf, WriterCensus, type ControllerIdentity } from './controller-identity.js';
+import { coverageOf, InputTally } from './coverage.js';
 import { Fold, type FoldStats } from './fold.js';
 import type { Fact, RecordAnnotation } from './state.js';
 import { applySuppressions } from './suppress.js';
@@ -29,6 +30,8 @@ export interface AnalysisStats extends FoldStats {
   problems: string[];
   /** Whom the alarms are about. */
   controller: ControllerIdentity;
+  /** Per kind that ran: whether the session held the input it needs (no findings means little where it did not). */
+  coverage: Coverage;
 }
 
 export interface Analysis {
@@ -60,6 +63,7 @@ export function createAnalyzer(options: AnalyzeOptions = {}): Analyzer {
     }
   }
   const census = new WriterCensus();
+  const inputs = new InputTally();
   const given = options.controller?.length ? options.controller : config.controller;
   let identity: ControllerIdentity | null = null;
   const context: DetectorContext = {
@@ -75,10 +79,11 @@ export function createAnalyzer(options: AnalyzeOptions = {}): Analyzer {
       if (finished) throw new Error('analyzer already finished');
       if (record.seq <= lastSeq) throw new Error(`records must come in increasing seq order: ${record.seq} after ${lastSeq}`);
       lastSeq = record.seq;
+      inputs.observe(record);
       const facts = fold.evolve(record);
       for (let i = 0; i < facts.length; i++) {
         const fact = facts[i]!;
-        if (fact.type === 'version' || fact.type === 'api' || fact.type === 'reconcile' || fact.type === 'handler') census.observe(fact);
+        if (fact.type === 'version' || fact.type === 'api' || fact.type === 'reconcile' || fact.type === 'reconcile-start' || fact.type === 'handler') census.observe(fact);
         const list = observers.get(fact.type);
         if (list) for (let j = 0; j < list.length; j++) list[j]!.observe(fact, context);
       }
@@ -107,7 +112,7 @@ export function createAnalyzer(options: AnalyzeOptions = {}): Analyzer {
       }
       return {
         findings,
-        stats: { ...fold.state.stats, kinds, findings: counts, suppressed, problems, controller },
+        stats: { ...fold.state.stats, kinds, findings: counts, suppressed, problems, controller, coverage: coverageOf(inputs, kinds) },
         annotations: fold.state.annotations ?? new Map(),
       };
     },
@@ -116,7 +121,8 @@ export function createAnalyzer(options: AnalyzeOptions = {}): Analyzer {
 
 /**
  * Alarms are about the controller under debug: what a Kubernetes component or another actor did is context. A
- * finding that blames someone else stays, at info, saying whom it is about.
+ * finding that blames someone else stays, at info, saying whom it is about. When no controller is known (given or
+ * inferred), whoever wrote it is the best guess, and only Kubernetes' own components are held back.
  */
 function holdToController(finding: Finding, controller: ControllerIdentity): void {
   const blame = finding.blame;
@@ -124,6 +130,8 @@ function holdToController(finding: Finding, controller: ControllerIdentity): voi
   // A detector may know better (a finalizer's owner; a request the import marked as the controller's).
   if (blame.role !== 'controller' && blame.via !== 'finalizer') blame.role = roleOf(controller, blame.actor);
   if (blame.role === 'controller' || finding.severity === 'info') return;
+  // Nobody to hold it to (every writer is Kubernetes or a tool): only Kubernetes' own doings are context.
+  if (controller.basis === 'unknown' && blame.role !== 'system') return;
   finding.severity = 'info';
   const whose = blame.role === 'system' ? 'a Kubernetes component' : 'not the controller under debug';
   const debugged = controller.names.length ? ` (${controller.names[0]}${controller.basis === 'inferred' ? ', inferred' : ''})` : '';

@@ -23,10 +23,22 @@ export class WriterCensus {
   private readonly aliases = new Map<string, Set<string>>();
   private readonly tools = new Set<string>();
   private readonly reporting = new Set<string>();
+  /**
+   * Users the recorder or the import marked as the controller's (`byController`: the configured username or service
+   * account). They name the controller when nobody says otherwise; a name given to check wins.
+   */
+  private readonly marked = new Set<string>();
   private lastWrite: { rv: string; actor: string; tool: boolean } | null = null;
+  /**
+   * Recent writes and versions by resourceVersion, to join an audit user to the field manager of the version its
+   * write produced whichever comes first (a recording holds the watch's version and the webhook's record of the
+   * same write; resourceVersions are etcd revisions, one per write). Bounded: a join is only ever near.
+   */
+  private readonly writesByRV = new Map<string, { actor: string; tool: boolean }>();
+  private readonly versionsByRV = new Map<string, string>();
 
   observe(fact: Fact): void {
-    if (fact.type === 'reconcile' || fact.type === 'handler') {
+    if (fact.type === 'reconcile' || fact.type === 'reconcile-start' || fact.type === 'handler') {
       // The SDK runs inside the controller under debug: the name it reports under is one of its names.
       this.reporting.add(fact.record.controller);
       return;
@@ -38,8 +50,22 @@ export class WriterCensus {
       const tool = r.userAgent !== undefined && r.userAgent !== null && /^(kubectl|helm)[/-]/.test(r.userAgent);
       if (tool) this.tools.add(r.actor);
       this.count(r.actor);
+      if (r.byController && !tool) this.marked.add(r.actor);
       this.lastWrite = r.resourceVersionAfter ? { rv: r.resourceVersionAfter, actor: r.actor, tool } : null;
-      if (fact.version?.writer) this.answered(this.lastWrite ?? { rv: '', actor: r.actor, tool }, fact.version.writer);
+      const write = { actor: r.actor, tool };
+      if (fact.version?.writer) this.answered(write, fact.version.writer);
+      // A write answered at the resourceVersion it sent changed nothing (a no-op update): its answer is someone
+      // else's version.
+      else if (r.resourceVersionAfter && r.resourceVersionAfter !== r.resourceVersionBefore) {
+        const manager = this.versionsByRV.get(r.resourceVersionAfter);
+        if (manager !== undefined) this.answered(write, manager);
+        else remember(this.writesByRV, r.resourceVersionAfter, write);
+      }
+      // A request both audit and the SDK reported: the audit user and the SDK's reporting name are one controller.
+      if (r.controller) {
+        this.reporting.add(r.controller);
+        this.alias(r.actor, r.controller);
+      }
       return;
     }
     if (fact.type !== 'version' || fact.late || fact.version.source === 'relist' || !fact.version.writer) return;
@@ -50,7 +76,15 @@ export class WriterCensus {
       this.lastWrite = null;
       return;
     }
+    const write = this.writesByRV.get(fact.version.rv);
+    if (write) {
+      // The watch's version of a write the audit trail already counted under its user.
+      this.writesByRV.delete(fact.version.rv);
+      this.answered(write, writer);
+      return;
+    }
     this.count(writer);
+    remember(this.versionsByRV, fact.version.rv, writer);
   }
 
   /**
@@ -67,7 +101,8 @@ export class WriterCensus {
   identify(given: readonly string[]): ControllerIdentity {
     if (given.length) return { names: this.withAliases([...given, ...this.reporting]), basis: 'given' };
     const inferred = this.busiest();
-    if (this.reporting.size) return { names: this.withAliases([...this.reporting, ...(inferred ? [inferred] : [])]), basis: 'inferred' };
+    const known = [...this.reporting, ...this.marked];
+    if (known.length) return { names: this.withAliases([...known, ...(inferred && !known.includes(inferred) ? [inferred] : [])]), basis: 'inferred' };
     return inferred ? { names: this.withAliases([inferred]), basis: 'inferred' } : { names: [], basis: 'unknown' };
   }
 
@@ -92,7 +127,8 @@ export class WriterCensus {
   }
 
   private alias(a: string, b: string): void {
-    if (a === b || isSystemActor(b) !== isSystemActor(a)) return;
+    // Kubernetes' components and people's tools are never another writer's other name.
+    if (a === b || isSystemActor(b) !== isSystemActor(a) || isToolActor(a) || isToolActor(b)) return;
     for (const [x, y] of [
       [a, b],
       [b, a],
@@ -108,4 +144,11 @@ export class WriterCensus {
     for (const name of names) for (const [key, set] of this.aliases) if (sameActor(key, name)) for (const alias of set) out.add(alias);
     return [...out];
   }
+}
+
+const joinMemory = 1024;
+
+function remember<V>(map: Map<string, V>, key: string, value: V): void {
+  map.set(key, value);
+  if (map.size > joinMemory) map.delete(map.keys().next().value as string);
 }

@@ -60,6 +60,10 @@ describe('the controller under debug', () => {
     expect(systemComponentOf('system:serviceaccount:ops:foo-controller')).toBeNull();
     expect(systemFinalizerOf('kubernetes.io/pvc-protection')?.waitsFor).toBe('no Pod using the claim any more');
     expect(systemFinalizerOf('external-provisioner.volume.kubernetes.io/finalizer')).not.toBeNull();
+    // A k8s.io domain is a guess that managedFields overrule: sample-controller's own finalizer is its own.
+    expect(systemFinalizerOf('samplecontroller.k8s.io/deployment-cleanup', ['sample-controller'])).toBeNull();
+    expect(systemFinalizerOf('samplecontroller.k8s.io/deployment-cleanup', ['kube-controller-manager'])).not.toBeNull();
+    expect(systemFinalizerOf('kubernetes.io/pvc-protection', ['kubectl-client-side-apply'])?.owner).toMatch(/pvc-protection/);
     expect(systemFinalizerOf('example.com/cleanup')).toBeNull();
     expect(systemFinalizerOf('delete-pxc-pods-in-order')).toBeNull();
   });

@@ -1,4 +1,5 @@
 import type { KubeObject } from '../model/index.js';
+import type { ApiRequestRecord } from '../model/records.js';
 import { attributeWriter, managedFieldsListOf } from '../model/version-facts.js';
 import { formatFieldPath, type PathSegment } from './watchpoint.js';
 
@@ -218,4 +219,36 @@ export function changeAuthor(after: KubeObject | null | undefined, previous?: Ku
     ...(attribution.time !== undefined ? { time: attribution.time } : {}),
     basis: attribution.basis,
   };
+}
+
+/**
+ * How far after a DELETED event the request that caused it may be stamped: audit times are the API server's clock,
+ * the watch event's the recorder's.
+ */
+const deleteSkewMs = 2_000;
+
+/**
+ * Who deleted an object, for the DELETED row of the TUI and exports: a DELETED event's body is the object's last
+ * stored state, so its managedFields name the *last writer* (often the controller), not whoever ran `kubectl delete`.
+ * The deleter is the user of the newest successful DELETE of the object (from audit or the SDK) at or before the
+ * event, allowing for clock skew; with finalizers that DELETE came earlier and only set the deletionTimestamp, and
+ * it is still the deletion's cause. Null when no DELETE of it was recorded: then say "last writer".
+ */
+export function deleterOf(deleted: { seq: number; observedAt: string | null }, requests: readonly ApiRequestRecord[]): (ApiRequestRecord & { seq?: number }) | null {
+  const at = deleted.observedAt === null ? Number.NaN : Date.parse(deleted.observedAt);
+  let best: (ApiRequestRecord & { seq?: number }) | null = null;
+  let bestTime = Number.NEGATIVE_INFINITY;
+  for (const request of requests as readonly (ApiRequestRecord & { seq?: number })[]) {
+    if (request.verb !== 'delete' || request.code < 200 || request.code >= 300) continue;
+    const time = request.observedAt === null ? Number.NaN : Date.parse(request.observedAt);
+    // Without times (either side), order alone: the request stored before the event.
+    const before = Number.isNaN(at) || Number.isNaN(time) ? request.seq !== undefined && request.seq < deleted.seq : time <= at + deleteSkewMs;
+    if (!before) continue;
+    const rank = Number.isNaN(time) ? (request.seq ?? 0) : time;
+    if (!best || rank >= bestTime) {
+      best = request;
+      bestTime = rank;
+    }
+  }
+  return best;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { deployment } from '../test/builders.js';
-import { changeAuthor, diffObjects } from './diff.js';
+import { changeAuthor, deleterOf, diffObjects } from './diff.js';
 import { evaluateFieldPath, parseFieldPath } from './watchpoint.js';
 
 const v1 = deployment({ name: 'web', resourceVersion: '100', readyReplicas: 1, at: '2026-11-25T10:00:00Z' });
@@ -74,5 +74,21 @@ describe('changeAuthor', () => {
     expect(changeAuthor(v1)?.manager).toBe('kube-controller-manager');
     expect(changeAuthor(v1)?.basis).toBe('newest-time');
     expect(changeAuthor({ metadata: { name: 'x' } })).toBeUndefined();
+  });
+});
+
+describe('deleterOf', () => {
+  const del = (at: string | null, actor: string, seq: number, code = 200) => ({
+    record: 'api' as const, seq, observedAt: at, origin: 'audit' as const, actor, byController: false, verb: 'delete' as const, code,
+    object: { group: 'apps', version: 'v1', kind: 'Deployment', namespace: 'default', name: 'web' },
+  });
+
+  it('is the user of the newest successful DELETE at or before the event, allowing 2 s of clock skew', () => {
+    const event = { seq: 10, observedAt: '2026-11-25T10:00:05.000Z' };
+    expect(deleterOf(event, [del('2026-11-25T10:00:01Z', 'alice', 3), del('2026-11-25T10:00:04Z', 'bob', 12), del('2026-11-25T10:00:06.500Z', 'carol', 13)])?.actor).toBe('carol');
+    expect(deleterOf(event, [del('2026-11-25T10:00:01Z', 'alice', 3), del('2026-11-25T10:00:08Z', 'later', 14)])?.actor).toBe('alice');
+    expect(deleterOf(event, [del('2026-11-25T10:00:04Z', 'denied', 3, 403)])).toBeNull();
+    // Without times, order alone.
+    expect(deleterOf({ seq: 10, observedAt: null }, [del(null, 'alice', 3), del(null, 'after', 11)])?.actor).toBe('alice');
   });
 });

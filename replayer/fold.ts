@@ -1,4 +1,4 @@
-import type { ObjectRef, StoredRecord } from '../model/index.js';
+import { ObjectTally, type ObjectRef, type StoredRecord } from '../model/index.js';
 import { ControllerReports } from './fold/controller-reports.js';
 import { FoldContext, type FoldOptions, type FoldState } from './fold/context.js';
 import { DeliveryRing } from './fold/deliveries.js';
@@ -24,6 +24,8 @@ export { kindKey, type FoldOptions, type FoldState, type FoldStats } from './fol
 export class Fold {
   private readonly ctx: FoldContext;
   private readonly objects: ObjectHistory;
+  /** What stats.objects says: model/objects.ts ObjectTally, the count every command shares. */
+  private readonly tally = new ObjectTally();
   private readonly relists: RelistBookkeeping;
   private readonly view: WatcherView;
   private readonly reports: ControllerReports;
@@ -48,6 +50,8 @@ export class Fold {
     const state = ctx.state;
     state.stats.records++;
     state.stats.byRecord[record.record]++;
+    if (record.record === 'watch') this.tally.add(record);
+    else if (record.record !== 'marker') this.tally.add(record.object);
     const time = this.tick(record);
     switch (record.record) {
       case 'watch':
@@ -60,6 +64,9 @@ export class Fold {
         break;
       case 'reconcile':
         this.reports.onReconcile(record);
+        break;
+      case 'reconcile-start':
+        this.reports.onReconcileStart(record);
         break;
       case 'api':
         this.reports.onApi(record);
@@ -76,6 +83,7 @@ export class Fold {
   /** Fills the derived statistics; call once after the last record. */
   finish(): FoldState {
     const state = this.ctx.state;
+    state.stats.objects = this.tally.count;
     state.stats.firstTime = state.first === null ? null : new Date(state.first).toISOString();
     state.stats.lastTime = state.now === null ? null : new Date(state.now).toISOString();
     return state;

@@ -23,5 +23,6 @@ export { detectorFactories, type Detector, type DetectorContext } from './detect
 export { matchSuppression } from './suppress.js';
 export { compareRV, rvNumber } from './rv.js';
 export { formatDuration } from './time.js';
-export { changeAuthor, diffObjects, diffSections, type ChangeAuthor, type DiffEntry, type ObjectDiff } from './diff.js';
+export { changeAuthor, deleterOf, diffObjects, diffSections, type ChangeAuthor, type DiffEntry, type ObjectDiff } from './diff.js';
 export { roleOf, WriterCensus, type ControllerIdentity } from './controller-identity.js';
+export { coverageHint, coverageOf, InputTally } from './coverage.js';

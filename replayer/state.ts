@@ -6,6 +6,7 @@ import type {
   ObjectRef,
   Origin,
   ReconcileRecord,
+  ReconcileStartRecord,
   StoredRecord,
   WatchEventRecord,
 } from '../model/index.js';
@@ -270,6 +271,7 @@ export type Fact =
     }
   | { type: 'missed'; object: ObjectState; missed: PendingVersion; proof: { seq: number; rv: string }; stream: StreamState }
   | { type: 'reconcile'; record: Stored<ReconcileRecord>; object: ObjectState | undefined }
+  | { type: 'reconcile-start'; record: Stored<ReconcileStartRecord>; object: ObjectState | undefined }
   | { type: 'api'; record: Stored<ApiRequestRecord>; object: ObjectState | undefined; version: Version | null }
   | { type: 'handler'; record: Stored<DeliveryRecord>; object: ObjectState | undefined; resync: boolean }
   | { type: 'marker'; record: Stored<MarkerRecord>; stream: StreamState | null };

@@ -47,6 +47,8 @@ function labelOf(record: StoredRecord): string {
       return record.marker;
     case 'reconcile':
       return `reconcile ${record.result}${record.errorReason ? ` ${record.errorReason}` : ''}`;
+    case 'reconcile-start':
+      return 'reconcile started';
     case 'delivery':
       return `handler ${record.handler}${record.tombstone ? ' (tombstone)' : ''}`;
     case 'api':
@@ -99,7 +101,7 @@ function entry(record: StoredRecord, annotations: readonly RecordAnnotation[], b
     rv = record.resourceVersion;
     generation = record.generation;
   } else if (record.record === 'api') rv = record.resourceVersionAfter ?? record.resourceVersionBefore ?? null;
-  else if (record.record === 'reconcile') {
+  else if (record.record === 'reconcile' || record.record === 'reconcile-start') {
     rv = record.observedResourceVersion ?? null;
     generation = record.observedGeneration ?? null;
   } else if (record.record === 'delivery') rv = record.resourceVersion;

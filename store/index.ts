@@ -4,6 +4,7 @@ import type { SessionStore } from './types.js';
 export type * from './types.js';
 export { DatabaseTooNewError, loadMigrations, migrate } from './migrate.js';
 export { SqliteSessionStore } from './sqlite-store.js';
+export { inspectDatabaseFile, missingWalAdvice, MissingWalError, type DatabaseFileState } from './wal-check.js';
 
 /** Opens (creating and migrating as needed) a kreplay database file. */
 export function openStore(path: string, options: OpenOptions = {}): SessionStore {

@@ -2,10 +2,14 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import {
+  UnpairedRequests,
+  countObjects,
+  mergePair,
   parseSharedFacts,
   sharedFactsText,
   versionChangeOf,
   versionFacts,
+  type ApiRequestRecord,
   type KubeObject,
   type NewSession,
   type ObjectRef,
@@ -21,6 +25,7 @@ import { BodyKind, KEYFRAME_INTERVAL, MAX_CHUNK_BODIES, compressChunk, decodeBod
 import { migrate } from './migrate.js';
 import { parallelRows } from './parallel-read.js';
 import { toolVersion } from './tool-version.js';
+import { inspectDatabaseFile, MissingWalError, schemaOnlyInMissingWal, walMissingLikelihood } from './wal-check.js';
 import type {
   AppendResult,
   ObjectSummary,
@@ -137,10 +142,12 @@ const MAX_CACHED_FACTS = 20_000;
 interface PendingRow {
   values: unknown[];
   body?: string;
+  /** Set once the row is in the table (a chunk filled up mid-append): a later change is an UPDATE. */
+  written?: boolean;
 }
 
 /** Column positions in insertRecord. */
-const Col = { chunkId: 11, bodyOffset: 12, bodyLength: 13 } as const;
+const Col = { origin: 3, observedAt: 4, resourceVersion: 7, payload: 9, chunkId: 11, bodyOffset: 12, bodyLength: 13, sources: 18 } as const;
 
 /** The newest version of an object as the appender last wrote it, to encode the next one as a delta. */
 interface Tip {
@@ -153,6 +160,9 @@ interface Tip {
    */
   factsBase: { object: KubeObject; facts: VersionFacts; rvNum: number; factsId: number | null };
 }
+
+/** Sessions whose API requests wait for their other source's report (model/api-pairing.ts) at once. */
+const MAX_PAIRING_SESSIONS = 4;
 
 /** Decompressed chunks kept for reads: sequential reads touch one chunk for many records. */
 const CHUNK_CACHE_SIZE = 32;
@@ -206,12 +216,21 @@ export class SqliteSessionStore implements SessionStore {
   private readonly factsById = new Map<number, SharedVersionFacts>();
   /** The database has the schema-4 facts columns (false only for a read-only open of an older database). */
   private readonly hasFacts: boolean;
+  /** The database has the schema-5 sources column (likewise). */
+  private readonly hasSources: boolean;
+  /** Per session: API requests stored without their other source's report yet (model/api-pairing.ts). */
+  private readonly unpaired = new Map<number, UnpairedRequests>();
   private readonly statements;
+  readonly walMissing: 'none' | 'possible' | 'likely';
 
   constructor(
     readonly path: string,
     options: OpenOptions = {},
   ) {
+    // Looked at before opening: opening creates a -wal (even read-only), and migrating would hide the copy's state.
+    const fileState = inspectDatabaseFile(path);
+    if (schemaOnlyInMissingWal(fileState)) throw new MissingWalError(path);
+    this.walMissing = walMissingLikelihood(fileState);
     if (path !== ':memory:' && !options.readonly) mkdirSync(dirname(path), { recursive: true });
     this.db = new Database(path, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
     this.db.pragma('busy_timeout = 5000');
@@ -223,7 +242,9 @@ export class SqliteSessionStore implements SessionStore {
       this.db.pragma('synchronous = NORMAL');
       migrate(this.db, path);
     }
-    this.hasFacts = (this.db.pragma('user_version', { simple: true }) as number) >= 4;
+    const schema = this.db.pragma('user_version', { simple: true }) as number;
+    this.hasFacts = schema >= 4;
+    this.hasSources = schema >= 5;
     this.statements = this.prepareStatements();
   }
 
@@ -250,12 +271,19 @@ export class SqliteSessionStore implements SessionStore {
       ),
       objectById: db.prepare<[number], ObjectRow>('SELECT * FROM objects WHERE id = ?'),
       insertRecord: db.prepare(
-        this.hasFacts
-          ? `INSERT INTO records (session_id, seq, kind, origin, observed_at, object_id, type, resource_version, generation, payload, body_kind, chunk_id, body_offset, body_length, ${FACTS_COLUMNS})
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-          : // Never run: a database without facts columns is only opened read-only.
+        this.hasSources
+          ? `INSERT INTO records (session_id, seq, kind, origin, observed_at, object_id, type, resource_version, generation, payload, body_kind, chunk_id, body_offset, body_length, ${FACTS_COLUMNS}, sources)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+          : // Never run: a database older than the code is only opened read-only (a writable open migrates).
             'SELECT 1',
       ),
+      // The row of a request whose other source's report arrived later: it becomes the pair (same seq, same object).
+      mergeApiRow: db.prepare<[string, string | null, string | null, string, string | null, number, number]>(
+        this.hasSources
+          ? "UPDATE records SET origin = ?, observed_at = ?, resource_version = ?, payload = ?, sources = ? WHERE session_id = ? AND seq = ? AND kind = 'api'"
+          : 'SELECT ?, ?, ?, ?, ?, ?, ?',
+      ),
+      dropAnalyses: db.prepare<[number]>('DELETE FROM analyses WHERE session_id = ?'),
       insertFacts: db.prepare<[number, string]>(this.hasFacts ? 'INSERT INTO version_facts (session_id, facts) VALUES (?, ?)' : 'SELECT ?, ?'),
       factsById: db.prepare<[number], { facts: string }>(this.hasFacts ? 'SELECT facts FROM version_facts WHERE id = ?' : 'SELECT NULL AS facts WHERE ? IS NULL'),
       rowFacts: db.prepare<[number, number], { facts_flags: number; facts_id: number | null; observed_generation: number | null; spec_hash: number | null }>(
@@ -342,7 +370,11 @@ export class SqliteSessionStore implements SessionStore {
               sum(coalesce(length(payload), 0) + 40) + (SELECT coalesce(sum(length(data)), 0) FROM chunks c WHERE c.session_id = records.session_id) AS bytes
        FROM records WHERE session_id = ?`,
     );
-    const objectCount = this.db.prepare<[number], { n: number }>('SELECT count(*) AS n FROM objects WHERE session_id = ?');
+    // Counted by model/objects.ts, as `check` and the exports count: object rows, uid-less ones joining their name's.
+    const objectRows = this.db.prepare<[number], { group: string; kind: string; namespace: string; name: string; uid: string }>(
+      `SELECT api_group AS "group", kind, namespace, name, uid FROM objects o
+       WHERE o.session_id = ? AND EXISTS (SELECT 1 FROM records r WHERE r.object_id = o.id)`,
+    );
     return this.statements.allSessions.all().map((row) => {
       const countsByKind: Partial<Record<RecordKind, number>> = {};
       let recordCount = 0;
@@ -355,7 +387,7 @@ export class SqliteSessionStore implements SessionStore {
         ...this.sessionInfo(row),
         recordCount,
         countsByKind,
-        objectCount: objectCount.get(row.id)!.n,
+        objectCount: countObjects(objectRows.iterate(row.id)),
         firstObservedAt: first,
         lastObservedAt: last,
         bytesOnDisk: bytes ?? 0,
@@ -388,6 +420,7 @@ export class SqliteSessionStore implements SessionStore {
     })();
     this.tips.clear();
     this.tipChars = 0;
+    this.unpaired.delete(sessionId);
     this.objectIds.clear();
     this.chunkCache.clear();
     this.factsIds.clear();
@@ -405,17 +438,34 @@ export class SqliteSessionStore implements SessionStore {
   append(sessionId: number, records: readonly SessionRecord[]): AppendResult {
     if (records.length === 0) {
       const next = this.requireSessionRow(sessionId).next_seq;
-      return { firstSeq: next, lastSeq: next - 1, count: 0 };
+      return { firstSeq: next, lastSeq: next - 1, count: 0, merged: 0 };
     }
     const touchedTips = new Map<number, Tip | undefined>();
+    let unpaired = this.unpaired.get(sessionId);
+    if (!unpaired) {
+      // A recorder rotating segments appends to one session at a time: older sessions' waiting lists can go.
+      if (this.unpaired.size >= MAX_PAIRING_SESSIONS) this.unpaired.delete(this.unpaired.keys().next().value!);
+      this.unpaired.set(sessionId, (unpaired = new UnpairedRequests()));
+    }
     const run = this.db.transaction(() => {
       const firstSeq = this.requireSessionRow(sessionId).next_seq;
       const pending: PendingRow[] = [];
+      /** This append's API rows by seq: a partner may be among them. */
+      const apiRows = new Map<number, { record: ApiRequestRecord; row: PendingRow }>();
       let pendingBodies = 0;
       let seq = firstSeq;
+      let merged = 0;
+      let changedStored = false;
       for (const record of records) {
+        const partner = record.record === 'api' ? unpaired.pair(record, seq) : undefined;
+        if (partner !== undefined && record.record === 'api') {
+          changedStored = this.mergeInto(sessionId, partner, record, apiRows) || changedStored;
+          merged += 1;
+          continue;
+        }
         const row = this.toRow(sessionId, seq, record, touchedTips);
         pending.push(row);
+        if (record.record === 'api') apiRows.set(seq, { record, row });
         if (row.body !== undefined && ++pendingBodies >= MAX_CHUNK_BODIES) {
           this.writeRows(sessionId, pending.splice(0));
           pendingBodies = 0;
@@ -424,17 +474,52 @@ export class SqliteSessionStore implements SessionStore {
       }
       this.writeRows(sessionId, pending);
       this.statements.setNextSeq.run(seq, sessionId);
-      return { firstSeq, lastSeq: seq - 1, count: records.length };
+      // A stored record changed without the session growing: findings cached through its last seq are stale.
+      if (changedStored) this.statements.dropAnalyses.run(sessionId);
+      return { firstSeq, lastSeq: seq - 1, count: seq - firstSeq, merged };
     });
     try {
       return run();
     } catch (error) {
-      // The transaction rolled back: restore the tips it changed and forget object ids it created.
+      // The transaction rolled back: restore the tips it changed and forget object ids it created. The pairing index
+      // may name rows that were never written: forget it (requests stored before simply stay unpaired).
       for (const [objectId, previous] of touchedTips) this.setTip(objectId, previous);
       this.objectIds.clear();
       this.factsIds.clear();
+      this.unpaired.delete(sessionId);
       throw error;
     }
+  }
+
+  /**
+   * Makes the stored request at `seq` the pair of it and `record` (the same request from the other source). The row
+   * keeps its seq and its object; it takes the merged record's origin, time, RV and payload. Returns true when the
+   * row was already in the table before this append.
+   */
+  private mergeInto(sessionId: number, seq: number, record: ApiRequestRecord, apiRows: Map<number, { record: ApiRequestRecord; row: PendingRow }>): boolean {
+    const local = apiRows.get(seq);
+    let stored = local?.record;
+    if (!stored) {
+      const row = this.statements.recordBySeq.get(sessionId, seq);
+      if (!row || row.kind !== 'api' || row.payload === null) throw new Error(`record ${seq} of session ${sessionId} is not the API request the pairing index says: the database is damaged`);
+      stored = JSON.parse(row.payload) as ApiRequestRecord;
+    }
+    const merged = mergePair(stored, record);
+    const payload = JSON.stringify(merged);
+    const sources = merged.sources!.join(',');
+    const rv = merged.resourceVersionAfter ?? null;
+    if (local) local.record = merged;
+    if (local && !local.row.written) {
+      const values = local.row.values;
+      values[Col.origin] = merged.origin;
+      values[Col.observedAt] = merged.observedAt;
+      values[Col.resourceVersion] = rv;
+      values[Col.payload] = payload;
+      values[Col.sources] = sources;
+      return false;
+    }
+    this.statements.mergeApiRow.run(merged.origin, merged.observedAt, rv, payload, sources, sessionId, seq);
+    return local === undefined;
   }
 
   /** Writes the bodies of `rows` as one compressed chunk, then the rows pointing into it. */
@@ -459,6 +544,7 @@ export class SqliteSessionStore implements SessionStore {
     for (const row of rows) {
       if (row.body !== undefined) row.values[Col.chunkId] = chunkId;
       this.statements.insertRecord.run(row.values);
+      row.written = true;
     }
   }
 
@@ -467,6 +553,7 @@ export class SqliteSessionStore implements SessionStore {
     const payload = (r: SessionRecord) => JSON.stringify({ ...r, seq: undefined });
     const row = (kind: string, objectId: number | null, type: string | null, rv: string | null, generation: number | null, json: string | null): unknown[] => [
       sessionId, seq, kind, record.origin, record.observedAt, objectId, type, rv, generation, json, BodyKind.none, null, null, null, 0, null, null, null,
+      record.record === 'api' && record.sources ? record.sources.join(',') : null,
     ];
     switch (record.record) {
       case 'watch': {
@@ -492,6 +579,8 @@ export class SqliteSessionStore implements SessionStore {
         return { values: row('marker', null, record.marker, record.resourceVersion ?? null, null, payload(record)) };
       case 'reconcile':
         return { values: row('reconcile', this.objectId(sessionId, record.object), record.result, record.observedResourceVersion ?? null, record.observedGeneration ?? null, payload(record)) };
+      case 'reconcile-start':
+        return { values: row('reconcile-start', this.objectId(sessionId, record.object), 'started', record.observedResourceVersion ?? null, record.observedGeneration ?? null, payload(record)) };
       case 'delivery':
         return { values: row('delivery', this.objectId(sessionId, record.object), record.handler, record.resourceVersion, null, payload(record)) };
       case 'api':
@@ -679,8 +768,13 @@ export class SqliteSessionStore implements SessionStore {
       params.push(...filter.types);
     }
     if (filter.origins?.length) {
-      clauses.push(`r.origin IN (${filter.origins.map(() => '?').join(',')})`);
+      const origin = `r.origin IN (${filter.origins.map(() => '?').join(',')})`;
       params.push(...filter.origins);
+      if (this.hasSources) {
+        // A request both sources reported is found under either (migrations/0005_api_sources.sql).
+        clauses.push(`(${origin} OR (r.sources IS NOT NULL AND (${filter.origins.map(() => "instr(',' || r.sources || ',', ?) > 0").join(' OR ')})))`);
+        params.push(...filter.origins.map((o) => `,${o},`));
+      } else clauses.push(origin);
     }
     if (filter.objectId !== undefined) {
       clauses.push('r.object_id = ?');
@@ -968,6 +1062,12 @@ export class SqliteSessionStore implements SessionStore {
 
   lastSeq(sessionId: number): number {
     return this.requireSessionRow(sessionId).next_seq - 1;
+  }
+
+  snapshot(outPath: string): void {
+    // VACUUM INTO reads one consistent snapshot (a read transaction) while a writer keeps appending, and writes a
+    // self-contained file in rollback mode: no -wal to forget (sqlite.org/lang_vacuum.html#vacuuminto).
+    this.db.prepare('VACUUM INTO ?').run(outPath);
   }
 
   close(): void {

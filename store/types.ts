@@ -31,7 +31,7 @@ export interface ObjectSummary {
 
 export interface RecordFilter {
   kinds?: readonly RecordKind[];
-  /** Object filters match watch, reconcile, delivery and api records that name an object. */
+  /** Object filters match watch, reconcile, reconcile-start, delivery and api records that name an object. */
   objectKind?: string;
   namespace?: string;
   name?: string;
@@ -70,9 +70,16 @@ export interface PageOptions {
 }
 
 export interface AppendResult {
+  /** The seqs of the new rows (lastSeq = firstSeq - 1 when there are none). */
   firstSeq: number;
   lastSeq: number;
+  /** New rows. */
   count: number;
+  /**
+   * Records that were not given a row of their own: the other source's report of a request already stored, merged
+   * into that request's row (model/api-pairing.ts). count + merged = the records appended.
+   */
+  merged: number;
 }
 
 /** The store's whole surface: recorder, importers, CLI and TUI go through this and nothing else. */
@@ -82,7 +89,11 @@ export interface SessionStore {
   /** By name, or by numeric id. */
   findSession(nameOrId: string): SessionInfo | undefined;
   listSessions(): SessionSummary[];
-  /** Appends in one transaction: either every record is written or none is. Returns the seqs assigned. */
+  /**
+   * Appends in one transaction: either every record is written or none is. Returns the seqs assigned. An `api` record
+   * that is the partner of one stored shortly before (the same request from audit and from the SDK) updates that
+   * record instead of taking a seq.
+   */
   append(sessionId: number, records: readonly SessionRecord[]): AppendResult;
   markPartial(sessionId: number, problems: readonly string[]): void;
   endSession(sessionId: number, endedAt: string | null): void;
@@ -107,5 +118,13 @@ export interface SessionStore {
   saveAnalysis(sessionId: number, optionsKey: string, throughSeq: number, findingsJson: string): void;
   /** The newest seq of the session (0 when empty). */
   lastSeq(sessionId: number): number;
+  /**
+   * Whether the file, when opened, looked like a copy that left its -wal behind (store/wal-check.ts): 'possible'
+   * (WAL mode, no -wal with content: also how a cleanly closed database looks; worth saying when sessions look cut
+   * short) or 'likely' (a -shm without any -wal).
+   */
+  readonly walMissing: 'none' | 'possible' | 'likely';
+  /** Writes a consistent copy of the whole database to a new file, safe while another process appends. */
+  snapshot(outPath: string): void;
   close(): void;
 }

@@ -1,6 +1,8 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { ApiRequestRecord, KubeObject } from '../model/index.js';
 import { diffObjects } from '../replayer/diff.js';
+import { deployment, watchEvent } from '../test/builders.js';
 import { openStore } from '../store/index.js';
 import { useTempDir } from '../test/temp.js';
 import { StoreDataSource } from './data-source.js';
@@ -73,6 +75,60 @@ describe('StoreDataSource on SQLite', () => {
       expect(window.last()).toBe(17);
       const view = window.view(17, undefined, 3);
       expect(view.rows.map((r) => r.seq)).toEqual([15, 16, 17]);
+    } finally {
+      store.close();
+    }
+  });
+});
+
+describe('StoreDataSource: who wrote a version, who deleted an object', () => {
+  const tempDir = useTempDir();
+
+  /** The builder's Deployment with web-operator's managedFields entry stamped at `operatorAt`. */
+  function version(name: string, rv: string, operatorAt: string, extra: { deletionTimestamp?: string; finalizers?: string[] } = {}): KubeObject {
+    const object = deployment({ name, resourceVersion: rv, at: '2026-11-25T10:00:05Z' });
+    const metadata = object.metadata as Record<string, unknown> & { managedFields: { manager: string; time: string }[] };
+    metadata.managedFields.find((e) => e.manager === 'web-operator')!.time = operatorAt;
+    Object.assign(metadata, extra);
+    return object;
+  }
+
+  const api = (at: string, name: string, actor: string, verb: ApiRequestRecord['verb'], code = 200): ApiRequestRecord => ({
+    record: 'api', observedAt: at, origin: 'audit', actor, byController: false, verb, code,
+    object: { group: 'apps', version: 'v1', resource: 'deployments', kind: 'Deployment', namespace: 'default', name },
+  });
+
+  it('names the writer by the detectors\' rule (the entry that moved), and the deleter of a DELETED row when a DELETE was recorded', () => {
+    const store = openStore(join(tempDir(), 'kreplay.db'));
+    try {
+      const session = store.createSession({ name: 's', source: 'recorder', cluster: null, context: null, toolVersion: 'test', config: {} });
+      const at = (s: number) => `2026-11-25T10:01:${String(s).padStart(2, '0')}.000Z`;
+      store.append(session.id, [
+        watchEvent(version('web', '10', '2026-11-25T10:00:00Z'), 'ADDED', { observedAt: at(0) }),
+        // web-operator wrote (its entry moved to 10:00:03), though kube-controller-manager's entry is newer (10:00:05).
+        watchEvent(version('web', '11', '2026-11-25T10:00:03Z'), 'MODIFIED', { observedAt: at(1) }),
+        // kubectl delete, held by a finalizer; the controller removes it; the object goes.
+        api(at(2), 'web', 'kubernetes-admin', 'delete'),
+        watchEvent(version('web', '12', '2026-11-25T10:00:03Z', { deletionTimestamp: at(2), finalizers: ['example.com/cleanup'] }), 'MODIFIED', { observedAt: at(2) }),
+        api(at(3), 'web', 'system:serviceaccount:default:web-operator', 'patch'),
+        watchEvent(version('web', '13', '2026-11-25T10:01:03Z', { deletionTimestamp: at(2) }), 'DELETED', { observedAt: at(3) }),
+        // Another object deleted with no DELETE request on record (no audit): only its last writer is known. A
+        // failed DELETE of it does not count.
+        watchEvent(version('db', '20', '2026-11-25T10:00:00Z'), 'ADDED', { observedAt: at(4) }),
+        api(at(5), 'db', 'kubernetes-admin', 'delete', 403),
+        watchEvent(version('db', '21', '2026-11-25T10:00:00Z'), 'DELETED', { observedAt: at(6) }),
+      ]);
+      const source = new StoreDataSource(store, store.findSession('s')!);
+      const writers = source.rowsAfter(0, 100, { records: ['watch'] }).map((row) => [row.seq, row.type, source.writerOf(row)]);
+      expect(writers).toEqual([
+        [1, 'ADDED', 'kube-controller-manager/status'],
+        [2, 'MODIFIED', 'web-operator'],
+        // The API server set the deletionTimestamp: no managedFields entry moved, so the newest one is the guess.
+        [4, 'MODIFIED', 'kube-controller-manager/status'],
+        [6, 'DELETED', 'kubernetes-admin'],
+        [7, 'ADDED', 'kube-controller-manager/status'],
+        [9, 'DELETED', 'last writer: kube-controller-manager/status'],
+      ]);
     } finally {
       store.close();
     }

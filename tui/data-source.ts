@@ -1,8 +1,8 @@
-import type { KubeObject, SessionInfo, StoredRecord, WatchEventRecord } from '../model/index.js';
-import { changeAuthor } from '../replayer/diff.js';
+import type { ApiRequestRecord, KubeObject, SessionInfo, StoredRecord, WatchEventRecord } from '../model/index.js';
+import { changeAuthor, deleterOf } from '../replayer/diff.js';
 import { filterKey, isEmptyFilter, storeFilterOf, type StoreFilter, type ViewFilter } from './filter.js';
 import { lowerBound, type FindingsIndex } from './findings-index.js';
-import { rowMatches, toRow, type RowObject, type TimelineRow } from './rows.js';
+import { authorLabel, lastWriterLabel, rowMatches, shortActor, toRow, type RowObject, type TimelineRow } from './rows.js';
 
 /**
  * How the TUI reads a session. The components never see the store: a data hook asks this interface for the rows
@@ -57,7 +57,10 @@ export interface ReplayDataSource {
   indexOf(seq: number, filter: ViewFilter): number;
   /** True when indexOf/count are instant (plain arithmetic), so the hook need not defer them. */
   isCheap(filter: ViewFilter): boolean;
-  /** The writer of a watch row, resolved from its body (cached); rows of other kinds carry theirs. */
+  /**
+   * The writer of a watch row, resolved from its body and the previous version's (cached); for a DELETED row the
+   * deleter when a DELETE request was recorded, else "last writer: …". Rows of other kinds carry theirs.
+   */
   writerOf(row: TimelineRow): string | null;
   /** The writer when already resolved, without reading anything; undefined when not yet known. */
   cachedWriter(seq: number): string | null | undefined;
@@ -214,14 +217,29 @@ export class StoreDataSource implements ReplayDataSource {
     if (row.record !== 'watch' || row.writer !== null) return row.writer;
     let writer = this.writers.get(row.seq);
     if (writer === undefined) {
-      const cached = this.recordCache.get(row.seq);
-      const body = cached?.record === 'watch' ? cached.object : this.store.objectAt(this.session.id, row.seq);
-      const author = row.object ? changeAuthor(body) : undefined;
-      writer = author ? `${author.manager}${author.subresource ? `/${author.subresource}` : ''}` : null;
+      writer = row.object ? this.resolveWriter(row, row.object) : null;
       if (this.writers.size >= MAX_CACHED_WRITERS) this.writers.clear();
       this.writers.set(row.seq, writer);
     }
     return writer;
+  }
+
+  /**
+   * The writer of a version by the detectors' rule (attributeWriter against the object's previous version: the
+   * managedFields entry that moved), and for a DELETED row the user of the DELETE request when one was recorded.
+   */
+  private resolveWriter(row: TimelineRow, object: RowObject): string | null {
+    const cached = this.recordCache.get(row.seq);
+    const body = cached?.record === 'watch' ? cached.object : this.store.objectAt(this.session.id, row.seq);
+    const previous = this.adjacentVersion(object, row.seq, -1)?.object;
+    const author = changeAuthor(body, previous);
+    if (row.type !== 'DELETED') return authorLabel(author);
+    const deletes = this.store.page(this.session.id, { beforeSeq: Number.MAX_SAFE_INTEGER, limit: 16, filter: { ...objectFilter(object), kinds: ['api'], types: ['delete'] } });
+    const deleter = deleterOf(
+      { seq: row.seq, observedAt: row.time },
+      deletes.filter((r): r is StoredRecord & ApiRequestRecord => r.record === 'api'),
+    );
+    return deleter ? shortActor(deleter.actor) : lastWriterLabel(author);
   }
 
   record(seq: number): StoredRecord | undefined {

@@ -64,6 +64,11 @@ export function recordLines(row: TimelineRow, record: StoredRecord | undefined, 
       if (record.errorMessage) lines.push(...wrap(`error: ${record.errorMessage}`, width).map((text) => ({ text, tone: 'error' as const })));
       break;
     }
+    case 'reconcile-start':
+      lines.push({ text: `⟳ reconcile started · ${record.controller}`, bold: true });
+      lines.push(muted(`${at} · started ${record.startedAt}`));
+      lines.push({ text: `read resourceVersion ${record.observedResourceVersion ?? '?'}, generation ${record.observedGeneration ?? '?'}` });
+      break;
     case 'delivery':
       lines.push({ text: `→ ${row.type} · ${record.controller}${record.tombstone ? ' · DeletedFinalStateUnknown tombstone' : ''}`, tone: record.tombstone ? 'alert' : undefined, bold: true });
       lines.push(muted(at));
@@ -74,6 +79,9 @@ export function recordLines(row: TimelineRow, record: StoredRecord | undefined, 
       lines.push({ text: `⇢ ${row.type} → ${record.code}${record.reason ? ` ${record.reason}` : ''} · ${record.actor}`, tone: failed ? 'error' : undefined, bold: true });
       lines.push(muted(`${at}${record.byController ? ' · by the controller' : ''}${record.userAgent ? ` · ${record.userAgent}` : ''}`));
       lines.push({ text: `resourceVersion ${record.resourceVersionBefore ?? '?'} → ${record.resourceVersionAfter ?? '?'}${record.auditId ? ` · audit ${record.auditId}` : ''}` });
+      // One request that the audit webhook and the SDK both reported (model/api-pairing.ts).
+      if (record.sources) lines.push(muted(`reported by ${record.sources.join(' and ')}${record.controller ? ` · controller ${record.controller}` : ''}: one request, stored once`));
+      else if (record.controller) lines.push(muted(`controller ${record.controller}`));
       if (record.message) lines.push(...wrap(`message: ${record.message}`, width).map((text) => ({ text, tone: failed ? ('error' as const) : undefined })));
       break;
     }

@@ -11,6 +11,9 @@ export const findingBadges: Readonly<Record<FindingKind, string>> = {
   'notfound-retry': '404',
   'stale-read': 'STALE',
   unreconciled: 'UNREC',
+  'reconcile-lag': 'LAG',
+  'hung-reconcile': 'HUNG',
+  'cluster-wide-watch': 'WIDE',
 };
 
 /** Findings keyed by the seqs that are their evidence: badges per row, "next finding", the finding filter. */
@@ -20,6 +23,8 @@ export class FindingsIndex {
   readonly seqs: readonly number[];
   private readonly bySeq = new Map<number, Finding[]>();
   private readonly seqsByKind = new Map<FindingKind, number[]>();
+  /** Evidence seqs that get no badge: the first delivery of a version a duplicate-event finding saw twice. */
+  private readonly unbadged = new Set<string>();
 
   constructor(findings: readonly Finding[]) {
     // Worst first, then in the order they happened: the list a post-mortem reads top down.
@@ -35,6 +40,7 @@ export class FindingsIndex {
         this.seqsByKind.set(finding.kind, byKind);
       }
     }
+    for (const finding of this.findings) if (finding.kind === 'duplicate-event') for (const seq of firstDeliveries(finding)) this.unbadged.add(`${finding.id}@${seq}`);
     this.seqs = [...this.bySeq.keys()].sort((a, b) => a - b);
     for (const [kind, list] of this.seqsByKind) this.seqsByKind.set(kind, [...new Set(list)].sort((a, b) => a - b));
   }
@@ -56,6 +62,15 @@ export class FindingsIndex {
     return [...merged].sort((a, b) => a - b);
   }
 
+  /**
+   * The findings whose badge a row shows. A version delivered twice is the duplicate only on its re-delivery: the
+   * first delivery is evidence (the detail panel lists it, `n` steps to it) but shows no DUP.
+   */
+  badgedAt(seq: number): readonly Finding[] {
+    const all = this.at(seq);
+    return this.unbadged.size === 0 ? all : all.filter((f) => !this.unbadged.has(`${f.id}@${seq}`));
+  }
+
   /** The next evidence seq strictly after (direction 1) or before (-1) `seq`. */
   next(seq: number, direction: 1 | -1): number | undefined {
     const i = lowerBound(this.seqs, direction === 1 ? seq + 1 : seq);
@@ -68,16 +83,34 @@ export class FindingsIndex {
     return counts;
   }
 
-  /** The worst severity of the findings at a seq, for the badge colour. */
+  /** The worst severity of the badged findings at a seq, for the badge colour. */
   worstAt(seq: number): Severity | undefined {
     let worst: Severity | undefined;
-    for (const finding of this.at(seq)) if (!worst || severityRank(finding.severity) > severityRank(worst)) worst = finding.severity;
+    for (const finding of this.badgedAt(seq)) if (!worst || severityRank(finding.severity) > severityRank(worst)) worst = finding.severity;
     return worst;
   }
 
   static title(kind: FindingKind): string {
     return findingKindRegistry[kind].title;
   }
+}
+
+/**
+ * The seqs of a duplicate-event finding's evidence that are a first delivery: for each resourceVersion its evidence
+ * holds at more than one seq, the earliest (the delivery the later ones repeat; replayer/detectors/duplicate-event.ts
+ * gives the first delivery and the re-delivery the same resourceVersion).
+ */
+function firstDeliveries(finding: Finding): number[] {
+  const byRV = new Map<string, number[]>();
+  for (const e of finding.evidence) {
+    if (!e.resourceVersion) continue;
+    const seqs = byRV.get(e.resourceVersion) ?? [];
+    if (!seqs.includes(e.seq)) seqs.push(e.seq);
+    byRV.set(e.resourceVersion, seqs);
+  }
+  const first: number[] = [];
+  for (const seqs of byRV.values()) if (seqs.length > 1) first.push(Math.min(...seqs));
+  return first;
 }
 
 /** First index whose value is >= target. */

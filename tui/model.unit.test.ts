@@ -82,6 +82,41 @@ describe('FindingsIndex', () => {
   });
 });
 
+describe('FindingsIndex badges', () => {
+  it('marks DUP on the re-delivery only, not on the first delivery of the same version', () => {
+    const object = { apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'default', name: 'web', uid: 'uid-web' };
+    const index = new FindingsIndex([
+      {
+        id: 'duplicate-event:web:9',
+        kind: 'duplicate-event',
+        severity: 'warning',
+        object,
+        firstSeq: 9,
+        lastSeq: 16,
+        resourceVersions: ['102'],
+        count: 1,
+        message: 'delivered twice',
+        rule: 'stale-resume',
+        evidence: [
+          { seq: 9, resourceVersion: '102', note: 'first delivery of MODIFIED at resourceVersion 102' },
+          { seq: 14, resourceVersion: '101', note: 'watch resumed from resourceVersion 101' },
+          { seq: 16, resourceVersion: '102', note: 'MODIFIED delivered again at resourceVersion 102' },
+        ],
+      },
+      ...fixtureFindings(),
+    ]);
+    expect(index.at(9).map((f) => f.kind)).toEqual(['duplicate-event']);
+    expect(index.badgedAt(9)).toEqual([]);
+    expect(index.worstAt(9)).toBeUndefined();
+    expect(index.badgedAt(16).map((f) => f.kind)).toEqual(['duplicate-event']);
+    expect(index.badgedAt(14).map((f) => f.kind)).toEqual(['duplicate-event']);
+    // Still evidence: the detail pane lists it and "next finding" steps to it.
+    expect(index.seqs).toContain(9);
+    // Other kinds keep every evidence badge.
+    expect(index.badgedAt(11).map((f) => f.kind)).toEqual(['status-spec-race']);
+  });
+});
+
 describe('TimelineWindow', () => {
   it('steps, pages and snaps within a filter, loading chunks on demand', () => {
     const window = new TimelineWindow(source(), {}, 4);

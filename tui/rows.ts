@@ -1,5 +1,5 @@
 import type { KubeObject, MarkerKind, Origin, RecordKind, StoredRecord } from '../model/index.js';
-import { changeAuthor } from '../replayer/diff.js';
+import { changeAuthor, type ChangeAuthor } from '../replayer/diff.js';
 import type { StoreFilter } from './filter.js';
 
 /** The object a record names; markers name none (or only a resource). */
@@ -21,6 +21,8 @@ export interface TimelineRow {
   readonly time: string | null;
   readonly record: RecordKind;
   readonly origin: Origin;
+  /** An API request that more than one source reported (audit and the SDK): all of them; origin is the first. */
+  readonly sources?: readonly Origin[];
   readonly object: RowObject | null;
   /** Event type, marker kind, reconcile result, delivery handler or API verb (with subresource). */
   readonly type: string;
@@ -49,6 +51,20 @@ export function shortActor(actor: string): string {
   return sa ? `sa:${sa[1]}/${sa[2]}` : actor;
 }
 
+/** A version's writer as the WRITER column shows it: `web-operator`, `kube-controller-manager/status`. */
+export function authorLabel(author: ChangeAuthor | undefined): string | null {
+  return author ? `${author.manager}${author.subresource ? `/${author.subresource}` : ''}` : null;
+}
+
+/**
+ * A DELETED event's body is the object's last state: its managedFields name the last writer, not the deleter. Say so
+ * unless the deleter is known (StoreDataSource.writerOf finds the DELETE request).
+ */
+export function lastWriterLabel(author: ChangeAuthor | undefined): string | null {
+  const label = authorLabel(author);
+  return label === null ? null : `last writer: ${label}`;
+}
+
 export function toRow(record: StoredRecord, previousObject?: KubeObject | null): TimelineRow {
   const base = { seq: record.seq, time: record.observedAt, origin: record.origin };
   switch (record.record) {
@@ -63,7 +79,7 @@ export function toRow(record: StoredRecord, previousObject?: KubeObject | null):
         type: record.type,
         rawType: record.type,
         resourceVersion: record.resourceVersion,
-        writer: author ? `${author.manager}${author.subresource ? `/${author.subresource}` : ''}` : null,
+        writer: record.type === 'DELETED' ? lastWriterLabel(author) : authorLabel(author),
         detail: relist ? 'relist' : record.generation !== null ? `gen ${record.generation}` : '',
         tone: record.type === 'DELETED' ? 'alert' : record.type === 'BOOKMARK' || relist ? 'dim' : 'normal',
       };
@@ -111,6 +127,18 @@ export function toRow(record: StoredRecord, previousObject?: KubeObject | null):
         tone: record.result === 'error' ? 'error' : 'normal',
       };
     }
+    case 'reconcile-start':
+      return {
+        ...base,
+        record: 'reconcile-start',
+        object: refOf(record.object),
+        type: 'reconcile …',
+        rawType: 'started',
+        resourceVersion: record.observedResourceVersion ?? null,
+        writer: record.controller,
+        detail: `started ${record.startedAt}`,
+        tone: 'dim',
+      };
     case 'delivery':
       return {
         ...base,
@@ -134,6 +162,7 @@ export function toRow(record: StoredRecord, previousObject?: KubeObject | null):
       return {
         ...base,
         record: 'api',
+        ...(record.sources ? { sources: record.sources } : {}),
         object: refOf(record.object),
         type: `${record.verb}${record.subresource ? `/${record.subresource}` : ''}`,
         rawType: record.verb,
@@ -150,7 +179,7 @@ export function toRow(record: StoredRecord, previousObject?: KubeObject | null):
 export function rowMatches(row: TimelineRow, filter: StoreFilter | undefined): boolean {
   if (!filter) return true;
   if (filter.kinds?.length && !filter.kinds.includes(row.record)) return false;
-  if (filter.origins?.length && !filter.origins.includes(row.origin)) return false;
+  if (filter.origins?.length && !filter.origins.includes(row.origin) && !row.sources?.some((s) => filter.origins!.includes(s))) return false;
   if (filter.types?.length && !filter.types.includes(row.rawType)) return false;
   const object = row.record === 'marker' ? null : row.object;
   if (filter.objectKind !== undefined && object?.kind.toLowerCase() !== filter.objectKind.toLowerCase()) return false;

@@ -2,6 +2,7 @@ import { createContext, useContext } from 'react';
 import type { Severity } from '../model/index.js';
 import type { RowTone } from './rows.js';
 import type { LineTone } from './detail-lines.js';
+import { colorsAllowed, severityColors } from './palette.js';
 
 /**
  * Colours by role, so NO_COLOR (https://no-color.org) is one switch: every colour becomes undefined and emphasis
@@ -33,7 +34,7 @@ export const colorTheme: Theme = {
   marker: 'yellow',
   alert: 'magenta',
   error: 'red',
-  severity: { info: 'blue', warning: 'yellow', error: 'red' },
+  severity: severityColors,
   cursorBackground: 'blue',
 };
 
@@ -53,7 +54,7 @@ export const monoTheme: Theme = {
 
 /** NO_COLOR set to anything non-empty turns colours off; so does TERM=dumb. */
 export function themeFor(env: Record<string, string | undefined>): Theme {
-  return (env.NO_COLOR !== undefined && env.NO_COLOR !== '') || env.TERM === 'dumb' ? monoTheme : colorTheme;
+  return colorsAllowed(env) ? colorTheme : monoTheme;
 }
 
 export const ThemeContext = createContext<Theme>(colorTheme);

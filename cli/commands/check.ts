@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { styleText } from 'node:util';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { CheckConfig, type CheckConfigInput } from '../../model/check-config.js';
@@ -8,12 +9,15 @@ import {
   namespacedName,
   severities,
   severityRank,
+  type Coverage,
   type Finding,
   type FindingKind,
+  type KindCoverage,
   type Severity,
   sessionControllerNames,
 } from '../../model/index.js';
-import { analyze, type Analysis, type ControllerIdentity } from '../../replayer/index.js';
+import { analyze, coverageHint, type Analysis, type ControllerIdentity } from '../../replayer/index.js';
+import { colorsAllowed, severityColors } from '../../tui/palette.js';
 import type { CliContext } from '../context.js';
 import { ExitCode, UserError } from '../errors.js';
 
@@ -30,6 +34,8 @@ interface CheckFlags {
   notfoundRetries?: string;
   conflictRetries?: string;
   staleReadGrace?: string;
+  reconcileLag?: string;
+  hungReconcileAfter?: string;
   controller?: string[];
 }
 
@@ -42,6 +48,8 @@ const thresholdFlags = [
   ['notfoundRetries', 'notFoundRetries', 'count'],
   ['conflictRetries', 'conflictRetries', 'count'],
   ['staleReadGrace', 'staleReadGrace', 'duration'],
+  ['reconcileLag', 'reconcileLag', 'duration'],
+  ['hungReconcileAfter', 'hungReconcileAfter', 'duration'],
 ] as const;
 
 function kebab(name: string): string {
@@ -128,8 +136,31 @@ export function describeController(controller: ControllerIdentity): string {
   return 'controller under debug: none identified (every writer is Kubernetes or a tool; set --controller to choose)';
 }
 
+/** Which kinds had no input, or only part of it: "no findings" claims nothing for those. */
+export function describeCoverage(coverage: Coverage): string[] {
+  const lines: string[] = [];
+  const entries = Object.entries(coverage) as [FindingKind, KindCoverage][];
+  const none = entries.filter(([, c]) => c.status === 'not-evaluated');
+  const partly = entries.filter(([, c]) => c.status === 'partly');
+  if (none.length) lines.push(`  not evaluated: ${none.map(([kind, c]) => `${kind} (${c.missing.join('; ')})`).join(', ')}`);
+  if (partly.length) lines.push(`  partly evaluated: ${partly.map(([kind, c]) => `${kind} (${c.missing.join('; ')})`).join(', ')}`);
+  if (lines.length) lines.push(`  (${coverageHint})`);
+  return lines;
+}
+
+/** Paints a severity's text; the identity when output is not for a colour terminal. */
+export type SeverityPaint = (severity: Severity, text: string) => string;
+export const noPaint: SeverityPaint = (_severity, text) => text;
+
+/** Severity colours on a terminal (the TUI's palette); none when piped, with NO_COLOR or TERM=dumb. */
+export function severityPaint(isTTY: boolean, env: Record<string, string | undefined>): SeverityPaint {
+  if (!isTTY || !colorsAllowed(env)) return noPaint;
+  // styleText does not look at the stream or NO_COLOR on Node 20: the decision above is the whole of it.
+  return (severity, text) => styleText([severityColors[severity], 'bold'], text);
+}
+
 /** The readable report: findings grouped by object, worst first inside each group. */
-export function formatReport(sessionName: string, analysis: Analysis, failOn: Severity): string {
+export function formatReport(sessionName: string, analysis: Analysis, failOn: Severity, paint: SeverityPaint = noPaint): string {
   const { findings, stats } = analysis;
   const lines: string[] = [];
   const bySeverity = severities
@@ -137,13 +168,14 @@ export function formatReport(sessionName: string, analysis: Analysis, failOn: Se
     .reverse()
     .map((s) => [s, findings.filter((f) => f.severity === s && !f.suppressed).length] as const)
     .filter(([, n]) => n > 0)
-    .map(([s, n]) => `${n} ${s}`);
+    .map(([s, n]) => paint(s, `${n} ${s}`));
   const suppressed = findings.filter((f) => f.suppressed).length;
   lines.push(
     `Session ${sessionName}: ${findings.length === 0 ? 'no findings' : plural(findings.length - suppressed, 'finding')}${bySeverity.length ? ` (${bySeverity.join(', ')})` : ''}${suppressed ? `, ${suppressed} suppressed` : ''}`,
   );
   lines.push(`  ${stats.records} records, ${stats.objects} objects${stats.firstTime ? `, ${stats.firstTime} → ${stats.lastTime}` : ''}; kinds checked: ${stats.kinds.length === findingKinds.length ? 'all' : stats.kinds.join(', ')}`);
   lines.push(`  ${describeController(stats.controller)}`);
+  lines.push(...describeCoverage(stats.coverage));
   for (const problem of stats.problems) lines.push(`  note: ${problem}`);
   const groups = new Map<string, Finding[]>();
   for (const finding of findings) {
@@ -159,7 +191,7 @@ export function formatReport(sessionName: string, analysis: Analysis, failOn: Se
     list.sort((a, b) => severityRank(b.severity) - severityRank(a.severity) || a.firstSeq - b.firstSeq);
     for (const f of list) {
       const span = f.firstSeq === f.lastSeq ? `seq ${f.firstSeq}` : `seq ${f.firstSeq}–${f.lastSeq}`;
-      lines.push(`  ${f.severity.toUpperCase().padEnd(7)} ${f.kind} (${f.rule})  ${span}${f.count > 1 ? `  ×${f.count}` : ''}  — ${findingKindRegistry[f.kind].title}`);
+      lines.push(`  ${paint(f.severity, f.severity.toUpperCase())}${' '.repeat(Math.max(0, 7 - f.severity.length))} ${f.kind} (${f.rule})  ${span}${f.count > 1 ? `  ×${f.count}` : ''}  — ${findingKindRegistry[f.kind].title}`);
       lines.push(`          ${f.message}`);
       for (const e of f.evidence.slice(0, 6)) lines.push(`          #${e.seq}${e.resourceVersion ? ` rv ${e.resourceVersion}` : ''}: ${e.note}`);
       if (f.evidence.length > 6) lines.push(`          … ${f.evidence.length - 6} more evidence records (--json shows all)`);
@@ -169,7 +201,8 @@ export function formatReport(sessionName: string, analysis: Analysis, failOn: Se
   }
   const failing = failingFindings(findings, failOn).length;
   lines.push('');
-  lines.push(failing ? `${plural(failing, 'finding')} at or above ${failOn}: failing.` : `Nothing at or above ${failOn}.`);
+  const blind = Object.values(stats.coverage).some((c) => c !== undefined && c.status !== 'evaluated');
+  lines.push(failing ? `${plural(failing, 'finding')} at or above ${failOn}: failing.` : `Nothing at or above ${failOn}${blind ? ' in what this session could show (see "not evaluated" and "partly" above)' : ''}.`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -191,6 +224,8 @@ export function registerCheck(program: Command, context: CliContext): void {
     .option('--conflict-retries <n>', 'status-spec-race: 409 Conflicts in a row (default 3)')
     .option('--controller <name>', "the controller under debug: its field manager or audit user (repeatable); alarms are about it (default: the session's, else the busiest writer that is not Kubernetes or a tool)", (value: string, previous: string[] = []) => [...previous, value])
     .option('--stale-read-grace <duration>', 'stale-read: how long before a reconcile a newer version must have been delivered (default 1s)')
+    .option('--reconcile-lag <duration>', 'reconcile-lag: how long a change may wait for its reconcile, and how long late changes may keep arriving (default 30s)')
+    .option('--hung-reconcile-after <duration>', 'hung-reconcile: how long one reconcile may run (default 1m)')
     .addHelpText(
       'after',
       `\nFinding kinds: ${findingKinds.join(', ')}\nExit codes: 0 nothing at or above --fail-on, 1 findings, 2 usage or input error.\nSuppress per object in the config file (suppress: [{finding, kind, namespace, name, reason}]) or with the\nannotation kreplay.dev/suppress: "<kind>[,<kind>]: <reason>". Suppressed findings are listed, never fail.`,
@@ -219,10 +254,11 @@ export function registerCheck(program: Command, context: CliContext): void {
           partial: session.partial,
           problems: analysis.stats.problems,
           controller: analysis.stats.controller,
+          coverage: analysis.stats.coverage,
         };
         context.output.out(`${JSON.stringify({ session: session.name, summary, findings: analysis.findings }, null, 2)}\n`);
       } else {
-        let report = formatReport(session.name, analysis, config.failOn);
+        let report = formatReport(session.name, analysis, config.failOn, severityPaint(context.output.isTTY, context.env));
         if (session.partial) report = `Note: session ${session.name} is partial (records were skipped or dropped); findings may be incomplete.\n${report}`;
         context.output.out(report);
       }

@@ -7,6 +7,7 @@ import { openStore } from '../../store/index.js';
 import { useTempDir } from '../../test/temp.js';
 import type { Output } from '../context.js';
 import { buildProgram, reportError } from '../main.js';
+import { writeDemoSession } from './demo.js';
 import { formatFromPath, redactPath } from './export.js';
 
 async function run(args: string[], env: NodeJS.ProcessEnv): Promise<{ out: string; err: string; code: number }> {
@@ -112,5 +113,52 @@ describe('kreplay export', () => {
     expect(formatFromPath('a.HTML')).toBe('html');
     expect(formatFromPath('a.md')).toBe('markdown');
     expect(formatFromPath('a.txt')).toBeUndefined();
+  });
+
+  it('refuses an -o extension that names no format unless --format is given', async () => {
+    const { dir, env } = seed();
+    const txt = join(dir, 'demo.txt');
+    const refused = await run(['export', 'fixture', '-o', txt], env);
+    expect(refused).toMatchObject({ code: 2, out: '' });
+    expect(refused.err).toBe(`kreplay: cannot tell the report format from the extension ".txt" of ${txt}\n  Name the file .json, .md or .html, or give --format json|markdown|html.\n`);
+    expect(existsSync(txt)).toBe(false);
+    const noExt = await run(['export', 'fixture', '-o', join(dir, 'report')], env);
+    expect(noExt.code).toBe(2);
+    const given = await run(['export', 'fixture', '-o', txt, '--format', 'markdown'], env);
+    expect(given.code).toBe(0);
+    expect(readFileSync(txt, 'utf8')).toMatch(/^# kreplay report: fixture/);
+  });
+
+  it('--summary: a Markdown report of the demo session that fits a GitHub comment', async () => {
+    const dir = tempDir();
+    const db = join(dir, 'kreplay.db');
+    const store = openStore(db);
+    writeDemoSession(store);
+    store.close();
+    const env = { KREPLAY_DB: db, SOURCE_DATE_EPOCH: '1764064800' };
+    const full = await run(['export', 'demo', '--format', 'markdown'], env);
+    const summary = await run(['export', 'demo', '--format', 'markdown', '--summary'], env);
+    expect(summary.code).toBe(0);
+    expect(full.out.length).toBeGreaterThan(100_000);
+    expect(summary.out.length).toBeLessThan(65_536);
+    expect(Buffer.byteLength(summary.out)).toBeLessThanOrEqual(60_000);
+    // The same header as the full report, every finding in the table, the top ones with evidence, a cut timeline.
+    const headerOf = (text: string) => text.slice(text.indexOf('| Session'), text.indexOf('## Findings'));
+    expect(headerOf(summary.out)).toBe(headerOf(full.out));
+    expect(summary.out).toMatch(/^# kreplay report: demo \(summary\)\n/);
+    const findingRows = (text: string) => text.split('\n').filter((line) => /^\| \d+ \| (🔴|🟠|🔵) /u.test(line)).length;
+    expect(findingRows(summary.out)).toBe(findingRows(full.out));
+    expect(summary.out).toContain('### 1. ');
+    expect(summary.out).toContain('| Seq | resourceVersion | Evidence |');
+    expect(summary.out).toContain('## Timeline (cut)');
+    expect(summary.out).toMatch(/\d+ more records not shown\. Full report: `kreplay export demo --format markdown`/);
+
+    // A tight budget still holds: the exporter's guarantee, not the demo's size.
+    const md = await run(['export', 'demo', '-o', join(dir, 'demo.md'), '--summary'], env);
+    expect(md.code).toBe(0);
+    expect(md.err).toContain('wrote markdown summary report of session demo');
+    const html = await run(['export', 'demo', '--format', 'html', '--summary'], env);
+    expect(html.code).toBe(2);
+    expect(html.err).toContain('--summary is for Markdown reports, not html');
   });
 });

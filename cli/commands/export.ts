@@ -12,6 +12,7 @@ import {
   htmlReport,
   jsonReport,
   markdownReport,
+  markdownSummary,
   parseBound,
   parseObjectSelector,
   redactRecord,
@@ -43,6 +44,7 @@ interface ExportOptions {
   redact?: string[];
   config?: string;
   progress?: boolean;
+  summary?: boolean;
 }
 
 /** Sessions smaller than this export in well under a second: no progress bar. */
@@ -69,6 +71,22 @@ export function redactPath(text: string): string {
 export function formatFromPath(path: string | undefined): ExportFormat | undefined {
   const ext = path ? extname(path).toLowerCase() : '';
   return ext === '.html' || ext === '.htm' ? 'html' : ext === '.md' || ext === '.markdown' ? 'markdown' : ext === '.json' ? 'json' : undefined;
+}
+
+/**
+ * The report format: --format, else the -o extension. An -o path whose extension names no format is refused
+ * rather than silently getting JSON (`-o demo.txt`).
+ */
+export function resolveExportFormat(format: ExportFormat | undefined, output: string | undefined): ExportFormat {
+  if (format) return format;
+  if (output === undefined || output === '-') return 'json';
+  const fromPath = formatFromPath(output);
+  if (fromPath) return fromPath;
+  const ext = extname(output);
+  throw new UserError(
+    `cannot tell the report format from ${ext ? `the extension "${ext}" of ` : ''}${output}`,
+    'Name the file .json, .md or .html, or give --format json|markdown|html.',
+  );
 }
 
 function parseWindowBound(text: string | undefined, flag: string): Bound | undefined {
@@ -195,6 +213,7 @@ export function registerExport(program: Command, context: CliContext): void {
     .option('--redact <path>', 'also redact this field on every object, e.g. spec.auth.token or /spec/auth/token (repeatable; Secret data is always redacted)', collect)
     .option('--config <file>', 'check config (thresholds, only/skip, suppressions) for the findings, as for `kreplay check`')
     .option('--no-progress', 'never show a progress bar')
+    .option('--summary', 'Markdown only: the header, the findings with their top evidence and a cut timeline, under 60,000 bytes (fits a GitHub comment)')
     .addHelpText(
       'after',
       `
@@ -205,10 +224,12 @@ SOURCE_DATE_EPOCH to pin generatedAt.
 Examples:
   kreplay export demo -o incident.html
   kreplay export demo --format markdown --from 2026-11-24T14:07:00Z --to 2026-11-24T14:09:00Z
+  kreplay export demo --format markdown --summary | gh issue comment 42 --body-file -
   kreplay export prod-2026-11-25 --object WebApp/shop/catalog --object Deployment/shop/catalog -o catalog.json`,
     )
     .action((name: string, options: ExportOptions) => {
-      const format: ExportFormat = options.format ?? formatFromPath(options.output) ?? 'json';
+      const format = resolveExportFormat(options.format, options.output);
+      if (options.summary && format !== 'markdown') throw new UserError(`--summary is for Markdown reports, not ${format}`, 'Add --format markdown (or write to a .md file).');
       const from = parseWindowBound(options.from, '--from');
       const to = parseWindowBound(options.to, '--to');
       if (from && to && 'seq' in from && 'seq' in to && from.seq > to.seq) throw new UserError(`--from ${from.seq} is after --to ${to.seq}`);
@@ -254,6 +275,8 @@ Examples:
               session,
               window: { from: options.from ?? null, to: options.to ?? null, objects, cut: filter.cut },
               summary: summary.build(findings),
+              controller: { names: [...analysis.stats.controller.names], basis: analysis.stats.controller.basis },
+              coverage: analysis.stats.coverage,
               findingKinds: findingKindsOf(findings),
               findings,
             };
@@ -269,7 +292,15 @@ Examples:
               }
             }
             const input: ReportInput = { header, records: records() };
-            const chunks = format === 'html' ? htmlReport(input) : format === 'markdown' ? markdownReport(input) : jsonReport(input);
+            const fullReportHint = `kreplay export ${session.name} --format markdown${options.from ? ` --from ${options.from}` : ''}${options.to ? ` --to ${options.to}` : ''}`;
+            const chunks =
+              format === 'html'
+                ? htmlReport(input)
+                : format === 'markdown'
+                  ? options.summary
+                    ? markdownSummary(input, { fullReportHint })
+                    : markdownReport(input)
+                  : jsonReport(input);
             const sink = new Sink(outputPath, (text) => context.output.out(text));
             try {
               for (const chunk of chunks) sink.write(chunk);
@@ -283,7 +314,7 @@ Examples:
           }
           if (outputPath) {
             const n = findingCount;
-            context.output.err(`wrote ${format} report of session ${session.name} to ${outputPath}${n ? ` (${n} finding${n === 1 ? '' : 's'})` : ''}\n`);
+            context.output.err(`wrote ${format}${options.summary ? ' summary' : ''} report of session ${session.name} to ${outputPath}${n ? ` (${n} finding${n === 1 ? '' : 's'})` : ''}\n`);
           }
         },
         { mustExist: true },

@@ -1,17 +1,20 @@
 import { Option, type Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { importFile, importFormats, type ImportFormat, type ImportProgress, type ImportSummary } from '../../importers/index.js';
+import { defaultSessionName } from '../../model/index.js';
+import type { SessionStore } from '../../store/index.js';
 import type { CliContext } from '../context.js';
 import { ExitCode, UserError } from '../errors.js';
 import { formatBytes } from '../format.js';
 import { toolVersion } from '../version.js';
 
 interface ImportCommandOptions {
-  format: ImportFormat;
-  session: string;
+  format?: ImportFormat;
+  session?: string;
   controller?: string;
   strict?: boolean;
   redact?: string[];
+  append?: boolean;
 }
 
 /** Files smaller than this import in well under a second: no progress bar. */
@@ -56,14 +59,23 @@ function progressBar(): { update: (progress: ImportProgress) => void; stop: () =
   };
 }
 
+/** `import-<time>`, as `record` names its sessions; `-2`, `-3`... when that name is taken (two imports in a second). */
+export function defaultImportSessionName(store: SessionStore, now: Date): string {
+  const base = defaultSessionName('import', now);
+  let name = base;
+  for (let n = 2; store.findSession(name)?.name === name; n += 1) name = `${base}-${n}`;
+  return name;
+}
+
 export function registerImport(program: Command, context: CliContext): void {
   program
     .command('import')
     .description('import a kubectl watch dump, a kube-apiserver audit log or kreplay NDJSON into a new session')
     .argument('<file>', 'the file to import, or - for stdin')
-    .addOption(new Option('--format <format>', 'what the file holds').choices(importFormats).makeOptionMandatory())
-    .requiredOption('--session <name>', 'name of the new session')
+    .addOption(new Option('--format <format>', 'what the file holds (default: detected from its first records)').choices(importFormats))
+    .option('--session <name>', 'name of the new session (default: import-<time>, as record names its sessions)')
     .option('--controller <name>', "the controller under debug: its audit user (system:serviceaccount:ops:my-operator) or field manager (watch dumps, NDJSON); kept with the session, alarms are about it")
+    .option('--append', 'audit logs: add to the session if it exists, skipping events (by auditID) it already holds')
     .option('--strict', 'stop at the first bad record and import nothing (default: skip bad records, mark the session partial)')
     .option('--redact <path>', 'also redact this field on every object, e.g. spec.auth.token or /spec/auth/token (repeatable; Secret data is always redacted)', collect)
     .addHelpText(
@@ -75,8 +87,15 @@ Formats:
   audit          kube-apiserver --audit-log-path JSON lines, or audit webhook EventList bodies
   ndjson         kreplay NDJSON, one record per line (docs/format.md)
 
+Importing the same audit events twice (a log imported again with --append, overlapping logs, a file holding an
+event twice) keeps one: events are told apart by auditID, and the duplicates are counted under "skipped".
+
+Without --format the format is detected from the first records (and printed); without --session the new
+session is named import-<time>, as record names its sessions.
+
 Exit codes: 0 imported (bad records skipped and listed, session marked partial); 2 unreadable input, a session
-name that exists, nothing importable, or a bad record with --strict (then nothing is imported).`,
+name that exists, a format that cannot be detected, nothing importable, or a bad record with --strict (then
+nothing is imported).`,
     )
     .action(async (file: string, options: ImportCommandOptions) => {
       const store = context.openStore();
@@ -86,8 +105,8 @@ name that exists, nothing importable, or a bad record with --strict (then nothin
       process.once('SIGINT', onSigint);
       try {
         const outcome = await importFile(store, {
-          format: options.format,
-          session: options.session,
+          ...(options.format !== undefined ? { format: options.format } : {}),
+          session: options.session ?? defaultImportSessionName(store, new Date()),
           input: file === '-' ? { stream: process.stdin, name: '<stdin>' } : { path: file },
           ...(options.controller !== undefined ? { controller: options.controller } : {}),
           strict: options.strict ?? false,
@@ -95,6 +114,7 @@ name that exists, nothing importable, or a bad record with --strict (then nothin
           toolVersion,
           onProgress: bar.update,
           signal: abort.signal,
+          append: options.append ?? false,
         });
         bar.stop();
         if (!outcome.ok) throw new UserError(outcome.message, outcome.hint, ExitCode.usage);
@@ -102,9 +122,13 @@ name that exists, nothing importable, or a bad record with --strict (then nothin
         const out = context.output;
         for (const problem of summary.problems.slice(0, problemsShown)) out.err(`${problem}\n`);
         if (summary.problemCount > problemsShown) out.err(`… and ${summary.problemCount - problemsShown} more problems (kreplay show ${summary.session.name} lists the first 100)\n`);
-        out.out(`imported ${summary.records} records${describeCounts(summary)} into session ${summary.session.name} from ${file === '-' ? 'stdin' : file} (${formatBytes(summary.bytesRead)})\n`);
+        out.out(`${summary.appended ? 'added' : 'imported'} ${summary.records} records${describeCounts(summary)} ${summary.appended ? 'to' : 'into'} session ${summary.session.name} from ${file === '-' ? 'stdin' : file} (${formatBytes(summary.bytesRead)})\n`);
+        if (summary.formatDetected) out.out(`  format: ${summary.format} (detected; --format overrides)\n`);
         const skipped = Object.entries(summary.skipped);
         if (skipped.length) out.out(`  skipped: ${skipped.map(([reason, n]) => `${n} ${reason}`).join('; ')}\n`);
+        if (summary.olderThanSession > 0) {
+          out.err(`kreplay: ${summary.olderThanSession} added record${summary.olderThanSession === 1 ? ' is' : 's are'} older than the session's newest: the timeline follows import order, so import rotated logs oldest first\n`);
+        }
         if (summary.interrupted) {
           throw new UserError(`import interrupted: session ${summary.session.name} keeps the ${summary.records} records read so far and is marked partial`);
         }

@@ -9,6 +9,7 @@ import { registerImport } from './import.js';
 import { registerRecord } from './record.js';
 import { registerRbac } from './rbac.js';
 import { registerReplay } from './replay.js';
+import { registerSnapshot } from './snapshot.js';
 
 /** Every command of the CLI. Each lives in its own file and registers itself on the program. */
 export function registerCommands(program: Command, context: CliContext): void {
@@ -21,4 +22,5 @@ export function registerCommands(program: Command, context: CliContext): void {
   registerExport(program, context);
   registerDemo(program, context);
   registerReplay(program, context);
+  registerSnapshot(program, context);
 }

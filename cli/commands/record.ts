@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { SessionName } from '../../model/index.js';
+import { SessionName, defaultSessionName } from '../../model/index.js';
 import { ConfigError, loadConfigFile, parseDuration, parseSize, type RecorderConfig } from '../../recorder/config.js';
 import { parseListen } from '../../recorder/ingest-server.js';
 import { KubeConfigError, loadKubeConfig } from '../../recorder/kubeconfig.js';
@@ -103,10 +103,6 @@ function resolveToken(config: RecorderConfig, options: RecordOptions, env: NodeJ
   return undefined;
 }
 
-function defaultSessionName(now: Date): string {
-  return `record-${now.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-')}`;
-}
-
 export function formatSummary(summary: RecorderSummary): string {
   const lines = [
     `kreplay record: session ${summary.session}${summary.segments > 1 ? ` (${summary.segments} segments)` : ''}: ${summary.committed} record(s) committed this run, last seq ${summary.lastSeq}`,
@@ -148,7 +144,7 @@ export function registerRecord(program: Command, context: CliContext): void {
         throw error;
       }
       const log: Logger = createLogger({ level: config.logLevel, write: (line) => context.output.err(line) });
-      const sessionName = options.session ?? defaultSessionName(new Date());
+      const sessionName = options.session ?? defaultSessionName('record', new Date());
       const name = SessionName.safeParse(sessionName);
       if (!name.success) throw new UserError(`--session: ${name.error.issues[0]?.message ?? 'invalid name'}`);
       const drainMs = parseDuration(options.drainTimeout ?? '20s');

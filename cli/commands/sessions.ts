@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { CliContext } from '../context.js';
+import { missingWalWarning, type CliContext } from '../context.js';
 import { UserError } from '../errors.js';
 import { formatBytes, formatSpan, table } from '../format.js';
 
@@ -9,7 +9,11 @@ export function registerSessions(program: Command, context: CliContext): void {
     .description('list the sessions in the database')
     .option('--json', 'print JSON instead of a table')
     .action((options: { json?: boolean }) => {
-      const sessions = context.withStore((store) => store.listSessions(), { mustExist: !options.json });
+      const { sessions, walWarning } = context.withStore((store) => {
+        const listed = store.listSessions();
+        return { sessions: listed, walWarning: missingWalWarning(store, listed) };
+      }, { mustExist: !options.json });
+      if (walWarning) context.output.err(`kreplay: ${walWarning}\n`);
       if (options.json) {
         context.output.out(`${JSON.stringify({ sessions }, null, 2)}\n`);
         return;

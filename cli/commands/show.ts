@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { apiVersionOf, namespacedName } from '../../model/index.js';
+import { ObjectTally, apiVersionOf, namespacedName } from '../../model/index.js';
 import type { ObjectSummary } from '../../store/index.js';
 import type { CliContext } from '../context.js';
 import { formatSpan, table } from '../format.js';
@@ -16,11 +16,16 @@ interface ResourceSummary {
 /** Per-resource totals, in the order kinds first appear. */
 export function summarizeResources(objects: readonly ObjectSummary[]): ResourceSummary[] {
   const byKind = new Map<string, ResourceSummary>();
+  // Objects are counted as every command counts them (model/objects.ts), kind by kind.
+  const tallies = new Map<string, ObjectTally>();
   for (const object of objects) {
     const apiVersion = apiVersionOf(object.group, object.version);
     const key = `${object.group}/${object.kind}`;
     const summary = byKind.get(key) ?? { apiVersion, kind: object.kind, objects: 0, records: 0, versions: 0, deleted: 0 };
-    summary.objects += object.uid !== null || object.versionCount > 0 ? 1 : 0;
+    let tally = tallies.get(key);
+    if (!tally) tallies.set(key, (tally = new ObjectTally()));
+    tally.add(object);
+    summary.objects = tally.count;
     summary.records += object.recordCount;
     summary.versions += object.versionCount;
     summary.deleted += object.lastEventType === 'DELETED' ? 1 : 0;

@@ -1,13 +1,18 @@
-import type { DeliveryRecord, KubeObject, MarkerRecord, NewSession, ObjectRef, ReconcileRecord, SessionRecord, WatchEventRecord } from '../../model/index.js';
+import type { DeliveryRecord, KubeObject, MarkerRecord, NewSession, ObjectRef, ReconcileRecord, ReconcileStartRecord, SessionRecord, WatchEventRecord } from '../../model/index.js';
+import { collectionName } from '../../importers/index.js';
 import { CONFIGMAPS, DEPLOYMENTS, Sim, WEBAPPS, clone, fieldsOf, isoMs, isoS, type Actor, type Process, type Resource } from './sim.js';
 
 /**
  * The bundled demo: fifteen minutes of a "web-operator" (a controller-runtime operator that turns WebApp objects,
  * group apps.example.com, into a Deployment and a ConfigMap each) on a small cluster, as the kreplay recorder would
- * have recorded it: list → watch → bookmarks, audit records of every write, and the operator's own reconcile and
- * event-handler reports. Mostly healthy traffic (scale-ups, image rollouts, a new app), with one incident per
- * finding kind woven in:
+ * have recorded it: list → watch → bookmarks, audit records of every write, and the operator's own reconcile
+ * (start and finish) and event-handler reports. Mostly healthy traffic (scale-ups, image rollouts, a new app), with
+ * one incident per finding kind woven in:
  *
+ *  T+0:21  campaign-operator, a second small operator that writes only marketing/campaign-schedule, lists and
+ *          watches ConfigMaps in all namespaces (audit records; it does not report through the SDK). Not flagged
+ *          yet: cluster-wide-watch judges only the controller under debug, and web-operator's apps span shop and
+ *          marketing, so it must not fire for web-operator                  (→ cluster-wide-watch, see below)
  *  T+1:10  storefront scaled 3 → 5 (healthy rollout)             T+1:50  checkout image bump by Argo CD (healthy)
  *  T+2:20  api-gateway created (healthy)
  *  T+3:00  the Deployment watch resumes from a stale resourceVersion          → duplicate-event
@@ -24,9 +29,19 @@ import { CONFIGMAPS, DEPLOYMENTS, Sim, WEBAPPS, clone, fieldsOf, isoMs, isoS, ty
  *                                                                             → stale-read
  *  T+10:00 promo-banner deleted; the operator returns NotFound as an error and retries with backoff
  *                                                                             → notfound-retry
- *  T+11:00 storefront config change (healthy)                    T+12:00 docs domain change, dropped by the
- *  T+13:10 api-gateway image bump (healthy)                              operator's update predicate → unreconciled
+ *  T+11:00 storefront config change (healthy)
+ *  T+11:05 a CI job adds an OpenTelemetry endpoint to five apps, one every 16 s; the WebApp UpdateFunc posts each
+ *          spec change to a change-log service that is down, synchronously (22 s a call), so the informer's
+ *          notifications and the reconciles fall further behind                → reconcile-lag
+ *  T+12:00 docs domain change, dropped by the operator's update predicate      → unreconciled
+ *  T+13:10 api-gateway image bump (healthy)
+ *  T+13:30 a checkout pod restarts; its reconcile calls the payment provider with no timeout and no deadline, and
+ *          never returns (the operator runs 2 workers, so the rest carries on)  → hung-reconcile
  *  T+14:00 blog scaled back (healthy)
+ *
+ * cluster-wide-watch needs the controller it judges to have touched one namespace, and the analysis takes every
+ * SDK-reporting controller (webapp here) as the one under debug; campaign-operator's requests fire it only once the
+ * detector judges another controller by its own writes.
  *
  * Deterministic: same records every run (seeded PRNG, simulated clock).
  */
@@ -58,6 +73,19 @@ const argocd: Actor = {
   byController: false,
 };
 const bootstrap: Actor = { user: 'system:admin', userAgent: 'kubectl/v1.31.2', manager: 'kubectl-create', byController: false };
+/**
+ * The marketing team's small campaign-operator: it keeps marketing/campaign-schedule in step with the campaign
+ * calendar. Its manager was built without cache.Options.DefaultNamespaces, so its ConfigMap informer lists and
+ * watches every namespace. It does not report through the kreplay SDK: only the audit webhook shows it.
+ */
+const campaignOperator: Actor = {
+  user: 'system:serviceaccount:marketing:campaign-operator',
+  userAgent: 'campaign-operator/v0.3.1 (linux/amd64) kubernetes/$Format',
+  manager: 'campaign-operator',
+  byController: false,
+};
+/** A CI job that rolls a setting out to every WebApp with kubectl patch. */
+const otelRollout: Actor = { user: 'system:serviceaccount:platform-ci:otel-rollout', userAgent: 'kubectl/v1.31.2 (linux/amd64) kubernetes/5864a46', manager: 'kubectl-patch', byController: false };
 
 type Json = Record<string, unknown>;
 
@@ -226,6 +254,30 @@ function marker(sim: Sim, kind: MarkerRecord['marker'], resource: Resource | nul
     marker: kind,
     ...(resource ? { group: resource.group, version: resource.version, resource: resource.resource, kind: resource.kind, namespace: null } : {}),
     ...extra,
+  };
+}
+
+/**
+ * A LIST or WATCH of a whole collection as the audit webhook stores it: kept because it names no namespace (the
+ * audit import drops namespaced and successful reads, importers/audit.ts), the object named `*`.
+ */
+function collectionRequest(sim: Sim, actor: Actor, verb: 'list' | 'watch', resource: Resource): SessionRecord {
+  return {
+    record: 'api',
+    observedAt: isoMs(sim.now),
+    origin: 'audit',
+    actor: actor.user,
+    userAgent: actor.userAgent,
+    byController: actor.byController,
+    verb,
+    object: { group: resource.group, version: resource.version, resource: resource.resource, kind: resource.kind, namespace: null, name: collectionName, uid: null },
+    subresource: null,
+    code: 200,
+    reason: null,
+    message: null,
+    resourceVersionBefore: null,
+    resourceVersionAfter: null,
+    auditId: sim.uid(),
   };
 }
 
@@ -419,7 +471,16 @@ class WebOperator {
   private readonly queue: string[] = [];
   private readonly queued = new Set<string>();
   private readonly dirty = new Set<string>();
-  private processing: string | null = null;
+  /** Keys being reconciled: MaxConcurrentReconciles is 2, and the workqueue never hands one key to two workers. */
+  private readonly processing = new Set<string>();
+  private readonly workers = 2;
+  /**
+   * Handler notifications per informer, in order. client-go's processorListener calls a handler synchronously and
+   * buffers the rest (tools/cache/shared_informer.go): a slow call holds up every notification after it. The cache
+   * (the indexer) is updated before the notification is queued, so it stays fresh while the handlers fall behind.
+   */
+  private readonly notifications = new Map<string, (() => number)[]>();
+  private readonly notifying = new Set<string>();
   private readonly failures = new Map<string, number>();
   private readonly timers = new Map<string, number>();
   private readonly nextAt = new Map<string, number>();
@@ -428,6 +489,13 @@ class WebOperator {
   /** Scenario hooks: a slow external call in the next reconcile of a key, a conflicting write in the next one. */
   readonly slowNext = new Map<string, number>();
   readonly conflictNext = new Set<string>();
+  /** Keys whose next reconcile calls a dependency that never answers (no deadline anywhere): it never returns. */
+  readonly hangNext = new Set<string>();
+  /**
+   * While set, the WebApp UpdateFunc's synchronous call to the change-log service takes this long (ms range) for
+   * every spec change it lets through.
+   */
+  slowChangeLog: { from: number; to: number; ms: readonly [number, number] } | null = null;
 
   constructor(
     private readonly sim: Sim,
@@ -459,6 +527,32 @@ class WebOperator {
     const old = cache.get(key);
     if (handler === 'delete') cache.delete(key);
     else cache.set(key, object);
+    this.notify(resource, () => this.handle(resource, handler, object, old, tombstone));
+  }
+
+  private notify(resource: Resource, call: () => number): void {
+    let list = this.notifications.get(resource.resource);
+    if (!list) this.notifications.set(resource.resource, (list = []));
+    list.push(call);
+    if (!this.notifying.has(resource.resource)) this.drain(resource);
+  }
+
+  private drain(resource: Resource): void {
+    const list = this.notifications.get(resource.resource)!;
+    this.notifying.add(resource.resource);
+    for (let call = list.shift(); call; call = list.shift()) {
+      const blocked = call();
+      if (blocked > 0) {
+        this.sim.after(blocked, () => this.drain(resource));
+        return;
+      }
+    }
+    this.notifying.delete(resource.resource);
+  }
+
+  /** One handler call, as the SDK reports it. Returns how long it blocked the informer's notifications. */
+  private handle(resource: Resource, handler: DeliveryRecord['handler'], object: KubeObject, old: KubeObject | undefined, tombstone: boolean): number {
+    const key = keyOf(object);
     this.sim.emit({
       record: 'delivery',
       observedAt: isoMs(this.sim.now),
@@ -470,14 +564,23 @@ class WebOperator {
       resourceVersion: object.metadata!.resourceVersion ?? null,
       ...(handler === 'update' ? { oldResourceVersion: old?.metadata?.resourceVersion ?? null } : {}),
     });
-    if (tombstone) return; // The bug: DeleteFunc type-asserts obj.(*v1.WebApp) and returns on a tombstone.
+    if (tombstone) return 0; // The bug: DeleteFunc type-asserts obj.(*v1.WebApp) and returns on a tombstone.
     if (resource === WEBAPPS) {
-      if (handler === 'update' && old && !specChangedPredicate(old, object)) return;
+      if (handler === 'update' && old && !specChangedPredicate(old, object)) return 0;
+      const slow = this.slowChangeLog;
+      if (handler === 'update' && old && slow && this.sim.now >= slow.from && this.sim.now < slow.to && old.metadata!.generation !== object.metadata!.generation) {
+        // The reconcile-lag bug: UpdateFunc posts the spec change to the change-log service before it enqueues, in
+        // the informer's goroutine, with no timeout. Every notification after this one waits for it.
+        const blocked = this.sim.jitter(slow.ms[0], slow.ms[1]);
+        this.sim.after(blocked, () => this.enqueue(key));
+        return blocked;
+      }
       this.enqueue(key);
-      return;
+      return 0;
     }
     const labels = object.metadata!.labels as Record<string, string> | undefined;
     if (labels?.['app.kubernetes.io/managed-by'] === MANAGED_BY && labels['app.kubernetes.io/instance']) this.enqueue(`${object.metadata!.namespace}/${labels['app.kubernetes.io/instance']}`);
+    return 0;
   }
 
   disconnect(resource: Resource): void {
@@ -500,7 +603,7 @@ class WebOperator {
 
   enqueue(key: string): void {
     if (this.queued.has(key)) return;
-    if (this.processing === key) {
+    if (this.processing.has(key)) {
       this.dirty.add(key);
       return;
     }
@@ -522,13 +625,15 @@ class WebOperator {
   }
 
   private kick(): void {
-    if (this.processing !== null || this.queue.length === 0) return;
-    const key = this.queue.shift()!;
+    while (this.processing.size < this.workers && this.queue.length) this.work(this.queue.shift()!);
+  }
+
+  private work(key: string): void {
     this.queued.delete(key);
-    this.processing = key;
+    this.processing.add(key);
     this.sim.after(this.sim.jitter(1, 4), () =>
       this.sim.spawn(this.reconcile(key), (outcome) => {
-        this.processing = null;
+        this.processing.delete(key);
         if (outcome.result === 'error') {
           // controller-runtime's default rate limiter: 5ms × 2^failures per item.
           const failures = (this.failures.get(key) ?? 0) + 1;
@@ -563,10 +668,27 @@ class WebOperator {
     this.sim.emit(record);
   }
 
+  /** The SDK reports each reconcile as it begins (its default), so one that never returns still shows. */
+  private reportStart(key: string, read: KubeObject | undefined): void {
+    const [namespace, name] = key.split('/') as [string, string];
+    const record: ReconcileStartRecord = {
+      record: 'reconcile-start',
+      observedAt: isoMs(this.sim.now),
+      origin: 'ingest',
+      controller: CONTROLLER,
+      object: { group: WEBAPPS.group, version: WEBAPPS.version, resource: WEBAPPS.resource, kind: WEBAPPS.kind, namespace, name, uid: read?.metadata?.uid ?? null },
+      startedAt: isoMs(this.sim.now),
+      observedResourceVersion: read?.metadata?.resourceVersion ?? null,
+      observedGeneration: read?.metadata?.generation ?? null,
+    };
+    this.sim.emit(record);
+  }
+
   private *reconcile(key: string): Process<Outcome> {
     const started = this.sim.now;
     const [namespace, name] = key.split('/') as [string, string];
     const app = this.cache.get('webapps')!.get(key);
+    this.reportStart(key, app);
     if (!app) {
       // The bug: on a cache miss it asks the API server, and returns the NotFound as an error.
       yield this.sim.jitter(2, 6);
@@ -585,6 +707,12 @@ class WebOperator {
       return outcome;
     }
     const spec = (app as Json).spec as WebAppSpec;
+    if (this.hangNext.delete(key)) {
+      // The hung-reconcile bug: the payment provider's domain check goes through an http.Client without Timeout,
+      // and controller-runtime's Reconcile context has no deadline by default. The provider accepted the
+      // connection and never answers; this worker and this key are gone until the pod restarts.
+      yield 24 * 3_600_000;
+    }
     const slow = this.slowNext.get(key);
     if (slow !== undefined) {
       this.slowNext.delete(key);
@@ -703,6 +831,7 @@ export function demoSession(toolVersion: string): DemoSession {
   for (const namespace of ['default', 'kube-system', 'shop', 'marketing', 'web-operator-system']) {
     sim.create(bootstrap, CONFIGMAPS, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'kube-root-ca.crt', namespace, annotations: { 'kubernetes.io/description': 'Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints such as the internal service IP or kubernetes.default.svc. No other usage is guaranteed across distributions of Kubernetes clusters.' } }, data: { 'ca.crt': rootCA } }, { silent: true });
   }
+  sim.create(campaignOperator, CONFIGMAPS, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'campaign-schedule', namespace: 'marketing', labels: { 'campaign.example.com/schedule': 'true' } }, data: { active: 'black-friday', next: 'cyber-monday-teaser', switchAt: '2026-11-24T14:05:40Z' } }, { silent: true });
   sim.create(bootstrap, CONFIGMAPS, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'coredns', namespace: 'kube-system' }, data: { Corefile: '.:53 {\n    errors\n    health\n    kubernetes cluster.local in-addr.arpa ip6.arpa\n    forward . /etc/resolv.conf\n    cache 30\n}\n' } }, { silent: true });
   for (const [namespace, name, image, replicas] of [
     ['kube-system', 'coredns', 'registry.k8s.io/coredns/coredns:v1.11.3', 2],
@@ -754,6 +883,17 @@ export function demoSession(toolVersion: string): DemoSession {
   sim.at(T(2, 20), () =>
     sim.create(alice, WEBAPPS, webApp({ namespace: 'shop', name: 'api-gateway', team: 'platform', spec: { image: 'ghcr.io/example/api-gateway:1.4.0', replicas: 2, domain: 'api.example.com', config: { LOG_LEVEL: 'info', RATE_LIMIT_RPS: '200' }, tls: { enabled: true, issuer: 'letsencrypt-prod' } } })),
   );
+
+  // cluster-wide-watch: campaign-operator (restarted by its own rollout just before the session) lists and watches
+  // ConfigMaps in all namespaces; client-go's reflector ends each watch after 5-10 minutes and opens the next. All
+  // it writes is marketing/campaign-schedule.
+  sim.at(T(0, 21, 480), () => sim.emit(collectionRequest(sim, campaignOperator, 'list', CONFIGMAPS)));
+  for (const at of [T(0, 21, 530), T(7, 38, 910), T(14, 31, 270)]) sim.at(at, () => sim.emit(collectionRequest(sim, campaignOperator, 'watch', CONFIGMAPS)));
+  const schedule = (active: string, next: string, switchAt: number) =>
+    sim.write(campaignOperator, CONFIGMAPS, 'marketing', 'campaign-schedule', (o) => void (o.data = { active, next, switchAt: isoS(switchAt) }));
+  sim.at(T(3, 30, 120), () => schedule('cyber-monday-teaser', 'cyber-monday', T(9, 45)));
+  sim.at(T(9, 45, 90), () => schedule('cyber-monday', 'winter-sale', T(12, 40)));
+  sim.at(T(12, 40, 60), () => schedule('winter-sale', 'none', T(60, 0)));
 
   // duplicate-event: the Deployment watch is closed by the server and resumed from the list's resourceVersion.
   sim.at(T(3, 0, 212), () => recorder.disconnect(DEPLOYMENTS, 'watch closed by the server after 180s (timeoutSeconds)'));
@@ -815,7 +955,22 @@ export function demoSession(toolVersion: string): DemoSession {
   // More healthy traffic, and the unreconciled change.
   sim.at(T(11, 0), () => patchSpec(alice, 'shop', 'storefront', (s) => void (s.config = { ...s.config, CACHE_TTL: '600' })));
   sim.at(T(12, 0), () => patchSpec(alice, 'marketing', 'docs', (s) => void (s.domain = 'help.example.com')));
+
+  // reconcile-lag: the platform team's CI job adds an OpenTelemetry endpoint to the WebApps' config, one app every
+  // 16 s to spread the restarts. The change-log service that the WebApp UpdateFunc calls synchronously is down
+  // meanwhile: each call waits out its gateway's 20 s timeout, so the informer's notifications, and with them the
+  // reconciles, fall further behind with every change.
+  web.slowChangeLog = { from: T(11, 4), to: T(12, 45), ms: [21_500, 23_000] };
+  for (const [i, [namespace, name]] of ([['shop', 'storefront'], ['shop', 'checkout'], ['shop', 'catalog'], ['marketing', 'blog'], ['shop', 'api-gateway']] as const).entries()) {
+    sim.at(T(11, 5 + 16 * i, 40 * i), () => patchSpec(otelRollout, namespace, name, (s) => void (s.config = { ...s.config, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://otel-collector.observability:4317' })));
+  }
   sim.at(T(13, 10), () => patchSpec(argocd, 'shop', 'api-gateway', (s) => void (s.image = 'ghcr.io/example/api-gateway:1.4.1')));
+
+  // hung-reconcile: a checkout pod restarts; the reconcile it triggers never returns.
+  sim.at(T(13, 30), () => {
+    web.hangNext.add('shop/checkout');
+    deployments.podsChanged('shop', 'checkout', 2);
+  });
   sim.at(T(14, 0), () => patchSpec(alice, 'marketing', 'blog', (s) => void (s.replicas = 2)));
 
   const end = T(15, 0);
@@ -833,7 +988,9 @@ export function demoSession(toolVersion: string): DemoSession {
         scenario: 'web-operator',
         description: 'Bundled demo: a controller-runtime operator for WebApp (apps.example.com) with one incident per finding kind. Generated, not recorded.',
         resources: ['webapps.apps.example.com', 'deployments.apps', 'configmaps'],
-        controller: CONTROLLER,
+        // As a recorder's config names it (recorder/config.ts controller): its field manager and audit user. The SDK
+        // reports under CONTROLLER, which joins them.
+        controller: { name: MANAGED_BY, username: operator.user },
       },
       startedAt: isoMs(start),
     },

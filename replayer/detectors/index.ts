@@ -1,9 +1,12 @@
 import type { FindingKind } from '../../model/index.js';
+import { clusterWideWatch } from './cluster-wide-watch.js';
 import { dfsuGap } from './dfsu-gap.js';
 import { duplicateEvent } from './duplicate-event.js';
 import { hotLoop } from './hot-loop.js';
+import { hungReconcile } from './hung-reconcile.js';
 import { lostEvent } from './lost-event.js';
 import { notFoundRetry } from './notfound-retry.js';
+import { reconcileLag } from './reconcile-lag.js';
 import { staleRead } from './stale-read.js';
 import { statusSpecRace } from './status-spec-race.js';
 import { stuckFinalizer } from './stuck-finalizer.js';
@@ -23,4 +26,7 @@ export const detectorFactories: Readonly<Record<FindingKind, DetectorFactory>> =
   'notfound-retry': notFoundRetry,
   'stale-read': staleRead,
   unreconciled,
+  'reconcile-lag': reconcileLag,
+  'hung-reconcile': hungReconcile,
+  'cluster-wide-watch': clusterWideWatch,
 };

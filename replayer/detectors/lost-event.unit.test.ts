@@ -94,6 +94,19 @@ describe('lost-event', () => {
       expect(findings(s.records, 'lost-event')).toEqual([]);
     });
 
+    it('does not flag a late report of a version older than what a dead object last delivered', () => {
+      // The SDK posts in batches: its record of a write can land after the watch's DELETED of the object.
+      const c = new Cluster();
+      const s = new SessionBuilder(c).listAndWatch('Foo');
+      s.deliver(c.create('Foo', 'a', { spec: fooSpec() }));
+      const early = s.deliver(c.update('Foo', 'a', scale(2), { manager: 'foo-controller' }));
+      for (let i = 3; i < 9; i++) s.deliver(c.update('Foo', 'a', scale(i), { manager: 'foo-controller' }));
+      s.deliver(c.delete('Foo', 'a'));
+      s.api({ verb: 'update', kind: 'Foo', name: 'a', event: early, origin: 'ingest' });
+      s.deliver(c.create('Foo', 'b', { spec: fooSpec() }));
+      expect(findings(s.records, 'lost-event')).toEqual([]);
+    });
+
     it('does not flag a write the session has no watch for', () => {
       const c = new Cluster();
       const s = new SessionBuilder(c);
@@ -122,6 +135,24 @@ describe('lost-event', () => {
       expect(found[0]!.severity).toBe('warning');
       expect(found[0]!.message).toMatch(/410 Gone/);
       expect(found[0]!.message).toMatch(/1 write/);
+    });
+
+    it("leaves an object the relist no longer holds to dfsu-gap: the recorder's tombstone is not a change", () => {
+      const c = new Cluster();
+      const s = new SessionBuilder(c).listAndWatch('Foo');
+      s.deliver(c.create('Foo', 'a', { spec: fooSpec() }));
+      const b = s.deliver(c.create('Foo', 'b', { spec: fooSpec() }));
+      s.marker('gone', 'Foo', { code: 410, resourceVersion: '1002' });
+      c.delete('Foo', 'b');
+      s.marker('list-started', 'Foo');
+      for (const object of c.list('Foo')) s.deliver({ type: 'ADDED', object }, 'relist');
+      const listRV = String(c.revision);
+      // What the recorder writes for b: a DELETED at the list's resourceVersion carrying the last state it knew.
+      s.deliver({ type: 'DELETED', object: { ...b.object, metadata: { ...b.object.metadata, resourceVersion: listRV } } }, 'relist');
+      s.marker('list-finished', 'Foo', { resourceVersion: listRV, count: 1 });
+      s.marker('watch-started', 'Foo', { resourceVersion: listRV });
+      expect(findings(s.records, 'lost-event')).toEqual([]);
+      expect(summary(findings(s.records, 'dfsu-gap')).map((f) => f.name)).toEqual(['b']);
     });
 
     it('says nothing when nothing changed across the gap, or when the gap was the recorder restarting', () => {

@@ -40,6 +40,13 @@ interface ObjectRaceState {
   controllerRVs: RecentSet;
 }
 
+interface Streak {
+  count: number;
+  seqs: number[];
+  /** The resourceVersion the last conflicting request was sent with, when the record says. */
+  rv?: string;
+}
+
 interface Data {
   observed: number | null;
   current: number | null;
@@ -67,8 +74,8 @@ interface Data {
  */
 export function statusSpecRace(): Detector {
   const objects = new Map<string, ObjectRaceState>();
-  const apiStreaks = new Map<string, { count: number; seqs: number[] }>();
-  const reconcileStreaks = new Map<string, { count: number; seqs: number[] }>();
+  const apiStreaks = new Map<string, Streak>();
+  const reconcileStreaks = new Map<string, Streak>();
   const groups = new FindingGroups<Data>('status-spec-race', () => ({
     observed: null,
     current: null,
@@ -191,7 +198,7 @@ export function statusSpecRace(): Detector {
     }
   }
 
-  function streak(map: Map<string, { count: number; seqs: number[] }>, key: string, seq: number): { count: number; seqs: number[] } {
+  function streak(map: Map<string, Streak>, key: string, seq: number): Streak {
     let st = map.get(key);
     if (!st) {
       st = { count: 0, seqs: [] };
@@ -217,7 +224,12 @@ export function statusSpecRace(): Detector {
           const r = fact.record;
           const key = `${fact.object?.uid ?? nameKey(r.object)}|${r.actor}`;
           if (r.code === 409) {
+            // A 409 on a different resourceVersion than the last one: the client re-read before retrying, which is
+            // what retry.RetryOnConflict expects. Only retries of the same stale copy make a streak.
+            const previous = apiStreaks.get(key);
+            if (previous && r.resourceVersionBefore && previous.rv && previous.rv !== r.resourceVersionBefore) apiStreaks.delete(key);
             const st = streak(apiStreaks, key, r.seq);
+            if (r.resourceVersionBefore) st.rv = r.resourceVersionBefore;
             if (st.count >= context.thresholds.conflictRetries) {
               const g = groups.hit(fact.object ?? r.object, 'conflict-retry', {
                 evidence: [

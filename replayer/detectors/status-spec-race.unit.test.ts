@@ -107,6 +107,14 @@ describe('status-spec-race', () => {
       expect(summary(found)).toEqual([{ rule: 'conflict-retry', name: 'a', count: 5 }]);
     });
 
+    it('does not flag conflicts retried from a fresh read each time (a new resourceVersion sent every attempt)', () => {
+      const c = new Cluster();
+      const s = new SessionBuilder(c);
+      c.create('Foo', 'a', { spec: fooSpec() });
+      for (let i = 0; i < 5; i++) s.api({ verb: 'update', kind: 'Foo', name: 'a', code: 409, resourceVersionBefore: String(1001 + i) });
+      expect(findings(s.records, 'status-spec-race')).toEqual([]);
+    });
+
     it('does not flag a conflict that a re-read resolves', () => {
       const c = new Cluster();
       const s = new SessionBuilder(c);

@@ -122,7 +122,7 @@ export function stuckFinalizer(): Detector {
       return groups.findings((g) => {
         const stuck = g.data.stuck
           .map((f) => {
-            const system = systemFinalizerOf(f.name);
+            const system = systemFinalizerOf(f.name, f.owners);
             const who = system ? ` (${system.owner}'s, waiting for ${system.waitsFor})` : f.owners.length ? ` (added by ${f.owners.join(', ')})` : '';
             return `${f.name}${who} for ${formatDuration(f.held)}${f.removed ? ' before it was removed' : ''}`;
           })
@@ -146,8 +146,8 @@ export function stuckFinalizer(): Detector {
  * finalizer makes kubectl or helm its manager; the controller still owns its removal).
  */
 function blameOf(stuck: Data['stuck'], controller: ControllerIdentity): Blame {
-  const custom = stuck.filter((f) => !systemFinalizerOf(f.name));
-  if (custom.length === 0) return { actor: systemFinalizerOf(stuck[0]!.name)!.owner, via: 'finalizer', role: 'system' };
+  const custom = stuck.filter((f) => !systemFinalizerOf(f.name, f.owners));
+  if (custom.length === 0) return { actor: systemFinalizerOf(stuck[0]!.name, stuck[0]!.owners)!.owner, via: 'finalizer', role: 'system' };
   const adders = custom.flatMap((f) => f.owners).filter((o) => !isToolActor(o));
   const other = adders.find((o) => roleOf(controller, o) === 'other' && controller.names.length > 0);
   if (other && !adders.some((o) => roleOf(controller, o) === 'controller')) return { actor: other, via: 'finalizer', role: 'other' };

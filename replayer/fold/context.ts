@@ -13,6 +13,7 @@ export interface FoldOptions {
 export interface FoldStats {
   records: number;
   byRecord: Record<StoredRecord['record'], number>;
+  /** Objects the session names, counted as every command counts them (model/objects.ts ObjectTally); set by finish(). */
   objects: number;
   liveObjects: number;
   peakLiveObjects: number;
@@ -77,7 +78,7 @@ export function emptyFoldState(annotate: boolean): FoldState {
     annotations: annotate ? new Map() : null,
     stats: {
       records: 0,
-      byRecord: { watch: 0, marker: 0, reconcile: 0, delivery: 0, api: 0 },
+      byRecord: { watch: 0, marker: 0, reconcile: 0, 'reconcile-start': 0, delivery: 0, api: 0 },
       objects: 0,
       liveObjects: 0,
       peakLiveObjects: 0,
@@ -106,6 +107,12 @@ export class FoldContext {
   facts: Fact[] = [];
   /** Versions no longer newest nor in the view: their bodies are released when the next record starts. */
   release: Version[] = [];
+  /**
+   * The last successful audit write and the resourceVersion it answered with. The audit importer stores the answer
+   * as a version record right after the request: that version was written by this request's user, which is all
+   * there is to name its writer when the audit policy omits managedFields (`omitManagedFields: true`).
+   */
+  answeredWrite: { rv: string; actor: string } | null = null;
 
   constructor(annotate: boolean) {
     this.state = emptyFoldState(annotate);

@@ -1,4 +1,4 @@
-import { writeVerbs, type ApiRequestRecord, type KubeObject, type DeliveryRecord, type ReconcileRecord } from '../../model/index.js';
+import { writeVerbs, type ApiRequestRecord, type KubeObject, type DeliveryRecord, type ReconcileRecord, type ReconcileStartRecord } from '../../model/index.js';
 import { deletionTimestampOf, finalizersOf, metadataOf } from '../object-meta.js';
 import type { Version } from '../state.js';
 import { parseTime } from '../time.js';
@@ -23,6 +23,12 @@ export class ControllerReports {
     this.ctx.facts.push({ type: 'reconcile', record, object: this.objects.resolve(record.object) });
   }
 
+  /** A reconcile that has begun (SDK); its finish is the reconcile record with the same controller, object and start. */
+  onReconcileStart(record: Stored<ReconcileStartRecord>): void {
+    this.ctx.state.reconciledKinds.add(kindKey(record.object));
+    this.ctx.facts.push({ type: 'reconcile-start', record, object: this.objects.resolve(record.object) });
+  }
+
   onHandler(record: Stored<DeliveryRecord>): void {
     const resync = record.handler === 'update' && record.oldResourceVersion != null && record.oldResourceVersion === record.resourceVersion;
     if (resync) {
@@ -38,6 +44,7 @@ export class ControllerReports {
     let version: Version | null = null;
     const ok = record.code >= 200 && record.code < 300;
     const time = parseTime(record.observedAt);
+    this.ctx.answeredWrite = ok && record.origin === 'audit' && record.resourceVersionAfter ? { rv: record.resourceVersionAfter, actor: record.actor } : null;
     if (ok && writeVerbs.includes(record.verb) && record.verb !== 'deletecollection') {
       const body = record.responseObject ?? null;
       const meta = metadataOf(body);

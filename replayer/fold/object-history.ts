@@ -79,7 +79,6 @@ export class ObjectHistory {
     const state = this.ctx.state;
     state.objects.set(uid, object);
     state.byName.set(object.key, uid);
-    state.stats.objects++;
     return object;
   }
 

@@ -60,7 +60,10 @@ export class WatcherView {
     object.streamKey ??= stream.key;
     const isGrave = object.gone !== null;
     const previous = object.view;
-    const original = this.deliveries.find(object, rv, rvNum, record.type);
+    // Only this history's deliveries: a relist or a recorder restart since explains a version coming again (a list
+    // from a lagging API server goes back in time, and the watch from it re-sends what came before).
+    const found = this.deliveries.find(object, rv, rvNum, record.type);
+    const original = found && found.epoch === stream.epoch ? found : null;
 
     let classification: DeliveryClass;
     if (listing) {
@@ -130,7 +133,9 @@ export class WatcherView {
       object.deliveries++;
       if (Number.isNaN(object.firstDeliveredRVNum)) object.firstDeliveredRVNum = rvNum;
       this.deliveries.record(object, rv, rvNum, record.type, record.seq, time, stream.epoch);
-      if (listing && stream.listing?.prior && previous && previous.rv !== rv && object.inView) {
+      // A tombstone inside a relist (the recorder writes one for an object the list no longer holds) is a vanished
+      // object, dfsu-gap's: not a change whose transitions the gap hid.
+      if (listing && stream.listing?.prior && previous && previous.rv !== rv && object.inView && record.type !== 'DELETED') {
         stream.listing.changed.push({ object, from: previous, to: version, hidden: [] });
       }
       if (previous && previous !== object.latest && previous !== version) ctx.release.push(previous);
@@ -139,7 +144,10 @@ export class WatcherView {
     } else if (advancing && classification === 'redelivery') {
       object.viewEpoch = stream.epoch;
     }
-    if (advancing) {
+    // The recorder's tombstone for an object a relist no longer holds: to the watcher it vanished (DeltaFIFO.Replace
+    // delivers DeletedFinalStateUnknown), so the list's end finds it missing, as it would without the record.
+    const tombstone = listing && record.type === 'DELETED' && record.origin === 'relist' && stream.listing?.explicit === true;
+    if (advancing && !tombstone) {
       if (listing) stream.listing?.listed.add(uid);
       if (record.type === 'DELETED') {
         object.inView = false;
@@ -149,7 +157,7 @@ export class WatcherView {
         stream.members.add(uid);
       }
     }
-    if (record.type === 'DELETED' && advancing && object.gone === null) this.objects.bury(object, record, 'deleted', time);
+    if (record.type === 'DELETED' && advancing && object.gone === null && !tombstone) this.objects.bury(object, record, 'deleted', time);
     if (!listing) this.advance(stream, record.seq, rv);
   }
 
@@ -162,6 +170,8 @@ export class WatcherView {
     // The write that removed a deleting object's last finalizer is answered at its previous resourceVersion: the
     // audit importer turns that answer into a DELETED version whose RV is already known (see controller-reports.ts).
     const released = record.type === 'DELETED' && object.latest?.rv === rv && object.latest.type !== 'DELETED';
+    const answered = this.ctx.answeredWrite;
+    this.ctx.answeredWrite = null;
     if (!object.versionRVs.has(rv) || released) {
       this.objects.addVersion(record, object, {
         rv,
@@ -170,6 +180,8 @@ export class WatcherView {
         body: bodyOf(record),
         generation: record.generation,
         time,
+        // Without managedFields in the answer, the request's user is who wrote this version.
+        ...(record.origin === 'audit' && answered?.rv === rv ? { actor: answered.actor } : {}),
       });
     }
     if (record.type === 'DELETED') {
@@ -196,9 +208,10 @@ export class WatcherView {
     if (!stream || stream.phase === 'idle') return;
     const rvNum = rvNumber(rv);
     if (Number.isNaN(rvNum)) return;
-    // Older than every delivery still remembered: it may have been delivered and forgotten. Say nothing.
+    // Older than every delivery still remembered: it may have been delivered and forgotten (the ring is full, or was
+    // cut down when the object died: a late report, e.g. an SDK batch posted after the DELETED). Say nothing.
     const oldest = this.deliveries.oldest(object);
-    if (oldest && this.deliveries.full(object) && rvNum < oldest.rvNum) return;
+    if (oldest && (this.deliveries.full(object) || object.gone !== null) && rvNum < oldest.rvNum) return;
     if (!Number.isNaN(stream.epochStartRVNum) && rvNum <= stream.epochStartRVNum) return;
     if (stream.pending.some((p) => p.uid === object.uid && p.rv === rv)) return;
     const pending: PendingVersion = { uid: object.uid, seq, rv, rvNum, source };

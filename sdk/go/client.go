@@ -20,9 +20,9 @@ import (
 //
 //	r := &WebReconciler{Client: kreplay.WrapClient("web", mgr.GetClient(), rep)}
 //
-// If the recorder also receives the API server's audit events, each write appears twice (origin audit and
-// ingest); the audit one carries the server's view, this one the controller's. With a disabled Reporter c is
-// returned unchanged.
+// If the recorder also receives the API server's audit events, it stores each write once: the audit event (the
+// server's view) with this report's controller name merged in (docs/recorder.md, "One write, one record"). With a
+// disabled Reporter c is returned unchanged.
 func WrapClient(controller string, c client.Client, rep *Reporter) client.Client {
 	if !rep.Enabled() {
 		return c

@@ -20,6 +20,6 @@
 // offered to the recorder as a `dropped` marker, which the current ingest server refuses, after which the SDK stops
 // offering it). With no URL configured every wrapper returns what it was given.
 //
-// The records are exactly the `reconcile`, `delivery` and `api` records of kreplay's model/records.ts, with
-// origin "ingest", one JSON object per line (docs/format.md).
+// The records are exactly the `reconcile`, `reconcile-start`, `delivery` and `api` records of kreplay's
+// model/records.ts, with origin "ingest", one JSON object per line (docs/format.md).
 package kreplay

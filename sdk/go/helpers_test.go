@@ -138,6 +138,10 @@ var (
 			"errorReason":  {types: "s0", enum: []string{"NotFound", "Conflict", "AlreadyExists", "Timeout", "Forbidden", "Invalid", "other"}},
 			"errorMessage": {types: "s0"}, "requeueAfterMs": {types: "n0"},
 		},
+		"reconcile-start": {
+			"controller": {required: true, types: "s"}, "object": {required: true, types: "o"},
+			"startedAt": {required: true, types: "s"}, "observedResourceVersion": {types: "s0"}, "observedGeneration": {types: "n0"},
+		},
 		"delivery": {
 			"controller": {required: true, types: "s"}, "handler": {required: true, types: "s", enum: []string{"add", "update", "delete"}},
 			"tombstone": {types: "b"}, "object": {required: true, types: "o"}, "resourceVersion": {required: true, types: "s0"},

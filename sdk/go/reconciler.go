@@ -49,7 +49,8 @@ func WithCacheReader(reader client.Reader) WrapOption {
 // recovered here, so its stack trace is untouched).
 var errPanicked = errors.New("reconciler panicked")
 
-// WrapReconciler reports every Reconcile call of r as a `reconcile` record: the request's key, start and finish
+// WrapReconciler reports every Reconcile call of r as a `reconcile-start` record when it begins (unless
+// Options.DisableReconcileStarts) and a `reconcile` record when it returns: the request's key, start and finish
 // times, result (success | requeue | requeue-after | error), error reason and requeue delay. The kind must be given
 // with WithObject or WithGVK. With a disabled Reporter, or when the kind cannot be determined (logged), r itself is
 // returned: no overhead at all.
@@ -134,6 +135,11 @@ func (w *reportingReconciler) Reconcile(ctx context.Context, req reconcile.Reque
 	if w.reader != nil {
 		w.observe(ctx, req, &rec)
 	}
+	// Reported before the user's code runs: a call that never returns still shows (hung-reconcile).
+	w.rep.ReportReconcileStart(ReconcileStart{
+		Controller: rec.Controller, Object: rec.Object, Started: start,
+		ObservedResourceVersion: rec.ObservedResourceVersion, ObservedGeneration: rec.ObservedGeneration,
+	})
 	returned := false
 	defer func() {
 		// Finished from the monotonic clock: a wall-clock step during the reconcile cannot put it before Started.

@@ -38,11 +38,18 @@ func reconcileOnce(t *testing.T, result reconcile.Result, err error, opts ...Wra
 	}
 	_ = rep.Close(context.Background())
 	records := rec.accepted(t)
-	if len(records) != 1 {
+	if len(records) != 2 {
 		t.Fatalf("%d records", len(records))
 	}
-	checkRecord(t, records[0])
-	return records[0]
+	start, done := records[0], records[1]
+	checkRecord(t, start)
+	checkRecord(t, done)
+	// The start comes first and names the same call: controller, object and startedAt.
+	if start["record"] != "reconcile-start" || start["startedAt"] != done["startedAt"] || start["controller"] != done["controller"] ||
+		start["observedResourceVersion"] != done["observedResourceVersion"] {
+		t.Errorf("start %v does not pair with %v", start, done)
+	}
+	return done
 }
 
 func TestReconcileResultsAndErrorReasons(t *testing.T) {
@@ -160,7 +167,7 @@ func TestPanickingReconcileIsReportedAndStillPanics(t *testing.T) {
 	}()
 	_ = rep.Close(context.Background())
 	records := rec.accepted(t)
-	if len(records) != 1 || records[0]["errorMessage"] != "reconciler panicked" || records[0]["errorReason"] != "other" {
+	if len(records) != 2 || records[1]["errorMessage"] != "reconciler panicked" || records[1]["errorReason"] != "other" {
 		t.Errorf("records %v", records)
 	}
 }

@@ -55,6 +55,17 @@ type Reconcile struct {
 	Err                     error
 }
 
+// ReconcileStart is a Reconcile() call that has begun: reported before the user's code runs, so that a call that
+// never returns (a dependency without a deadline) still shows. Its finish is the Reconcile with the same
+// Controller, Object and Started.
+type ReconcileStart struct {
+	Controller              string
+	Object                  ObjectRef
+	Started                 time.Time
+	ObservedResourceVersion string
+	ObservedGeneration      *int64
+}
+
 // Handler names an informer event handler call.
 type Handler string
 
@@ -121,6 +132,17 @@ type wireReconcile struct {
 	RequeueAfterMs          *int64        `json:"requeueAfterMs,omitempty"`
 }
 
+type wireReconcileStart struct {
+	Record                  string        `json:"record"`
+	ObservedAt              string        `json:"observedAt"`
+	Origin                  string        `json:"origin"`
+	Controller              string        `json:"controller"`
+	Object                  wireObjectRef `json:"object"`
+	StartedAt               string        `json:"startedAt"`
+	ObservedResourceVersion *string       `json:"observedResourceVersion,omitempty"`
+	ObservedGeneration      *int64        `json:"observedGeneration,omitempty"`
+}
+
 type wireDelivery struct {
 	Record             string        `json:"record"`
 	ObservedAt         string        `json:"observedAt"`
@@ -160,7 +182,8 @@ type wireMarker struct {
 }
 
 const (
-	origin = "ingest"
+	origin               = "ingest"
+	recordReconcileStart = "reconcile-start"
 	// Error messages are cut to this many bytes: a reconcile error that embeds a whole object must not make a
 	// batch too large for the recorder.
 	maxMessageBytes = 2048
@@ -247,6 +270,7 @@ func (r *Reconcile) pending() *pendingReconcile {
 func (r *Reconcile) wire() *wireReconcile { return r.pending().wire() }
 
 func (p *pendingReconcile) encode() any { return p.wire() }
+func (s *ReconcileStart) encode() any   { return s.wire() }
 func (d *Delivery) encode() any         { return d.wire() }
 func (a *APIRequest) encode() any       { return a.wire() }
 
@@ -280,6 +304,14 @@ func (p *pendingReconcile) wire() *wireReconcile {
 		w.Result = "success"
 	}
 	return w
+}
+
+func (s *ReconcileStart) wire() *wireReconcileStart {
+	return &wireReconcileStart{
+		Record: recordReconcileStart, ObservedAt: timestamp(s.Started), Origin: origin,
+		Controller: s.Controller, Object: s.Object.wire(), StartedAt: timestamp(s.Started),
+		ObservedResourceVersion: optional(s.ObservedResourceVersion), ObservedGeneration: s.ObservedGeneration,
+	}
 }
 
 func (d *Delivery) wire() *wireDelivery {

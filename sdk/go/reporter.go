@@ -60,6 +60,10 @@ type Options struct {
 	HTTPClient *http.Client
 	// Logger receives the reporter's few log lines. Default: controller-runtime's logger named "kreplay".
 	Logger logr.Logger
+	// DisableReconcileStarts stops WrapReconciler from reporting a `reconcile-start` when each Reconcile begins
+	// (one record per call instead of two; hung-reconcile then sees only reconciles that returned). A recorder
+	// too old to know them refuses the first one, and the reporter then stops sending them by itself.
+	DisableReconcileStarts bool
 }
 
 // Stats counts what became of the records reported so far.
@@ -97,6 +101,8 @@ type Reporter struct {
 
 	sent, dropped, rejected atomic.Uint64
 	loggedInvalid           atomic.Bool
+	// startsOff: starts are not reported (Options.DisableReconcileStarts, or the recorder refused one).
+	startsOff atomic.Bool
 
 	// Owned by the flush goroutine.
 	buf            bytes.Buffer
@@ -147,6 +153,7 @@ func NewReporter(opts Options) *Reporter {
 	if r.client == nil {
 		r.client = defaultHTTPClient()
 	}
+	r.startsOff.Store(opts.DisableReconcileStarts)
 	r.abortCtx, r.abort = context.WithCancel(context.Background())
 	log.Info("kreplay reporting is on", "url", endpoint, "token", token != "")
 	go r.run()
@@ -172,6 +179,21 @@ func (r *Reporter) ReportReconcile(rec Reconcile) {
 		rec.Started = rec.Finished
 	}
 	r.enqueue(rec.pending())
+}
+
+// ReportReconcileStart records that a Reconcile() call has begun (WrapReconciler does it for you). It never blocks.
+func (r *Reporter) ReportReconcileStart(s ReconcileStart) {
+	if !r.Enabled() || r.startsOff.Load() {
+		return
+	}
+	if s.Controller == "" || !s.Object.valid() {
+		r.invalid("reconcile-start", s.Object)
+		return
+	}
+	if s.Started.IsZero() {
+		s.Started = time.Now()
+	}
+	r.enqueue(&s)
 }
 
 // ReportDelivery records one informer event handler call. It never blocks.
@@ -379,6 +401,20 @@ func (r *Reporter) deliver(lines [][]byte) bool {
 				return false
 			}
 			backoff = min(backoff*2, maxBackoff)
+		case status == http.StatusBadRequest && badLine(body, len(lines)) > 0 && isStart(lines[badLine(body, len(lines))-1]):
+			// A recorder older than reconcile-start records (recorder/ingest-server.ts ingestKinds) refuses each
+			// one: stop sending them and resend the rest at once rather than one refusal per start.
+			r.startsOff.Store(true)
+			kept := lines[:0:0]
+			for _, line := range lines {
+				if !isStart(line) {
+					kept = append(kept, line)
+				}
+			}
+			r.rejected.Add(uint64(len(lines) - len(kept)))
+			r.logRefusal(status, uint64(len(lines)-len(kept)), body, "this recorder does not accept reconcile-start records: no more are sent, the rest of the batch is resent")
+			lines = kept
+			backoff = initialBackoff
 		case status == http.StatusBadRequest && badLine(body, len(lines)) > 0:
 			bad := badLine(body, len(lines)) - 1
 			r.rejected.Add(1)
@@ -426,6 +462,11 @@ func recorderDropped(body string) bool {
 }
 
 // badLine returns the 1-based line a 400 answer names ({"error": "line 3: ...", "line": 3}), or 0.
+// isStart tells a reconcile-start line by its first key, which the wire struct always writes first.
+func isStart(line []byte) bool {
+	return bytes.HasPrefix(line, []byte(`{"record":"`+recordReconcileStart+`"`))
+}
+
 func badLine(body string, lines int) int {
 	var answer struct {
 		Line int `json:"line"`

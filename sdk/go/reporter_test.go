@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -168,7 +170,7 @@ func TestReconcileIsNotSlowedByAHangingRecorder(t *testing.T) {
 	if waited := time.Since(t0); waited > time.Second {
 		t.Errorf("Close waited %v past its 100ms deadline", waited)
 	}
-	if s := rep.Stats(); s.Sent != 0 || s.Dropped != 5000 {
+	if s := rep.Stats(); s.Sent != 0 || s.Dropped != 10000 { // a start and a finish per reconcile
 		t.Errorf("stats %+v: every record was dropped", s)
 	}
 }
@@ -491,5 +493,62 @@ func TestSaysOnceWhetherReportingIsOn(t *testing.T) {
 	}
 	if strings.Contains(lines[0], "s3cret") {
 		t.Fatalf("the token itself was logged: %q", lines[0])
+	}
+}
+
+// A recorder from before reconcile-start records refuses them by line (recorder/ingest-server.ts): the reporter
+// stops sending them after the first refusal and the reconciles themselves still arrive.
+func TestOldRecorderRefusingStartsGetsReconcilesOnly(t *testing.T) {
+	var mu sync.Mutex
+	requests, accepted := 0, 0
+	old := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		lines := strings.Split(strings.TrimSpace(string(body)), "\n")
+		mu.Lock()
+		defer mu.Unlock()
+		requests++
+		for i, line := range lines {
+			if strings.HasPrefix(line, `{"record":"reconcile-start"`) {
+				w.WriteHeader(http.StatusBadRequest)
+				_, _ = fmt.Fprintf(w, `{"error":"line %d: a \"reconcile-start\" record cannot be ingested","line":%d}`, i+1, i+1)
+				return
+			}
+		}
+		accepted += len(lines)
+		w.WriteHeader(http.StatusAccepted)
+		_, _ = fmt.Fprintf(w, `{"accepted":%d}`, len(lines))
+	}))
+	defer old.Close()
+	rep := NewReporter(Options{URL: old.URL, FlushInterval: time.Millisecond})
+	wrapped := WrapReconciler("web", reconcile.Func(func(context.Context, reconcile.Request) (reconcile.Result, error) {
+		return reconcile.Result{}, nil
+	}), rep, WithGVK(deploymentGVK))
+	for range 20 {
+		_, _ = wrapped.Reconcile(context.Background(), webRequest)
+	}
+	_ = rep.Close(context.Background())
+	mu.Lock()
+	defer mu.Unlock()
+	if accepted != 20 {
+		t.Errorf("%d records accepted, want the 20 reconciles", accepted)
+	}
+	if requests > 6 {
+		t.Errorf("%d requests: the starts must be given up after the first refusal, not refused one by one", requests)
+	}
+	if s := rep.Stats(); s.Sent != 20 || s.Rejected < 1 {
+		t.Errorf("stats %+v", s)
+	}
+}
+
+func TestDisableReconcileStarts(t *testing.T) {
+	rec := newFakeRecorder(t, nil)
+	rep := NewReporter(Options{URL: rec.URL, DisableReconcileStarts: true})
+	wrapped := WrapReconciler("web", reconcile.Func(func(context.Context, reconcile.Request) (reconcile.Result, error) {
+		return reconcile.Result{}, nil
+	}), rep, WithGVK(deploymentGVK))
+	_, _ = wrapped.Reconcile(context.Background(), webRequest)
+	_ = rep.Close(context.Background())
+	if records := rec.accepted(t); len(records) != 1 || records[0]["record"] != "reconcile" {
+		t.Errorf("records %v", records)
 	}
 }

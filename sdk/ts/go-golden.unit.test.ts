@@ -10,7 +10,7 @@ describe('the Go SDK wire form', () => {
   const lines = readFileSync(golden, 'utf8').split('\n').filter((line) => line !== '');
 
   it('holds one line of every shape', () => {
-    expect(new Set(lines.map((line) => (JSON.parse(line) as { record: string }).record))).toEqual(new Set(['reconcile', 'delivery', 'api', 'marker']));
+    expect(new Set(lines.map((line) => (JSON.parse(line) as { record: string }).record))).toEqual(new Set(['reconcile', 'reconcile-start', 'delivery', 'api', 'marker']));
   });
 
   it.each(lines.map((line, i) => [i + 1, line] as const))('line %i parses with model/records.ts', (_n, line) => {

@@ -89,10 +89,12 @@ describe('the SDKs against the real ingest server and store', () => {
       error: new ApiException(409, 'Unknown API Status Code!', JSON.stringify({ kind: 'Status', code: 409, reason: 'Conflict', message: 'the object has been modified' }), {}),
     });
     const stats = await reporter.close();
-    expect(stats).toEqual({ sent: 5, dropped: 0, rejected: 0 });
+    expect(stats).toEqual({ sent: 7, dropped: 0, rejected: 0 });
 
-    const records = await recorder.records();
-    expect(records.map((r) => r.record)).toEqual(['reconcile', 'reconcile', 'delivery', 'delivery', 'api']);
+    const all = await recorder.records();
+    expect(all.map((r) => r.record)).toEqual(['reconcile-start', 'reconcile', 'reconcile-start', 'reconcile', 'delivery', 'delivery', 'api']);
+    expect(all[0]).toMatchObject({ controller: 'ts-live', object: { name: 'web' }, startedAt: (all[1] as { startedAt: string }).startedAt });
+    const records = all.filter((r) => r.record !== 'reconcile-start');
     expect(records.every((r) => r.origin === 'ingest' && r.seq > 0)).toBe(true);
     expect(records[0]).toMatchObject({ controller: 'ts-live', result: 'requeue-after', requeueAfterMs: 10_000, observedResourceVersion: '41', observedGeneration: 2 });
     expect(records[1]).toMatchObject({ result: 'error', errorReason: 'NotFound', errorMessage: 'deployments.apps "gone" not found', object: { name: 'gone' } });
@@ -152,8 +154,9 @@ describe('the SDKs against the real ingest server and store', () => {
     expect(code, output).toBe(0);
     expect(output).not.toContain('no tests to run');
 
-    const records = await recorder.records();
-    expect(records.map((r) => r.record)).toEqual(['reconcile', 'reconcile', 'reconcile', 'delivery', 'delivery', 'delivery', 'api']);
+    const all = await recorder.records();
+    expect(all.map((r) => r.record)).toEqual(['reconcile-start', 'reconcile', 'reconcile-start', 'reconcile', 'reconcile-start', 'reconcile', 'delivery', 'delivery', 'delivery', 'api']);
+    const records = all.filter((r) => r.record !== 'reconcile-start');
     expect(records.slice(0, 3).map((r) => (r.record === 'reconcile' ? [r.result, r.errorReason ?? null] : null))).toEqual([
       ['requeue-after', null],
       ['error', 'NotFound'],

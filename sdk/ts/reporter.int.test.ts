@@ -135,8 +135,15 @@ describe('TypeScript reporting SDK against a loopback HTTP server', () => {
       else await expect(call).resolves.toBe(c.outcome);
     }
     await r.close();
-    const records = s.accepted().map((line) => SessionRecord.parse(line));
-    expect(records).toHaveLength(cases.length);
+    const all = s.accepted().map((line) => SessionRecord.parse(line));
+    // Each call is a start, then its finish with the same startedAt.
+    expect(all.map((r) => r.record)).toEqual(cases.flatMap(() => ['reconcile-start', 'reconcile']));
+    const records = all.filter((r) => r.record === 'reconcile');
+    all.forEach((start, i) => {
+      if (start.record !== 'reconcile-start') return;
+      const done = all[i + 1]!;
+      expect(done.record === 'reconcile' && done.startedAt === start.startedAt && done.controller === start.controller).toBe(true);
+    });
     records.forEach((record, i) => {
       const c = cases[i]!;
       if (record.record !== 'reconcile') throw new Error('not a reconcile');
@@ -158,7 +165,29 @@ describe('TypeScript reporting SDK against a loopback HTTP server', () => {
     const c0 = performance.now();
     const stats = await r.close({ timeoutMs: 100 });
     expect(performance.now() - c0).toBeLessThan(1000);
-    expect(stats).toEqual({ sent: 0, dropped: 5000, rejected: 0 });
+    expect(stats).toEqual({ sent: 0, dropped: 10_000, rejected: 0 }); // a start and a finish per call
+  });
+
+  it('stops sending reconcile starts to a recorder that refuses them, and still sends the reconciles', async () => {
+    const s = await server((request) => {
+      const start = request.lines.findIndex((line) => line.startsWith('{"record":"reconcile-start"'));
+      return start === -1 ? { status: 202 } : { status: 400, body: { error: `line ${start + 1}: a "reconcile-start" record cannot be ingested`, line: start + 1 } };
+    });
+    const r = reporter({ url: s.url, flushIntervalMs: 1 });
+    const wrapped = r.wrapReconcile(deployment, async () => undefined);
+    for (let i = 0; i < 20; i += 1) await wrapped({ namespace: 'default', name: 'web' });
+    const stats = await r.close();
+    expect(s.accepted().map((line) => (line as { record: string }).record)).toEqual(Array.from({ length: 20 }, () => 'reconcile'));
+    expect(stats.sent).toBe(20);
+    expect(stats.rejected).toBeGreaterThanOrEqual(1);
+  });
+
+  it('reports no starts with reconcileStarts: false', async () => {
+    const s = await server();
+    const r = reporter({ url: s.url, reconcileStarts: false });
+    await r.wrapReconcile(deployment, async () => undefined)({ namespace: 'default', name: 'web' });
+    await r.close();
+    expect(s.accepted().map((line) => (line as { record: string }).record)).toEqual(['reconcile']);
   });
 
   it('retries 5xx, resends a batch without the line a 400 names, does not resend a queue-full 503, halves on 413', async () => {

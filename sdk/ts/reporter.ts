@@ -1,6 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
-import type { ApiRequestRecord, ApiVerb, DeliveryHandler, DeliveryRecord, ObjectRef, ReconcileRecord } from '../../model/index.js';
+import type { ApiRequestRecord, ApiVerb, DeliveryHandler, DeliveryRecord, ObjectRef, ReconcileRecord, ReconcileStartRecord } from '../../model/index.js';
 import { classifyApiError } from './classify.js';
 
 /**
@@ -39,6 +39,12 @@ export interface ReporterOptions {
   readonly requestTimeoutMs?: number;
   /** Where the reporter's few messages go (an outage starting and ending, a refusal, once per status). */
   readonly log?: (message: string, fields?: Record<string, unknown>) => void;
+  /**
+   * wrapReconcile reports a `reconcile-start` when each call begins, so a call that never returns still shows
+   * (hung-reconcile). Default true; false halves the records of a busy controller. A recorder too old to know them
+   * refuses the first one, and the reporter then stops sending them by itself.
+   */
+  readonly reconcileStarts?: boolean;
 }
 
 export interface ReporterStats {
@@ -78,6 +84,14 @@ export interface ReconcileReport {
   readonly outcome?: ReconcileOutcome | void;
   /** What it threw: classified into errorReason (ApiException codes: 404 NotFound, 409 Conflict, ...). */
   readonly error?: unknown;
+}
+
+export interface ReconcileStartReport {
+  readonly controller: string;
+  readonly object: ObjectRefInput;
+  readonly startedAt: Date | number;
+  readonly observedResourceVersion?: string | null;
+  readonly observedGeneration?: number | null;
 }
 
 export interface DeliveryReport {
@@ -132,6 +146,8 @@ export interface Reporter {
   /** False when no URL is configured: every method is then a no-op. */
   readonly enabled: boolean;
   reportReconcile(report: ReconcileReport): void;
+  /** A reconcile has begun (wrapReconcile does it); its finish is the reconcile report with the same startedAt. */
+  reportReconcileStart(report: ReconcileStartReport): void;
   reportDelivery(report: DeliveryReport): void;
   reportApiRequest(report: ApiRequestReport): void;
   /**
@@ -147,7 +163,7 @@ export interface Reporter {
   close(options?: { timeoutMs?: number }): Promise<ReporterStats>;
 }
 
-type WireRecord = ReconcileRecord | DeliveryRecord | ApiRequestRecord;
+type WireRecord = ReconcileRecord | ReconcileStartRecord | DeliveryRecord | ApiRequestRecord;
 
 export function createReporter(options: ReporterOptions = {}): Reporter {
   const raw = options.url ?? process.env[envUrl] ?? '';
@@ -181,6 +197,7 @@ const zeroStats = (): ReporterStats => ({ sent: 0, dropped: 0, rejected: 0 });
 const disabledReporter: Reporter = {
   enabled: false,
   reportReconcile: () => undefined,
+  reportReconcileStart: () => undefined,
   reportDelivery: () => undefined,
   reportApiRequest: () => undefined,
   wrapReconcile: (_options, fn) => (request) => fn(request, { observe: () => undefined }),
@@ -210,6 +227,8 @@ class HttpReporter implements Reporter {
   private outageSince: number | undefined;
   private readonly loggedStatus = new Set<number>();
   private loggedInvalid = false;
+  /** Starts are not reported: options.reconcileStarts is false, or the recorder refused one. */
+  private startsOff: boolean;
 
   constructor(
     private readonly url: URL,
@@ -221,6 +240,7 @@ class HttpReporter implements Reporter {
     this.batchSize = positive(options.batchSize, 500);
     this.flushIntervalMs = Math.min(positive(options.flushIntervalMs, 200), 250);
     this.requestTimeoutMs = positive(options.requestTimeoutMs, 10_000);
+    this.startsOff = options.reconcileStarts === false;
     this.agent = url.protocol === 'https:' ? new https.Agent({ keepAlive: true, maxSockets: 2 }) : new http.Agent({ keepAlive: true, maxSockets: 2 });
   }
 
@@ -252,6 +272,24 @@ class HttpReporter implements Reporter {
       } else if (report.outcome?.requeue) {
         record.result = 'requeue';
       }
+      return valid(record.controller, record.object) ? record : undefined;
+    });
+  }
+
+  reportReconcileStart(report: ReconcileStartReport): void {
+    if (this.startsOff) return;
+    this.guard('reconcile-start', () => {
+      const startedMs = toMs(report.startedAt);
+      const record: ReconcileStartRecord = {
+        record: 'reconcile-start',
+        observedAt: iso(startedMs),
+        origin: 'ingest',
+        controller: report.controller,
+        object: objectRef(report.object),
+        startedAt: iso(startedMs),
+      };
+      if (report.observedResourceVersion) record.observedResourceVersion = report.observedResourceVersion;
+      if (Number.isInteger(report.observedGeneration)) record.observedGeneration = report.observedGeneration!;
       return valid(record.controller, record.object) ? record : undefined;
     });
   }
@@ -332,6 +370,13 @@ class HttpReporter implements Reporter {
         });
       };
       let outcome: ReconcileOutcome | void;
+      // Reported as the call begins, so one that never settles still shows. What the function will observe is not
+      // known yet: the start names the key only.
+      this.reportReconcileStart({
+        controller: options.controller,
+        object: { group: options.group, version: options.version, kind: options.kind, ...(options.resource ? { resource: options.resource } : {}), namespace: request.namespace, name: request.name },
+        startedAt: startedMs,
+      });
       try {
         outcome = await fn(request, context);
       } catch (error) {
@@ -498,6 +543,15 @@ class HttpReporter implements Reporter {
         continue;
       }
       const line = jsonField(body, 'line');
+      if (status === 400 && typeof line === 'number' && Number.isInteger(line) && line >= 1 && line <= lines.length && isStart(lines[line - 1]!)) {
+        // A recorder older than reconcile-start records refuses each one: stop sending them, resend the rest at once.
+        this.startsOff = true;
+        const kept = lines.filter((l) => !isStart(l));
+        this.counts.rejected += lines.length - kept.length;
+        this.logRefusal(status, lines.length - kept.length, body, 'this recorder does not accept reconcile-start records: no more are sent, the rest of the batch is resent');
+        lines = kept;
+        continue;
+      }
       if (status === 400 && typeof line === 'number' && Number.isInteger(line) && line >= 1 && line <= lines.length) {
         this.counts.rejected += 1;
         this.logRefusal(status, 1, body, 'the rest of the batch is resent');
@@ -631,4 +685,9 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
     timer.unref();
     signal.addEventListener('abort', done, { once: true });
   });
+}
+
+/** A reconcile-start line, by its first key (JSON.stringify keeps the order the record was built in). */
+function isStart(line: string): boolean {
+  return line.startsWith('{"record":"reconcile-start"');
 }

@@ -47,8 +47,10 @@ beforeAll(async () => {
     ['hot', 'ndjson-hot-loop-status-timestamp/session.ndjson'],
     ['race', 'ndjson-status-spec-race/session.ndjson'],
     ['clean', 'ndjson-clean-sample-controller/session.ndjson'],
+    ['watch-only', 'kubectl-clean-rollout/watch.json'],
   ] as const) {
-    const outcome = await importFile(store, { format: 'ndjson', session, input: { path: join(root, file) }, toolVersion: 'test' });
+    const format = file.endsWith('.json') ? 'kubectl-watch' : 'ndjson';
+    const outcome = await importFile(store, { format, session, input: { path: join(root, file) }, toolVersion: 'test' });
     if (!outcome.ok) throw new Error(outcome.message);
   }
   store.close();
@@ -61,6 +63,19 @@ describe('kreplay check', () => {
     const r = await check('clean');
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/Session clean: no findings/);
+  });
+
+  it('says which kinds a session could not show: a watch dump has no reconciles and no requests', async () => {
+    const r = await check('watch-only');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^ {2}not evaluated: .*notfound-retry \(needs request or reconcile records\), stale-read \(needs reconcile records with the resourceVersion they read\)/m);
+    expect(r.out).toMatch(/^ {2}partly evaluated: .*hot-loop \(hot-reconcile needs reconcile records\)/m);
+    expect(r.out).toMatch(/Nothing at or above warning in what this session could show/);
+    const json = JSON.parse((await check('watch-only', '--json')).out) as { summary: { coverage: Record<string, { status: string; missing: string[] }> } };
+    expect(json.summary.coverage['stale-read']?.status).toBe('not-evaluated');
+    expect(json.summary.coverage['duplicate-event']).toEqual({ status: 'evaluated', missing: [] });
+    // With the SDK's reconciles and requests, the same words are not there.
+    expect((await check('clean')).out).not.toContain('stale-read (needs');
   });
 
   it('exits 1 on findings at or above --fail-on, and prints them grouped by object', async () => {

@@ -105,6 +105,38 @@ describe('ReplayApp', { timeout: 30_000 }, () => {
     expect(header()).toContain('seq 12');
   });
 
+  it('shows DUP on the re-delivery, not on the first delivery of the version', async () => {
+    const object = { apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'default', name: 'web', uid: 'uid-web' };
+    open({
+      rows: 40,
+      analysis: {
+        findings: [
+          {
+            id: 'duplicate-event:web:9',
+            kind: 'duplicate-event',
+            severity: 'warning',
+            object,
+            firstSeq: 9,
+            lastSeq: 16,
+            resourceVersions: ['102'],
+            count: 1,
+            message: 'delivered twice',
+            rule: 'redelivered',
+            evidence: [
+              { seq: 9, resourceVersion: '102', note: 'first delivery of MODIFIED at resourceVersion 102' },
+              { seq: 16, resourceVersion: '102', note: 'MODIFIED delivered again at resourceVersion 102' },
+            ],
+          },
+        ],
+      },
+    });
+    await press('f');
+    const row = (seq: number) => frame().split('\n').find((line) => new RegExp(`^..\\d\\d:\\d\\d\\.\\d{3}\\s+${seq} `).test(line)) ?? '';
+    expect(row(9)).not.toBe('');
+    expect(row(9)).not.toContain('DUP');
+    expect(row(16)).toContain('DUP');
+  });
+
   it('walks a finding\'s evidence with Enter in the findings pane', async () => {
     open();
     await press('4', keys.tab);

@@ -71,7 +71,7 @@ function TimelineRowLine({ row, selected, width, columns: c, findings, annotatio
   const theme = useTheme();
   const tone = toneColor(theme, row.tone);
   const isMarker = row.record === 'marker';
-  const kinds = [...new Set((findings?.at(row.seq) ?? []).map((f) => f.kind))];
+  const kinds = [...new Set((findings?.badgedAt(row.seq) ?? []).map((f) => f.kind))];
   const notes = [...new Set((annotations.get(row.seq) ?? []).map((a) => annotationBadges[a.tag]).filter((b): b is string => b !== undefined))];
   const badgeText = fitBadges([...kinds.map((k) => findingBadges[k]), ...notes], c.badges);
   const severity = findings?.worstAt(row.seq);

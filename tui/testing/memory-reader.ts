@@ -16,9 +16,9 @@ export class MemoryReader implements RecordReader {
   private matches(record: StoredRecord, filter: StoreFilter | undefined): boolean {
     if (!filter) return true;
     if (filter.kinds?.length && !filter.kinds.includes(record.record)) return false;
-    const type = record.record === 'watch' ? record.type : record.record === 'marker' ? record.marker : record.record === 'reconcile' ? record.result : record.record === 'delivery' ? record.handler : record.verb;
+    const type = record.record === 'watch' ? record.type : record.record === 'marker' ? record.marker : record.record === 'reconcile' ? record.result : record.record === 'reconcile-start' ? 'started' : record.record === 'delivery' ? record.handler : record.verb;
     if (filter.types?.length && !filter.types.includes(type)) return false;
-    if (filter.origins?.length && !filter.origins.includes(record.origin)) return false;
+    if (filter.origins?.length && !filter.origins.includes(record.origin) && !(record.record === 'api' && record.sources?.some((s) => filter.origins!.includes(s)))) return false;
     const objectFilter = filter.objectKind !== undefined || filter.namespace !== undefined || filter.name !== undefined || filter.uid !== undefined;
     if (!objectFilter) return true;
     const ref =

@@ -19,6 +19,11 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      {
+        // The zoo (e2e/zoo/README.md): real controllers recorded on the real control plane; `npm run test:zoo`.
+        extends: true,
+        test: { name: 'zoo', include: ['e2e/zoo/zoo.test.ts'], testTimeout: 240_000, hookTimeout: 40 * 60_000, fileParallelism: false },
+      },
     ],
   },
 });

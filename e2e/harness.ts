@@ -33,6 +33,7 @@ export interface LogPaths {
   readonly apiserver: string;
   readonly etcd: string;
   readonly sampleController: string;
+  readonly kubeControllerManager: string;
   /** kube-apiserver's --audit-log-path: one audit.k8s.io/v1 Event per line. */
   readonly audit: string;
 }
@@ -48,6 +49,7 @@ export function controlPlanePaths(): ControlPlanePaths {
       apiserver: path.join(logDir, 'kube-apiserver.log'),
       etcd: path.join(logDir, 'etcd.log'),
       sampleController: path.join(logDir, 'sample-controller.log'),
+      kubeControllerManager: path.join(logDir, 'kube-controller-manager.log'),
       audit: path.join(logDir, 'audit.log'),
     },
   };
@@ -64,6 +66,7 @@ export function logTails(lines = 40): string {
   for (const [name, file] of [
     ['kube-apiserver', logs.apiserver],
     ['etcd', logs.etcd],
+    ['kube-controller-manager', logs.kubeControllerManager],
     ['sample-controller', logs.sampleController],
   ] as const) {
     if (!existsSync(file)) {
@@ -146,22 +149,25 @@ async function connectOnce(): Promise<Cluster> {
 // --- namespaces --------------------------------------------------------------------------
 
 /**
- * Creates a namespace named kreplay-e2e-<prefix>-<random>, plus its `default` ServiceAccount:
- * there is no kube-controller-manager, and the ServiceAccount admission plugin rejects Pods
- * whose service account does not exist (plugin/pkg/admission/serviceaccount/admission.go).
+ * Creates a namespace named kreplay-e2e-<prefix>-<random>, plus its `default` ServiceAccount unless
+ * kube-controller-manager's serviceaccount controller got there first (it does not run with
+ * KREPLAY_E2E_KUBE_CONTROLLER_MANAGER=0): the ServiceAccount admission plugin rejects Pods whose
+ * service account does not exist (plugin/pkg/admission/serviceaccount/admission.go).
  */
 export async function createNamespace(cluster: Cluster, prefix: string): Promise<string> {
   const name = `kreplay-e2e-${prefix}-${randomBytes(3).toString('hex')}`.slice(0, 63);
   await cluster.core.createNamespace({ body: { metadata: { name, labels: { 'kreplay.dev/e2e': 'true' } } } });
-  await cluster.core.createNamespacedServiceAccount({ namespace: name, body: { metadata: { name: 'default' } } });
+  await cluster.core.createNamespacedServiceAccount({ namespace: name, body: { metadata: { name: 'default' } } }).catch((err: unknown) => {
+    if (!isApiStatus(err, 409)) throw err;
+  });
   return name;
 }
 
 /**
- * Deletes the namespace. Without a namespace controller it stays Terminating and its
- * contents stay in etcd until the next `e2e:up`, which starts from an empty etcd; that is
- * fine for tests, which only ever look inside their own namespace.
- * KREPLAY_E2E_KEEP=1 keeps it for a look with kubectl.
+ * Deletes the namespace; kube-controller-manager's namespace controller empties and removes it
+ * (without it, it stays Terminating until the next `e2e:up`, which starts from an empty etcd;
+ * tests only ever look inside their own namespace). KREPLAY_E2E_KEEP=1 keeps it for a look
+ * with kubectl.
  */
 export async function deleteNamespace(cluster: Cluster, name: string): Promise<void> {
   if (process.env['KREPLAY_E2E_KEEP'] === '1') return;

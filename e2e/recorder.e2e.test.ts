@@ -11,12 +11,12 @@
 // only way to delete an object "while the watch is down" deterministically) while the test itself talks directly.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MarkerRecord, StoredRecord, WatchEventRecord } from '../model/index.js';
 import { openStore } from '../store/index.js';
+import { CuttableProxy } from './cuttable-proxy.js';
 import { compact, eventually, isApiStatus, restartApiServer, restoreBaseline, rv, sleep, useE2e } from './harness.js';
 import { freePort, startRecorder, stopRecorder, waitSynced, type RunningRecorder } from './recorder-process.js';
 
@@ -24,53 +24,6 @@ const e2e = useE2e('recorder');
 const group = `r${randomBytes(3).toString('hex')}.e2e.kreplay.dev`;
 const crdName = `widgets.${group}`;
 const secretValue = 'correct-horse-battery-staple';
-
-// ---- a TCP proxy we can cut ------------------------------------------------------------------------------------
-
-class CuttableProxy {
-  private readonly server: net.Server;
-  private readonly sockets = new Set<net.Socket>();
-  private cut = false;
-
-  constructor(private readonly target: { host: string; port: number }) {
-    this.server = net.createServer((client) => {
-      if (this.cut) {
-        client.destroy();
-        return;
-      }
-      const upstream = net.connect(this.target.port, this.target.host);
-      for (const socket of [client, upstream]) {
-        this.sockets.add(socket);
-        socket.on('close', () => this.sockets.delete(socket));
-        socket.on('error', () => {
-          client.destroy();
-          upstream.destroy();
-        });
-      }
-      client.pipe(upstream).pipe(client);
-    });
-  }
-
-  async start(): Promise<number> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    return (this.server.address() as net.AddressInfo).port;
-  }
-
-  /** Drops every connection and refuses new ones: the API server is unreachable for the recorder only. */
-  cutOff(): void {
-    this.cut = true;
-    for (const socket of this.sockets) socket.destroy();
-  }
-
-  heal(): void {
-    this.cut = false;
-  }
-
-  async close(): Promise<void> {
-    this.cutOff();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-}
 
 // ---- the recorder as a child process ----------------------------------------------------------------------------
 
@@ -261,7 +214,12 @@ describe('kreplay record on a real API server', () => {
       },
     });
     note('deployments', 'ADDED', deployment);
-    const scaled = await e2e.cluster.apps.replaceNamespacedDeployment({ name: 'web', namespace: ns(), body: { ...deployment, spec: { ...deployment.spec!, replicas: 2 } } });
+    // kube-controller-manager's deployment controller writes the new Deployment's status at once: scale from a
+    // fresh read, again on a 409.
+    const scaled = await eventually(async () => {
+      const current = await e2e.cluster.apps.readNamespacedDeployment({ name: 'web', namespace: ns() });
+      return e2e.cluster.apps.replaceNamespacedDeployment({ name: 'web', namespace: ns(), body: { ...current, spec: { ...current.spec!, replicas: 2 } } });
+    }, 10_000, 100);
     note('deployments', 'MODIFIED', scaled);
 
     // The CRD appears only now; the recorder has been waiting for it through discovery.

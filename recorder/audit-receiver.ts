@@ -1,4 +1,4 @@
-import type { ApiRequestRecord } from '../model/index.js';
+import type { ApiRequestRecord, WatchEventRecord } from '../model/index.js';
 import { createAuditParser } from '../importers/audit.js';
 import type { ResourceSpec } from './config.js';
 import { recorderUserAgent } from './kube-client.js';
@@ -14,8 +14,10 @@ import { recorderUserAgent } from './kube-client.js';
  * - byController for every configured identity (username and service account);
  * - the recorder's own requests (User-Agent kreplay-recorder/...) are left out: a sidecar shares the controller's
  *   service account, so only the User-Agent tells them apart;
- * - no object versions from audit: the watch already records every version, with the server's own ordering, so the
- *   importer's `watch` records (origin audit) are left out.
+ * - object versions from audit (the importer's `watch` records, origin audit) only for objects no watch of this
+ *   recorder covers: a watch already records every version of its objects, in the server's own order. For the rest
+ *   (an audit-webhook-only recorder, `scope: all`) the response bodies are the only versions there are, and a
+ *   session without them cannot show a finalizer that holds or a status written from an old spec.
  */
 export interface AuditReceiverOptions {
   readonly scope: 'watched' | 'all';
@@ -26,7 +28,8 @@ export interface AuditReceiverOptions {
 }
 
 export interface AuditBatch {
-  readonly records: ApiRequestRecord[];
+  /** `api` records, each followed by the version its answer carried when no watch covers the object. */
+  readonly records: (ApiRequestRecord | WatchEventRecord)[];
   /** Problems with individual events (bad shape); the rest of the batch is still recorded. */
   readonly problems: string[];
   /** Events read and deliberately not recorded, by reason. */
@@ -37,15 +40,24 @@ export interface AuditBatch {
 export function convertAuditBody(body: string, options: AuditReceiverOptions): AuditBatch {
   const parser = createAuditParser(options.controllerUsernames[0] ? { controller: options.controllerUsernames[0] } : {});
   const events = [...parser.push(body), ...parser.end()];
-  const records: ApiRequestRecord[] = [];
+  const records: (ApiRequestRecord | WatchEventRecord)[] = [];
   const problems: string[] = [];
   let outOfScope = 0;
   let own = 0;
+  // The importer emits an answer's version right after its api record: it goes where that record went.
+  let lastKept = false;
   for (const event of events) {
     if (event.kind === 'problem') {
       problems.push(`line ${event.line}: ${event.problem}`);
       continue;
     }
+    if (event.record.record === 'watch') {
+      const version = event.record;
+      if (lastKept && !isWatched({ group: version.group, resource: version.resource, namespace: version.namespace }, options.resources)) records.push(version);
+      lastKept = false;
+      continue;
+    }
+    lastKept = false;
     if (event.record.record !== 'api') continue;
     const api = event.record;
     if (api.userAgent?.startsWith(`${recorderUserAgent}/`)) {
@@ -53,23 +65,24 @@ export function convertAuditBody(body: string, options: AuditReceiverOptions): A
       continue;
     }
     const byController = options.controllerUsernames.includes(api.actor);
-    if (options.scope === 'watched' && !byController && !isWatched(api, options.resources)) {
+    if (options.scope === 'watched' && !byController && !isWatched(api.object, options.resources)) {
       outOfScope += 1;
       continue;
     }
     const kind = options.kindOf?.(api.object.group, api.object.resource ?? '') ?? api.object.kind;
     records.push({ ...api, byController, object: { ...api.object, kind } });
+    lastKept = true;
   }
   const skipped: Record<string, number> = { ...parser.skipped() };
   if (own) skipped["the recorder's own requests"] = own;
   return { records, problems, skipped, outOfScope };
 }
 
-function isWatched(api: ApiRequestRecord, resources: readonly ResourceSpec[]): boolean {
+function isWatched(object: { group: string; resource?: string | null | undefined; namespace: string | null }, resources: readonly ResourceSpec[]): boolean {
   return resources.some(
     (r) =>
-      r.group === api.object.group &&
-      r.resource === api.object.resource &&
-      (r.namespaces === null || api.object.namespace === null || r.namespaces.includes(api.object.namespace)),
+      r.group === object.group &&
+      r.resource === object.resource &&
+      (r.namespaces === null || object.namespace === null || r.namespaces.includes(object.namespace)),
   );
 }

@@ -35,7 +35,7 @@ describe('convertAuditBody', () => {
       ),
       options,
     );
-    expect(batch.records.map((r) => [r.auditId, r.actor, r.byController, r.object.kind])).toEqual([
+    expect(batch.records.map((r) => (r.record === 'api' ? [r.auditId, r.actor, r.byController, r.object.kind] : r.record))).toEqual([
       ['1', 'system:serviceaccount:ops:op', true, 'Widget'],
       ['2', 'bob', false, 'Widget'],
       ['4', 'system:serviceaccount:ops:op', true, 'Lease'],
@@ -45,12 +45,35 @@ describe('convertAuditBody', () => {
     expect(batch.records.every((r) => r.origin === 'audit' && r.record === 'api')).toBe(true);
   });
 
+  it("keeps the answer's object version only where no watch of the recorder covers the object", () => {
+    const answered = (id: string, name: string, namespace: string, fields: Record<string, unknown> = {}) =>
+      event(id, {
+        level: 'RequestResponse',
+        objectRef: { resource: 'widgets', namespace, name, apiGroup: 'example.com', apiVersion: 'v1' },
+        responseObject: { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name, namespace, uid: `uid-${name}`, resourceVersion: `10${id}`, generation: 1 } },
+        ...fields,
+      });
+    const text = body(answered('1', 'watched', 'team'), answered('2', 'unwatched', 'elsewhere'), answered('3', 'out-of-scope', 'elsewhere', { user: { username: 'bob' } }));
+    const shape = (records: ReturnType<typeof convertAuditBody>['records']) => records.map((r) => `${r.record} ${r.record === 'api' ? r.object.name : `${r.name}@${r.resourceVersion} ${r.origin}`}`);
+    // The watch on team's widgets records those versions itself; the controller's write elsewhere has no other source.
+    expect(shape(convertAuditBody(text, options).records)).toEqual(['api watched', 'api unwatched', 'watch unwatched@102 audit']);
+    // An audit-webhook-only recorder watches nothing: every answer is a version.
+    expect(shape(convertAuditBody(text, { ...options, scope: 'all', resources: [] }).records)).toEqual([
+      'api watched',
+      'watch watched@101 audit',
+      'api unwatched',
+      'watch unwatched@102 audit',
+      'api out-of-scope',
+      'watch out-of-scope@103 audit',
+    ]);
+  });
+
   it('skips earlier stages and successful reads, keeps failed reads, and reports bad events', () => {
     const batch = convertAuditBody(
       body(event('1', { stage: 'RequestReceived' }), event('2', { verb: 'get' }), event('3', { verb: 'get', responseStatus: { code: 404, reason: 'NotFound' } }), { kind: 'Event', stage: 'ResponseComplete' }),
       { ...options, scope: 'all' },
     );
-    expect(batch.records.map((r) => [r.auditId, r.code])).toEqual([['3', 404]]);
+    expect(batch.records.map((r) => (r.record === 'api' ? [r.auditId, r.code] : r.record))).toEqual([['3', 404]]);
     expect(batch.problems).toHaveLength(1);
     expect(Object.values(batch.skipped).reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(2);
   });

@@ -115,8 +115,12 @@ const Resource = z.union([z.string(), ResourceObject]).transform((value, ctx) =>
 export const auditScopes = ['watched', 'all'] as const;
 
 export const RecorderConfigSchema = z.strictObject({
-  /** What to record. */
-  resources: z.array(Resource).min(1, 'name at least one resource to watch'),
+  /**
+   * What to watch. Empty only for an audit-webhook-only recorder (audit.enabled): it watches nothing and records
+   * what the API server's audit webhook sends, for a controller that cannot be instrumented or a recorder that may
+   * not list and watch.
+   */
+  resources: z.array(Resource),
   /** Default namespaces for resources that do not list their own. Omit for all namespaces. */
   namespaces: z.array(Namespace).optional(),
   /** The controller under study: its API writes are marked byController. */
@@ -192,6 +196,10 @@ export const RecorderConfigSchema = z.strictObject({
     })
     .default({ pageSize: 500, timeout: 300_000, inactivityTimeout: 150_000, readInterval: 50, initialBackoff: reflectorBackoff.initialMs, maxBackoff: reflectorBackoff.maxMs }),
   logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+}).superRefine((config, ctx) => {
+  if (config.resources.length === 0 && !config.audit.enabled) {
+    ctx.addIssue({ code: 'custom', path: ['resources'], message: 'name at least one resource to watch (with none, keep audit.enabled: an audit-webhook-only recorder)' });
+  }
 });
 
 export type RecorderConfigInput = z.input<typeof RecorderConfigSchema>;

@@ -60,6 +60,11 @@ describe('parseConfig', () => {
     }
   });
 
+  it('takes no resources only for an audit-webhook-only recorder', () => {
+    expect(parseConfig({ resources: [], audit: { scope: 'all' } })).toMatchObject({ resources: [], audit: { enabled: true, scope: 'all' } });
+    expect(() => parseConfig({ resources: [], audit: { enabled: false } })).toThrow(/resources: name at least one resource to watch/);
+  });
+
   it('explains a bad shorthand', () => {
     expect(() => parseConfig({ resources: ['v1/configmaps', 'apps/deployments/x/y'] })).toThrow(/resources\[1\]: "apps\/deployments\/x\/y" is not group\/version\/resource/);
   });

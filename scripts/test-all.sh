@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Every test kreplay has: typecheck, lint, unit, integration, the Go SDK, and end-to-end on a real control plane.
+# Every test kreplay has: typecheck, lint, unit, integration, the Go SDK, end-to-end on a real control plane, and the
+# zoo of real controllers on it.
 # Builds the control plane the first time (10-20 min on two cores; cached under ~/.cache/kreplay afterwards),
 # starts it on loopback, runs the tests, and stops exactly what it started, whatever happens.
 set -euo pipefail
@@ -14,3 +15,5 @@ trap 'bash e2e/scripts/down.sh' EXIT
 bash sdk/go/test.sh
 npm test
 npm run test:e2e
+# The zoo last, on the same control plane: real controllers recorded three ways, checked (e2e/zoo/README.md).
+npm run test:zoo

@@ -64,6 +64,15 @@ ensure_pki() {
     printf '%s,sample-controller,sample-controller,"system:masters"\n' \
       "$(cat "$p/sample-controller.token")" >>"$p/tokens.csv"
   fi
+  if [[ ! -f "$p/kube-controller-manager.token" ]]; then
+    # Added later than the other two: a state dir made before has tokens.csv without it.
+    # The user name is the one Kubernetes' own RBAC and kreplay's actor rules know; the
+    # group gives it every right (--use-service-account-credentials=false runs all
+    # controllers under this one identity, which the bootstrap ClusterRole does not cover).
+    openssl rand -hex 24 >"$p/kube-controller-manager.token"
+    printf '%s,system:kube-controller-manager,system:kube-controller-manager,"system:masters"\n' \
+      "$(cat "$p/kube-controller-manager.token")" >>"$p/tokens.csv"
+  fi
   chmod 600 "$p"/*.key "$p"/*.token "$p/tokens.csv"
 }
 
@@ -245,4 +254,30 @@ start_sample_controller() {
   write_kubeconfig "$STATE_DIR/sample-controller.kubeconfig" sample-controller "$(cat "$PKI_DIR/sample-controller.token")"
   start_process sample-controller -kubeconfig "$STATE_DIR/sample-controller.kubeconfig" -v=2
   log "sample-controller running (pid $(pid_of sample-controller))"
+}
+
+# --- kube-controller-manager -----------------------------------------------------------------
+# The real one, for the garbage collector (ownerReferences), Deployments → ReplicaSets → Pods,
+# the namespace controller (deleted namespaces go away), ServiceAccounts and the
+# kube-root-ca.crt ConfigMap in every namespace: background traffic a recording must stay
+# silent about. No scheduler or kubelet: Pods stay Pending.
+
+start_kube_controller_manager() {
+  is_running kube-controller-manager && { log "kube-controller-manager already running ($(pid_of kube-controller-manager))"; return 0; }
+  write_kubeconfig "$STATE_DIR/kube-controller-manager.kubeconfig" system:kube-controller-manager \
+    "$(cat "$PKI_DIR/kube-controller-manager.token")"
+  # --secure-port=0: no HTTPS endpoint (healthz, metrics), so no port to collide with
+  # another checkout's. --leader-elect=false: one instance, and no Lease renewals every 2 s.
+  start_process kube-controller-manager \
+    --kubeconfig="$STATE_DIR/kube-controller-manager.kubeconfig" \
+    --secure-port=0 \
+    --leader-elect=false \
+    --use-service-account-credentials=false \
+    --service-account-private-key-file="$PKI_DIR/sa.key" \
+    --root-ca-file="$PKI_DIR/ca.crt" \
+    --cluster-signing-cert-file="$PKI_DIR/ca.crt" \
+    --cluster-signing-key-file="$PKI_DIR/ca.key" \
+    --service-cluster-ip-range=10.0.0.0/24 \
+    -v=1
+  log "kube-controller-manager running (pid $(pid_of kube-controller-manager))"
 }

@@ -17,6 +17,7 @@
 #       from the cache's memory; only reads that go to etcd see the 410.
 #   ctl.sh stop-etcd [--kill] | start-etcd
 #   ctl.sh stop-sample-controller | start-sample-controller
+#   ctl.sh stop-kube-controller-manager | start-kube-controller-manager
 #   ctl.sh ensure-baseline  start etcd if stopped; restart the API server if it is stopped or
 #                           running with other flags than `up` chose (tests' cleanup)
 #   ctl.sh revision        current etcd revision (the newest resourceVersion)
@@ -89,12 +90,12 @@ ensure_baseline() {
 
 status() {
   local name pid rc=0
-  for name in etcd kube-apiserver sample-controller; do
+  for name in etcd kube-apiserver kube-controller-manager sample-controller; do
     if pid="$(pid_of "$name")"; then
-      printf '%-18s running  pid %s\n' "$name" "$pid"
+      printf '%-24s running  pid %s\n' "$name" "$pid"
     else
-      printf '%-18s stopped\n' "$name"
-      [[ "$name" == sample-controller ]] || rc=1
+      printf '%-24s stopped\n' "$name"
+      [[ "$name" == sample-controller || "$name" == kube-controller-manager ]] || rc=1
     fi
   done
   if [[ -f "$STATE_DIR/apiserver.env" ]]; then
@@ -125,10 +126,12 @@ case "$cmd" in
   start-etcd) require_state; start_etcd ;;
   stop-sample-controller) stop_process sample-controller; log "sample-controller stopped" ;;
   start-sample-controller) require_state; start_sample_controller ;;
+  stop-kube-controller-manager) stop_process kube-controller-manager; log "kube-controller-manager stopped" ;;
+  start-kube-controller-manager) require_state; start_kube_controller_manager ;;
   ensure-baseline) require_state; ensure_baseline ;;
   revision) etcd_revision ;;
   logs)
-    for f in kube-apiserver etcd sample-controller audit; do printf '%s\n' "$LOG_DIR/$f.log"; done
+    for f in kube-apiserver etcd kube-controller-manager sample-controller audit; do printf '%s\n' "$LOG_DIR/$f.log"; done
     ;;
   help | -h | --help) usage 0 ;;
   *) log "unknown command: $cmd"; usage 2 ;;

@@ -14,7 +14,7 @@ done
 
 stopped=()
 # Clients first, so the API server does not log a storm of broken watches, and etcd last.
-for name in sample-controller kube-apiserver etcd; do
+for name in sample-controller kube-controller-manager kube-apiserver etcd; do
   if is_running "$name"; then
     timeout=20
     # Without etcd the API server's shutdown hooks (lease cleanup) only time out: don't wait.

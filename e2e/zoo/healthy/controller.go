@@ -1,0 +1,65 @@
+// Package healthy is the zoo's controller that does everything right, so its recording must stay silent: a
+// finalizer added before anything is created and removed once cleanup succeeded, a child ConfigMap owned by the
+// Widget, status written with observedGeneration through an Update that carries the resourceVersion it read (a
+// concurrent change makes it fail with 409 and retry on fresh data), NotFound ignored.
+package healthy
+
+import (
+	"context"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"kreplay/e2e/zoo/internal/widget"
+	"kreplay/e2e/zoo/internal/zoo"
+)
+
+type Reconciler struct {
+	client.Client
+}
+
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	var w widget.Widget
+	if err := r.Get(ctx, req.NamespacedName, &w); err != nil {
+		// Deleted: nothing left to do (the child went with the finalizer, or goes with the garbage collector).
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if !w.DeletionTimestamp.IsZero() {
+		if !controllerutil.ContainsFinalizer(&w, widget.Finalizer) {
+			return ctrl.Result{}, nil
+		}
+		child := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: widget.ChildName(w.Name), Namespace: w.Namespace}}
+		if err := client.IgnoreNotFound(r.Delete(ctx, child)); err != nil {
+			return ctrl.Result{}, err
+		}
+		controllerutil.RemoveFinalizer(&w, widget.Finalizer)
+		// A reconcile from a cache that has not seen the removal yet finds the Widget already gone: done, not failed.
+		return ctrl.Result{}, client.IgnoreNotFound(r.Update(ctx, &w))
+	}
+	if controllerutil.AddFinalizer(&w, widget.Finalizer) {
+		if err := r.Update(ctx, &w); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
+	if err := zoo.EnsureChild(ctx, r.Client, &w); err != nil {
+		return ctrl.Result{}, err
+	}
+	next := zoo.ReadyStatus(w.Status, w.Generation, w.Spec.Size)
+	if equality.Semantic.DeepEqual(next, w.Status) {
+		return ctrl.Result{}, nil
+	}
+	w.Status = next
+	return ctrl.Result{}, r.Status().Update(ctx, &w)
+}
+
+func Run(ctx context.Context, env zoo.Env) error {
+	return zoo.RunWidgetController(ctx, env, func(_ manager.Manager, c client.Client) reconcile.Reconciler {
+		return &Reconciler{Client: c}
+	})
+}

@@ -43,6 +43,11 @@ function reconcileKey(kind: string, namespace: string | null | undefined, name: 
  */
 export function dfsuGap(): Detector {
   const pending = new Map<string, Tombstone>();
+  /**
+   * The seq of each key's newest reconcile. The recorder's relist is not the controller's: the controller's own
+   * informer may have relisted first and reconciled the deletion before the recorder's list found the object gone.
+   */
+  const lastReconcile = new Map<string, number>();
   const groups = new FindingGroups<Data>('dfsu-gap', () => ({ via: '', cause: null, relistSeq: null, handlerSeq: null, reconciledKinds: false }));
 
   function add(t: Tombstone, id: string): void {
@@ -62,6 +67,7 @@ export function dfsuGap(): Detector {
       switch (fact.type) {
         case 'relist': {
           if (fact.cause === 'recorder-restart' || fact.cause === 'dropped') return;
+          const gapSeq = fact.gap?.seq ?? null;
           for (const object of fact.vanished) {
             const ref = object.ref;
             const keys = [reconcileKey(ref.kind, ref.namespace, ref.name)];
@@ -71,6 +77,8 @@ export function dfsuGap(): Detector {
               const slash = object.owner.apiVersion.indexOf('/');
               kinds.push(`${slash === -1 ? '' : object.owner.apiVersion.slice(0, slash)}/${object.owner.kind}`);
             }
+            // Reconciled since the watch went away: the deletion (which happened in the gap) was handled.
+            if (gapSeq !== null && keys.some((key) => (lastReconcile.get(key) ?? 0) > gapSeq)) continue;
             add(
               {
                 subject: object,
@@ -119,9 +127,10 @@ export function dfsuGap(): Detector {
           return;
         }
         case 'reconcile': {
-          if (pending.size === 0) return;
           const r = fact.record;
           const key = reconcileKey(r.object.kind, r.object.namespace, r.object.name);
+          lastReconcile.set(key, r.seq);
+          if (pending.size === 0) return;
           const started = parseTime(r.startedAt);
           for (const [id, t] of pending) {
             if (!t.keys.includes(key)) continue;

@@ -32,6 +32,19 @@ describe('dfsu-gap', () => {
     expect(findings(s.records, 'dfsu-gap')).toEqual([]);
   });
 
+  it("does not flag a deletion the controller reconciled before the recorder's own relist found it gone", () => {
+    // The controller's informer relisted first (its own 410), got the tombstone and reconciled the key.
+    const c = new Cluster();
+    const s = new SessionBuilder(c).listAndWatch('Foo');
+    s.deliver(c.create('Foo', 'a', { spec: fooSpec() }));
+    s.reconcile({ kind: 'Foo', name: 'a' });
+    s.marker('gone', 'Foo', { code: 410 });
+    c.delete('Foo', 'a');
+    s.reconcile({ kind: 'Foo', name: 'a', observedGeneration: null, observedResourceVersion: null });
+    s.listAndWatch('Foo');
+    expect(findings(s.records, 'dfsu-gap')).toEqual([]);
+  });
+
   it('accepts a reconcile of the controller owner as handling a deleted child', () => {
     const c = new Cluster();
     const s = new SessionBuilder(c).listAndWatch('Deployment');

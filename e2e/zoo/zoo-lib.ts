@@ -51,7 +51,8 @@ const WorkloadStep = z.union([
   z.strictObject({ at: z.number().nonnegative(), update: z.string().min(1), size: z.number().int().nonnegative() }),
   z.strictObject({ at: z.number().nonnegative(), delete: z.string().min(1) }),
   /**
-   * A delete no watch sees: the controller and the recorder are cut off the API server, the Widget is deleted,
+   * A delete no watch sees: the controller and the recorder are cut off the API server, the Widget (and its child)
+   * is deleted,
    * etcd is compacted and the API server restarted, then they are let back in. Their watches resume from a
    * resourceVersion that is gone: 410, relist, and the Widget is a tombstone (DeletedFinalStateUnknown).
    */

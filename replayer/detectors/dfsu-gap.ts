@@ -48,6 +48,12 @@ export function dfsuGap(): Detector {
    * informer may have relisted first and reconciled the deletion before the recorder's list found the object gone.
    */
   const lastReconcile = new Map<string, number>();
+  /**
+   * Per watch stream, the seq at which the recorder first lost it (an error, a close, a 410) with no watch event
+   * since: the deletion happened after that. The relist's own gap record may name a later marker (the 410 after the
+   * reconnect), when the controller's informer may already have relisted and reconciled.
+   */
+  const lostSince = new Map<string, number>();
   const groups = new FindingGroups<Data>('dfsu-gap', () => ({ via: '', cause: null, relistSeq: null, handlerSeq: null, reconciledKinds: false }));
 
   function add(t: Tombstone, id: string): void {
@@ -62,12 +68,13 @@ export function dfsuGap(): Detector {
 
   return {
     kind: 'dfsu-gap',
-    facts: ['relist', 'reconcile', 'handler'],
+    facts: ['relist', 'reconcile', 'handler', 'marker', 'delivery'],
     observe(fact: Fact, context: DetectorContext) {
       switch (fact.type) {
         case 'relist': {
           if (fact.cause === 'recorder-restart' || fact.cause === 'dropped') return;
-          const gapSeq = fact.gap?.seq ?? null;
+          const gapSeq = lostSince.get(fact.stream.key) ?? fact.gap?.seq ?? null;
+          lostSince.delete(fact.stream.key);
           for (const object of fact.vanished) {
             const ref = object.ref;
             const keys = [reconcileKey(ref.kind, ref.namespace, ref.name)];
@@ -97,6 +104,15 @@ export function dfsuGap(): Detector {
           }
           return;
         }
+        case 'marker': {
+          const m = fact.record.marker;
+          if (fact.stream && (m === 'error' || m === 'watch-closed' || m === 'gone') && !lostSince.has(fact.stream.key)) lostSince.set(fact.stream.key, fact.record.seq);
+          return;
+        }
+        case 'delivery':
+          // The watch came back and delivers again: that disconnection lost nothing a relist would reveal.
+          if (fact.record.origin === 'watch') lostSince.delete(fact.stream.key);
+          return;
         case 'handler': {
           if (!fact.record.tombstone) return;
           const ref = fact.record.object;

@@ -5,23 +5,11 @@ import { Report } from '../../exporters/index.js';
 import { SECRET_VALUE, fixtureRecords } from '../../exporters/testing/fixture.js';
 import { openStore } from '../../store/index.js';
 import { useTempDir } from '../../test/temp.js';
-import type { Output } from '../context.js';
-import { buildProgram, reportError } from '../main.js';
 import { writeDemoSession } from './demo.js';
 import { formatFromPath, redactPath } from './export.js';
+import { runCli } from '../testing/run-cli.js';
 
-async function run(args: string[], env: NodeJS.ProcessEnv): Promise<{ out: string; err: string; code: number }> {
-  let out = '';
-  let err = '';
-  const output: Output = { out: (t) => void (out += t), err: (t) => void (err += t), isTTY: false };
-  try {
-    await (await buildProgram(output, env)).parseAsync(args, { from: 'user' });
-    return { out, err, code: 0 };
-  } catch (error) {
-    const code = reportError(error, output);
-    return { out, err, code };
-  }
-}
+const run = runCli;
 
 describe('kreplay export', () => {
   const tempDir = useTempDir();

@@ -4,18 +4,10 @@ import type { ApiRequestRecord, MarkerRecord, SessionRecord } from '../../model/
 import { openStore } from '../../store/index.js';
 import { deployment, watchEvent } from '../../test/builders.js';
 import { useTempDir } from '../../test/temp.js';
-import type { Output } from '../context.js';
-import { buildProgram, reportError } from '../main.js';
+import { runCli } from '../testing/run-cli.js';
 
 async function run(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
-  let out = '';
-  let err = '';
-  const output: Output = { out: (t) => void (out += t), err: (t) => void (err += t), isTTY: false };
-  try {
-    await (await buildProgram(output, env)).parseAsync(args, { from: 'user' });
-  } catch (error) {
-    reportError(error, output);
-  }
+  const { out, err } = await runCli(args, env);
   if (!out) throw new Error(`kreplay ${args.join(' ')} printed nothing: ${err}`);
   return out;
 }

@@ -5,21 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { deployment, watchEvent } from '../../test/builders.js';
 import { useTempDir } from '../../test/temp.js';
 import { openStore, type SessionStore } from '../../store/index.js';
-import type { Output } from '../context.js';
-import { buildProgram, reportError } from '../main.js';
+import { runCli } from '../testing/run-cli.js';
 
-async function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ out: string; err: string; code: number }> {
-  let out = '';
-  let err = '';
-  const output: Output = { out: (t) => void (out += t), err: (t) => void (err += t), isTTY: false };
-  try {
-    await (await buildProgram(output, env)).parseAsync(args, { from: 'user' });
-    return { out, err, code: 0 };
-  } catch (error) {
-    const code = reportError(error, output);
-    return { out, err, code };
-  }
-}
+const run = runCli;
 
 const newSession = { name: 'live', source: 'recorder', cluster: null, context: null, toolVersion: 'test', config: {} } as const;
 

@@ -4,16 +4,13 @@ import { findingKinds, SessionRecord, sessionControllerNames } from '../../model
 import { analyze } from '../../replayer/index.js';
 import { openStore } from '../../store/index.js';
 import { useTempDir } from '../../test/temp.js';
-import { buildProgram } from '../main.js';
-import type { Output } from '../context.js';
 import { demoSession, DEMO_SESSION_NAME } from './scenario.js';
+import { runCli } from '../testing/run-cli.js';
 
 async function run(args: string[], env: NodeJS.ProcessEnv): Promise<{ out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const output: Output = { out: (t) => void (out += t), err: (t) => void (err += t), isTTY: false };
-  await (await buildProgram(output, env)).parseAsync(args, { from: 'user' });
-  return { out, err };
+  const result = await runCli(args, env);
+  if (result.code !== 0) throw new Error(`kreplay ${args.join(' ')} failed (${result.code}): ${result.err}`);
+  return result;
 }
 
 describe('kreplay demo', () => {

@@ -8,11 +8,9 @@ import (
 	"context"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
@@ -31,31 +29,13 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if !w.DeletionTimestamp.IsZero() {
-		if !controllerutil.ContainsFinalizer(&w, widget.Finalizer) {
-			return ctrl.Result{}, nil
-		}
 		child := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: widget.ChildName(w.Name), Namespace: w.Namespace}}
-		if err := client.IgnoreNotFound(r.Delete(ctx, child)); err != nil {
-			return ctrl.Result{}, err
-		}
-		controllerutil.RemoveFinalizer(&w, widget.Finalizer)
-		// A reconcile from a cache that has not seen the removal yet finds the Widget already gone: done, not failed.
-		return ctrl.Result{}, client.IgnoreNotFound(r.Update(ctx, &w))
+		return ctrl.Result{}, zoo.Finalize(ctx, r.Client, &w, func() error { return client.IgnoreNotFound(r.Delete(ctx, child)) })
 	}
-	if controllerutil.AddFinalizer(&w, widget.Finalizer) {
-		if err := r.Update(ctx, &w); err != nil {
-			return ctrl.Result{}, err
-		}
-	}
-	if err := zoo.EnsureChild(ctx, r.Client, &w); err != nil {
+	if err := zoo.AddFinalizer(ctx, r.Client, &w); err != nil {
 		return ctrl.Result{}, err
 	}
-	next := zoo.ReadyStatus(w.Status, w.Generation, w.Spec.Size)
-	if equality.Semantic.DeepEqual(next, w.Status) {
-		return ctrl.Result{}, nil
-	}
-	w.Status = next
-	return ctrl.Result{}, r.Status().Update(ctx, &w)
+	return ctrl.Result{}, zoo.SyncChildAndStatus(ctx, r.Client, &w)
 }
 
 func Run(ctx context.Context, env zoo.Env) error {

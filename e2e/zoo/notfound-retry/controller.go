@@ -9,7 +9,6 @@ import (
 	"context"
 	"fmt"
 
-	"k8s.io/apimachinery/pkg/api/equality"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
@@ -31,15 +30,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		// The pitfall: a deleted Widget is an error, so the request is retried for ever.
 		return ctrl.Result{}, fmt.Errorf("reading widget %s: %w", req.NamespacedName, err)
 	}
-	if err := zoo.EnsureChild(ctx, r.Client, &w); err != nil {
-		return ctrl.Result{}, err
-	}
-	next := zoo.ReadyStatus(w.Status, w.Generation, w.Spec.Size)
-	if equality.Semantic.DeepEqual(next, w.Status) {
-		return ctrl.Result{}, nil
-	}
-	w.Status = next
-	return ctrl.Result{}, r.Status().Update(ctx, &w)
+	return ctrl.Result{}, zoo.SyncChildAndStatus(ctx, r.Client, &w)
 }
 
 func Run(ctx context.Context, env zoo.Env) error {

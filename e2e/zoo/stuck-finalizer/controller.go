@@ -8,10 +8,8 @@ import (
 	"errors"
 	"fmt"
 
-	"k8s.io/apimachinery/pkg/api/equality"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
@@ -34,30 +32,18 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if !w.DeletionTimestamp.IsZero() {
-		if !controllerutil.ContainsFinalizer(&w, widget.Finalizer) {
-			return ctrl.Result{}, nil
-		}
 		// The pitfall: no way out. A failing cleanup is retried (with backoff) for ever, and nobody is told.
-		if err := deleteExternalBackup(&w); err != nil {
-			return ctrl.Result{}, fmt.Errorf("cleanup of %s: %w", req.NamespacedName, err)
-		}
-		controllerutil.RemoveFinalizer(&w, widget.Finalizer)
-		return ctrl.Result{}, r.Update(ctx, &w)
+		return ctrl.Result{}, zoo.Finalize(ctx, r.Client, &w, func() error {
+			if err := deleteExternalBackup(&w); err != nil {
+				return fmt.Errorf("cleanup of %s: %w", req.NamespacedName, err)
+			}
+			return nil
+		})
 	}
-	if controllerutil.AddFinalizer(&w, widget.Finalizer) {
-		if err := r.Update(ctx, &w); err != nil {
-			return ctrl.Result{}, err
-		}
-	}
-	if err := zoo.EnsureChild(ctx, r.Client, &w); err != nil {
+	if err := zoo.AddFinalizer(ctx, r.Client, &w); err != nil {
 		return ctrl.Result{}, err
 	}
-	next := zoo.ReadyStatus(w.Status, w.Generation, w.Spec.Size)
-	if equality.Semantic.DeepEqual(next, w.Status) {
-		return ctrl.Result{}, nil
-	}
-	w.Status = next
-	return ctrl.Result{}, r.Status().Update(ctx, &w)
+	return ctrl.Result{}, zoo.SyncChildAndStatus(ctx, r.Client, &w)
 }
 
 func Run(ctx context.Context, env zoo.Env) error {

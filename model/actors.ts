@@ -52,6 +52,14 @@ export function isToolActor(actor: string | null | undefined): boolean {
   return actor === 'kubectl' || actor.startsWith('kubectl-') || actor === 'helm' || actor === 'kustomize' || actor === 'before-first-apply';
 }
 
+/**
+ * A request sent by a person's tool, judged by its User-Agent: kubectl (`kubectl/v1.36.3 (linux/amd64) ...`) and
+ * helm, whose agent was client-go's default `helm/v0.0.0 ...` until Helm 3.14 named itself `Helm/3.14.0`.
+ */
+export function isToolUserAgent(userAgent: string | null | undefined): boolean {
+  return !!userAgent && /^(kubectl|helm)[/-]/i.test(userAgent);
+}
+
 /** A finalizer that Kubernetes itself handles, and what it waits for before it is removed. */
 export interface SystemFinalizer {
   readonly owner: string;

@@ -1,4 +1,4 @@
-import { isSystemActor, isToolActor, sameActor, writeVerbs, type BlameRole } from '../model/index.js';
+import { isSystemActor, isToolActor, isToolUserAgent, sameActor, writeVerbs, type BlameRole } from '../model/index.js';
 import type { Fact } from './state.js';
 
 /** The controller under debug, as the analysis knows it. */
@@ -47,7 +47,7 @@ export class WriterCensus {
       const r = fact.record;
       if (r.code < 200 || r.code >= 300 || !writeVerbs.includes(r.verb)) return;
       // A person at kubectl or helm is not a controller, whatever user they authenticate as.
-      const tool = r.userAgent !== undefined && r.userAgent !== null && /^(kubectl|helm)[/-]/.test(r.userAgent);
+      const tool = isToolUserAgent(r.userAgent);
       if (tool) this.tools.add(r.actor);
       this.count(r.actor);
       if (r.byController && !tool) this.marked.add(r.actor);

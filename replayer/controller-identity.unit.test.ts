@@ -54,6 +54,22 @@ describe('the controller under debug', () => {
     expect(roleOf(stats.controller, 'kubernetes-admin')).toBe('other');
   });
 
+  it('takes a Helm install for a tool, whichever way Helm spells its User-Agent', () => {
+    // Helm 3.14+ sends `Helm/3.16.1`; older releases sent client-go's default `helm/v0.0.0 ...`. Either way the
+    // admin who ran it is not a controller, and the busiest real writer is.
+    for (const helm of ['Helm/3.16.1', 'helm/v0.0.0 (linux/amd64) kubernetes/$Format']) {
+      const c = new Cluster();
+      const s = new SessionBuilder(c);
+      for (let i = 0; i < 3; i++) {
+        s.api({ verb: 'create', kind: 'Foo', name: `h${i}`, actor: 'kubernetes-admin', userAgent: helm, event: c.create('Foo', `h${i}`, { spec: fooSpec() }, { manager: 'helm' }), withResponse: true });
+      }
+      s.api({ verb: 'patch', kind: 'Foo', name: 'h0', actor: 'foo-operator', subresource: 'status', event: c.update('Foo', 'h0', (o) => (o.status = { n: 1 }), { subresource: 'status', manager: 'foo-operator', after: '1s' }), withResponse: true });
+      const { stats } = analyze(s.records);
+      expect(stats.controller, helm).toEqual({ names: ['foo-operator'], basis: 'inferred' });
+      expect(roleOf(stats.controller, 'kubernetes-admin'), helm).toBe('other');
+    }
+  });
+
   it("knows Kubernetes' own writers and finalizers", () => {
     expect(systemComponentOf('system:serviceaccount:kube-system:deployment-controller')).toBe('kube-controller-manager (deployment-controller)');
     expect(systemComponentOf('system:node:worker-1')).toBe('kubelet');

@@ -1,10 +1,6 @@
 package zoo
 
-import (
-	"time"
-
-	"sigs.k8s.io/controller-runtime/pkg/handler"
-)
+import "sigs.k8s.io/controller-runtime/pkg/handler"
 
 // Option changes how RunWidgetController (and NewManager) set a controller up, for the controllers whose pitfall
 // lives in the setup rather than in the reconcile.
@@ -14,7 +10,6 @@ type setup struct {
 	widgetHandler           handler.EventHandler
 	maxConcurrentReconciles int
 	allNamespaces           bool
-	gracefulShutdown        *time.Duration
 }
 
 func setupOf(opts []Option) setup {
@@ -35,6 +30,3 @@ func WithMaxConcurrentReconciles(n int) Option {
 
 // WithAllNamespaces leaves the manager's cache unrestricted: it lists and watches every namespace.
 func WithAllNamespaces() Option { return func(s *setup) { s.allNamespaces = true } }
-
-// WithGracefulShutdown bounds how long the manager waits for running reconciles when it stops.
-func WithGracefulShutdown(d time.Duration) Option { return func(s *setup) { s.gracefulShutdown = &d } }

@@ -60,13 +60,12 @@ func RestConfig(kubeconfig, name string) (*rest.Config, error) {
 func NewManager(env Env, opts ...Option) (manager.Manager, error) {
 	s := setupOf(opts)
 	options := ctrl.Options{
-		Scheme:                  widget.NewScheme(),
-		Cache:                   cache.Options{DefaultNamespaces: map[string]cache.Config{env.Namespace: {}}},
-		Metrics:                 metricsserver.Options{BindAddress: "0"},
-		HealthProbeBindAddress:  "0",
-		LeaderElection:          false,
-		Logger:                  env.Log,
-		GracefulShutdownTimeout: s.gracefulShutdown,
+		Scheme:                 widget.NewScheme(),
+		Cache:                  cache.Options{DefaultNamespaces: map[string]cache.Config{env.Namespace: {}}},
+		Metrics:                metricsserver.Options{BindAddress: "0"},
+		HealthProbeBindAddress: "0",
+		LeaderElection:         false,
+		Logger:                 env.Log,
 	}
 	if s.allNamespaces {
 		options.Cache = cache.Options{}

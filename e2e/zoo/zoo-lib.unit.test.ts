@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import type { Finding } from '../../model/index.js';
+import { Finding } from '../../model/index.js';
 import { compare, ExpectFile, type ZooController } from './zoo-lib.js';
 
 function finding(kind: Finding['kind'], severity: Finding['severity'], namespace: string | null, name: string): Finding {
-  return {
+  return Finding.parse({
     id: `${kind}-${name}`,
     kind,
     severity,
-    object: { group: '', version: 'v1', kind: 'ConfigMap', namespace, name, uid: null },
+    object: { apiVersion: 'v1', kind: 'ConfigMap', namespace, name, uid: null },
     firstSeq: 1,
     lastSeq: 2,
     resourceVersions: [],
@@ -15,7 +15,7 @@ function finding(kind: Finding['kind'], severity: Finding['severity'], namespace
     message: '',
     rule: 'r',
     evidence: [],
-  } as Finding;
+  });
 }
 
 function controller(expect: unknown): ZooController {

@@ -28,6 +28,8 @@ import (
 	hotloop "kreplay/e2e/zoo/hot-loop"
 	"kreplay/e2e/zoo/internal/zoo"
 	notfoundretry "kreplay/e2e/zoo/notfound-retry"
+	resumefromnow "kreplay/e2e/zoo/resume-from-now"
+	staleresume "kreplay/e2e/zoo/stale-resume"
 	statusrace "kreplay/e2e/zoo/status-race"
 	stuckfinalizer "kreplay/e2e/zoo/stuck-finalizer"
 )
@@ -40,6 +42,8 @@ var controllers = map[string]func(context.Context, zoo.Env) error{
 	"notfound-retry":   notfoundretry.Run,
 	"hot-loop":         hotloop.Run,
 	"status-race":      statusrace.Run,
+	"stale-resume":     staleresume.Run,
+	"resume-from-now":  resumefromnow.Run,
 }
 
 func names() []string {

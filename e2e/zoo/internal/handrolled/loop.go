@@ -1,6 +1,6 @@
 // Package handrolled is the zoo's controller written without an informer: one hand-rolled list/watch loop over the
-// namespace's Widgets (plain client-go dynamic List and Watch calls), its own map as the cache, event handlers
-// called for each watch event, a workqueue and one worker that reads the Widget live and keeps its child ConfigMap
+// namespace's Widgets (plain client-go dynamic List and Watch calls), its own map as the cache, each watch event
+// handed to the event handler of its type (ADDED to OnAdd, MODIFIED to OnUpdate, DELETED to OnDelete), a workqueue and one worker that reads the Widget live and keeps its child ConfigMap
 // and status. Deliveries are reported through kreplay's Go SDK (WrapEventHandler) exactly as the handlers are called.
 // What the loop does when its watch ends (a disconnect) is the caller's: both zoo controllers built on it get it
 // wrong, each its own way (stale-resume, resume-from-now). client-go's reflector does it right: it resumes from the
@@ -190,11 +190,22 @@ func (l *loop) consume(w watch.Interface, lastRV string) (string, bool) {
 			}
 			key := obj.GetNamespace() + "/" + obj.GetName()
 			lastRV = obj.GetResourceVersion()
-			if ev.Type == watch.Deleted {
+			// Each event to the handler of its type, as the loop's authors read the watch API: the old object of an
+			// update from the map, none when the loop never had it (an informer would call OnAdd then).
+			switch ev.Type {
+			case watch.Added:
+				l.cache[key] = obj
+				l.handler.OnAdd(obj, false)
+			case watch.Modified:
+				var old any
+				if known, ok := l.cache[key]; ok {
+					old = known
+				}
+				l.cache[key] = obj
+				l.handler.OnUpdate(old, obj)
+			default:
 				delete(l.cache, key)
 				l.handler.OnDelete(obj)
-			} else {
-				l.upsert(key, obj, false)
 			}
 		case watch.Error:
 			status := apierrors.FromObject(ev.Object)

@@ -80,7 +80,7 @@ export function duplicateEvent(): Detector {
       const fromHandlers = handlerGroups.findings((g) => {
         const d = g.data;
         const calls = [...d.handlers].map(([h, n]) => `${n}× ${h}`).join(', ');
-        const older = d.older ? ` ${d.older} of them older than the newest it already had (first resourceVersion ${d.first?.rv} after ${d.first?.newestRV}): history re-sent.` : '';
+        const older = d.older ? ` ${d.older} of them older than the newest they already had (first resourceVersion ${d.first?.rv} after ${d.first?.newestRV}): history re-sent.` : '';
         const deleted = d.afterDelete ? ` ${d.afterDelete} came after the object had been handed to OnDelete.` : '';
         return `${d.controller}'s event handlers were given versions of this object they had already been given (${calls}).${older}${deleted} A client-go informer never does this: after a disconnect its reflector resumes from the newest resourceVersion it saw, a relist hands only the current state and an informer resync hands old == new. A watch resumed from a stale resourceVersion (a hand-rolled list/watch loop) re-delivers history; a handler that is not idempotent acts on it twice.`;
       });

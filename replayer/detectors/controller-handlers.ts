@@ -38,7 +38,8 @@ import { parseTime } from '../time.js';
  * old is not the last one handed (a FilteringResourceEventHandler around the reporting wrapper forwards only some
  * updates), objects the handlers never saw at all (a label or field selector may exclude them).
  *
- * One reporting handler per controller name and kind is assumed, as the SDK's WrapEventHandler is documented: two
+ * A record the SDK sent twice (it retries a batch whose answer was lost) is recognised by its identical content and
+ * time, and counted once. One reporting handler per controller name and kind is assumed, as the SDK's WrapEventHandler is documented: two
  * replicas, or two informers, reporting under one name would hand each version twice. Records the SDK dropped, or a
  * recorder restart, make the handlers' history incomplete: everything is forgotten there and judged afresh.
  */
@@ -91,7 +92,12 @@ interface Held {
   chainTime: number | null;
   lastSeq: number;
   lastRV: string | null;
+  /** The last calls' signatures: a record the SDK sent twice (a batch resent after a lost answer) is one call. */
+  recent: string[];
 }
+
+/** Calls remembered per object to recognise a resent record. */
+const recentCalls = 8;
 
 interface PendingDeletion {
   controller: string;
@@ -203,6 +209,13 @@ export class HandlerHistory {
     const rv = record.resourceVersion;
     const rvNum = rvNumber(rv);
     const held = c.held.get(key);
+    // The SDK retries a batch whose answer it did not get (sdk/go reporter.go): the same call, to the microsecond.
+    const signature = `${record.handler}|${rv}|${record.oldResourceVersion ?? ''}|${record.tombstone}|${record.observedAt}`;
+    if (held) {
+      if (held.recent.includes(signature)) return;
+      held.recent.push(signature);
+      if (held.recent.length > recentCalls) held.recent.shift();
+    }
 
     if (!held) {
       // The handlers' first call for this object. An informer adds before it updates or deletes; the creation
@@ -258,6 +271,7 @@ export class HandlerHistory {
       chainTime: time,
       lastSeq: record.seq,
       lastRV: rv,
+      recent: [`${record.handler}|${rv}|${record.oldResourceVersion ?? ''}|${record.tombstone}|${record.observedAt}`],
     });
   }
 

@@ -134,6 +134,7 @@ describe('duplicate-event from the controller\'s handlers (handler-redelivered)'
     handed(s, 'a', 'add', rvOf(a1));
     const a2 = s.deliver(c.update('Foo', 'a', replicas(2)));
     handed(s, 'a', 'update', rvOf(a2), rvOf(a1));
+    c.tick('2s');
     handed(s, 'a', 'update', rvOf(a2), rvOf(a1));
     expect(summary(findings(s.records, 'duplicate-event'))).toEqual([{ rule: 'handler-redelivered', name: 'a', count: 1 }]);
   });
@@ -193,5 +194,23 @@ describe('duplicate-event from the controller\'s handlers (handler-redelivered)'
     s.push({ record: 'marker', observedAt: c.iso(), origin: 'ingest', marker: 'dropped', count: 3 });
     handed(s, 'a', 'update', rvOf(a2), rvOf(a1));
     expect(findings(s.records, 'duplicate-event')).toEqual([]);
+  });
+});
+
+describe('duplicate-event: a record the SDK sent twice', () => {
+  it('is one handler call, not a redelivery', () => {
+    const c = new Cluster();
+    const s = new SessionBuilder(c).listAndWatch('Foo');
+    const a1 = s.deliver(c.create('Foo', 'a', { spec: fooSpec() }));
+    const add = handed(s, 'a', 'add', rvOf(a1));
+    const a2 = s.deliver(c.update('Foo', 'a', replicas(2)));
+    const update = handed(s, 'a', 'update', rvOf(a2), rvOf(a1));
+    // the batch is resent after its answer was lost: the same records again, times included
+    for (const r of [add, update]) s.push({ ...r, seq: undefined } as Parameters<SessionBuilder['push']>[0]);
+    expect(findings(s.records, 'duplicate-event')).toEqual([]);
+    // while the same call at another time is a redelivery
+    c.tick('1s');
+    handed(s, 'a', 'update', rvOf(a2), rvOf(a1));
+    expect(summary(findings(s.records, 'duplicate-event'))).toEqual([{ rule: 'handler-redelivered', name: 'a', count: 1 }]);
   });
 });

@@ -112,6 +112,8 @@ interface PendingDeletion {
 interface ControllerHandlers {
   /** By uid, else name key. */
   held: Map<string, Held>;
+  /** Keys of the held objects handed as deleted, oldest first: forgotten beyond maxDeletedHeld. */
+  deleted: Set<string>;
   /** group/Kind → the first handler call for that kind since the last reset. */
   runningSince: Map<string, number>;
 }
@@ -190,7 +192,7 @@ export class HandlerHistory {
   private handlersOf(controller: string): ControllerHandlers {
     let c = this.controllers.get(controller);
     if (!c) {
-      c = { held: new Map(), runningSince: new Map() };
+      c = { held: new Map(), deleted: new Set(), runningSince: new Map() };
       this.controllers.set(controller, c);
     }
     return c;
@@ -235,6 +237,7 @@ export class HandlerHistory {
       else this.advance(held, record, rv, rvNum);
       held.deleted = true;
       held.lastSeq = record.seq;
+      this.markDeleted(c, key);
       this.handedDelete(record.controller, uid ?? key);
       return;
     }
@@ -244,6 +247,7 @@ export class HandlerHistory {
       this.restartChainIfAdd(held, record, time);
       this.advance(held, record, rv, rvNum);
       held.deleted = false;
+      c.deleted.delete(key);
       return;
     }
     if (rvNum < held.newestRVNum || (rvNum === held.newestRVNum && (held.deleted || record.handler === 'update'))) {
@@ -257,11 +261,11 @@ export class HandlerHistory {
     this.restartChainIfAdd(held, record, time);
     this.advance(held, record, rv, rvNum);
     held.deleted = false;
+    c.deleted.delete(key);
     if (record.handler === 'update') this.proveAlive(record, key, held, rv, rvNum, time);
   }
 
   private hold(c: ControllerHandlers, key: string, record: Stored<DeliveryRecord>, rv: string | null, rvNum: number, time: number | null, deleted: boolean): void {
-    if (deleted) this.forgetOldDeleted(c);
     c.held.set(key, {
       newestRVNum: Number.isNaN(rvNum) ? Number.NEGATIVE_INFINITY : rvNum,
       newestRV: rv ?? '',
@@ -273,16 +277,17 @@ export class HandlerHistory {
       lastRV: rv,
       recent: [`${record.handler}|${rv}|${record.oldResourceVersion ?? ''}|${record.tombstone}|${record.observedAt}`],
     });
+    if (deleted) this.markDeleted(c, key);
   }
 
-  private forgetOldDeleted(c: ControllerHandlers): void {
-    if (c.held.size < maxDeletedHeld) return;
-    for (const [key, h] of c.held) {
-      if (h.deleted) {
-        c.held.delete(key);
-        return;
-      }
-    }
+  /** Remembers that key was handed as deleted; the oldest deleted objects are forgotten beyond maxDeletedHeld. */
+  private markDeleted(c: ControllerHandlers, key: string): void {
+    c.deleted.delete(key);
+    c.deleted.add(key);
+    if (c.deleted.size <= maxDeletedHeld) return;
+    const oldest = c.deleted.values().next().value!;
+    c.deleted.delete(oldest);
+    c.held.delete(oldest);
   }
 
   private restartChainIfAdd(held: Held, record: Stored<DeliveryRecord>, time: number | null): void {

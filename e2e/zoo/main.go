@@ -31,7 +31,9 @@ import (
 	"kreplay/e2e/zoo/internal/zoo"
 	notfoundretry "kreplay/e2e/zoo/notfound-retry"
 	reconcilelag "kreplay/e2e/zoo/reconcile-lag"
+	resumefromnow "kreplay/e2e/zoo/resume-from-now"
 	staleread "kreplay/e2e/zoo/stale-read"
+	staleresume "kreplay/e2e/zoo/stale-resume"
 	statusrace "kreplay/e2e/zoo/status-race"
 	stuckfinalizer "kreplay/e2e/zoo/stuck-finalizer"
 )
@@ -48,6 +50,8 @@ var controllers = map[string]func(context.Context, zoo.Env) error{
 	"hung-reconcile":     hungreconcile.Run,
 	"stale-read":         staleread.Run,
 	"cluster-wide-watch": clusterwidewatch.Run,
+	"stale-resume":       staleresume.Run,
+	"resume-from-now":    resumefromnow.Run,
 }
 
 func names() []string {

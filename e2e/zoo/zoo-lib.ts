@@ -63,6 +63,14 @@ const WorkloadStep = z.union([
    * resourceVersion that is gone: 410, relist, and the Widget is a tombstone (DeletedFinalStateUnknown).
    */
   z.strictObject({ at: z.number().nonnegative(), deleteUnseen: z.string().min(1) }),
+  /**
+   * A plain disconnect: the controller alone is cut off (its connections closed, new ones refused) until a
+   * `reconnect` step. The API server keeps running and nothing is compacted, so its watch cache still holds the
+   * history: a client resuming from any resourceVersion it was handed gets exactly what it missed. The recorder
+   * stays connected and sees every change.
+   */
+  z.strictObject({ at: z.number().nonnegative(), disconnect: z.literal(true) }),
+  z.strictObject({ at: z.number().nonnegative(), reconnect: z.literal(true) }),
 ]);
 export type WorkloadStep = z.infer<typeof WorkloadStep>;
 
@@ -228,6 +236,10 @@ async function must(cluster: Cluster, method: string, pathAndQuery: string, body
 export interface Faults {
   /** Deletes the Widget while the controller and the recorder are cut off, and makes their watches expire. */
   deleteUnseen(name: string): Promise<void>;
+  /** Closes the controller's connections and refuses new ones; the recorder stays connected. */
+  disconnect(): void;
+  /** Lets the controller back in. */
+  reconnect(): void;
 }
 
 /**
@@ -252,6 +264,10 @@ export async function runWorkload(cluster: Cluster, controller: ZooController, t
       await must(cluster, 'PATCH', `${widgetsPath(ns, step.update)}?fieldManager=${workloadManager}`, { spec: { size: step.size } }, { 'Content-Type': 'application/merge-patch+json' });
     } else if ('delete' in step) {
       await must(cluster, 'DELETE', widgetsPath(ns, step.delete));
+    } else if ('disconnect' in step) {
+      faults.disconnect();
+    } else if ('reconnect' in step) {
+      faults.reconnect();
     } else {
       await faults.deleteUnseen(step.deleteUnseen);
     }

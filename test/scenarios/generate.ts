@@ -227,8 +227,13 @@ function reconcileFoo(c: Cluster, s: SessionBuilder, name: string, options: { de
     const d = c.update('Deployment', f.spec.deploymentName as string, scale(f.spec.replicas as number), { manager: 'sample-controller', after: '10ms' });
     if (options.deliver !== false) s.deliver(d);
   }
-  const st = c.update('Foo', name, fooStatus(f.spec.replicas as number, f.metadata!.generation), { subresource: 'status', manager: 'sample-controller', after: '12ms' });
-  s.deliver(st);
+  // An UpdateStatus that changes nothing is answered at the same resourceVersion with no event: deliver only a change.
+  const status = fooStatus(f.spec.replicas as number, f.metadata!.generation);
+  const probe: Json = {};
+  status(probe);
+  if (JSON.stringify(probe.status) !== JSON.stringify(f.status)) {
+    s.deliver(c.update('Foo', name, status, { subresource: 'status', manager: 'sample-controller', after: '12ms' }));
+  }
   s.reconcile({ kind: 'Foo', name, startedAt: started, duration: `${c.now - started + 3}ms`, observedGeneration: f.metadata!.generation!, observedResourceVersion: f.metadata!.resourceVersion!, controller: 'sample-controller' });
 }
 

@@ -330,7 +330,11 @@ describe('kreplay record on a real API server', () => {
     const deletion = watchRecords(records, 'configmaps').find((r) => r.name === 'cm-7' && r.type === 'DELETED');
     expect(deletion).toMatchObject({ origin: 'watch' });
     expect(deletion!.seq).toBeGreaterThan(gap.seq);
-    expect(markers(records, 'watch-started').filter((m) => m.seq > gap.seq && m.resume === 'resumed').map((m) => m.resource).sort()).toEqual(['configmaps', 'deployments', 'secrets', 'widgets']);
+    // Each watch says how it went on: configmaps from its fresh resume point; another may still have been relisting
+    // after the previous test's compaction when the recorder was killed (its point is then too old: relisted).
+    const resumes = records.filter((r): r is StoredRecord & MarkerRecord => r.record === 'marker' && r.seq > gap.seq && r.resume !== undefined);
+    expect(resumes.find((m) => m.resource === 'configmaps')).toMatchObject({ marker: 'watch-started', resume: 'resumed' });
+    expect(resumes.map((m) => m.resource).sort()).toEqual(['configmaps', 'deployments', 'secrets', 'widgets']);
   });
 
   it("records the API server's audit webhook: writes and failed reads with their status codes", async () => {

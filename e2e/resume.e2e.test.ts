@@ -324,6 +324,8 @@ describe('a recorder restart on the same session', () => {
       failedWrites: load.failures,
       downMs: restart.restartedAt - restart.stoppedAt,
       startToResumedMs: resumedAt - restart.restartedAt,
+      // From the session opened (the gap marker) to the resumed watch: the rest of the start is Node and its loader.
+      openToResumedMs: resumedAt - Date.parse(gap!.observedAt!),
       startToReadyMs: restart.readyAt - restart.restartedAt,
     };
     console.log(`[resume] ${JSON.stringify(figures)}`);
@@ -357,6 +359,7 @@ describe('a recorder restart on the same session', () => {
       acknowledgedWhileDown: restart.acksAtRestart - restart.acksAtStop,
       writesPerSecond: Math.round((load.acks.length - from) / loadSeconds),
       startToResumedMs: Date.parse(resumed[0]!.observedAt!) - restart.restartedAt,
+      openToResumedMs: Date.parse(resumed[0]!.observedAt!) - Date.parse(gap!.observedAt!),
     };
     console.log(`[resume] ${JSON.stringify(figures)}`);
     expect(figures.present).toBe(figures.acknowledged);

@@ -658,6 +658,8 @@ export class WatchSupervisor {
         started = true;
         clearTimeout(acceptTimer);
         this.resumeAccepted();
+        // Dated when it was known: the records committed meanwhile (other watches) keep their order in time.
+        marker.observedAt = this.observedAt();
         return marker;
       };
       const acceptTimer = pendingStart

@@ -641,7 +641,6 @@ export class WatchSupervisor {
     }
   }
 
-  /** Reads watch lines until the stream ends, fails, goes quiet or is stopped. */
   /**
    * Reads watch lines until the stream ends, fails, goes quiet or is stopped. `startMarker` (a resumed watch): its
    * watch-started is written once the stream shows the server accepted the RV — its first line is not the ERROR 410

@@ -393,9 +393,9 @@ describe('a recorder restart on the same session', () => {
     const { resumed, lists, gone } = resumeMarkers(records, lastBefore);
     expect(resumed).toEqual([]);
     expect(lists).toHaveLength(1);
-    expect(lists[0]).toMatchObject({ resume: 'relisted', message: expect.stringMatching(/too old \(410\)/) });
-    expect(gone).toHaveLength(1);
-    expect(gone[0]).toMatchObject({ code: 410, resourceVersion: lastCommittedRV(records, lastBefore) });
+    // The 410 for the committed RV is said by the relist itself: the gap is the recorder's, not the watch's.
+    expect(lists[0]).toMatchObject({ resume: 'relisted', code: 410, resourceVersion: lastCommittedRV(records, lastBefore), message: expect.stringMatching(/too old \(410: too old resource version/) });
+    expect(gone).toEqual([]);
 
     // Each object's final state: the session's last record of every uid is the cluster's current version, and every
     // uid the session still holds live exists.

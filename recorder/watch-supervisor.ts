@@ -153,8 +153,9 @@ export class WatchSupervisor {
   private resumeFrom: string | undefined;
   /** After a restart, until the first list-started or accepted watch-started has said how the watch went on. */
   private resumePending: boolean;
-  /** The committed RV the server refused (410): the relist that follows says so. */
+  /** The committed RV the server refused (410), and what it said: the relist that follows says so. */
   private resumeRefused: string | undefined;
+  private refusedStatus: string | undefined;
   private waitingMarked = false;
   private running: Promise<void> | undefined;
   private syncedOnce = false;
@@ -427,6 +428,10 @@ export class WatchSupervisor {
     if (resume) {
       started.resume = resume.outcome;
       started.message = `${started.message} after the recorder restarted: ${resume.why}`;
+      if (resume.refused !== undefined) {
+        started.code = 410;
+        started.resourceVersion = resume.refused;
+      }
     }
     const records: SessionRecord[] = [started];
     const listed = new KnownObjects();
@@ -448,13 +453,18 @@ export class WatchSupervisor {
   }
 
   /** The first list after a restart says why it lists instead of resuming the watch. */
-  private listResumeOutcome(): { outcome: ResumeOutcome; why: string } | undefined {
+  private listResumeOutcome(): { outcome: ResumeOutcome; why: string; refused?: string } | undefined {
     if (!this.resumePending) return undefined;
     this.resumePending = false;
     const refused = this.resumeRefused;
-    this.resumeRefused = undefined;
+    const status = this.refusedStatus;
+    this.resumeRefused = this.refusedStatus = undefined;
     if (refused !== undefined) {
-      return { outcome: 'relisted', why: `resourceVersion ${refused}, the last committed for this watch, is too old (410): the API server no longer has the changes since` };
+      return {
+        outcome: 'relisted',
+        refused,
+        why: `resourceVersion ${refused}, the last committed for this watch, is too old (410${status ? `: ${status}` : ''}): the API server no longer has the changes since`,
+      };
     }
     return { outcome: 'listed', why: 'no resourceVersion was committed for this watch (new in the config, or recorded before resume points existed)' };
   }
@@ -605,8 +615,14 @@ export class WatchSupervisor {
     if (outcome.kind === 'gone') {
       this.counts.gone += 1;
       this.options.metrics?.gone.inc({ resource: this.label });
-      const refused = this.resumeRefused !== undefined ? `; it is the resourceVersion committed before the recorder restarted: relisting` : '';
-      this.mark('gone', { code: 410, resourceVersion: this.lastRV ?? fromRV, message: `${outcome.status.message ?? 'too old resource version'}${refused}` });
+      // A refused resume is said by the list-started that follows (resume: relisted, code 410), not by a gone marker:
+      // the replayer reads `gone` as a gap of the watch the controller shares (lost-event relist-gap), while this one
+      // is the recorder's own downtime, already marked by recorder-started (replayer/fold/relists.ts).
+      if (this.resumeRefused === undefined) {
+        this.mark('gone', { code: 410, resourceVersion: this.lastRV ?? fromRV, message: outcome.status.message ?? 'too old resource version' });
+      } else {
+        this.refusedStatus = outcome.status.message;
+      }
       this.log.info('watch expired (410 Gone); relisting', { rv: this.lastRV });
     } else if (outcome.kind === 'error') {
       this.counts.errors += 1;

@@ -107,6 +107,15 @@ export const MarkerKind = z.enum(markerKinds);
 export type MarkerKind = z.infer<typeof MarkerKind>;
 
 /**
+ * How a watch started again after the recorder restarted on a session (the marker's `resume`): `resumed` went on
+ * from the resourceVersion committed before the restart (nothing missed), `relisted` found that RV too old (410) and
+ * listed, `listed` had no committed RV for this watch (new in the config, or a recording from before schema 6).
+ */
+export const resumeOutcomes = ['resumed', 'relisted', 'listed'] as const;
+export const ResumeOutcome = z.enum(resumeOutcomes);
+export type ResumeOutcome = z.infer<typeof ResumeOutcome>;
+
+/**
  * Stream markers make the recorder's own life visible: a relist, a watch restart, a 410 or dropped records
  * explain gaps that would otherwise look like controller bugs.
  */
@@ -127,6 +136,8 @@ export const MarkerRecord = z.object({
   /** HTTP or Status code (410 for gone). */
   code: z.number().int().optional(),
   message: z.string().optional(),
+  /** The first watch-started (resumed) or list-started (relisted, listed) of a watch after a recorder restart. */
+  resume: ResumeOutcome.optional(),
 });
 export type MarkerRecord = z.infer<typeof MarkerRecord>;
 

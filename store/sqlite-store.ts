@@ -28,12 +28,14 @@ import { toolVersion } from './tool-version.js';
 import { inspectDatabaseFile, MissingWalError, schemaOnlyInMissingWal, walMissingLikelihood } from './wal-check.js';
 import type {
   AppendResult,
+  CheckpointUpdate,
   ObjectSummary,
   PageOptions,
   ReadOptions,
   RecordFilter,
   SessionStore,
   SessionSummary,
+  StoredCheckpoint,
 } from './types.js';
 
 interface SessionRow {
@@ -218,6 +220,8 @@ export class SqliteSessionStore implements SessionStore {
   private readonly hasFacts: boolean;
   /** The database has the schema-5 sources column (likewise). */
   private readonly hasSources: boolean;
+  /** The database has the schema-6 watch_checkpoints table (likewise). */
+  private readonly hasCheckpoints: boolean;
   /** Per session: API requests stored without their other source's report yet (model/api-pairing.ts). */
   private readonly unpaired = new Map<number, UnpairedRequests>();
   private readonly statements;
@@ -245,6 +249,7 @@ export class SqliteSessionStore implements SessionStore {
     const schema = this.db.pragma('user_version', { simple: true }) as number;
     this.hasFacts = schema >= 4;
     this.hasSources = schema >= 5;
+    this.hasCheckpoints = schema >= 6;
     this.statements = this.prepareStatements();
   }
 
@@ -316,6 +321,17 @@ export class SqliteSessionStore implements SessionStore {
       markPartial: db.prepare<[string, number]>('UPDATE sessions SET partial = 1, problems = ? WHERE id = ?'),
       endSession: db.prepare<[string | null, number]>('UPDATE sessions SET ended_at = ? WHERE id = ?'),
       deleteSession: db.prepare<[number]>('DELETE FROM sessions WHERE id = ?'),
+      upsertCheckpoint: db.prepare<[number, string, string, number, string]>(
+        this.hasCheckpoints
+          ? `INSERT INTO watch_checkpoints (session_id, watch, resource_version, through_seq, committed_at) VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT (session_id, watch) DO UPDATE SET resource_version = excluded.resource_version, through_seq = excluded.through_seq, committed_at = excluded.committed_at`
+          : 'SELECT ?, ?, ?, ?, ?',
+      ),
+      checkpoints: db.prepare<[number], { watch: string; resource_version: string; through_seq: number; committed_at: string }>(
+        this.hasCheckpoints
+          ? 'SELECT watch, resource_version, through_seq, committed_at FROM watch_checkpoints WHERE session_id = ? ORDER BY watch'
+          : "SELECT '' AS watch, '' AS resource_version, 0 AS through_seq, '' AS committed_at WHERE ? IS NULL",
+      ),
     };
   }
 
@@ -416,6 +432,7 @@ export class SqliteSessionStore implements SessionStore {
       this.db.prepare('DELETE FROM objects WHERE session_id = ?').run(sessionId);
       this.db.prepare('DELETE FROM analyses WHERE session_id = ?').run(sessionId);
       if (this.hasFacts) this.db.prepare('DELETE FROM version_facts WHERE session_id = ?').run(sessionId);
+      if (this.hasCheckpoints) this.db.prepare('DELETE FROM watch_checkpoints WHERE session_id = ?').run(sessionId);
       this.statements.deleteSession.run(sessionId);
     })();
     this.tips.clear();
@@ -435,7 +452,13 @@ export class SqliteSessionStore implements SessionStore {
 
   // ---- appending -----------------------------------------------------------------------------------------------
 
-  append(sessionId: number, records: readonly SessionRecord[]): AppendResult {
+  append(sessionId: number, records: readonly SessionRecord[], checkpoints: readonly CheckpointUpdate[] = []): AppendResult {
+    for (const checkpoint of checkpoints) {
+      if (!Number.isInteger(checkpoint.record) || checkpoint.record < 0 || checkpoint.record >= records.length) {
+        throw new Error(`checkpoint for ${checkpoint.watch} names record ${checkpoint.record} of an append of ${records.length}`);
+      }
+    }
+    if (checkpoints.length && !this.hasCheckpoints) throw new Error(`${this.path} has no watch_checkpoints table (schema < 6): open it read-write to migrate it`);
     if (records.length === 0) {
       const next = this.requireSessionRow(sessionId).next_seq;
       return { firstSeq: next, lastSeq: next - 1, count: 0, merged: 0 };
@@ -456,13 +479,17 @@ export class SqliteSessionStore implements SessionStore {
       let seq = firstSeq;
       let merged = 0;
       let changedStored = false;
+      /** The seq each record got (a merged one: its partner's), for the checkpoints' through_seq. */
+      const seqs: number[] = [];
       for (const record of records) {
         const partner = record.record === 'api' ? unpaired.pair(record, seq) : undefined;
         if (partner !== undefined && record.record === 'api') {
           changedStored = this.mergeInto(sessionId, partner, record, apiRows) || changedStored;
           merged += 1;
+          seqs.push(partner);
           continue;
         }
+        seqs.push(seq);
         const row = this.toRow(sessionId, seq, record, touchedTips);
         pending.push(row);
         if (record.record === 'api') apiRows.set(seq, { record, row });
@@ -474,6 +501,13 @@ export class SqliteSessionStore implements SessionStore {
       }
       this.writeRows(sessionId, pending);
       this.statements.setNextSeq.run(seq, sessionId);
+      // Same transaction as the rows: the resume point moves exactly when the records that carry it are committed.
+      if (checkpoints.length) {
+        const committedAt = new Date().toISOString();
+        for (const checkpoint of checkpoints) {
+          this.statements.upsertCheckpoint.run(sessionId, checkpoint.watch, checkpoint.resourceVersion, seqs[checkpoint.record]!, committedAt);
+        }
+      }
       // A stored record changed without the session growing: findings cached through its last seq are stale.
       if (changedStored) this.statements.dropAnalyses.run(sessionId);
       return { firstSeq, lastSeq: seq - 1, count: seq - firstSeq, merged };
@@ -1058,6 +1092,12 @@ export class SqliteSessionStore implements SessionStore {
            created_at = excluded.created_at, findings = excluded.findings`,
       )
       .run(sessionId, optionsKey, throughSeq, toolVersion, new Date().toISOString(), findingsJson);
+  }
+
+  watchCheckpoints(sessionId: number): StoredCheckpoint[] {
+    return this.statements.checkpoints
+      .all(sessionId)
+      .map((row) => ({ watch: row.watch, resourceVersion: row.resource_version, throughSeq: row.through_seq, committedAt: row.committed_at }));
   }
 
   lastSeq(sessionId: number): number {

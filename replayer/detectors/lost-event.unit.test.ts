@@ -155,6 +155,25 @@ describe('lost-event', () => {
       expect(summary(findings(s.records, 'dfsu-gap')).map((f) => f.name)).toEqual(['b']);
     });
 
+    it('judges a watch the restarted recorder resumed where it stopped as one history, and only that one', () => {
+      // While the recorder was down, b was created and changed; the resumed watch must replay b's ADDED. Here it
+      // hands only the MODIFIED: lost, when the watch resumed at the last committed resourceVersion; unknowable when
+      // it resumed elsewhere or the recorder relisted instead.
+      const session = (resumeAt: 'committed' | 'elsewhere') => {
+        const c = new Cluster();
+        const s = new SessionBuilder(c).listAndWatch('Foo');
+        const a = s.deliver(c.create('Foo', 'a', { spec: fooSpec() }));
+        s.marker('recorder-started');
+        c.create('Foo', 'b', { spec: fooSpec() });
+        const committed = a.object.metadata!.resourceVersion!;
+        s.marker('watch-started', 'Foo', { resourceVersion: resumeAt === 'committed' ? committed : String(Number(committed) - 1), resume: 'resumed' });
+        s.deliver(c.update('Foo', 'b', scale(2)));
+        return s.records;
+      };
+      expect(summary(findings(session('committed'), 'lost-event')).map((f) => [f.rule, f.name])).toEqual([['unseen-object', 'b']]);
+      expect(findings(session('elsewhere'), 'lost-event')).toEqual([]);
+    });
+
     it('says nothing when nothing changed across the gap, or when the gap was the recorder restarting', () => {
       const c = new Cluster();
       const s = new SessionBuilder(c).listAndWatch('Foo');

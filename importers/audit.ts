@@ -311,6 +311,9 @@ export function createAuditParser(options: AuditOptions = {}): ImportParser {
     if (typeof value.record === 'string' && 'origin' in value) {
       return [{ kind: 'problem', line, problem: 'this is a kreplay NDJSON record: import it with --format ndjson', malformed: true }];
     }
+    if (value.kind === undefined && typeof value.auditID !== 'string') {
+      return [{ kind: 'problem', line, problem: 'not an audit event: no kind and no auditID', malformed: true }];
+    }
     const apiVersion = typeof value.apiVersion === 'string' ? value.apiVersion : '';
     if (value.kind !== undefined && (value.kind !== 'Event' || !apiVersion.startsWith('audit.k8s.io/'))) {
       return [{ kind: 'problem', line, problem: `not an audit event: kind ${String(value.kind)}, apiVersion ${apiVersion || '(none)'}`, malformed: true }];

@@ -6,7 +6,7 @@ import { SessionRecord, clockSkewOf, defaultMaxClockSkewMs, redactObject } from 
 import { describeIssues } from '../importers/parser.js';
 import { AuditBodyConverter, type AuditReceiverOptions } from './audit-receiver.js';
 import { HttpProblem } from './http-problem.js';
-import { bodyChunks, bodyLines } from './request-body.js';
+import { bodyChunks, bodyLines, drainBody } from './request-body.js';
 import { silentLogger, type Logger } from './log.js';
 import type { RecorderMetrics } from './metrics.js';
 import type { RecordSink } from './writer.js';
@@ -93,6 +93,13 @@ export class TokenBucket {
 
 export const defaultMaxBatchRecords = 10_000;
 const defaultMaxConcurrentBodies = 4;
+/**
+ * One record line at most: the largest object the API server stores is 1.5 MiB (etcd's --max-request-bytes default),
+ * and an api record's responseObject is the only object a record carries.
+ */
+const maxRecordBytes = 2 * 1024 * 1024;
+/** What is read and discarded of a refused body before the connection is closed instead. */
+const drainCapBytes = 16 * 1024 * 1024;
 
 /** At most n holders at once; the others wait in order. */
 class Slots {
@@ -212,10 +219,10 @@ export class IngestServer {
       }
       if (endpoint !== 'other') this.options.metrics?.ingestErrors.inc({ endpoint, reason: reasonOf(error.status) });
       if (error.status >= 500 || error.status === 413 || error.status === 429) this.log.warn('request refused', { path, status: error.status, error: error.message });
-      if (error.status === 413) {
-        // Do not read the rest of a body we refused.
-        res.setHeader('Connection', 'close');
-      }
+      // A client still sending a refused body reads the answer once it has sent it (bounded: past the cap the
+      // connection closes instead); a closed connection would be all it saw otherwise.
+      // Draining takes a body slot too: what is read at once stays bounded.
+      if (endpoint !== 'other' && !(await this.bodySlots.run(() => drainBody(req, drainCapBytes)))) res.setHeader('Connection', 'close');
       send(res, error.status, { error: error.message, ...error.extra }, error.headers);
     }
   }
@@ -281,7 +288,7 @@ export class IngestServer {
     let refusal: HttpProblem | undefined;
     await this.bodySlots.run(async () => {
       let lineNumber = 0;
-      for await (const raw of bodyLines(bodyChunks(req, this.options.maxBodyBytes))) {
+      for await (const raw of bodyLines(bodyChunks(req, this.options.maxBodyBytes), maxRecordBytes)) {
         lineNumber += 1;
         // After a bad line the rest is read but not parsed: the client gets its 400 once it has sent its body.
         if (refusal) continue;

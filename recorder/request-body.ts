@@ -3,6 +3,8 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { HttpProblem } from './http-problem.js';
 
+const gzipPieceBytes = 1024;
+
 /**
  * A request body as a stream of chunks, never whole: what a request costs in memory is what its handler keeps of
  * it, not the body. Both the bytes on the wire and the bytes after gzip are bounded by `limit` (server.maxBodySize),
@@ -22,12 +24,20 @@ export async function* bodyChunks(req: http.IncomingMessage, limit: number): Asy
       yield chunk;
     }
   }
+  // Not destroyed when a handler stops reading early: it still answers on this connection (drainBody).
+  const source = req.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>;
   if (encoding === 'identity') {
-    yield* counted(req);
+    yield* counted(source);
     return;
   }
+  // zlib inflates a whole written chunk before it looks at its reader: one 64 KiB piece of a bomb is 64 MiB of
+  // output. Fed a KiB at a time, what it holds before the limit below stops it is about a MiB (deflate's ratio is at
+  // most 1032:1).
+  async function* small(chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+    for await (const chunk of chunks) for (let at = 0; at < chunk.length; at += gzipPieceBytes) yield chunk.subarray(at, at + gzipPieceBytes);
+  }
   const gunzip = createGunzip();
-  const feeding = pipeline(counted(req), gunzip);
+  const feeding = pipeline(small(counted(source)), gunzip);
   // Its failure is the output's failure too (the gunzip stream is destroyed with it): read there, not twice.
   feeding.catch(() => undefined);
   let inflated = 0;
@@ -46,19 +56,48 @@ export async function* bodyChunks(req: http.IncomingMessage, limit: number): Asy
   }
 }
 
-/** Splits chunks into lines (without the '\n'), joining a line spread over chunks once, when its end arrives. */
-export async function* bodyLines(chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+function lineTooLong(line: number, max: number): HttpProblem {
+  return new HttpProblem(413, `line ${line}: a record is at most ${max} bytes`, { line });
+}
+
+/**
+ * Splits chunks into lines (without the '\n'), joining a line spread over chunks once, when its end arrives. A line
+ * longer than `maxLineBytes` is refused as soon as it is: no record needs more.
+ */
+export async function* bodyLines(chunks: AsyncIterable<Buffer>, maxLineBytes: number): AsyncGenerator<Buffer> {
   let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  let line = 1;
   for await (const chunk of chunks) {
     let start = 0;
     for (let newline = chunk.indexOf(0x0a); newline !== -1; newline = chunk.indexOf(0x0a, start)) {
       const piece = chunk.subarray(start, newline);
+      if (pendingBytes + piece.length > maxLineBytes) throw lineTooLong(line, maxLineBytes);
       yield pending.length ? Buffer.concat([...pending, piece]) : piece;
       pending = [];
+      pendingBytes = 0;
+      line += 1;
       start = newline + 1;
     }
-    // A copy: a subarray would keep the whole chunk alive for a few bytes of it.
-    if (start < chunk.length) pending.push(Buffer.from(chunk.subarray(start)));
+    pendingBytes += chunk.length - start;
+    if (pendingBytes > maxLineBytes) throw lineTooLong(line, maxLineBytes);
+    // A view, not a copy: it keeps one chunk alive until its line ends, and a copy per chunk doubled what a long
+    // line allocated (garbage the collector frees late, which is resident memory meanwhile).
+    if (start < chunk.length) pending.push(chunk.subarray(start));
   }
   if (pending.length) yield Buffer.concat(pending);
+}
+
+/**
+ * Reads and discards what is left of a refused body (up to `cap` bytes), so the client, which is still sending it,
+ * reads the answer instead of a reset connection. Past the cap the connection is closed after the answer.
+ */
+export async function drainBody(req: http.IncomingMessage, cap: number): Promise<boolean> {
+  if (req.complete || req.destroyed) return true;
+  let drained = 0;
+  for await (const chunk of req.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
+    drained += chunk.length;
+    if (drained > cap) return false;
+  }
+  return true;
 }

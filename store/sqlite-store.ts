@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import {
   UnpairedRequests,
@@ -22,7 +22,7 @@ import {
   type WatchEventRecord,
 } from '../model/index.js';
 import { BodyKind, KEYFRAME_INTERVAL, MAX_CHUNK_BODIES, compressChunk, decodeBody, decompressChunk, encodeBody, patchTouches, type Json } from './codec.js';
-import { migrate } from './migrate.js';
+import { DatabaseUnreadableError, migrate, refuseTooNew } from './migrate.js';
 import { parallelRows } from './parallel-read.js';
 import { toolVersion } from './tool-version.js';
 import { inspectDatabaseFile, MissingWalError, schemaOnlyInMissingWal, walMissingLikelihood } from './wal-check.js';
@@ -147,6 +147,17 @@ interface PendingRow {
 }
 
 /** Column positions in insertRecord. */
+/** The file and its folder (where -wal and -shm live) may be written by this process. */
+function writable(path: string): boolean {
+  try {
+    accessSync(path, constants.W_OK);
+    accessSync(dirname(path), constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** SQL: the row's record carries a clockSkew flag. */
 const clockSkewed = `(payload IS NOT NULL AND instr(payload, '"clockSkew":') > 0 AND json_extract(payload, '$.clockSkew') IS NOT NULL)`;
 
@@ -225,6 +236,8 @@ export class SqliteSessionStore implements SessionStore {
   private readonly unpaired = new Map<number, UnpairedRequests>();
   private readonly statements;
   readonly walMissing: 'none' | 'possible' | 'likely';
+  /** Opened read-only (asked for, or the file is not writable by this process). */
+  readonly readonlyFile: boolean;
 
   constructor(
     readonly path: string,
@@ -235,16 +248,28 @@ export class SqliteSessionStore implements SessionStore {
     if (schemaOnlyInMissingWal(fileState)) throw new MissingWalError(path);
     this.walMissing = walMissingLikelihood(fileState);
     if (path !== ':memory:' && !options.readonly) mkdirSync(dirname(path), { recursive: true });
-    this.db = new Database(path, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
-    this.db.pragma('busy_timeout = 5000');
-    this.db.pragma('foreign_keys = ON');
-    if (options.cacheKiB !== undefined) this.db.pragma(`cache_size = ${-Math.max(64, Math.round(options.cacheKiB))}`);
-    if (!options.readonly) {
-      // WAL lets the TUI read a session while the recorder appends to it.
-      this.db.pragma('journal_mode = WAL');
-      this.db.pragma('synchronous = NORMAL');
-      migrate(this.db, path);
+    // A file this process may not write (permissions, a read-only mount) is opened read-only: reading commands work,
+    // and a write fails with SQLITE_READONLY, which the CLI explains; nothing is ever half-written.
+    const readonly = (options.readonly ?? false) || (path !== ':memory:' && existsSync(path) && !writable(path));
+    this.db = new Database(path, { readonly, fileMustExist: readonly });
+    try {
+      this.db.pragma('busy_timeout = 5000');
+      this.db.pragma('foreign_keys = ON');
+      if (options.cacheKiB !== undefined) this.db.pragma(`cache_size = ${-Math.max(64, Math.round(options.cacheKiB))}`);
+      refuseTooNew(this.db, path);
+      if (!readonly) {
+        // WAL lets the TUI read a session while the recorder appends to it.
+        this.db.pragma('journal_mode = WAL');
+        this.db.pragma('synchronous = NORMAL');
+        migrate(this.db, path);
+      }
+    } catch (error) {
+      this.db.close();
+      const code = (error as { code?: unknown }).code;
+      if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') throw new DatabaseUnreadableError(path, (error as Error).message);
+      throw error;
     }
+    this.readonlyFile = readonly;
     const schema = this.db.pragma('user_version', { simple: true }) as number;
     this.hasFacts = schema >= 4;
     this.hasSources = schema >= 5;

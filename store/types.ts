@@ -126,6 +126,8 @@ export interface SessionStore {
    * short) or 'likely' (a -shm without any -wal).
    */
   readonly walMissing: 'none' | 'possible' | 'likely';
+  /** Opened read-only: asked for, or the file is not writable by this process (reads work, writes fail). */
+  readonly readonlyFile: boolean;
   /** Writes a consistent copy of the whole database to a new file, safe while another process appends. */
   snapshot(outPath: string): void;
   close(): void;

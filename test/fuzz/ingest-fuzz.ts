@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { openStore } from '../../store/index.js';
+import { compiledScript } from '../compiled-script.js';
 import { Random } from './random.js';
 import { auditBody, badRequest, bigBodies, goodAuditEvent, goodDelivery, type FuzzRequest } from './requests.js';
 import { send } from './send.js';
@@ -43,31 +44,14 @@ export interface IngestFuzzResult {
 const token = 'fuzz-token-0123456789abcdef';
 const processScript = fileURLToPath(new URL('./ingest-process.ts', import.meta.url));
 
-/**
- * The ingest process as one plain JavaScript file, run by node alone as the installed recorder runs: under tsx, the
- * loader's own thread and caches are half the resident set (105 MB idle against the recorder's own ~50 MB), and the
- * figure would measure the tool, not the recorder. esbuild is what tsx itself compiles with.
- */
-async function compiledProcessScript(dir: string): Promise<string> {
-  const { build } = await import('esbuild');
-  const outfile = join(dir, 'ingest-process.cjs');
-  // CommonJS, so the one native module left out of the bundle resolves through NODE_PATH from a temporary folder.
-  // store/migrate.ts finds migrations/ from its own URL, the one use of import.meta the process has.
-  const migrateUrl = new URL('../../store/migrate.ts', import.meta.url).href;
-  await build({ entryPoints: [processScript], outfile, bundle: true, platform: 'node', format: 'cjs', target: 'node20', external: ['better-sqlite3'], define: { 'import.meta.url': JSON.stringify(migrateUrl) }, logLevel: 'error' });
-  return outfile;
-}
-
 export async function fuzzIngest(options: IngestFuzzOptions): Promise<IngestFuzzResult> {
   const started = performance.now();
   const random = new Random(options.seed);
   const dbPath = join(options.dir, 'fuzz.db');
   const maxBatchRecords = options.maxBatchRecords ?? 1000;
-  const script = await compiledProcessScript(options.dir);
-  const child = spawn(process.execPath, [...(process.env.KREPLAY_FUZZ_NODE_FLAGS ?? '').split(' ').filter(Boolean), script, dbPath, token, String(maxBatchRecords)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, NODE_PATH: fileURLToPath(new URL('../../node_modules/', import.meta.url)) },
-  });
+  const compiled = await compiledScript(processScript, options.dir);
+  const nodeFlags = (process.env.KREPLAY_FUZZ_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(compiled.command, [...nodeFlags, ...compiled.args, dbPath, token, String(maxBatchRecords)], { stdio: ['ignore', 'pipe', 'inherit'], env: compiled.env });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
   const first = await lines.next();

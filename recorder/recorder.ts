@@ -182,6 +182,8 @@ export class Recorder {
       port: listen.port,
       token: this.options.token,
       maxBodyBytes: config.server.maxBodySize,
+      maxBatchRecords: config.server.maxBatchRecords,
+      maxClockSkewMs: config.server.maxClockSkew,
       recordsPerSecond: config.server.recordsPerSecond,
       burst: config.server.burst,
       sink: this.writer,

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import {
   UnpairedRequests,
@@ -22,7 +22,7 @@ import {
   type WatchEventRecord,
 } from '../model/index.js';
 import { BodyKind, KEYFRAME_INTERVAL, MAX_CHUNK_BODIES, compressChunk, decodeBody, decompressChunk, encodeBody, patchTouches, type Json } from './codec.js';
-import { migrate } from './migrate.js';
+import { DatabaseUnreadableError, migrate, refuseTooNew } from './migrate.js';
 import { parallelRows } from './parallel-read.js';
 import { toolVersion } from './tool-version.js';
 import { inspectDatabaseFile, MissingWalError, schemaOnlyInMissingWal, walMissingLikelihood } from './wal-check.js';
@@ -149,6 +149,20 @@ interface PendingRow {
 }
 
 /** Column positions in insertRecord. */
+/** The file and its folder (where -wal and -shm live) may be written by this process. */
+function writable(path: string): boolean {
+  try {
+    accessSync(path, constants.W_OK);
+    accessSync(dirname(path), constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** SQL: the row's record carries a clockSkew flag. */
+const clockSkewed = `(payload IS NOT NULL AND instr(payload, '"clockSkew":') > 0 AND json_extract(payload, '$.clockSkew') IS NOT NULL)`;
+
 const Col = { origin: 3, observedAt: 4, resourceVersion: 7, payload: 9, chunkId: 11, bodyOffset: 12, bodyLength: 13, sources: 18 } as const;
 
 /** The newest version of an object as the appender last wrote it, to encode the next one as a delta. */
@@ -226,6 +240,8 @@ export class SqliteSessionStore implements SessionStore {
   private readonly unpaired = new Map<number, UnpairedRequests>();
   private readonly statements;
   readonly walMissing: 'none' | 'possible' | 'likely';
+  /** Opened read-only (asked for, or the file is not writable by this process). */
+  readonly readonlyFile: boolean;
 
   constructor(
     readonly path: string,
@@ -236,16 +252,28 @@ export class SqliteSessionStore implements SessionStore {
     if (schemaOnlyInMissingWal(fileState)) throw new MissingWalError(path);
     this.walMissing = walMissingLikelihood(fileState);
     if (path !== ':memory:' && !options.readonly) mkdirSync(dirname(path), { recursive: true });
-    this.db = new Database(path, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
-    this.db.pragma('busy_timeout = 5000');
-    this.db.pragma('foreign_keys = ON');
-    if (options.cacheKiB !== undefined) this.db.pragma(`cache_size = ${-Math.max(64, Math.round(options.cacheKiB))}`);
-    if (!options.readonly) {
-      // WAL lets the TUI read a session while the recorder appends to it.
-      this.db.pragma('journal_mode = WAL');
-      this.db.pragma('synchronous = NORMAL');
-      migrate(this.db, path);
+    // A file this process may not write (permissions, a read-only mount) is opened read-only: reading commands work,
+    // and a write fails with SQLITE_READONLY, which the CLI explains; nothing is ever half-written.
+    const readonly = (options.readonly ?? false) || (path !== ':memory:' && existsSync(path) && !writable(path));
+    this.db = new Database(path, { readonly, fileMustExist: readonly });
+    try {
+      this.db.pragma('busy_timeout = 5000');
+      this.db.pragma('foreign_keys = ON');
+      if (options.cacheKiB !== undefined) this.db.pragma(`cache_size = ${-Math.max(64, Math.round(options.cacheKiB))}`);
+      refuseTooNew(this.db, path);
+      if (!readonly) {
+        // WAL lets the TUI read a session while the recorder appends to it.
+        this.db.pragma('journal_mode = WAL');
+        this.db.pragma('synchronous = NORMAL');
+        migrate(this.db, path);
+      }
+    } catch (error) {
+      this.db.close();
+      const code = (error as { code?: unknown }).code;
+      if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') throw new DatabaseUnreadableError(path, (error as Error).message);
+      throw error;
     }
+    this.readonlyFile = readonly;
     const schema = this.db.pragma('user_version', { simple: true }) as number;
     this.hasFacts = schema >= 4;
     this.hasSources = schema >= 5;
@@ -380,9 +408,13 @@ export class SqliteSessionStore implements SessionStore {
     const counts = this.db.prepare<[number], { kind: RecordKind; n: number }>(
       'SELECT kind, count(*) AS n FROM records WHERE session_id = ? GROUP BY kind',
     );
-    const span = this.db.prepare<[number], { first: string | null; last: string | null; bytes: number | null }>(
+    const span = this.db.prepare<[number], { first: string | null; last: string | null; skewed: number | null; bytes: number | null }>(
       // 40 bytes a row approximates SQLite's record header, key and index entries.
-      `SELECT min(observed_at) AS first, max(observed_at) AS last,
+      // A record flagged for its client's clock (model/clock-skew.ts: only payload rows can carry it) does not make
+      // the span; instr first, so json_extract runs only on the rare row that may hold the flag.
+      `SELECT min(CASE WHEN ${clockSkewed} THEN NULL ELSE observed_at END) AS first,
+              max(CASE WHEN ${clockSkewed} THEN NULL ELSE observed_at END) AS last,
+              sum(${clockSkewed}) AS skewed,
               sum(coalesce(length(payload), 0) + 40) + (SELECT coalesce(sum(length(data)), 0) FROM chunks c WHERE c.session_id = records.session_id) AS bytes
        FROM records WHERE session_id = ?`,
     );
@@ -398,7 +430,7 @@ export class SqliteSessionStore implements SessionStore {
         countsByKind[kind] = n;
         recordCount += n;
       }
-      const { first, last, bytes } = span.get(row.id)!;
+      const { first, last, skewed, bytes } = span.get(row.id)!;
       return {
         ...this.sessionInfo(row),
         recordCount,
@@ -406,6 +438,7 @@ export class SqliteSessionStore implements SessionStore {
         objectCount: countObjects(objectRows.iterate(row.id)),
         firstObservedAt: first,
         lastObservedAt: last,
+        clockSkewedRecords: skewed ?? 0,
         bytesOnDisk: bytes ?? 0,
       };
     });

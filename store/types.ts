@@ -5,6 +5,8 @@ export interface SessionSummary extends SessionInfo {
   recordCount: number;
   countsByKind: Partial<Record<RecordKind, number>>;
   objectCount: number;
+  /** Records flagged for a client clock off by more than the allowed skew: left out of the span (model/clock-skew.ts). */
+  clockSkewedRecords: number;
   firstObservedAt: string | null;
   lastObservedAt: string | null;
   /** Bytes this session's rows take in the database file (SQLite dbstat when available, else an estimate). */
@@ -149,6 +151,8 @@ export interface SessionStore {
    * short) or 'likely' (a -shm without any -wal).
    */
   readonly walMissing: 'none' | 'possible' | 'likely';
+  /** Opened read-only: asked for, or the file is not writable by this process (reads work, writes fail). */
+  readonly readonlyFile: boolean;
   /** Writes a consistent copy of the whole database to a new file, safe while another process appends. */
   snapshot(outPath: string): void;
   close(): void;

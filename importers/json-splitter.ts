@@ -297,7 +297,11 @@ export class JsonValueSplitter {
     if (this.skipping) {
       this.endSkip(events, this.atLineStart ? this.line - 1 : this.line);
     } else if (this.depth > 0) {
-      events.push({ kind: 'error', line: this.inItem ? this.itemLine : this.topLine, problem: 'truncated JSON value (the input ends before it is closed)' });
+      // Everything after the opening line belongs to the unclosed value, whatever it holds: say which lines it took.
+      const first = this.inItem ? this.itemLine : this.topLine;
+      const last = this.atLineStart ? this.line - 1 : this.line;
+      const range = last > first ? ` (skipped lines ${first}-${last})` : '';
+      events.push({ kind: 'error', line: first, problem: `truncated JSON value (the input ends before it is closed)${range}` });
     }
     this.resetValue();
     return events;

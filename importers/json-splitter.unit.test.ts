@@ -107,7 +107,11 @@ describe('JsonValueSplitter', () => {
     const first = pretty(event('ADDED', 'a', '1'));
     const second = pretty(event('MODIFIED', 'a', '2'));
     const events = split(first + second.slice(0, 120));
-    expect(summary(events)).toEqual([{ line: 1, value: event('ADDED', 'a', '1') }, `${first.split('\n').length}: truncated JSON value (the input ends before it is closed)`]);
+    const start = first.split('\n').length;
+    const end = (first + second.slice(0, 120)).split('\n').length;
+    expect(summary(events)).toEqual([{ line: 1, value: event('ADDED', 'a', '1') }, `${start}: truncated JSON value (the input ends before it is closed) (skipped lines ${start}-${end})`]);
+    // A cut-off value on one line, then junk to the end: the junk is inside it, and both lines are named.
+    expect(summary(split('{"a":1}\n{"b":\n\u00ffjunk\n'))).toEqual([{ line: 1, value: { a: 1 } }, '2: truncated JSON value (the input ends before it is closed) (skipped lines 2-3)']);
   });
 
   it('recovers from a one-line value cut off before the next line', () => {

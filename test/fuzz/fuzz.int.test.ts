@@ -5,10 +5,10 @@ import { fuzzIngest } from './ingest-fuzz.js';
 import { fuzzSettings } from './settings.js';
 
 // Hostile input against every boundary, in CI with a small count (KREPLAY_FUZZ_COUNT; `npm run fuzz` runs 10,000+
-// and prints the figures). Loopback only; the seed is printed, and KREPLAY_FUZZ_SEED replays a run.
+// and prints the figures, from a random seed). Loopback only; the seed is printed, and KREPLAY_FUZZ_SEED replays a run.
 
 const tempDir = useTempDir();
-const settings = fuzzSettings(process.env, { count: 2_000 });
+const settings = fuzzSettings(process.env, { count: 2_000, seed: 1420341404 });
 
 describe(`fuzz (seed ${settings.seed})`, () => {
   it(`${settings.count} bad requests to /v1/records and /v1/audit: the right status, nothing refused written, every good record kept, memory bounded`, async () => {

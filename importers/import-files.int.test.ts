@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../cli/testing/run-cli.js';
+import type { SessionRecord } from '../model/index.js';
 import { analyze } from '../replayer/index.js';
 import { openStore } from '../store/index.js';
 import { useTempDir } from '../test/temp.js';
@@ -77,8 +78,7 @@ function recordsOf(db: string, session: string) {
   }
 }
 
-const rvOf = (r: { record: string; resourceVersion?: string; resourceVersionAfter?: string | null }) =>
-  r.record === 'watch' ? r.resourceVersion : r.record === 'api' ? r.resourceVersionAfter : undefined;
+const rvOf = (r: SessionRecord) => (r.record === 'watch' ? r.resourceVersion : r.record === 'api' ? r.resourceVersionAfter : undefined);
 
 describe('kreplay import of several files', () => {
   const tempDir = useTempDir();

@@ -38,7 +38,7 @@ beforeAll(async () => {
         group,
         scope: 'Namespaced',
         names: { plural: 'gizmos', singular: 'gizmo', kind: 'Gizmo', shortNames: [shortName] },
-        versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', xKubernetesPreserveUnknownFields: true } } }],
+        versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', x_kubernetes_preserve_unknown_fields: true } } }],
       },
     },
   });

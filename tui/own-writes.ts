@@ -41,7 +41,7 @@ const scanChunk = 500;
  * object's whole story).
  */
 export class HidingDataSource implements ReplayDataSource {
-  private readonly hiddenLists = new Map<string, readonly number[]>();
+  private readonly scans = new Map<string, { seqs: number[]; after: number; done: boolean }>();
 
   constructor(private readonly inner: ReplayDataSource) {}
 
@@ -89,29 +89,49 @@ export class HidingDataSource implements ReplayDataSource {
   }
 
   /**
-   * The hidden rows matching the filter, ascending seqs, computed once per filter off the first frame (isCheap is
-   * false until then). Without a filter only the API requests are scanned (the store answers a record-kind filter
-   * from its index), with the record after each hidden one: a live recording of a million watch events has few.
+   * The hidden rows matching the filter, ascending seqs, computed once per filter (isCheap is false until then).
+   * Without a filter only the API requests are scanned (the store answers a record-kind filter from its index), with
+   * the record after each hidden one; `scanSome` does that scan a chunk at a time, off the frame, and until it is
+   * done this returns what it found so far (positions are then estimates) instead of blocking on a session of a
+   * million requests.
    */
   hiddenSeqs(filter: ViewFilter): readonly number[] {
-    const key = filterKey(filter);
-    const known = this.hiddenLists.get(key);
-    if (known) return known;
-    const seqs: number[] = [];
+    const scan = this.scanOf(filter);
+    if (!scan.done && !(this.background && isEmptyFilter(filter))) while (!this.scanSome(filter, Number.POSITIVE_INFINITY));
+    return scan.seqs;
+  }
+
+  /** True once the scan of the unfiltered session has been handed to `scanSome` calls (the app's idle loop). */
+  private background = false;
+
+  /** Scans up to `rows` more rows for the filter's hidden seqs; true when the scan is complete. */
+  scanSome(filter: ViewFilter, rows: number): boolean {
+    if (isEmptyFilter(filter) && rows !== Number.POSITIVE_INFINITY) this.background = true;
+    const scan = this.scanOf(filter);
     const scanned: ViewFilter = isEmptyFilter(filter) ? { records: ['api'] } : filter;
-    for (let rows = this.inner.rowsAfter(0, scanChunk, scanned); rows.length > 0; rows = this.inner.rowsAfter(rows[rows.length - 1]!.seq, scanChunk, scanned)) {
-      for (const row of rows) {
+    let budget = rows;
+    while (!scan.done && budget > 0) {
+      const page = this.inner.rowsAfter(scan.after, scanChunk, scanned);
+      for (const row of page) {
         if (!this.hidden(row)) continue;
-        seqs.push(row.seq);
+        scan.seqs.push(row.seq);
         if (scanned !== filter) {
           const next = this.inner.rowsAfter(row.seq, 1, {})[0];
-          if (next && isVersionOf(next, row)) seqs.push(next.seq);
+          if (next && isVersionOf(next, row)) scan.seqs.push(next.seq);
         }
       }
-      if (rows.length < scanChunk) break;
+      budget -= page.length;
+      if (page.length > 0) scan.after = page[page.length - 1]!.seq;
+      if (page.length < scanChunk) scan.done = true;
     }
-    this.hiddenLists.set(key, seqs);
-    return seqs;
+    return scan.done;
+  }
+
+  private scanOf(filter: ViewFilter): { seqs: number[]; after: number; done: boolean } {
+    const key = filterKey(filter);
+    let scan = this.scans.get(key);
+    if (!scan) this.scans.set(key, (scan = { seqs: [], after: 0, done: false }));
+    return scan;
   }
 
   /** True when the row at `seq` is one this source hides. */
@@ -129,7 +149,7 @@ export class HidingDataSource implements ReplayDataSource {
   }
 
   isCheap(filter: ViewFilter): boolean {
-    return this.inner.isCheap(filter) && this.hiddenLists.has(filterKey(filter));
+    return this.inner.isCheap(filter) && this.scans.get(filterKey(filter))?.done === true;
   }
 
 

@@ -95,8 +95,13 @@ export function ReplayApp({ source, analysis, initialSeq, initialFilter, size: f
   const [hiddenCount, setHiddenCount] = useState<number | undefined>(undefined);
   useEffect(() => {
     if (!hideApiServerWrites) return;
-    // One scan of the session's API requests, after the first frame.
-    const timer = setTimeout(() => setHiddenCount(hider.hiddenSeqs(emptyFilter).length), 0);
+    // One scan of the session's API requests, a chunk per tick after the first frame: keys stay answered.
+    let timer: NodeJS.Timeout;
+    const step = () => {
+      if (hider.scanSome(emptyFilter, 20_000)) setHiddenCount(hider.hiddenSeqs(emptyFilter).length);
+      else timer = setTimeout(step, 0);
+    };
+    timer = setTimeout(step, 0);
     return () => clearTimeout(timer);
   }, [hider, hideApiServerWrites]);
   const timeline = useMemo(() => new TimelineWindow(shown, filter), [shown, filter]);
@@ -612,8 +617,8 @@ export function ReplayApp({ source, analysis, initialSeq, initialFilter, size: f
       case 'apiServerWrites': {
         const next = !showOwnRef.current;
         setShowOwn(next);
-        const count = hiddenCount ?? hider.hiddenSeqs(emptyFilter).length;
-        setMessage({ text: next ? `showing the API server's own writes (${thousands(count)}): a hides them` : `hiding the API server's own writes (${thousands(count)}): a shows them`, tone: 'info' });
+        const count = hiddenCount === undefined ? '' : ` (${thousands(hiddenCount)})`;
+        setMessage({ text: next ? `showing the API server's own writes${count}: a hides them` : `hiding the API server's own writes${count}: a shows them`, tone: 'info' });
         return;
       }
       case 'zoom':

@@ -98,7 +98,7 @@ export function ReplayApp({ source, analysis, initialSeq, initialFilter, size: f
     // One scan of the session's API requests, a chunk per tick after the first frame: keys stay answered.
     let timer: NodeJS.Timeout;
     const step = () => {
-      if (hider.scanSome(emptyFilter, 20_000)) setHiddenCount(hider.hiddenSeqs(emptyFilter).length);
+      if (hider.scanSome(emptyFilter, 1_000)) setHiddenCount(hider.hiddenSeqs(emptyFilter).length);
       else timer = setTimeout(step, 0);
     };
     timer = setTimeout(step, 0);

@@ -167,10 +167,10 @@ describe('kreplay import', () => {
     const sessions = JSON.parse((await kreplay(['--db', db, 'sessions', '--json'])).out) as { sessions: { name: string; recordCount: number }[] };
     expect(sessions.sessions).toEqual([expect.objectContaining({ name: 'audit', recordCount: imported })]);
 
-    // --append is for audit sessions and audit input only, and not with --strict.
+    // --append adds any format to any session (issue 19), behind an "imported" marker; not with --strict.
     const nd = await kreplay(['--db', db, 'import', fixturePath('events.ndjson'), '--session', 'audit', '--append']);
-    expect(nd).toMatchObject({ code: 2 });
-    expect(nd.err).toContain('--append is for audit logs');
+    expect(nd).toMatchObject({ code: 0 });
+    expect(nd.out).toMatch(/^added \d+ records .* to session audit from 1 file/);
     const strict = await kreplay(['--db', db, 'import', fixturePath('audit-requestresponse.log'), '--session', 'audit', '--append', '--strict']);
     expect(strict.err).toContain('--append cannot be combined with --strict');
   });

@@ -135,7 +135,7 @@ export function createParser(format: ImportFormat, options: { controller?: strin
   }
 }
 
-interface OpenedInput {
+export interface OpenedInput {
   stream: Readable;
   name: string;
   file: string;
@@ -146,7 +146,7 @@ interface OpenedInput {
   close: () => Promise<void>;
 }
 
-async function openInput(input: ImportInput): Promise<OpenedInput | { error: string; hint?: string }> {
+export async function openInput(input: ImportInput): Promise<OpenedInput | { error: string; hint?: string }> {
   if ('stream' in input) {
     let bytes = 0;
     input.stream.setEncoding('utf8');

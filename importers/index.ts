@@ -15,6 +15,8 @@ export {
   type ImportProgress,
   type ImportSummary,
 } from './import-file.js';
+export { importFiles, type ImportedFile, type ImportFileSpec, type ImportFilesConfig, type ImportFilesOptions, type ImportFilesOutcome, type ImportFilesSummary } from './import-files.js';
+export { FileOrder, firstHead, goesBefore, ownResourceVersion, type OrderKey } from './merge-order.js';
 export { JsonValueSplitter, type SplitEvent } from './json-splitter.js';
 export { builtinKind, guessKind, guessResource } from './kinds.js';
 export { createKubectlWatchParser, type KubectlWatchOptions } from './kubectl-watch.js';

@@ -117,6 +117,8 @@ export const markerKinds = [
   'dropped',
   'gap',
   'resync',
+  /** Files added to an existing session by `kreplay import --append`: the message names them, count says how many. */
+  'imported',
 ] as const;
 export const MarkerKind = z.enum(markerKinds);
 export type MarkerKind = z.infer<typeof MarkerKind>;

@@ -13,6 +13,7 @@ export { parseFilter, formatFilter, type ViewFilter } from './filter.js';
 export { FindingsIndex } from './findings-index.js';
 export type { AnalysisInput, AnalysisLoader, AnalysisResult } from './hooks.js';
 export { bindings } from './keymap.js';
+export { HidingDataSource, isApiServerRequest } from './own-writes.js';
 
 export interface RunReplayOptions {
   /** The store, or anything that reads records the same way (see RecordReader). */
@@ -64,7 +65,7 @@ export async function runReplay(options: RunReplayOptions): Promise<void> {
   process.once('exit', restore);
   try {
     const app = render(
-      createElement(ThemeContext.Provider, { value: theme }, createElement(ReplayApp, { source, analysis, initialSeq: options.initialSeq, initialFilter })),
+      createElement(ThemeContext.Provider, { value: theme }, createElement(ReplayApp, { source, analysis, initialSeq: options.initialSeq, initialFilter, openAtFirstAlarm: true, hideApiServerWrites: true })),
       { stdout, stdin, exitOnCtrlC: false, patchConsole: true, incrementalRendering: false, maxFps: 60 },
     );
     // Seqs are contiguous by construction; confirming it costs one count over the index, after the first frame.

@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
+import { existsSync } from 'node:fs';
 import cliProgress from 'cli-progress';
-import { importFile, importFormats, type ImportFormat, type ImportProgress, type ImportSummary } from '../../importers/index.js';
+import { importFile, importFiles, importFormats, type ImportFileSpec, type ImportFilesSummary, type ImportFormat, type ImportProgress, type ImportSummary } from '../../importers/index.js';
 import { defaultSessionName } from '../../model/index.js';
 import type { SessionStore } from '../../store/index.js';
 import type { CliContext } from '../context.js';
@@ -25,7 +26,7 @@ function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
-function describeCounts(summary: ImportSummary): string {
+function describeCounts(summary: Pick<ImportSummary, 'countsByKind'>): string {
   const parts = Object.entries(summary.countsByKind).map(([kind, n]) => `${n} ${kind}`);
   return parts.length ? ` (${parts.join(', ')})` : '';
 }
@@ -67,15 +68,28 @@ export function defaultImportSessionName(store: SessionStore, now: Date): string
   return name;
 }
 
+/**
+ * One command-line file: `foos.json`, or `foos.json:kubectl-watch` naming its format (the suffix counts only when it
+ * is a format's name and no file has the whole argument as its name, so a path with a colon still works).
+ */
+export function fileSpecOf(arg: string, format: ImportFormat | undefined, exists: (path: string) => boolean = existsSync): { path: string; format?: ImportFormat } {
+  const colon = arg.lastIndexOf(':');
+  if (colon > 0) {
+    const suffix = arg.slice(colon + 1);
+    if ((importFormats as readonly string[]).includes(suffix) && !exists(arg)) return { path: arg.slice(0, colon), format: suffix as ImportFormat };
+  }
+  return { path: arg, ...(format !== undefined ? { format } : {}) };
+}
+
 export function registerImport(program: Command, context: CliContext): void {
   program
     .command('import')
-    .description('import a kubectl watch dump, a kube-apiserver audit log or kreplay NDJSON into a new session')
-    .argument('<file>', 'the file to import, or - for stdin')
-    .addOption(new Option('--format <format>', 'what the file holds (default: detected from its first records)').choices(importFormats))
+    .description('import kubectl watch dumps, kube-apiserver audit logs or kreplay NDJSON into a new session')
+    .argument('<files...>', 'the files to import (several are merged in resourceVersion order), - for stdin; FILE:FORMAT names one file\'s format')
+    .addOption(new Option('--format <format>', 'what the files hold (default: detected from each file\'s first records; FILE:FORMAT for one file)').choices(importFormats))
     .option('--session <name>', 'name of the new session (default: import-<time>, as record names its sessions)')
     .option('--controller <name>', "the controller under debug: its audit user (system:serviceaccount:ops:my-operator) or field manager (watch dumps, NDJSON); kept with the session, alarms are about it")
-    .option('--append', 'audit logs: add to the session if it exists, skipping events (by auditID) it already holds')
+    .option('--append', 'add the files to the session if it exists, after what it holds and behind an "imported" marker, skipping audit events (by auditID) it already holds')
     .option('--strict', 'stop at the first bad record and import nothing (default: skip bad records, mark the session partial)')
     .option('--redact <path>', 'also redact this field on every object, e.g. spec.auth.token or /spec/auth/token (repeatable; Secret data is always redacted)', collect)
     .addHelpText(
@@ -87,6 +101,13 @@ Formats:
   audit          kube-apiserver --audit-log-path JSON lines, or audit webhook EventList bodies
   ndjson         kreplay NDJSON, one record per line (docs/format.md)
 
+Several files (one kubectl watch dump per resource type, an audit log of the same window) make one session:
+  kreplay import foos.json deployments.json audit.log --session incident
+Their records are merged in resourceVersion order (etcd revisions, shared by every resource), each file's own
+order kept; an audit write goes just before the watch event of the version it produced. Each file's format is
+detected, or named after it: foos.json:kubectl-watch, audit.log:audit, events.ndjson:ndjson (--format names
+every file's). --append adds files to an existing session, behind an "imported" marker naming them.
+
 Importing the same audit events twice (a log imported again with --append, overlapping logs, a file holding an
 event twice) keeps one: events are told apart by auditID, and the duplicates are counted under "skipped".
 
@@ -97,7 +118,11 @@ Exit codes: 0 imported (bad records skipped and listed, session marked partial);
 name that exists, a format that cannot be detected, nothing importable, or a bad record with --strict (then
 nothing is imported).`,
     )
-    .action(async (file: string, options: ImportCommandOptions) => {
+    .action(async (args: string[], options: ImportCommandOptions) => {
+      const specs = args.map((arg) => (arg === '-' ? { path: '-', ...(options.format !== undefined ? { format: options.format } : {}) } : fileSpecOf(arg, options.format)));
+      if (specs.length > 1 || options.append) return importSeveral(context, specs, options);
+      const spec = specs[0]!;
+      const file = spec.path;
       const store = context.openStore();
       const bar = progressBar();
       const abort = new AbortController();
@@ -105,7 +130,7 @@ nothing is imported).`,
       process.once('SIGINT', onSigint);
       try {
         const outcome = await importFile(store, {
-          ...(options.format !== undefined ? { format: options.format } : {}),
+          ...(spec.format !== undefined ? { format: spec.format } : {}),
           session: options.session ?? defaultImportSessionName(store, new Date()),
           input: file === '-' ? { stream: process.stdin, name: '<stdin>' } : { path: file },
           ...(options.controller !== undefined ? { controller: options.controller } : {}),
@@ -141,4 +166,57 @@ nothing is imported).`,
         store.close();
       }
     });
+}
+
+/** Several files, or any file added with --append: merged into one session (importers/import-files.ts). */
+async function importSeveral(context: CliContext, specs: readonly { path: string; format?: ImportFormat }[], options: ImportCommandOptions): Promise<void> {
+  const store = context.openStore();
+  const bar = progressBar();
+  const abort = new AbortController();
+  const onSigint = () => abort.abort();
+  process.once('SIGINT', onSigint);
+  try {
+    const files: ImportFileSpec[] = specs.map((spec) => ({
+      input: spec.path === '-' ? { stream: process.stdin, name: '<stdin>' } : { path: spec.path },
+      ...(spec.format !== undefined ? { format: spec.format } : {}),
+    }));
+    const outcome = await importFiles(store, {
+      files,
+      session: options.session ?? defaultImportSessionName(store, new Date()),
+      ...(options.controller !== undefined ? { controller: options.controller } : {}),
+      strict: options.strict ?? false,
+      redact: options.redact ?? [],
+      toolVersion,
+      onProgress: bar.update,
+      signal: abort.signal,
+      append: options.append ?? false,
+    });
+    bar.stop();
+    if (!outcome.ok) throw new UserError(outcome.message, outcome.hint, ExitCode.usage);
+    reportSeveral(context, outcome.summary);
+  } finally {
+    bar.stop();
+    process.removeListener('SIGINT', onSigint);
+    store.close();
+  }
+}
+
+function reportSeveral(context: CliContext, summary: ImportFilesSummary): void {
+  const out = context.output;
+  for (const problem of summary.problems.slice(0, problemsShown)) out.err(`${problem}\n`);
+  if (summary.problemCount > problemsShown) out.err(`… and ${summary.problemCount - problemsShown} more problems (kreplay show ${summary.session.name} lists the first 100)\n`);
+  const n = summary.files.length;
+  out.out(`${summary.appended ? 'added' : 'imported'} ${summary.records} records${describeCounts(summary)} ${summary.appended ? 'to' : 'into'} session ${summary.session.name} from ${n} file${n === 1 ? '' : 's'} (${formatBytes(summary.bytesRead)}), merged in resourceVersion order\n`);
+  for (const file of summary.files) {
+    out.out(`  ${file.name === '<stdin>' ? 'stdin' : file.name}: ${file.format}${file.formatDetected ? ' (detected)' : ''}, ${file.records} records\n`);
+  }
+  const skipped = Object.entries(summary.skipped);
+  if (skipped.length) out.out(`  skipped: ${skipped.map(([reason, k]) => `${k} ${reason}`).join('; ')}\n`);
+  if (summary.olderThanSession > 0) {
+    out.err(`kreplay: ${summary.olderThanSession} added record${summary.olderThanSession === 1 ? ' is' : 's are'} older than the session's newest: the timeline follows import order, so import rotated logs oldest first\n`);
+  }
+  if (summary.interrupted) throw new UserError(`import interrupted: session ${summary.session.name} keeps the ${summary.records} records read so far and is marked partial`);
+  if (summary.partial) {
+    out.err(`kreplay: ${summary.problemCount} problem${summary.problemCount === 1 ? '' : 's'} in the input (skipped); everything else was imported and session ${summary.session.name} is marked partial\n`);
+  }
 }

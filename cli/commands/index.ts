@@ -10,6 +10,7 @@ import { registerRecord } from './record.js';
 import { registerRbac } from './rbac.js';
 import { registerReplay } from './replay.js';
 import { registerSnapshot } from './snapshot.js';
+import { registerCompletion } from './completion.js';
 
 /** Every command of the CLI. Each lives in its own file and registers itself on the program. */
 export function registerCommands(program: Command, context: CliContext): void {
@@ -23,4 +24,5 @@ export function registerCommands(program: Command, context: CliContext): void {
   registerDemo(program, context);
   registerReplay(program, context);
   registerSnapshot(program, context);
+  registerCompletion(program, context);
 }

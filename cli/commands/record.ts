@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { SessionName, defaultSessionName } from '../../model/index.js';
-import { ConfigError, loadConfigFile, parseDuration, parseSize, type RecorderConfig } from '../../recorder/config.js';
+import { ConfigError, loadConfigFile, parseConfig, parseDuration, parseSize, type RecorderConfig, type ResourceSpec } from '../../recorder/config.js';
+import { KubeClient, connectionFromConfig, recorderUserAgent, type KubeConnection } from '../../recorder/kube-client.js';
+import { fetchCatalog, resolveResourceName, type ResolvedResource } from '../../recorder/resource-names.js';
 import { parseListen } from '../../recorder/ingest-server.js';
-import { KubeConfigError, loadKubeConfig } from '../../recorder/kubeconfig.js';
+import { KubeConfigError, loadKubeConfig, type ResolvedKubeConfig } from '../../recorder/kubeconfig.js';
 import { createLogger, type Logger } from '../../recorder/log.js';
 import { Recorder, RecorderStartError, type RecorderSummary } from '../../recorder/recorder.js';
 import type { CliContext } from '../context.js';
@@ -17,7 +19,11 @@ const RECORDER_CACHE_KIB = 2048;
 import { toolVersion } from '../version.js';
 
 interface RecordOptions {
-  config: string;
+  config?: string;
+  allNamespaces?: boolean;
+  controllerName?: string;
+  controllerUsername?: string;
+  controllerServiceAccount?: string;
   session?: string;
   kubeconfig?: string;
   context?: string;
@@ -49,6 +55,13 @@ export function applyOverrides(config: RecorderConfig, options: RecordOptions): 
     next.server.listen = options.listen;
   }
   if (options.namespace?.length) next.resources = next.resources.map((r) => ({ ...r, namespaces: [...new Set(options.namespace)] }));
+  if (options.controllerName) next.controller = { ...next.controller, name: options.controllerName };
+  if (options.controllerUsername) next.controller = { ...next.controller, username: options.controllerUsername };
+  if (options.controllerServiceAccount) {
+    const match = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)\/([^/\s]+)$/.exec(options.controllerServiceAccount);
+    if (!match) throw new UserError(`--controller-service-account must be NAMESPACE/NAME (e.g. ops/web-operator), got "${options.controllerServiceAccount}"`);
+    next.controller = { ...next.controller, serviceAccount: { namespace: match[1]!, name: match[3]! } };
+  }
   if (options.flushInterval) {
     const ms = parseDuration(options.flushInterval);
     if (ms === undefined || ms <= 0 || ms > 250) throw new UserError(`--flush-interval must be a duration above 0 and at most 250ms, got "${options.flushInterval}"`);
@@ -121,24 +134,43 @@ export function registerRecord(program: Command, context: CliContext): void {
   program
     .command('record')
     .description('record a live cluster (watches, controller reports, audit webhook) into a session until SIGTERM/SIGINT')
-    .requiredOption('-c, --config <file>', 'recorder configuration (YAML or JSON; see deploy/recorder.yaml)')
+    .argument('[resources...]', "what to watch, as kubectl names it: deployments, deploy, cm, deployments.apps, foos.samplecontroller.k8s.io (replaces the config's resources)")
+    .option('-c, --config <file>', 'recorder configuration (YAML or JSON; see deploy/recorder.yaml); needed unless resources are named')
     .option('-s, --session <name>', 'session name: a new name starts a session, an existing one resumes it with a gap marker (default: record-<time>)')
     .option('--kubeconfig <file>', 'kubeconfig file (default: $KUBECONFIG, ~/.kube/config, then the in-cluster service account)')
     .option('--context <name>', 'kubeconfig context to use')
     .option('--listen <addr>', 'host:port for ingest, audit webhook, health and metrics (overrides server.listen)')
     .option('--token <token>', 'bearer token required on /v1/records and /v1/audit (prefer --token-file or $KREPLAY_INGEST_TOKEN)')
     .option('--token-file <file>', 'file holding the bearer token')
-    .option('-n, --namespace <ns>', 'record only this namespace (repeatable; overrides the config)', collect)
+    .option('-n, --namespace <ns>', 'record only this namespace (repeatable; overrides the config; named resources default to the kubeconfig context\'s namespace, as kubectl)', collect)
+    .option('-A, --all-namespaces', 'named resources: every namespace')
+    .option('--controller-name <name>', 'the controller under study: a display name (controller.name)')
+    .option('--controller-username <user>', 'the user it authenticates as, e.g. system:serviceaccount:ops:web-operator (controller.username)')
+    .option('--controller-service-account <ns/name>', 'its service account, e.g. ops/web-operator (controller.serviceAccount)')
     .option('--flush-interval <duration>', 'longest wait before a batch is committed (≤ 250ms)')
     .option('--batch-size <n>', 'most records per transaction')
     .option('--max-age <duration>', 'retention: delete recorder sessions older than this (e.g. 7d)')
     .option('--max-size <size>', 'retention: keep the database under this size (e.g. 2Gi)')
     .option('--log-level <level>', 'debug, info, warn or error')
     .option('--drain-timeout <duration>', 'on SIGTERM, give up draining after this long', '20s')
-    .action(async (options: RecordOptions) => {
+    .addHelpText(
+      'after',
+      `
+Like kubectl, without a config file:
+  kreplay record deployments foos.samplecontroller.k8s.io -n shop --controller-service-account shop/sample-controller
+Names are resolved through discovery (plural, singular, short name, kind; resource.group or resource.version.group);
+a name the API server does not serve fails at once with the closest one it does. Without -n or -A named resources
+are recorded in the kubeconfig context's namespace (default: "default"). --config still sets everything else (and
+is what the sidecar uses); named resources replace its resources.`,
+    )
+    .action(async (resourceArgs: string[], options: RecordOptions) => {
+      if (!options.config && resourceArgs.length === 0) {
+        throw new UserError('name the resources to record or give --config', 'Example: kreplay record deployments foos.samplecontroller.k8s.io -n shop (or kreplay record --config kreplay.yaml; see deploy/recorder.yaml)');
+      }
+      if (options.allNamespaces && options.namespace?.length) throw new UserError('-A (--all-namespaces) and -n (--namespace) exclude each other');
       let config: RecorderConfig;
       try {
-        config = applyOverrides(loadConfigFile(options.config), options);
+        config = applyOverrides(options.config ? loadConfigFile(options.config) : parseConfig({ resources: [] }, 'the command line'), { ...options, namespace: resourceArgs.length ? [] : options.namespace });
       } catch (error) {
         if (error instanceof ConfigError) throw new UserError(error.message, 'See deploy/recorder.yaml for a commented example and docs/recorder.md for every field.');
         throw error;
@@ -156,6 +188,13 @@ export function registerRecord(program: Command, context: CliContext): void {
       } catch (error) {
         if (error instanceof KubeConfigError) throw new UserError(error.message, error.hint);
         throw error;
+      }
+      let connection: KubeConnection | undefined;
+      if (resourceArgs.length) {
+        connection = await connectionFromConfig(kube);
+        const resolved = await resolveNames(new KubeClient(connection, `${recorderUserAgent}/${toolVersion}`), resourceArgs, connection.description);
+        config = { ...config, resources: namedResources(resolved, { namespaces: options.namespace ?? [], all: options.allNamespaces ?? false, kube }) };
+        log.info('resources', { resolved: resolved.map((r) => `${r.group ? `${r.group}/` : ''}${r.version}/${r.resource}`).join(', ') });
       }
       const token = resolveToken(config, options, context.env);
       const listen = parseListen(config.server.listen);
@@ -175,6 +214,7 @@ export function registerRecord(program: Command, context: CliContext): void {
           toolVersion,
           token,
           log,
+          ...(connection ? { connection } : {}),
         });
       } catch (error) {
         store.close();
@@ -213,4 +253,37 @@ export function registerRecord(program: Command, context: CliContext): void {
       }).finally(() => store.close());
       context.output.err(formatSummary(summary));
     });
+}
+
+/** Each name resolved through discovery; every name that matches nothing is listed, with its closest served name. */
+async function resolveNames(client: KubeClient, names: readonly string[], server: string): Promise<ResolvedResource[]> {
+  let catalog;
+  try {
+    catalog = await fetchCatalog(client);
+  } catch (error) {
+    throw new UserError(`cannot read discovery from ${server}: ${(error as Error).message}`, 'Check --kubeconfig / --context and that the API server is reachable (kubectl api-resources).');
+  }
+  const resolved: ResolvedResource[] = [];
+  const problems: string[] = [];
+  for (const name of names) {
+    const outcome = resolveResourceName(name, catalog);
+    if (outcome.ok) resolved.push(outcome.resource);
+    else problems.push(`${name}: ${outcome.message}`);
+  }
+  if (problems.length) throw new UserError(`${problems.length === 1 ? 'a resource name' : `${problems.length} resource names`} did not resolve on ${server}:\n  ${problems.join('\n  ')}`, 'kubectl api-resources lists the names it serves.');
+  return resolved;
+}
+
+/** The watched resources for resolved names: -n, -A, else the kubeconfig context's namespace, as kubectl. */
+export function namedResources(resolved: readonly ResolvedResource[], options: { namespaces: readonly string[]; all: boolean; kube: Pick<ResolvedKubeConfig, 'namespace'> }): ResourceSpec[] {
+  const namespaces = options.all ? null : options.namespaces.length ? [...new Set(options.namespaces)] : [options.kube.namespace || 'default'];
+  const seen = new Set<string>();
+  const specs: ResourceSpec[] = [];
+  for (const r of resolved) {
+    const key = `${r.group}/${r.version}/${r.resource}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    specs.push({ group: r.group, version: r.version, resource: r.resource, namespaces: r.namespaced ? namespaces : null, scope: r.namespaced ? 'Namespaced' : 'Cluster' });
+  }
+  return specs;
 }

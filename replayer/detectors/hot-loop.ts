@@ -363,7 +363,9 @@ export function hotLoop(): Detector {
         };
         const changing = top.length
           ? ` What changes from one write to the next (${d.diffs} sampled): ${top.map(([path, n]) => `${path}${n === d.diffs ? '' : ` (${n}×)`}${distinct(path)}`).join('; ')}.`
-          : ' The writes change nothing but bookkeeping.';
+          : d.diffs > 0
+            ? ` The writes change nothing but bookkeeping (resourceVersion, managedFields) in the ${d.diffs} sampled.`
+            : ' What the writes change is not in the session (no two versions to compare).';
         return `${d.writer} wrote ${name} ${g.count} times (${peak}${d.estimated ? '; times from managedFields, to the second: the dump carries no event times' : ''}), each write followed by its next with no change by anyone else to the object, its owners or its children in between, and no status number converging.${changing} Each write probably triggers the next reconcile.`;
       });
     },

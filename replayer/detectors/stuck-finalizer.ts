@@ -28,6 +28,8 @@ interface Deleting {
 interface Data {
   stuck: { name: string; owners: string[]; held: number; removed: boolean }[];
   outcome: 'present' | 'deleted' | 'released';
+  /** The finalizers still on the object at `endSeq`: what "still there" names. */
+  remaining: string[];
   since: string | null;
   endSeq: number;
   estimated: boolean;
@@ -44,7 +46,7 @@ interface Data {
  */
 export function stuckFinalizer(): Detector {
   const deleting = new Map<string, Deleting>();
-  const groups = new FindingGroups<Data>('stuck-finalizer', () => ({ stuck: [], outcome: 'present', since: null, endSeq: 0, estimated: false }));
+  const groups = new FindingGroups<Data>('stuck-finalizer', () => ({ stuck: [], outcome: 'present', remaining: [], since: null, endSeq: 0, estimated: false }));
 
   function evaluate(d: Deleting, end: number | null, endSeq: number, outcome: Data['outcome'], context: DetectorContext): void {
     if (d.since === null || end === null) return;
@@ -64,6 +66,7 @@ export function stuckFinalizer(): Detector {
     });
     g.data.stuck = stuck;
     g.data.outcome = outcome;
+    g.data.remaining = [...d.finalizers].filter(([, info]) => info.removedAt === null).map(([name]) => name);
     g.data.since = d.sinceText;
     g.data.endSeq = endSeq;
     g.data.estimated = d.estimated;
@@ -74,9 +77,11 @@ export function stuckFinalizer(): Detector {
     facts: ['version', 'gone'],
     observe(fact: Fact, context: DetectorContext) {
       if (fact.type === 'gone') {
-        const d = deleting.get(fact.object.uid);
+        // The object the fold buried may be another state of the same object (an audit record without a uid that
+        // resolved by name): the same kind, namespace and name while it was deleting is the same object.
+        const d = deleting.get(fact.object.uid) ?? [...deleting.values()].find((x) => x.object.key === fact.object.key);
         if (!d) return;
-        deleting.delete(fact.object.uid);
+        deleting.delete(d.object.uid);
         evaluate(d, fact.time ?? context.state.now, fact.record.seq, 'deleted', context);
         return;
       }
@@ -129,7 +134,7 @@ export function stuckFinalizer(): Detector {
           .join('; ');
         const end =
           g.data.outcome === 'present'
-            ? 'still there when the session ended'
+            ? `still there when the session ended: its last version (seq ${g.data.endSeq}) still carries ${g.data.remaining.join(', ') || 'its finalizers'}`
             : g.data.outcome === 'deleted'
               ? `the object was finally deleted at seq ${g.data.endSeq}`
               : `the last finalizer went at seq ${g.data.endSeq}`;

@@ -13,6 +13,7 @@ import { useAnalysis, useObjectHistory, usePosition, useTerminalSize, useTimelin
 import { actionFor, type Action } from '../keymap.js';
 import type { RowObject, TimelineRow } from '../rows.js';
 import { Cancelled, scanSearch, scanWatch, type Progress, type Watchpoint } from '../scans.js';
+import { HidingDataSource } from '../own-writes.js';
 import { TimelineWindow } from '../timeline-window.js';
 import { DetailPane, detailViews, type DetailView } from './DetailPane.js';
 import { Header } from './Header.js';
@@ -28,6 +29,13 @@ export interface ReplayAppProps {
   readonly initialFilter?: ViewFilter | undefined;
   /** A fixed terminal size (tests); the real terminal's size otherwise. */
   readonly size?: { columns: number; rows: number } | undefined;
+  /**
+   * Move to the first alarm (a warning or error finding) once the analysis is ready, unless initialSeq was given or
+   * the user already moved; the status line says so. `kreplay replay` sets it.
+   */
+  readonly openAtFirstAlarm?: boolean | undefined;
+  /** Leave the API server's own writes out of the timeline (own-writes.ts) until `a` shows them. `kreplay replay` sets it. */
+  readonly hideApiServerWrites?: boolean | undefined;
 }
 
 interface Detail {
@@ -67,7 +75,7 @@ function splitKey(ch: string, template: Key): [string, Key] {
   return [key.return || key.tab || key.backspace ? '' : ch, key];
 }
 
-export function ReplayApp({ source, analysis, initialSeq, initialFilter, size: fixedSize }: ReplayAppProps) {
+export function ReplayApp({ source, analysis, initialSeq, initialFilter, size: fixedSize, openAtFirstAlarm = false, hideApiServerWrites = false }: ReplayAppProps) {
   const { exit } = useApp();
   const size = useTerminalSize(fixedSize);
   const bounds = useMemo(() => source.bounds(), [source]);
@@ -75,7 +83,28 @@ export function ReplayApp({ source, analysis, initialSeq, initialFilter, size: f
   const findings = analysisState.index;
 
   const [filter, setFilter] = useState<ViewFilter>(initialFilter ?? emptyFilter);
-  const timeline = useMemo(() => new TimelineWindow(source, filter), [source, filter]);
+  const hider = useMemo(() => new HidingDataSource(source), [source]);
+  // --seq wins: a start on one of the API server's own writes shows them.
+  const [showOwn, setShowOwnState] = useState(() => !hideApiServerWrites || (initialSeq !== undefined && hider.hides(initialSeq)));
+  const showOwnRef = useRef(showOwn);
+  const setShowOwn = useCallback((value: boolean) => {
+    showOwnRef.current = value;
+    setShowOwnState(value);
+  }, []);
+  const shown: ReplayDataSource = showOwn ? source : hider;
+  const [hiddenCount, setHiddenCount] = useState<number | undefined>(undefined);
+  useEffect(() => {
+    if (!hideApiServerWrites) return;
+    // One scan of the session's API requests, a chunk per tick after the first frame: keys stay answered.
+    let timer: NodeJS.Timeout;
+    const step = () => {
+      if (hider.scanSome(emptyFilter, 1_000)) setHiddenCount(hider.hiddenSeqs(emptyFilter).length);
+      else timer = setTimeout(step, 0);
+    };
+    timer = setTimeout(step, 0);
+    return () => clearTimeout(timer);
+  }, [hider, hideApiServerWrites]);
+  const timeline = useMemo(() => new TimelineWindow(shown, filter), [shown, filter]);
   const [cursor, setCursorState] = useState<number>(initialSeq ?? bounds.firstSeq);
   // Keys can arrive faster than frames (key repeat, a paste, a loaded machine): the handler reads the latest
   // cursor and prompt from refs that change synchronously, not from the last rendered state.
@@ -143,7 +172,7 @@ export function ReplayApp({ source, analysis, initialSeq, initialFilter, size: f
   topRef.current = tl.topSeq;
   const row = at === undefined ? undefined : timeline.row(at);
   useWriters(source, tl.rows);
-  const position = usePosition(source, timeline, filter, at ?? cursor);
+  const position = usePosition(shown, timeline, filter, at ?? cursor);
 
   // ---- detail ------------------------------------------------------------------------------------------------
   const detail = useMemo(() => readDetail(source, row, showManagedFields, timeline.loaded), [source, row, showManagedFields, timeline]);
@@ -207,6 +236,13 @@ export function ReplayApp({ source, analysis, initialSeq, initialFilter, size: f
   const moveTo = useCallback(
     (seq: number | undefined, options: { jump?: boolean; note?: StatusMessage | null } = {}) => {
       if (seq === undefined) return;
+      // A jump to one of the API server's own writes shows them, as a jump past a filter clears it.
+      let note = options.note ?? null;
+      if (!showOwnRef.current && hider.hides(seq)) {
+        setShowOwn(true);
+        note = { text: `showing the API server's own writes: seq ${thousands(seq)} is one (a hides them)`, tone: 'warn' };
+        options = { ...options, note };
+      }
       if (options.jump && at !== undefined && seq !== at) {
         jumps.current.push(at);
         if (jumps.current.length > 100) jumps.current.shift();
@@ -215,7 +251,7 @@ export function ReplayApp({ source, analysis, initialSeq, initialFilter, size: f
       // records that led to it stay in view.
       if (options.jump) topRef.current = undefined;
       // A jump to a record the filter hides clears the filter: the debugger shows where it stopped.
-      if (!isEmptyFilter(filter) && timeline.snap(seq) !== seq) {
+      if (!isEmptyFilter(filter) && !hider.hides(seq) && timeline.snap(seq) !== seq) {
         setFilter(emptyFilter);
         setMessage({ text: `filter cleared to show seq ${thousands(seq)}`, tone: 'warn' });
       } else {
@@ -223,8 +259,22 @@ export function ReplayApp({ source, analysis, initialSeq, initialFilter, size: f
       }
       setCursor(seq);
     },
-    [at, filter, timeline, setCursor],
+    [at, filter, timeline, setCursor, hider, setShowOwn],
   );
+
+  // Where the story is: the first alarm, once the analysis knows it (unless --seq was given or the user moved).
+  const moved = useRef(initialSeq !== undefined || !openAtFirstAlarm);
+  useEffect(() => {
+    if (moved.current || analysisState.status.state !== 'ready') return;
+    moved.current = true;
+    const alarms = (findings?.findings ?? []).filter((f) => !f.suppressed && f.severity !== 'info');
+    if (alarms.length === 0) return;
+    const first = alarms.reduce((a, b) => (b.firstSeq < a.firstSeq ? b : a));
+    moveTo(first.firstSeq, {
+      jump: true,
+      note: { text: `opened at the first alarm (seq ${thousands(first.firstSeq)}): ${first.severity === 'error' ? '✖' : '▲'} ${first.message}  (- goes back, f next)`, tone: first.severity === 'error' ? 'error' : 'warn' },
+    });
+  }, [analysisState.status.state, findings, moveTo]);
 
   const runTask = useCallback((label: string, work: (signal: AbortSignal, progress: Progress) => Promise<void>) => {
     task.current?.abort();
@@ -564,6 +614,13 @@ export function ReplayApp({ source, analysis, initialSeq, initialFilter, size: f
       case 'managedFields':
         setShowManagedFields(!showManagedFields);
         return;
+      case 'apiServerWrites': {
+        const next = !showOwnRef.current;
+        setShowOwn(next);
+        const count = hiddenCount === undefined ? '' : ` (${thousands(hiddenCount)})`;
+        setMessage({ text: next ? `showing the API server's own writes${count}: a hides them` : `hiding the API server's own writes${count}: a shows them`, tone: 'info' });
+        return;
+      }
       case 'zoom':
         setZoom(!zoom);
         return;
@@ -571,6 +628,8 @@ export function ReplayApp({ source, analysis, initialSeq, initialFilter, size: f
   };
 
   const onKey = (input: string, key: Key) => {
+    // A key before the analysis is ready: the user is on their way; do not move them to the first alarm.
+    moved.current = true;
     if (key.ctrl && input === 'c') {
       act('quit');
       return;
@@ -618,7 +677,8 @@ export function ReplayApp({ source, analysis, initialSeq, initialFilter, size: f
         return `${watch.path.text} = ${version ? formatEvaluation(evaluateFieldPath(watch.path, version.object), 20) : '<not yet>'}`;
       })()
     : undefined;
-  const title = `Timeline${isEmptyFilter(filter) ? '' : ` · ${formatFilter(filter)}`}${search ? ` · /${search}` : ''}`;
+  const ownNote = !hideApiServerWrites || !hiddenCount ? '' : showOwn ? ` · API server's own writes shown (a hides)` : ` · ${thousands(hiddenCount)} API server writes hidden (a shows)`;
+  const title = `Timeline${isEmptyFilter(filter) ? '' : ` · ${formatFilter(filter)}`}${search ? ` · /${search}` : ''}${ownNote}`;
   const subject = row?.object ? `${objectLabel(row.object)}${row.object.uid ? '' : ' (no uid)'}` : row ? row.type : '';
   const timelinePane = (
     <Timeline

@@ -10,12 +10,12 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 )
 
-// Client.Apply and SubResourceClient.Apply (server-side apply of an apply configuration) exist from
-// controller-runtime v0.22 on; the SDK builds against v0.20 and v0.21 too (sdk/README.md, supported versions), so
-// no code here may name their types (client.ApplyOption, runtime.ApplyConfiguration). Instead WrapClient routes the
-// client through controller-runtime's own interceptor and fills its Funcs.Apply and Funcs.SubResourceApply fields,
-// which exist exactly when the methods do, by reflection: one build that reports Apply where there is one, with no
-// build tag for the user to get right. Only the Apply calls go through reflection; every other call is a plain
+// Client.Apply (v0.22 on) and SubResourceClient.Apply (v0.23 on), server-side apply of an apply configuration, are
+// newer than the oldest controller-runtime the SDK builds against (sdk/README.md, supported versions), so no code
+// here may name their types (client.ApplyOption, runtime.ApplyConfiguration). Instead WrapClient routes the client
+// through controller-runtime's own interceptor and fills its Funcs.Apply and Funcs.SubResourceApply fields, which
+// exist exactly when the methods do, by reflection: one build that reports Apply where there is one, with no build
+// tag for the user to get right. Only the Apply calls go through reflection; every other call is a plain
 // pass-through of the interceptor (pkg/client/interceptor/intercept.go).
 
 // interceptApply returns c with its Apply calls reported through w, or c itself when this controller-runtime has
@@ -23,29 +23,33 @@ import (
 func interceptApply(c client.Client, w *apiReporter) client.Client {
 	funcs := reflect.ValueOf(&interceptor.Funcs{}).Elem()
 	apply, subResourceApply := funcs.FieldByName("Apply"), funcs.FieldByName("SubResourceApply")
-	if !apply.IsValid() || !subResourceApply.IsValid() {
+	if !apply.IsValid() && !subResourceApply.IsValid() {
 		return c
 	}
-	// Funcs.Apply(ctx, client WithWatch, obj ApplyConfiguration, opts ...ApplyOption) error
-	apply.Set(reflect.MakeFunc(apply.Type(), func(args []reflect.Value) []reflect.Value {
-		ctx, target, obj, opts := args[0], args[1], args[2], args[3]
-		out := target.MethodByName("Apply").CallSlice([]reflect.Value{ctx, obj, opts})
-		if !dryRunIn(opts, "ApplyToApply") {
-			w.reportApply("", obj.Interface(), errorOf(out[0]))
-		}
-		return out
-	}))
-	// Funcs.SubResourceApply(ctx, client Client, subResourceName string, obj ApplyConfiguration,
-	// opts ...SubResourceApplyOption) error
-	subResourceApply.Set(reflect.MakeFunc(subResourceApply.Type(), func(args []reflect.Value) []reflect.Value {
-		ctx, target, name, obj, opts := args[0], args[1], args[2], args[3], args[4]
-		sub := target.MethodByName("SubResource").Call([]reflect.Value{name})[0]
-		out := sub.MethodByName("Apply").CallSlice([]reflect.Value{ctx, obj, opts})
-		if !dryRunIn(opts, "ApplyToSubResourceApply") {
-			w.reportApply(name.String(), obj.Interface(), errorOf(out[0]))
-		}
-		return out
-	}))
+	if apply.IsValid() {
+		// Funcs.Apply(ctx, client WithWatch, obj ApplyConfiguration, opts ...ApplyOption) error
+		apply.Set(reflect.MakeFunc(apply.Type(), func(args []reflect.Value) []reflect.Value {
+			ctx, target, obj, opts := args[0], args[1], args[2], args[3]
+			out := target.MethodByName("Apply").CallSlice([]reflect.Value{ctx, obj, opts})
+			if !dryRunIn(opts, "ApplyToApply") {
+				w.reportApply("", obj.Interface(), errorOf(out[0]))
+			}
+			return out
+		}))
+	}
+	if subResourceApply.IsValid() {
+		// Funcs.SubResourceApply(ctx, client Client, subResourceName string, obj ApplyConfiguration,
+		// opts ...SubResourceApplyOption) error
+		subResourceApply.Set(reflect.MakeFunc(subResourceApply.Type(), func(args []reflect.Value) []reflect.Value {
+			ctx, target, name, obj, opts := args[0], args[1], args[2], args[3], args[4]
+			sub := target.MethodByName("SubResource").Call([]reflect.Value{name})[0]
+			out := sub.MethodByName("Apply").CallSlice([]reflect.Value{ctx, obj, opts})
+			if !dryRunIn(opts, "ApplyToSubResourceApply") {
+				w.reportApply(name.String(), obj.Interface(), errorOf(out[0]))
+			}
+			return out
+		}))
+	}
 	watching, ok := c.(client.WithWatch)
 	if !ok {
 		watching = withoutWatch{c}

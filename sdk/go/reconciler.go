@@ -37,7 +37,7 @@ func WithScheme(s *runtime.Scheme) WrapOption { return func(c *wrapConfig) { c.s
 
 // WithCacheReader makes each reconcile first read its object from reader, to report the resourceVersion,
 // generation and uid it was about to act on. Pass mgr.GetCache(): the read is then an in-memory lookup in the
-// informer the controller already runs (a shallow copy: client.UnsafeDisableDeepCopy, from controller-runtime v0.21
+// informer the controller already runs (a shallow copy: client.UnsafeDisableDeepCopy, from controller-runtime v0.22
 // on; the SDK only reads three metadata fields). A reader that goes to the API server adds a GET per reconcile; don't.
 // The read happens just before your Reconcile's own, so a watch event landing in between (microseconds) can make
 // the two differ.
@@ -168,7 +168,7 @@ func (w *reportingReconciler) observe(ctx context.Context, req reconcile.Request
 	}
 }
 
-// cacheGetOptions is client.UnsafeDisableDeepCopy where it is a GetOption (controller-runtime v0.21 on; before, a
+// cacheGetOptions is client.UnsafeDisableDeepCopy where it is a GetOption (controller-runtime v0.22 on; before, a
 // ListOption only, and the cache's Get deep-copies): asserted at run time so the SDK builds against both.
 var cacheGetOptions = func() []client.GetOption {
 	if opt, ok := any(client.UnsafeDisableDeepCopy).(client.GetOption); ok {

@@ -140,7 +140,7 @@ func TestCacheReaderGivesObservedVersion(t *testing.T) {
 	if got["observedResourceVersion"] != "4711" || got["observedGeneration"] != float64(3) || got["object"].(map[string]any)["uid"] != "uid-1" {
 		t.Errorf("record %v", got)
 	}
-	// Where the option exists for Get (controller-runtime v0.21 on), the cache read must not deep-copy the object.
+	// Where the option exists for Get (controller-runtime v0.22 on), the cache read must not deep-copy the object.
 	if _, canSkipCopy := any(client.UnsafeDisableDeepCopy).(client.GetOption); reader.noCopies != canSkipCopy {
 		t.Errorf("cache read with UnsafeDisableDeepCopy: %v, want %v", reader.noCopies, canSkipCopy)
 	}

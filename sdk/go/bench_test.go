@@ -19,7 +19,7 @@ func benchmarkReconcile(b *testing.B, rep *Reporter, opts ...WrapOption) {
 	ctx := context.Background()
 	b.ReportAllocs()
 	b.ResetTimer()
-	for b.Loop() {
+	for range b.N {
 		_, _ = wrapped.Reconcile(ctx, webRequest)
 	}
 	b.StopTimer()

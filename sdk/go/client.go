@@ -12,8 +12,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
-// WrapClient reports the writes made through c (Create, Update, Patch, Apply, Delete, and the same on Status() and
-// SubResource(name)) and DeleteAllOf as `api` records with actor = controller and byController = true: verb,
+// WrapClient reports the writes made through c (Create, Update, Patch, Apply (controller-runtime v0.22 on: apply.go),
+// Delete, and the same on Status() and SubResource(name)) and DeleteAllOf as `api` records with actor = controller and byController = true: verb,
 // object, status code and reason, and the resourceVersion before and after. As in docs/format.md, the object name
 // is "*" for a deletecollection and for a failed create whose name the server was to generate. Reads and dry-run
 // requests are not reported. Give the wrapped client to your reconciler:
@@ -27,7 +27,8 @@ func WrapClient(controller string, c client.Client, rep *Reporter) client.Client
 	if !rep.Enabled() {
 		return c
 	}
-	return &reportingClient{Client: c, w: &apiReporter{actor: controller, typer: c, rep: rep}}
+	w := &apiReporter{actor: controller, typer: c, rep: rep}
+	return &reportingClient{Client: interceptApply(c, w), w: w}
 }
 
 // collectionName names the target of a request on a collection (docs/format.md, api.object).
@@ -95,14 +96,6 @@ func (c *reportingClient) DeleteAllOf(ctx context.Context, obj client.Object, op
 	return err
 }
 
-func (c *reportingClient) Apply(ctx context.Context, obj runtime.ApplyConfiguration, opts ...client.ApplyOption) error {
-	err := c.Client.Apply(ctx, obj, opts...)
-	if len((&client.ApplyOptions{}).ApplyOptions(opts).DryRun) == 0 {
-		c.w.reportApply("", obj, err)
-	}
-	return err
-}
-
 func (c *reportingClient) Status() client.SubResourceWriter {
 	return &reportingSubResource{SubResourceClient: subResourceOnlyWriter{c.Client.Status()}, name: "status", w: c.w}
 }
@@ -152,14 +145,6 @@ func (s *reportingSubResource) Patch(ctx context.Context, obj client.Object, pat
 	return err
 }
 
-func (s *reportingSubResource) Apply(ctx context.Context, obj runtime.ApplyConfiguration, opts ...client.SubResourceApplyOption) error {
-	err := s.SubResourceClient.Apply(ctx, obj, opts...)
-	if len((&client.SubResourceApplyOptions{}).ApplyOpts(opts).DryRun) == 0 {
-		s.w.reportApply(s.name, obj, err)
-	}
-	return err
-}
-
 func (w *apiReporter) report(verb, subresource string, obj client.Object, before string, okCode int, err error) {
 	gvk, gerr := w.typer.GroupVersionKindFor(obj)
 	if gerr != nil {
@@ -187,7 +172,7 @@ type applyConfiguration interface {
 	GetAPIVersion() *string
 }
 
-func (w *apiReporter) reportApply(subresource string, obj runtime.ApplyConfiguration, err error) {
+func (w *apiReporter) reportApply(subresource string, obj any, err error) {
 	ac, ok := obj.(applyConfiguration)
 	if !ok || ac.GetName() == nil || ac.GetKind() == nil || ac.GetAPIVersion() == nil {
 		return

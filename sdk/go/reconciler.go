@@ -37,8 +37,8 @@ func WithScheme(s *runtime.Scheme) WrapOption { return func(c *wrapConfig) { c.s
 
 // WithCacheReader makes each reconcile first read its object from reader, to report the resourceVersion,
 // generation and uid it was about to act on. Pass mgr.GetCache(): the read is then an in-memory lookup in the
-// informer the controller already runs (a shallow copy: client.UnsafeDisableDeepCopy; the SDK only reads three
-// metadata fields). A reader that goes to the API server adds a GET per reconcile; don't.
+// informer the controller already runs (a shallow copy: client.UnsafeDisableDeepCopy, from controller-runtime v0.22
+// on; the SDK only reads three metadata fields). A reader that goes to the API server adds a GET per reconcile; don't.
 // The read happens just before your Reconcile's own, so a watch event landing in between (microseconds) can make
 // the two differ.
 func WithCacheReader(reader client.Reader) WrapOption {
@@ -158,7 +158,7 @@ func (w *reportingReconciler) Reconcile(ctx context.Context, req reconcile.Reque
 func (w *reportingReconciler) observe(ctx context.Context, req reconcile.Request, rec *Reconcile) {
 	obj := w.newObject()
 	// NotFound (the object is gone: the reconcile is about a deletion) and any other error leave the fields unset.
-	if err := w.reader.Get(ctx, req.NamespacedName, obj, client.UnsafeDisableDeepCopy); err != nil {
+	if err := w.reader.Get(ctx, req.NamespacedName, obj, cacheGetOptions...); err != nil {
 		return
 	}
 	rec.ObservedResourceVersion = obj.GetResourceVersion()
@@ -167,6 +167,15 @@ func (w *reportingReconciler) observe(ctx context.Context, req reconcile.Request
 		rec.ObservedGeneration = &generation
 	}
 }
+
+// cacheGetOptions is client.UnsafeDisableDeepCopy where it is a GetOption (controller-runtime v0.22 on; before, a
+// ListOption only, and the cache's Get deep-copies): asserted at run time so the SDK builds against both.
+var cacheGetOptions = func() []client.GetOption {
+	if opt, ok := any(client.UnsafeDisableDeepCopy).(client.GetOption); ok {
+		return []client.GetOption{opt}
+	}
+	return nil
+}()
 
 // newObject returns an empty object of the reconciled type to read the cache into: a typed zero value (cheaper
 // than DeepCopyObject), or for unstructured objects a copy that keeps the GVK the cache needs.

@@ -136,7 +136,7 @@ describe('the SDKs against the real ingest server and store', () => {
     expect(stored.map((r) => r.record)).toEqual(records.map((line) => (JSON.parse(line) as { record: string }).record));
   });
 
-  // Needs Go 1.26 (sdk/go/test.sh builds the same test binary, so the second build is cached); KREPLAY_SKIP_GO=1 skips.
+  // Needs Go 1.23 or later (sdk/go/test.sh builds the same test binary, so the second build is cached); KREPLAY_SKIP_GO=1 skips.
   const go = process.env.KREPLAY_SKIP_GO === '1' ? { status: 1 } : spawnSync('go', ['version'], { encoding: 'utf8' });
   it.skipIf(go.status !== 0)('Go: the real Go SDK reports into the store (go test -run TestLiveRecorder)', { timeout: 600_000 }, async () => {
     const recorder = await startRecorder();

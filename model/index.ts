@@ -8,3 +8,4 @@ export * from './check-config.js';
 export * from './version-facts.js';
 export * from './actors.js';
 export * from './api-pairing.js';
+export * from './faults.js';

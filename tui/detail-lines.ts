@@ -39,6 +39,7 @@ export const markerExplanations: Readonly<Record<MarkerKind, string>> = {
   dropped: 'The recorder dropped records (it could not keep up or a batch failed). The session is incomplete here: a finding near this marker may be an artefact of the gap.',
   gap: 'A gap in the recording: changes in this window are unknown.',
   resync: 'An informer resync: every cached object is re-delivered to UpdateFunc with the same resourceVersion. Not a change and not a duplicate.',
+  fault: 'kreplay proxy injected this fault into what the controller saw (docs/proxy.md): what follows on this resource is the controller coping with it, not the cluster misbehaving on its own.',
 };
 
 /** The record's own facts, above the object diff for reconcile/delivery/api records and markers. */

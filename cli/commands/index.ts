@@ -6,6 +6,7 @@ import { registerDemo } from './demo.js';
 import { registerSessions } from './sessions.js';
 import { registerShow } from './show.js';
 import { registerImport } from './import.js';
+import { registerProxy } from './proxy.js';
 import { registerRecord } from './record.js';
 import { registerRbac } from './rbac.js';
 import { registerReplay } from './replay.js';
@@ -17,6 +18,7 @@ export function registerCommands(program: Command, context: CliContext): void {
   registerShow(program, context);
   registerImport(program, context);
   registerRecord(program, context);
+  registerProxy(program, context);
   registerRbac(program, context);
   registerCheck(program, context);
   registerExport(program, context);

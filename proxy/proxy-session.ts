@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import type { FaultPlan, MarkerRecord, SessionInfo } from '../model/index.js';
-import { connectionFromConfig } from '../recorder/kube-client.js';
+import { KubeClient, connectionFromConfig, discover } from '../recorder/kube-client.js';
 import type { ResolvedKubeConfig } from '../recorder/kubeconfig.js';
 import { silentLogger, type Logger } from '../recorder/log.js';
 import { Writer } from '../recorder/writer.js';
@@ -69,7 +69,13 @@ export class ProxySession {
     });
     this.writer = new Writer({ store: options.store, sessionId: this.sessionInfo.id, flushIntervalMs: 100, batchSize: 1000, queueSize: 100_000, log: this.log, now: this.now });
     const actor = options.impersonate?.user ?? options.controller ?? 'controller';
-    this.recorder = new ViewRecorder({ sink: this.writer, actor, now: this.now });
+    const discovery = new KubeClient(connection, `kreplay-proxy/${options.toolVersion}`);
+    this.recorder = new ViewRecorder({
+      sink: this.writer,
+      actor,
+      now: this.now,
+      lookupKind: async (group, version, resource) => (await discover(discovery, { group, version, resource }))?.kind,
+    });
     const started = performance.now();
     const faults = new FaultEngine(options.faults, () => performance.now() - started);
     this.server = new ProxyServer({ upstream: connection, recorder: this.recorder, faults, impersonate: options.impersonate, log: this.log });

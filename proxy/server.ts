@@ -94,7 +94,9 @@ export class ProxyServer {
       const expiry = rv && rv !== '0' && request.query.get('sendInitialEvents') !== 'true' ? faults.takeExpiry(streamKeyOf(request)) : undefined;
       if (expiry) return this.answerExpired(res, request, expiry, rv!);
     }
-    void this.forward(req, res, request).catch((error: unknown) => {
+    void (request ? recorder.resolveKind(request) : Promise.resolve())
+      .then(() => this.forward(req, res, request))
+      .catch((error: unknown) => {
       this.log.error('proxying failed', { url: req.url, error: (error as Error).message });
       if (request) recorder.mark(request, 'error', { message: `proxy: ${(error as Error).message}` });
       if (!res.headersSent) {
@@ -106,7 +108,12 @@ export class ProxyServer {
 
   private async upstreamHeaders(req: http.IncomingMessage): Promise<http.OutgoingHttpHeaders> {
     const headers: http.OutgoingHttpHeaders = {};
-    for (const [name, value] of Object.entries(req.headers)) if (!dropRequestHeaders.has(name) && value !== undefined) headers[name] = value;
+    // headersDistinct keeps repeated headers apart: client-go sends one Impersonate-Group line per group, which
+    // req.headers would join into one group named "a, b".
+    for (const [name, values] of Object.entries(req.headersDistinct)) {
+      if (dropRequestHeaders.has(name) || values === undefined) continue;
+      headers[name] = values.length === 1 ? values[0]! : values;
+    }
     const accept = req.headers.accept;
     if (accept && accept.includes('application/vnd.kubernetes.protobuf') && !accept.includes('as=')) headers.accept = 'application/json';
     Object.assign(headers, await this.options.upstream.headers());

@@ -22,6 +22,8 @@ export interface ViewRecorderOptions {
   readonly actor: string;
   readonly redactPaths?: readonly string[];
   readonly now?: () => number;
+  /** Discovery: the Kind of a resource, asked once per resource before its first list or watch is recorded. */
+  readonly lookupKind?: (group: string, version: string, resource: string) => Promise<string | undefined>;
 }
 
 interface PendingList {
@@ -34,6 +36,7 @@ export class ViewRecorder {
   /** group/resource → Kind, learned from everything that passes. */
   private readonly kinds = new Map<string, string>();
   private readonly lists = new Map<string, PendingList>();
+  private readonly lookups = new Map<string, Promise<void>>();
   private readonly now: () => number;
 
   constructor(private readonly options: ViewRecorderOptions) {
@@ -48,6 +51,26 @@ export class ViewRecorder {
     if (typeof kind !== 'string' || !kind || kind === 'Status') return;
     const plain = kind.endsWith('List') && kind.length > 4 ? kind.slice(0, -4) : kind;
     this.kinds.set(`${group}/${resource}`, plain);
+  }
+
+  /**
+   * Makes sure the resource's Kind is known before its first markers are written: the fold learns which stream an
+   * object belongs to from the markers' kind (replayer/fold/streams.ts), as it does from the recorder's.
+   */
+  async resolveKind(request: Pick<ResourceRequest, 'group' | 'version' | 'resource' | 'subresource'>): Promise<void> {
+    if (request.subresource || this.kindOf(request.group, request.resource) || !this.options.lookupKind) return;
+    const key = `${request.group}/${request.version}/${request.resource}`;
+    let pending = this.lookups.get(key);
+    if (!pending) {
+      pending = this.options
+        .lookupKind(request.group, request.version, request.resource)
+        .then((kind) => {
+          if (kind && !this.kindOf(request.group, request.resource)) this.learnKind(request.group, request.resource, kind);
+        })
+        .catch(() => undefined);
+      this.lookups.set(key, pending);
+    }
+    await pending;
   }
 
   kindOf(group: string, resource: string): string | undefined {

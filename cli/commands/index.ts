@@ -3,6 +3,7 @@ import type { CliContext } from '../context.js';
 import { registerCheck } from './check.js';
 import { registerExport } from './export.js';
 import { registerDemo } from './demo.js';
+import { registerDiff } from './diff.js';
 import { registerSessions } from './sessions.js';
 import { registerShow } from './show.js';
 import { registerImport } from './import.js';
@@ -21,6 +22,7 @@ export function registerCommands(program: Command, context: CliContext): void {
   registerProxy(program, context);
   registerRbac(program, context);
   registerCheck(program, context);
+  registerDiff(program, context);
   registerExport(program, context);
   registerDemo(program, context);
   registerReplay(program, context);

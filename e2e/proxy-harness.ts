@@ -144,3 +144,16 @@ export async function waitChild(cluster: Cluster, namespace: string, widget: str
     if (!Object.values(data).includes(String(size))) throw new Error(`${widget}-config holds ${JSON.stringify(data)}, not size ${size}`);
   }, timeoutMs, 250);
 }
+
+/** `kreplay ARGS` on the proxy's database, as a user runs it. */
+export function kreplayCli(db: string, args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'cli/run.ts', '--db', db, ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}

@@ -93,6 +93,7 @@ export class ProxySession {
 
   async stop(reason: string): Promise<void> {
     await this.server.close();
+    this.recorder.close();
     this.writer.push([this.marker('recorder-stopped', `proxy stopped (${reason})`)]);
     await this.writer.close();
     this.options.store.endSession(this.sessionInfo.id, new Date(this.now()).toISOString());

@@ -72,12 +72,14 @@ export class ProxyServer {
   }
 
   /** Stops accepting, ends every open request (watches get their watch-closed marker) and resolves when closed. */
-  close(): Promise<void> {
-    return new Promise((resolve) => {
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => {
       this.server.close(() => resolve());
       for (const socket of this.sockets) socket.destroy();
       this.server.closeAllConnections?.();
     });
+    // Responses emit 'close' on a later tick than their sockets: let the open watches write their watch-closed.
+    for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
   }
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {

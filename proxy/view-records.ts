@@ -77,8 +77,15 @@ export class ViewRecorder {
     return this.kinds.get(`${group}/${resource}`);
   }
 
+  private closed = false;
+
+  /** After this, records are no longer written (the writer is being closed): a late close is not worth a crash. */
+  close(): void {
+    this.closed = true;
+  }
+
   private push(records: SessionRecord[]): void {
-    if (records.length) this.options.sink.push(records);
+    if (records.length && !this.closed) this.options.sink.push(records);
   }
 
   marker(request: Pick<ResourceRequest, 'group' | 'version' | 'resource' | 'namespace'>, marker: MarkerKind, fields: Partial<Pick<MarkerRecord, 'resourceVersion' | 'count' | 'code' | 'message'>> = {}, observedAt = this.observedAt()): MarkerRecord {

@@ -60,8 +60,30 @@ export function endStates(records: Iterable<StoredRecord>, namespaceMap: Readonl
   const byUid = new Map<string, { key: string; state: EndState }>();
   const generatedCount = new Map<string, number>();
   const kinds = new Set<string>();
+  /** Per resource being (re)listed: the uids listed so far. What a finished list lacks is gone (DeltaFIFO.Replace). */
+  const listing = new Map<string, { namespace: string | null; listed: Set<string> }>();
+  const resourceOf = new Map<string, string>();
   for (const record of records) {
+    if (record.record === 'marker') {
+      const key = `${record.group ?? ''}/${record.resource ?? ''}`;
+      const startsListing = record.marker === 'list-started' || (record.marker === 'watch-started' && !record.resourceVersion);
+      if (record.resource && startsListing) listing.set(key, { namespace: record.namespace ?? null, listed: new Set() });
+      if (record.resource && record.marker === 'list-finished') {
+        const done = listing.get(key);
+        listing.delete(key);
+        if (!done) continue;
+        for (const [uid, entry] of byUid) {
+          if (resourceOf.get(uid) !== key || done.listed.has(uid) || !entry.state.live) continue;
+          if (done.namespace !== null && entry.state.ref.namespace !== (namespaceMap[done.namespace] ?? done.namespace)) continue;
+          entry.state = { ...entry.state, object: null, live: false };
+        }
+      }
+      continue;
+    }
     if (record.record !== 'watch' || record.type === 'BOOKMARK' || !record.uid || !record.name) continue;
+    const resourceKey = `${record.group}/${record.resource}`;
+    resourceOf.set(record.uid, resourceKey);
+    listing.get(resourceKey)?.listed.add(record.uid);
     const kindKey = `${record.group}/${record.kind}`;
     kinds.add(kindKey);
     const namespace = record.namespace === null ? null : (namespaceMap[record.namespace] ?? record.namespace);

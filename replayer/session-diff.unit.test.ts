@@ -53,3 +53,14 @@ describe('diffSessions', () => {
     expect(masked).toEqual({ metadata: { name: 'x', ownerReferences: [{ name: 'o' }] }, status: { conditions: [{ type: 'Ready', lastTransitionTime: '<masked>', message: 'ok at 10:00' }] } });
   });
 });
+
+describe('diffSessions and relists', () => {
+  it('an object a later list no longer holds is gone, as it is for the informer that listed', () => {
+    const marker = (m: 'list-started' | 'list-finished'): StoredRecord =>
+      ({ seq: ++seq, record: 'marker', observedAt: null, origin: 'proxy', marker: m, group: '', version: 'v1', resource: 'configmaps', namespace: 'ns' }) as StoredRecord;
+    const relisted = [event('ADDED', cm('kept', 'u1', {})), event('ADDED', cm('vanished', 'u2', {})), marker('list-started'), event('ADDED', cm('kept', 'u1', {})), marker('list-finished')];
+    const plain = [event('ADDED', cm('kept', 'w1', {}))];
+    expect(diffSessions(relisted, plain).same).toBe(true);
+    expect(diffSessions(relisted.slice(0, 2), plain).onlyInA.map((r) => r.name)).toEqual(['vanished']);
+  });
+});

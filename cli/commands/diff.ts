@@ -37,7 +37,7 @@ export function registerDiff(program: Command, context: CliContext): void {
         (store) => {
           const a = context.resolveSession(store, nameA);
           const b = context.resolveSession(store, nameB);
-          const filter = { kinds: ['watch'] as const };
+          const filter = { kinds: ['watch', 'marker'] as const };
           return { a, b, diff: diffSessions(store.records(a.id, { filter }), store.records(b.id, { filter }), { masks: options.mask ?? [], noDefaultMasks: options.defaultMasks === false, namespaceMap }) };
         },
         { mustExist: true },

@@ -51,6 +51,8 @@ export class ProxyServer {
     this.server.timeout = 0;
     this.server.keepAliveTimeout = 60_000;
     this.server.on('connection', (socket) => {
+      // Small writes (one watch event) go out at once: no Nagle delay waiting for the client's delayed ACK.
+      socket.setNoDelay(true);
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
     });
@@ -145,6 +147,7 @@ export class ProxyServer {
       headers,
       agent: upstream.agent,
     });
+    upstreamRequest.on('socket', (socket) => socket.setNoDelay(true));
     res.on('close', () => {
       if (!res.writableFinished) upstreamRequest.destroy();
     });
@@ -159,8 +162,8 @@ export class ProxyServer {
     for (const [name, value] of Object.entries(response.headers)) if (!dropResponseHeaders.has(name) && value !== undefined) responseHeaders[name] = value;
     const status = response.statusCode ?? 502;
     res.writeHead(status, response.statusMessage, responseHeaders);
-    // Headers out at once: client-go waits for them before it starts reading a watch.
-    res.flushHeaders();
+    // A watch's headers go out at once (client-go waits for them before it reads); other answers go with their body.
+    if (request?.verb === 'watch') res.flushHeaders();
     const json = (response.headers['content-type'] ?? '').startsWith('application/json');
     if (request?.verb === 'watch' && status === 200) {
       if (!json) {

@@ -100,3 +100,31 @@ export function asList<T>(value: T | readonly T[] | undefined): readonly T[] | u
   if (value === undefined) return undefined;
   return Array.isArray(value) ? (value as readonly T[]) : [value as T];
 }
+
+/**
+ * Named fault plans for the common cases (`--faults relist-storm`). Probabilities are per matching event or
+ * request; the seed makes a run repeatable.
+ */
+export const faultProfiles = {
+  /** Watches keep expiring: every relist path (410 Expired on resume, DeletedFinalStateUnknown) runs again and again. */
+  'relist-storm': {
+    seed: 1,
+    rules: [
+      { name: 'relist-storm: expire', when: { probability: 0.05 }, action: 'expire' },
+      { name: 'relist-storm: close', when: { probability: 0.05 }, action: 'close' },
+    ],
+  },
+  /** A bad network and a busy server: watches cut, events late or twice, writes failing now and then. */
+  'flaky-network': {
+    seed: 1,
+    rules: [
+      { name: 'flaky-network: close', when: { probability: 0.02 }, action: 'close' },
+      { name: 'flaky-network: delay', when: { probability: 0.05 }, action: 'delay', delay: '500ms' },
+      { name: 'flaky-network: duplicate', when: { probability: 0.02 }, action: 'duplicate' },
+      { name: 'flaky-network: 500', when: { probability: 0.05 }, action: 'fail', code: 500 },
+      { name: 'flaky-network: 429', when: { probability: 0.03 }, action: 'fail', code: 429 },
+      { name: 'flaky-network: 409', when: { probability: 0.03 }, action: 'fail', code: 409 },
+    ],
+  },
+} as const satisfies Record<string, FaultPlanInput>;
+export type FaultProfileName = keyof typeof faultProfiles;

@@ -40,3 +40,15 @@ rules:
     expect(problems('rules: [\n')[0]).toMatch(/^line \d+, column \d+/);
   });
 });
+
+describe('fault profiles', () => {
+  it('every named profile is a valid plan, and fires what it names', async () => {
+    const { FaultPlan, faultProfiles } = await import('../model/index.js');
+    for (const [name, profile] of Object.entries(faultProfiles)) {
+      const plan = FaultPlan.parse(profile);
+      expect(plan.rules.length, name).toBeGreaterThan(0);
+      expect(plan.rules.every((r) => r.name?.startsWith(`${name}:`))).toBe(true);
+    }
+    expect(FaultPlan.parse(faultProfiles['flaky-network']).rules.map((r) => r.action)).toEqual(expect.arrayContaining(['close', 'delay', 'duplicate', 'fail']));
+  });
+});

@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { FaultPlan, SessionName, type FaultPlan as FaultPlanType } from '../../model/index.js';
+import { existsSync } from 'node:fs';
+import { FaultPlan, SessionName, faultProfiles, type FaultPlan as FaultPlanType, type FaultProfileName } from '../../model/index.js';
 import { KubeConfigError, loadKubeConfig } from '../../recorder/kubeconfig.js';
 import { createLogger, type LogLevel } from '../../recorder/log.js';
 import { FaultFileError, loadFaultPlan } from '../../proxy/fault-file.js';
@@ -54,7 +55,7 @@ export function registerProxy(program: Command, context: CliContext): void {
     .requiredOption('-s, --session <name>', 'the new session to record into')
     .option('--kubeconfig <file>', 'upstream kubeconfig (default: $KUBECONFIG, ~/.kube/config, then the in-cluster service account)')
     .option('--context <name>', 'upstream kubeconfig context')
-    .option('--faults <file>', 'fault plan (YAML or JSON, docs/proxy.md)')
+    .option('--faults <file|profile>', 'fault plan (YAML or JSON, docs/proxy.md), or a profile: relist-storm, flaky-network')
     .option('--as <user>', 'impersonate this user upstream (as kubectl --as)')
     .option('--as-group <group>', 'impersonate this group upstream (repeatable)', collect)
     .option('--controller <name>', "the controller's name in the session (API records' actor when it does not impersonate; what `check --controller` matches)")
@@ -67,7 +68,12 @@ export function registerProxy(program: Command, context: CliContext): void {
       if (options.asGroup?.length && !options.as) throw new UserError('--as-group needs --as (impersonating groups without a user is not allowed by the API server)');
       if (!['debug', 'info', 'warn', 'error'].includes(options.logLevel ?? 'info')) throw new UserError(`--log-level must be debug, info, warn or error, got "${options.logLevel}"`);
       let faults: FaultPlanType = FaultPlan.parse({});
-      if (options.faults) {
+      if (options.faults && !existsSync(options.faults) && Object.hasOwn(faultProfiles, options.faults)) {
+        faults = FaultPlan.parse(faultProfiles[options.faults as FaultProfileName]);
+      } else if (options.faults) {
+        if (!existsSync(options.faults) && !/[./]/.test(options.faults)) {
+          throw new UserError(`--faults ${options.faults}: no such file, and not a profile (profiles: ${Object.keys(faultProfiles).join(', ')})`);
+        }
         try {
           faults = loadFaultPlan(options.faults);
         } catch (error) {

@@ -1,7 +1,7 @@
 // `kreplay proxy -- <controller>` on the real control plane: a real client-go controller (the zoo's healthy-clientgo)
 // talks to the API server only through the proxy; the session must hold what it was delivered (its watches' events
 // with their resourceVersions) and what it wrote, and `check` must judge that view healthy.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ApiRequestRecord, MarkerRecord, StoredRecord, WatchEventRecord } from '../model/index.js';
 import { createNamespace, deleteNamespace, useE2e } from './harness.js';
@@ -27,6 +27,11 @@ describe('kreplay proxy -- zoo healthy-clientgo', () => {
     try {
       await waitSynced(run, ['widgets', 'configmaps']);
       expect(existsSync(run.kubeconfig)).toBe(true);
+      // A client that would take protobuf (client-go configured for it) gets JSON, which the proxy can record.
+      const proxyUrl = /server: (\S+)/.exec(readFileSync(run.kubeconfig, 'utf8'))![1]!;
+      const asked = await fetch(`${proxyUrl}/api/v1/namespaces/${namespace}/configmaps`, { headers: { Accept: 'application/vnd.kubernetes.protobuf, */*' } });
+      expect(asked.headers.get('content-type')).toMatch(/^application\/json/);
+      expect(((await asked.json()) as { kind: string }).kind).toBe('ConfigMapList');
 
       const created = await createWidget(cluster, namespace, 'w1', 1);
       // The controller only learns of w1 through the proxy's watch: its child appearing proves the event got through

@@ -14,8 +14,11 @@ import { apiVerbs, watchEventTypes } from './records.js';
  *       action: expire           # drop | duplicate | delay | close | expire | fail
  */
 
-/** What a rule does. Event actions apply to watch events delivered to the controller; `fail` to requests. */
-export const faultActions = ['drop', 'duplicate', 'delay', 'close', 'expire', 'fail'] as const;
+/**
+ * What a rule does. Event actions apply to watch events delivered to the controller; `fail` to requests;
+ * `stale-list` to lists (a LIST, or a watch's initial events) once the controller has listed before.
+ */
+export const faultActions = ['drop', 'duplicate', 'delay', 'close', 'expire', 'fail', 'stale-list'] as const;
 export const FaultAction = z.enum(faultActions);
 export type FaultAction = z.infer<typeof FaultAction>;
 
@@ -76,7 +79,10 @@ export const FaultRule = z
     if (rule.action === 'fail' && rule.code === undefined) ctx.addIssue({ code: 'custom', path: ['code'], message: `a fail rule needs \`code\`: one of ${failCodes.join(', ')}` });
     if (rule.action !== 'fail' && rule.code !== undefined) ctx.addIssue({ code: 'custom', path: ['code'], message: `\`code\` only applies to the fail action, not ${rule.action}` });
     const verbs = rule.match.verb === undefined ? [] : Array.isArray(rule.match.verb) ? rule.match.verb : [rule.match.verb];
-    if (rule.action !== 'fail' && verbs.some((v) => v !== 'watch')) {
+    if (rule.action === 'stale-list') {
+      if (verbs.some((v) => v !== 'list' && v !== 'watch')) ctx.addIssue({ code: 'custom', path: ['match', 'verb'], message: 'stale-list acts on lists (list, or watch with sendInitialEvents)' });
+      if (rule.match.event !== undefined) ctx.addIssue({ code: 'custom', path: ['match', 'event'], message: 'stale-list acts on whole lists, not on events: drop `event`' });
+    } else if (rule.action !== 'fail' && verbs.some((v) => v !== 'watch')) {
       ctx.addIssue({ code: 'custom', path: ['match', 'verb'], message: `${rule.action} acts on watch events: its verb can only be watch` });
     }
     if (rule.action === 'fail' && rule.match.event !== undefined) ctx.addIssue({ code: 'custom', path: ['match', 'event'], message: 'fail acts on requests, not on watch events: drop `event`' });
@@ -112,6 +118,17 @@ export const faultProfiles = {
     rules: [
       { name: 'relist-storm: expire', when: { probability: 0.05 }, action: 'expire' },
       { name: 'relist-storm: close', when: { probability: 0.05 }, action: 'close' },
+    ],
+  },
+  /**
+   * An API server that restarted behind a lagging cache (Sieve's stale state): relists are served the state of the
+   * previous list, and watches expire now and then so that relists happen.
+   */
+  'stale-restart': {
+    seed: 1,
+    rules: [
+      { name: 'stale-restart: stale list', when: { probability: 0.5 }, action: 'stale-list' },
+      { name: 'stale-restart: expire', when: { probability: 0.03 }, action: 'expire' },
     ],
   },
   /** A bad network and a busy server: watches cut, events late or twice, writes failing now and then. */

@@ -122,6 +122,20 @@ export class FaultEngine {
     return undefined;
   }
 
+  /** A list the controller asks for (LIST, or a watch's initial events): answered from the previous list? */
+  onList(target: { group: string; resource: string; namespace: string | null }): FaultDecision | undefined {
+    for (const state of this.rules) {
+      if (state.rule.action !== 'stale-list') continue;
+      const m = state.rule.match;
+      if (m.resource !== undefined && m.resource !== target.resource) continue;
+      if (m.group !== undefined && m.group !== target.group) continue;
+      if (m.namespace !== undefined && m.namespace !== target.namespace) continue;
+      const decision = this.fire(state);
+      if (decision) return decision;
+    }
+    return undefined;
+  }
+
   /** After an `expire` fired on a stream: its next resume gets 410 Expired. */
   armExpiry(streamKey: string, decision: FaultDecision): void {
     this.expired.set(streamKey, decision);

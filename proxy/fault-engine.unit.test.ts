@@ -87,4 +87,13 @@ describe('FaultEngine', () => {
     expect(Math.max(...draws)).toBeLessThan(1);
     expect(new Set(draws).size).toBe(1000);
   });
+
+  it('stale-list rules answer lists only, within their count', () => {
+    const faults = engine({ rules: [{ match: { resource: 'widgets' }, when: { count: 1 }, action: 'stale-list' }] });
+    expect(faults.onEvent(widget('ADDED', 'a'))).toBeUndefined();
+    expect(faults.onRequest({ verb: 'update', group: 'zoo.kreplay.dev', resource: 'widgets', namespace: 'ns', name: 'a', subresource: null })).toBeUndefined();
+    expect(faults.onList({ group: 'zoo.kreplay.dev', resource: 'configmaps', namespace: 'ns' })).toBeUndefined();
+    expect(faults.onList({ group: 'zoo.kreplay.dev', resource: 'widgets', namespace: 'ns' })?.action).toBe('stale-list');
+    expect(faults.onList({ group: 'zoo.kreplay.dev', resource: 'widgets', namespace: 'ns' })).toBeUndefined();
+  });
 });

@@ -38,6 +38,7 @@ rules:
     expect(problems('rules:\n  - action: drop\n    when: { after: 5 }\n')[0]).toMatch(/^rules\[0\]\.when\.after \(line 3\)/);
     expect(problems('rules:\n  - action: drop\n    mtach: {}\n')[0]).toMatch(/mtach/);
     expect(problems('rules: [\n')[0]).toMatch(/^line \d+, column \d+/);
+    expect(problems('rules:\n  - action: stale-list\n    match: { event: ADDED }\n')).toEqual(['rules[0].match.event (line 3): stale-list acts on whole lists, not on events: drop `event`']);
   });
 });
 

@@ -146,4 +146,32 @@ describe('kreplay proxy against the fake API server', () => {
     expect(markersOf(all, 'fault')).toEqual([expect.objectContaining({ code: 409, resource: 'configmaps' })]);
     expect(all.find((r) => r.record === 'api')).toMatchObject({ verb: 'update', code: 409, reason: 'Conflict', resourceVersionBefore: '101', actor: 'ctrl', byController: true });
   });
+
+  it('stale-list serves a relist the previous list, and the watch from its old resourceVersion catches up', async () => {
+    const { proxy, fake, stop, records } = await setup({ rules: [{ name: 'lagging', match: { resource: 'configmaps' }, when: { count: 2 }, action: 'stale-list' }] });
+    const list = async () => JSON.parse((await request(`${proxy}/api/v1/namespaces/ns/configmaps`)).body) as { metadata: { resourceVersion: string }; items: { metadata: { name: string } }[] };
+    const first = await list();
+    fake.delete('', 'configmaps', 'ns', 'cm-0');
+    fake.create('', 'configmaps', 'ns', 'cm-9', {});
+    const stale = await list();
+    expect(stale.metadata.resourceVersion).toBe(first.metadata.resourceVersion);
+    expect(stale.items.map((i) => i.metadata.name)).toEqual(['cm-0', 'cm-1', 'cm-2', 'cm-3', 'cm-4']);
+    // The initial events of a watch-list are stale the same way, and the stream ends at the old bookmark.
+    const initial = watchNames(`${proxy}/api/v1/namespaces/ns/configmaps?watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true`);
+    await initial.ended;
+    expect(initial.names).toContain('ADDED cm-0');
+    expect(initial.names).not.toContain('ADDED cm-9');
+    // The resume from the old resourceVersion goes to the real server, which replays what changed since.
+    const resumed = watchNames(`${proxy}/api/v1/namespaces/ns/configmaps?watch=true&resourceVersion=${stale.metadata.resourceVersion}`);
+    await until(() => resumed.names.length >= 2, 'the changes since the stale list');
+    expect(resumed.names).toEqual(['DELETED cm-0', 'ADDED cm-9']);
+    resumed.close();
+    // Count reached: the next list is the real one.
+    expect((await list()).items.map((i) => i.metadata.name)).toContain('cm-9');
+    await stop();
+    const faults = markersOf(records(), 'fault');
+    expect(faults).toHaveLength(2);
+    expect(faults[0]!.message).toContain(`previous list (resourceVersion ${first.metadata.resourceVersion}`);
+    expect(markersOf(records(), 'list-finished').map((m) => m.resourceVersion)).toEqual([first.metadata.resourceVersion, first.metadata.resourceVersion, first.metadata.resourceVersion, expect.any(String)]);
+  });
 });

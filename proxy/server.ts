@@ -6,7 +6,7 @@ import { silentLogger, type Logger } from '../recorder/log.js';
 import { streamKeyOf, type FaultDecision, type FaultEngine } from './fault-engine.js';
 import { requestInfoOf, type ResourceRequest } from './request-info.js';
 import { faultStatus, expiredWatchLine } from './statuses.js';
-import type { ViewRecorder } from './view-records.js';
+import type { ListSnapshot, ViewRecorder } from './view-records.js';
 import { WatchRelay } from './watch-relay.js';
 
 /**
@@ -92,6 +92,10 @@ export class ProxyServer {
       const fault = faults.onRequest(request);
       if (fault) return this.answerFault(req, res, request, fault);
     }
+    const initialList = request !== undefined && ((request.verb === 'list' && !request.query.get('continue')) || (request.verb === 'watch' && request.query.get('sendInitialEvents') === 'true'));
+    const snapshot = initialList ? recorder.snapshotOf(request) : undefined;
+    const stale = snapshot ? faults.onList(request!) : undefined;
+    if (stale && snapshot) return this.answerStale(res, request!, snapshot, stale);
     if (request?.verb === 'watch') {
       const rv = request.query.get('resourceVersion');
       // Only a resume (a watch from a resourceVersion, not a fresh list-watch) can be too old.
@@ -223,6 +227,39 @@ export class ProxyServer {
       recorder.api(request, { code: status.code, requestBody: requestBody.json(), responseBody: status, userAgent: req.headers['user-agent'], impersonated: this.impersonated(req), observedAt });
     });
     req.resume();
+  }
+
+  /**
+   * A `stale-list` rule: the list is answered with the previous list the controller was given (an API server whose
+   * cache lags after a restart, Sieve's stale state). A LIST gets it as its body; a watch with sendInitialEvents gets
+   * it as initial events ending with the initial-events-end bookmark at the old resourceVersion, and is then closed,
+   * so the client watches on from that old resourceVersion and the real server replays what changed since (or
+   * answers 410 if it is compacted, and the client relists).
+   */
+  private answerStale(res: http.ServerResponse, request: ResourceRequest, snapshot: ListSnapshot, fault: FaultDecision): void {
+    const { recorder } = this.options;
+    const apiVersion = request.group ? `${request.group}/${request.version}` : request.version;
+    const items = snapshot.items.map((item) => ({ ...item, apiVersion, kind: snapshot.kind }));
+    const message = `fault "${fault.ruleName}": answered the ${request.verb === 'list' ? 'LIST' : 'initial events'} with the previous list (resourceVersion ${snapshot.resourceVersion}, ${items.length} object(s)), not the current state`;
+    if (request.verb === 'list') {
+      recorder.mark(request, 'fault', { resourceVersion: snapshot.resourceVersion, message });
+      const body = { kind: `${snapshot.kind}List`, apiVersion, metadata: { resourceVersion: snapshot.resourceVersion }, items: snapshot.items };
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify(body));
+      recorder.listPage(request, body, { stale: true });
+      return;
+    }
+    recorder.mark(request, 'watch-started', { message: 'watch as delivered to the controller (sendInitialEvents)' });
+    recorder.mark(request, 'fault', { resourceVersion: snapshot.resourceVersion, message });
+    const bookmark = { kind: snapshot.kind, apiVersion, metadata: { resourceVersion: snapshot.resourceVersion, annotations: { 'k8s.io/initial-events-end': 'true' } } };
+    res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' });
+    const observedAt = recorder.observedAt();
+    const records = items.map((item) => recorder.watchRecord(request, 'ADDED', item, 'watch', observedAt));
+    records.push(recorder.marker(request, 'list-finished', { resourceVersion: snapshot.resourceVersion, count: items.length, message: `${items.length} initial event(s), stale` }, observedAt));
+    records.push(recorder.watchRecord(request, 'BOOKMARK', bookmark, 'watch', observedAt));
+    res.end([...items.map((object) => JSON.stringify({ type: 'ADDED', object })), JSON.stringify({ type: 'BOOKMARK', object: bookmark }), ''].join('\n'));
+    recorder.events(records);
+    recorder.mark(request, 'watch-closed', { resourceVersion: snapshot.resourceVersion, count: items.length, message: `closed after a stale list (fault "${fault.ruleName}")` });
   }
 
   /** An `expire` rule armed on this stream: the resume is answered the way the watch cache answers a too-old RV. */

@@ -30,6 +30,14 @@ interface PendingList {
   startedAt: string;
   records: SessionRecord[];
   count: number;
+  items: KubeObject[];
+}
+
+/** The last complete list the controller was given for one list identity: what a stale-list fault serves again. */
+export interface ListSnapshot {
+  readonly resourceVersion: string;
+  readonly kind: string;
+  readonly items: readonly KubeObject[];
 }
 
 export class ViewRecorder {
@@ -37,6 +45,7 @@ export class ViewRecorder {
   private readonly kinds = new Map<string, string>();
   private readonly lists = new Map<string, PendingList>();
   private readonly lookups = new Map<string, Promise<void>>();
+  private readonly snapshots = new Map<string, ListSnapshot>();
   private readonly now: () => number;
 
   constructor(private readonly options: ViewRecorderOptions) {
@@ -168,13 +177,23 @@ export class ViewRecorder {
    * One page of a LIST as delivered. Pages of one list (limit/continue) are gathered and written together once the
    * last page (no continue token) has passed, so the list is contiguous in the session, as the recorder writes it.
    */
-  listPage(request: ResourceRequest, body: { kind?: unknown; metadata?: { resourceVersion?: unknown; continue?: unknown }; items?: unknown }): void {
+  snapshotOf(request: ResourceRequest): ListSnapshot | undefined {
+    return this.snapshots.get(listKey(request));
+  }
+
+  /** Remembers a complete list as delivered (a LIST's pages, or a watch's initial events). */
+  saveSnapshot(request: ResourceRequest, resourceVersion: string | undefined, items: readonly KubeObject[]): void {
+    const kind = this.kindOf(request.group, request.resource);
+    if (resourceVersion && kind) this.snapshots.set(listKey(request), { resourceVersion, kind, items });
+  }
+
+  listPage(request: ResourceRequest, body: { kind?: unknown; metadata?: { resourceVersion?: unknown; continue?: unknown }; items?: unknown }, options: { stale?: boolean } = {}): void {
     const key = listKey(request);
     const observedAt = this.observedAt();
     this.learnKind(request.group, request.resource, body.kind);
     let pending = this.lists.get(key);
     if (!pending || !request.query.get('continue')) {
-      pending = { startedAt: observedAt, records: [], count: 0 };
+      pending = { startedAt: observedAt, records: [], count: 0, items: [] };
       this.lists.set(key, pending);
     }
     const items = Array.isArray(body.items) ? (body.items as KubeObject[]) : [];
@@ -182,11 +201,14 @@ export class ViewRecorder {
       const record = this.watchRecord(request, 'ADDED', item, 'relist', observedAt);
       pending.records.push(record);
       if (record.record === 'watch') pending.count += 1;
+      pending.items.push(item);
     }
     const next = typeof body.metadata?.continue === 'string' && body.metadata.continue ? body.metadata.continue : undefined;
     if (next) return;
     this.lists.delete(key);
     const rv = typeof body.metadata?.resourceVersion === 'string' && body.metadata.resourceVersion ? body.metadata.resourceVersion : undefined;
+    // A stale answer is not the newest state the controller was given: the next stale list serves the real one.
+    if (!options.stale) this.saveSnapshot(request, rv, pending.items);
     this.push([
       this.marker(request, 'list-started', { message: `LIST as delivered to the controller${request.query.get('resourceVersion') ? ` (resourceVersion=${request.query.get('resourceVersion')})` : ''}` }, pending.startedAt),
       ...pending.records,

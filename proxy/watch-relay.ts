@@ -37,6 +37,7 @@ export class WatchRelay {
   private events = 0;
   private initialEvents: boolean;
   private initialCount = 0;
+  private initialItems: KubeObject[] = [];
   private ended = false;
   private readonly lineMode: boolean;
   /** Line mode: deliveries in order, each possibly after a delay. */
@@ -160,11 +161,16 @@ export class WatchRelay {
           // The initial state is complete: client-go replaces its store now (reflector.go watchList → Replace).
           // Written as list-finished so the fold's Replace runs whether or not it reads bookmark bodies.
           records.push(recorder.marker(request, 'list-finished', { resourceVersion: record.resourceVersion, count: this.initialCount, message: `${this.initialCount} initial event(s)` }, observedAt));
+          recorder.saveSnapshot(request, record.resourceVersion, this.initialItems);
+          this.initialItems = [];
           this.initialEvents = false;
         }
       } else {
         this.events += 1;
-        if (this.initialEvents) this.initialCount += 1;
+        if (this.initialEvents) {
+          this.initialCount += 1;
+          if (event.type === 'ADDED') this.initialItems.push(event.object);
+        }
       }
       this.lastRV = record.resourceVersion;
     }

@@ -55,7 +55,7 @@ export function registerProxy(program: Command, context: CliContext): void {
     .requiredOption('-s, --session <name>', 'the new session to record into')
     .option('--kubeconfig <file>', 'upstream kubeconfig (default: $KUBECONFIG, ~/.kube/config, then the in-cluster service account)')
     .option('--context <name>', 'upstream kubeconfig context')
-    .option('--faults <file|profile>', 'fault plan (YAML or JSON, docs/proxy.md), or a profile: relist-storm, flaky-network')
+    .option('--faults <file|profile>', `fault plan (YAML or JSON, docs/proxy.md), or a profile: ${Object.keys(faultProfiles).join(', ')}`)
     .option('--as <user>', 'impersonate this user upstream (as kubectl --as)')
     .option('--as-group <group>', 'impersonate this group upstream (repeatable)', collect)
     .option('--controller <name>', "the controller's name in the session (API records' actor when it does not impersonate; what `check --controller` matches)")

@@ -18,11 +18,11 @@ import { apiVerbs, watchEventTypes } from './records.js';
  * What a rule does. Event actions apply to watch events delivered to the controller; `fail` to requests;
  * `stale-list` to lists (a LIST, or a watch's initial events) once the controller has listed before.
  */
-export const faultActions = ['drop', 'duplicate', 'delay', 'close', 'expire', 'fail', 'stale-list'] as const;
+export const faultActions = ['drop', 'duplicate', 'delay', 'close', 'expire', 'coalesce', 'fail', 'stale-list'] as const;
 export const FaultAction = z.enum(faultActions);
 export type FaultAction = z.infer<typeof FaultAction>;
 
-export const eventFaultActions: readonly FaultAction[] = ['drop', 'duplicate', 'delay', 'close', 'expire'];
+export const eventFaultActions: readonly FaultAction[] = ['drop', 'duplicate', 'delay', 'close', 'expire', 'coalesce'];
 
 /** The status codes a `fail` rule may answer with: what real API servers answer under contention and load. */
 export const failCodes = [409, 429, 500, 503, 504] as const;
@@ -64,7 +64,10 @@ export const FaultRule = z
     match: FaultMatch.default({}),
     when: FaultWhen.default({}),
     action: FaultAction,
-    /** `delay`: how long each matching delivery is held (later events wait behind it: a watch keeps its order). */
+    /**
+     * `delay`: how long each matching delivery is held (later events wait behind it: a watch keeps its order).
+     * `coalesce`: the window over which the object's later versions replace the held one (only the last arrives).
+     */
     delay: Duration.optional(),
     /** `fail`: the HTTP status to answer with. */
     code: z
@@ -74,8 +77,9 @@ export const FaultRule = z
       .optional(),
   })
   .superRefine((rule, ctx) => {
-    if (rule.action === 'delay' && rule.delay === undefined) ctx.addIssue({ code: 'custom', path: ['delay'], message: 'a delay rule needs `delay` (e.g. 2s)' });
-    if (rule.action !== 'delay' && rule.delay !== undefined) ctx.addIssue({ code: 'custom', path: ['delay'], message: `\`delay\` only applies to the delay action, not ${rule.action}` });
+    const timed = rule.action === 'delay' || rule.action === 'coalesce';
+    if (timed && rule.delay === undefined) ctx.addIssue({ code: 'custom', path: ['delay'], message: `a ${rule.action} rule needs \`delay\` (e.g. 2s)` });
+    if (!timed && rule.delay !== undefined) ctx.addIssue({ code: 'custom', path: ['delay'], message: `\`delay\` only applies to the delay and coalesce actions, not ${rule.action}` });
     if (rule.action === 'fail' && rule.code === undefined) ctx.addIssue({ code: 'custom', path: ['code'], message: `a fail rule needs \`code\`: one of ${failCodes.join(', ')}` });
     if (rule.action !== 'fail' && rule.code !== undefined) ctx.addIssue({ code: 'custom', path: ['code'], message: `\`code\` only applies to the fail action, not ${rule.action}` });
     const verbs = rule.match.verb === undefined ? [] : Array.isArray(rule.match.verb) ? rule.match.verb : [rule.match.verb];

@@ -174,4 +174,24 @@ describe('kreplay proxy against the fake API server', () => {
     expect(faults[0]!.message).toContain(`previous list (resourceVersion ${first.metadata.resourceVersion}`);
     expect(markersOf(records(), 'list-finished').map((m) => m.resourceVersion)).toEqual([first.metadata.resourceVersion, first.metadata.resourceVersion, first.metadata.resourceVersion, expect.any(String)]);
   });
+
+  it('coalesce hides the intermediate versions of an object inside its window: only the last arrives, in order', async () => {
+    const { proxy, fake, stop, records } = await setup({ rules: [{ name: 'unobserved', match: { name: 'cm-1', event: 'MODIFIED' }, when: { count: 1 }, action: 'coalesce', delay: '400ms' }] });
+    const watch = watchNames(`${proxy}/api/v1/namespaces/ns/configmaps?watch=true&resourceVersion=${fake.currentRevision}`);
+    await until(() => markersOf(records(), 'watch-started').length === 1, 'the watch to start');
+    fake.update('', 'configmaps', 'ns', 'cm-1', { data: { i: 'a' } });
+    fake.update('', 'configmaps', 'ns', 'cm-2', { data: { i: 'b' } });
+    const last = fake.update('', 'configmaps', 'ns', 'cm-1', { data: { i: 'c' } });
+    fake.update('', 'configmaps', 'ns', 'cm-3', { data: { i: 'd' } });
+    await until(() => watch.names.length >= 3, 'the held events');
+    watch.close();
+    expect(watch.names).toEqual(['MODIFIED cm-2', 'MODIFIED cm-1', 'MODIFIED cm-3']);
+    await stop();
+    const all = records();
+    const delivered = all.filter((r) => r.record === 'watch' && (r as { name: string }).name === 'cm-1');
+    expect(delivered.map((r) => r.resourceVersion)).toEqual([last.metadata!.resourceVersion]);
+    const [fault] = markersOf(all, 'fault');
+    expect(fault!.message).toContain('hid resourceVersion(s)');
+    expect(fault!.seq).toBeLessThan(delivered[0]!.seq);
+  });
 });

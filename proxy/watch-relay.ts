@@ -43,6 +43,8 @@ export class WatchRelay {
   /** Line mode: deliveries in order, each possibly after a delay. */
   private queue: Promise<void> = Promise.resolve();
   private closeReason = 'closed by the API server';
+  /** coalesce: lines held for the window, and the object whose intermediate versions are hidden. */
+  private holding: { lines: Buffer[]; uid: string | undefined; decision: FaultDecision } | undefined;
 
   constructor(private readonly options: WatchRelayOptions) {
     const { request, faults } = options;
@@ -180,6 +182,10 @@ export class WatchRelay {
   // ---- line mode (faults) ---------------------------------------------------------------------------------------
 
   private enqueue(line: Buffer): void {
+    if (this.holding) {
+      this.holding.lines.push(line);
+      return;
+    }
     const { request, recorder, faults } = this.options;
     const scratch: SessionRecord[] = [];
     const event = this.parse(line, scratch, recorder.observedAt());
@@ -194,6 +200,18 @@ export class WatchRelay {
             name: event.object.metadata?.name ?? null,
           })
         : undefined;
+    if (decision?.action === 'coalesce' && event) {
+      // Hold this event and everything behind it for the window; then deliver in order, the object's last version
+      // only (its earlier ones in the window are hidden: unobserved state). The watch's RV order is kept.
+      const holding = { lines: [line], uid: event.object.metadata?.uid, decision };
+      this.holding = holding;
+      this.queue = this.queue.then(async () => {
+        await new Promise((resolve) => setTimeout(resolve, decision.delayMs));
+        this.holding = undefined;
+        if (!this.ended) this.release(holding);
+      });
+      return;
+    }
     this.queue = this.queue.then(async () => {
       if (this.ended) return;
       if (!event) {
@@ -203,6 +221,30 @@ export class WatchRelay {
       }
       if (!decision) return this.deliver(line, event);
       await this.apply(decision, line, event);
+    });
+  }
+
+  private release(holding: { lines: Buffer[]; uid: string | undefined; decision: FaultDecision }): void {
+    const { recorder, request } = this.options;
+    const scratch: SessionRecord[] = [];
+    const parsed = holding.lines.map((line) => ({ line, event: this.parse(line, scratch, recorder.observedAt()) }));
+    recorder.events(scratch);
+    let last = -1;
+    parsed.forEach((p, i) => {
+      if (holding.uid && p.event && p.event.type !== 'ERROR' && p.event.type !== 'BOOKMARK' && p.event.object.metadata?.uid === holding.uid) last = i;
+    });
+    const ofObject = (p: (typeof parsed)[number]) => holding.uid !== undefined && p.event !== undefined && p.event.type !== 'ERROR' && p.event.type !== 'BOOKMARK' && p.event.object.metadata?.uid === holding.uid;
+    const hidden = parsed.filter((p, i) => ofObject(p) && i !== last).map((p) => p.event!.object.metadata?.resourceVersion ?? '?');
+    const kept = parsed[last]?.event?.object.metadata;
+    // The marker first: what follows (a generation that jumped) is then explained by it.
+    recorder.mark(request, 'fault', {
+      resourceVersion: kept?.resourceVersion,
+      message: `fault "${holding.decision.ruleName}": held ${kept?.namespace ? `${kept.namespace}/` : ''}${kept?.name ?? '?'} for ${holding.decision.delayMs} ms and delivered only its last version (resourceVersion ${kept?.resourceVersion ?? '?'})${hidden.length ? `; hid resourceVersion(s) ${hidden.join(', ')}` : '; nothing newer came'}`,
+    });
+    parsed.forEach((p, i) => {
+      if (ofObject(p) && i !== last) return;
+      if (p.event) this.deliver(p.line, p.event);
+      else this.write(p.line);
     });
   }
 
@@ -254,6 +296,8 @@ export class WatchRelay {
         this.endResponse();
         return;
       case 'fail':
+      case 'stale-list':
+      case 'coalesce':
         return this.deliver(line, event);
     }
   }

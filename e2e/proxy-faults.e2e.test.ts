@@ -8,7 +8,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { MarkerRecord, StoredRecord } from '../model/index.js';
 import { createNamespace, deleteNamespace, eventually, useE2e } from './harness.js';
-import { buildZoo, checkSession, kreplayCli, createWidget, deleteWidget, ensureWidgetCrd, resizeWidget, sessionRecords, startProxied, waitChild, waitSynced } from './proxy-harness.js';
+import { buildZoo, checkSession, kreplayCli, waitViewConverged, createWidget, deleteWidget, ensureWidgetCrd, resizeWidget, sessionRecords, startProxied, waitChild, waitSynced } from './proxy-harness.js';
 
 const e2e = useE2e('proxy-faults');
 let zoo: string;
@@ -46,6 +46,7 @@ rules:
       }, 30_000);
       await resizeWidget(cluster, namespace, 'kept', 3);
       await waitChild(cluster, namespace, 'kept', 3);
+      await waitViewConverged(run, 'kept');
       expect(await run.stop(), run.output()).toBe(0);
 
       // The planted bug, as the controller logs it: the reservation of `lost` is never released.
@@ -79,6 +80,7 @@ rules:
         await deleteWidget(cluster, cleanNamespace, 'lost');
         await resizeWidget(cluster, cleanNamespace, 'kept', 3);
         await waitChild(cluster, cleanNamespace, 'kept', 3);
+        await waitViewConverged(clean, 'kept');
         await eventually(async () => {
           const gone = sessionRecords(clean.db, clean.session).some((r) => r.record === 'watch' && r.name === 'lost-config' && r.type === 'DELETED');
           if (!gone) throw new Error('lost-config not deleted yet');

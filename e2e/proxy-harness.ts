@@ -157,3 +157,14 @@ export function kreplayCli(db: string, args: readonly string[]): Promise<{ code:
     child.on('exit', (code) => resolve({ code, stdout, stderr }));
   });
 }
+
+/** Waits until the controller's view (the session) holds the Widget with its status caught up with its spec. */
+export async function waitViewConverged(run: ProxiedRun, widget: string, timeoutMs = 30_000): Promise<void> {
+  await eventually(async () => {
+    const last = sessionRecords(run.db, run.session)
+      .filter((r) => r.record === 'watch' && r.name === widget && r.type !== 'BOOKMARK')
+      .at(-1) as (StoredRecord & { object: { metadata?: { generation?: number }; status?: { observedGeneration?: number } } | null }) | undefined;
+    const generation = last?.object?.metadata?.generation;
+    if (!generation || last?.object?.status?.observedGeneration !== generation) throw new Error(`${widget}: the view has not caught up (${JSON.stringify(last?.object?.status ?? null)})`);
+  }, timeoutMs, 250);
+}

@@ -244,8 +244,9 @@ export class ViewRecorder {
         resource: request.resource,
         kind,
         namespace: request.namespace,
-        // A deletecollection or a create whose body could not be read has no name: the collection stands for it.
-        name: name || `(${request.resource})`,
+        // A deletecollection or a create whose body could not be read has no name: `*`, the collection, as the audit
+        // importer names a request on a collection (importers/audit.ts).
+        name: name || '*',
         uid: responseMeta?.uid ?? sent?.metadata?.uid ?? null,
       },
       subresource: request.subresource,

@@ -1,3 +1,5 @@
+import { terminalText } from '../model/index.js';
+
 /** Small formatting helpers shared by the listing commands. */
 
 export function formatBytes(bytes: number): string {
@@ -13,7 +15,9 @@ export function formatBytes(bytes: number): string {
 }
 
 /** A plain text table: columns padded to the widest cell, no borders (like kubectl get). */
-export function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
+export function table(headers: readonly string[], unsafeRows: readonly (readonly string[])[]): string {
+  // Cells hold cluster strings: escaped before they are measured, so a name cannot move the cursor or the columns.
+  const rows = unsafeRows.map((row) => row.map(terminalText));
   const widths = headers.map((header, i) => Math.max(header.length, ...rows.map((row) => (row[i] ?? '').length)));
   const line = (cells: readonly string[]) =>
     cells

@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { ZodError } from 'zod';
-import { DatabaseTooNewError, MissingWalError } from '../store/index.js';
+import { DatabaseTooNewError, DatabaseUnreadableError, MissingWalError } from '../store/index.js';
 import { createContext, type Output } from './context.js';
 import { ExitCode, UserError } from './errors.js';
 import { toolVersion } from './version.js';
@@ -51,7 +51,7 @@ export function reportError(error: unknown, output: Output): number {
     if (error.hint) output.err(`  ${error.hint}\n`);
     return error.exitCode;
   }
-  if (error instanceof DatabaseTooNewError || error instanceof MissingWalError) {
+  if (error instanceof DatabaseTooNewError || error instanceof MissingWalError || error instanceof DatabaseUnreadableError) {
     output.err(`kreplay: ${error.message}\n`);
     return ExitCode.usage;
   }
@@ -60,6 +60,10 @@ export function reportError(error: unknown, output: Output): number {
     return ExitCode.usage;
   }
   const err = error as NodeJS.ErrnoException;
+  if (err?.code === 'SQLITE_READONLY') {
+    output.err(`kreplay: the database is read-only here (${err.message}): this command writes to it, and nothing was written.\n  Run it where the file and its folder are writable, or point --db / KREPLAY_DB at a copy.\n`);
+    return ExitCode.usage;
+  }
   if (err?.code === 'SQLITE_NOTADB' || err?.code === 'SQLITE_CORRUPT') {
     output.err(`kreplay: the database file is not a kreplay database or is damaged (${err.message})\n`);
     return ExitCode.usage;

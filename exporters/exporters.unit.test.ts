@@ -81,9 +81,10 @@ describe('markdown report', () => {
     const { text } = render(markdownReport(input()));
     expect(text).not.toContain('<script>');
     expect(text).not.toContain('<img');
-    expect(text).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(text).toContain('&lt;script&gt;alert(1)&lt;script&gt;');
     expect(text).not.toContain(SECRET_VALUE);
     expect(md('a|b *c* [d](e) `f` <g>')).toBe('a\\|b \\*c\\* \\[d\\](e) \\`f\\` &lt;g&gt;');
+    expect(md('web\u001b]0;pwned\u0007 \u202egnp.exe')).toBe('web\\x1b\\]0;pwned\\x07 \\u202egnp.exe');
   });
 
   it('elides the middle of long object timelines but keeps evidence rows', () => {

@@ -1,4 +1,4 @@
-import { findingKindRegistry, namespacedName, type Finding } from '../model/index.js';
+import { findingKindRegistry, namespacedName, terminalText, type Finding } from '../model/index.js';
 import { clock, dayOf, formatMs, recordDetails, recordLabel, recordSubject, VersionTracker } from './describe.js';
 import type { ReportInput } from './json.js';
 import { describeSelector, objectKey, recordObject, recordTime, sortFindings } from './window.js';
@@ -18,12 +18,15 @@ export interface MarkdownOptions {
 
 /** Escapes text for a Markdown table cell or paragraph: no HTML, no emphasis, no links, no cell breaks. */
 export function md(text: string): string {
-  return text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/([\\`*_[\]|#~!])/g, '\\$1')
-    .replace(/\r?\n/g, ' ');
+  // Then terminalText: a report is also read with `cat` and piped into `gh`, where a raw escape sequence would act.
+  return terminalText(
+    text
+      .replace(/&/g, '&amp;')
+      .replace(/</g, '&lt;')
+      .replace(/>/g, '&gt;')
+      .replace(/([\\`*_[\]|#~!])/g, '\\$1')
+      .replace(/\r?\n/g, ' '),
+  );
 }
 
 const severityBadge: Record<string, string> = { error: '🔴 error', warning: '🟠 warning', info: '🔵 info' };

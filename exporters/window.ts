@@ -170,7 +170,8 @@ export class SummaryBuilder {
     if (object) this.objects.add(object);
     this.firstSeq ??= record.seq;
     this.lastSeq = record.seq;
-    if (record.observedAt) {
+    // A record whose client clock was off (model/clock-skew.ts) is shown, but its time does not make the span.
+    if (record.observedAt && !record.clockSkew) {
       const ms = Date.parse(record.observedAt);
       if (ms < this.firstMs) {
         this.firstMs = ms;

@@ -299,21 +299,24 @@ export function createAuditParser(options: AuditOptions = {}): ImportParser {
     const parsed = parseJson(text, line);
     if (!parsed.ok) return [parsed.event];
     const value = parsed.value;
-    if (!isPlainObject(value)) return [{ kind: 'problem', line, problem: 'not a JSON object' }];
+    if (!isPlainObject(value)) return [{ kind: 'problem', line, problem: 'not a JSON object', malformed: true }];
     if (Array.isArray(value.items)) {
       // An EventList envelope (audit webhook body): its items were streamed before it.
       skipped.add('EventList envelopes');
       return [];
     }
     if (typeof value.type === 'string' && isPlainObject(value.object)) {
-      return [{ kind: 'problem', line, problem: 'this is a watch event: import kubectl watch dumps with --format kubectl-watch' }];
+      return [{ kind: 'problem', line, problem: 'this is a watch event: import kubectl watch dumps with --format kubectl-watch', malformed: true }];
     }
     if (typeof value.record === 'string' && 'origin' in value) {
-      return [{ kind: 'problem', line, problem: 'this is a kreplay NDJSON record: import it with --format ndjson' }];
+      return [{ kind: 'problem', line, problem: 'this is a kreplay NDJSON record: import it with --format ndjson', malformed: true }];
+    }
+    if (value.kind === undefined && typeof value.auditID !== 'string') {
+      return [{ kind: 'problem', line, problem: 'not an audit event: no kind and no auditID', malformed: true }];
     }
     const apiVersion = typeof value.apiVersion === 'string' ? value.apiVersion : '';
     if (value.kind !== undefined && (value.kind !== 'Event' || !apiVersion.startsWith('audit.k8s.io/'))) {
-      return [{ kind: 'problem', line, problem: `not an audit event: kind ${String(value.kind)}, apiVersion ${apiVersion || '(none)'}` }];
+      return [{ kind: 'problem', line, problem: `not an audit event: kind ${String(value.kind)}, apiVersion ${apiVersion || '(none)'}`, malformed: true }];
     }
     return onEvent(value, line);
   }
@@ -321,7 +324,7 @@ export function createAuditParser(options: AuditOptions = {}): ImportParser {
   function handle(events: ReturnType<JsonValueSplitter['push']>): ParseEvent[] {
     const out: ParseEvent[] = [];
     for (const event of events) {
-      if (event.kind === 'error') out.push({ kind: 'problem', line: event.line, problem: event.problem });
+      if (event.kind === 'error') out.push({ kind: 'problem', line: event.line, problem: event.problem, malformed: true });
       else out.push(...onValue(event.text, event.line));
     }
     return out;

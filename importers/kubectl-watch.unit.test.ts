@@ -193,7 +193,7 @@ describe('kubectl watch parser', () => {
       '2: the ADDED event has no object',
       '3: the object has no apiVersion or kind',
       '5: neither a watch event ({"type", "object"}) nor a Kubernetes object (kind, metadata)',
-      '6: watch.resourceVersion: Too small: expected string to have >=1 characters',
+      '6: watch.resourceVersion: a resourceVersion cannot be empty',
       '7: a list element is not a JSON object',
       '7: a list element is not a JSON object',
       expect.stringMatching(/^8: not valid JSON: /),

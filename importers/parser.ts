@@ -7,7 +7,16 @@ import { SessionRecord, recordKinds } from '../model/index.js';
  */
 export type ParseEvent =
   | { kind: 'record'; line: number; record: SessionRecord }
-  | { kind: 'problem'; line: number; problem: string };
+  | {
+      kind: 'problem';
+      line: number;
+      problem: string;
+      /**
+       * The input is not of the parser's format at all here (broken JSON, a value of another format), as opposed to
+       * a value of the format that breaks a rule. The recorder's audit webhook refuses a body with such a problem.
+       */
+      malformed?: true;
+    };
 
 export interface ImportParser {
   /** Feeds the next chunk of text (any size, split anywhere); returns what it completed. */
@@ -75,7 +84,7 @@ export function parseJson(text: string, line: number): { ok: true; value: unknow
   try {
     return { ok: true, value: JSON.parse(text) as unknown };
   } catch (error) {
-    return { ok: false, event: { kind: 'problem', line, problem: `not valid JSON: ${(error as Error).message}` } };
+    return { ok: false, event: { kind: 'problem', line, problem: `not valid JSON: ${(error as Error).message}`, malformed: true } };
   }
 }
 

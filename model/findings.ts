@@ -51,7 +51,7 @@ export const findingKindRegistry: Readonly<Record<FindingKind, FindingKindInfo>>
     severity: 'warning',
     summary: 'The watch delivered the same object version twice outside a relist.',
     explanation:
-      'A watch delivered an event for an object version (uid, resourceVersion and event type) that it had already delivered, and no relist or resync explains it. This happens when a watch is resumed from a stale resourceVersion and the server re-sends history. A controller that is not idempotent (counts events, appends to a list, creates a child per event) acts twice.',
+      'A watch delivered an event for an object version (uid, resourceVersion and event type) that it had already delivered, and no relist or resync explains it. This happens when a watch is resumed from a stale resourceVersion and the server re-sends history. With SDK handler reports, the controller\'s own event handlers are judged too: a version handed to them again, which no client-go informer does (a hand-rolled list/watch loop resumed from an old resourceVersion). A controller that is not idempotent (counts events, appends to a list, creates a child per event) acts twice.',
     pitfall: 'Treating watch events as exactly-once notifications instead of level-triggered hints.',
     fix: 'Make Reconcile idempotent: read the current state from the cache and converge to it, never act on the event itself. Resume watches from the newest resourceVersion seen, bookmarks included.',
   },
@@ -61,7 +61,7 @@ export const findingKindRegistry: Readonly<Record<FindingKind, FindingKindInfo>>
     severity: 'error',
     summary: 'A change happened that the watcher never saw.',
     explanation:
-      "The watcher's view skipped a change that provably happened: the generation jumped by more than one inside one continuous watch, an object showed up as MODIFIED or DELETED without ever being added or listed, an API write produced a resourceVersion the watch never delivered, or a 410 Gone forced a relist and objects changed across the gap. A controller that relies on seeing every event misses this transition.",
+      "The watcher's view skipped a change that provably happened: the generation jumped by more than one inside one continuous watch, an object showed up as MODIFIED or DELETED without ever being added or listed, an API write produced a resourceVersion the watch never delivered, or a 410 Gone forced a relist and objects changed across the gap. With SDK handler reports, the controller's own event handlers are judged too, for what no client-go informer does: an object first handed to UpdateFunc or DeleteFunc, never AddFunc, or a deletion never handed at all while the same cache lived on (a hand-rolled list/watch loop resumed from \"now\"). A controller that relies on seeing every event misses this transition.",
     pitfall: 'Edge-triggered logic (acting on the transition carried by one event) over an at-most-once watch stream.',
     fix: 'Compute desired state from the object as it is now, not from the sequence of events. Handle relists: compare the cache against the fresh list. Use client-go informers (they relist and resync) rather than hand-rolled watches.',
   },

@@ -8,4 +8,8 @@ export * from './check-config.js';
 export * from './version-facts.js';
 export * from './actors.js';
 export * from './api-pairing.js';
+export * from './kube-names.js';
+export * from './bounded-text.js';
+export * from './clock-skew.js';
+export * from './terminal-text.js';
 export * from './faults.js';

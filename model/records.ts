@@ -1,5 +1,8 @@
 import { z } from 'zod';
 import type { VersionFacts } from './version-facts.js';
+import { ApiGroup, ApiVersionName, KindName, NamespaceName, ObjectName, ResourceName, SubresourceName } from './kube-names.js';
+import { boundedText, maxIdentifierLength, maxMessageLength, maxReasonLength, maxTokenLength } from './bounded-text.js';
+import { ClockSkew } from './clock-skew.js';
 
 /**
  * The records a kreplay session holds. This module is the one source of truth for every boundary:
@@ -24,7 +27,14 @@ export type WatchEventType = z.infer<typeof WatchEventType>;
 export const Timestamp = z.iso.datetime({ offset: true, local: false });
 
 /** A resourceVersion is opaque to clients (only the API server may compare them); we keep it as a string. */
-export const ResourceVersion = z.string().min(1);
+export const ResourceVersion = boundedText('a resourceVersion', maxTokenLength, { min: 1 });
+
+/** uids, resourceVersions a reader saw, auditIDs: opaque tokens, bounded and printable. */
+const Token = (what: string) => boundedText(what, maxTokenLength, { min: 1 });
+/** Who made a request or reported a record: a user name, a controller's reporting name, a User-Agent. */
+const Identity = (what: string) => boundedText(what, maxIdentifierLength, { min: 1 });
+/** A Status or error message: free text, line breaks allowed. */
+const Message = boundedText('a message', maxMessageLength, { lineBreaks: true });
 
 /** A Kubernetes object as JSON. We validate only what kreplay itself reads; everything else is kept verbatim. */
 export const KubeObject = z.looseObject({
@@ -46,21 +56,21 @@ export type KubeObject = z.infer<typeof KubeObject>;
 
 /** Group/version/resource plus kind: enough to name a type to both the API and a person. */
 const resourceFields = {
-  group: z.string(), // '' for the core group
-  version: z.string().min(1),
-  resource: z.string().min(1), // plural, lower-case: 'deployments'
-  kind: z.string().min(1),
+  group: ApiGroup, // '' for the core group
+  version: ApiVersionName,
+  resource: ResourceName, // plural, lower-case: 'deployments'
+  kind: KindName,
 };
 
 /** Identifies one object. uid is optional because audit logs and some reports do not carry it. */
 export const ObjectRef = z.object({
-  group: z.string(),
-  version: z.string().min(1),
-  resource: z.string().optional(),
-  kind: z.string().min(1),
-  namespace: z.string().nullable(),
-  name: z.string().min(1),
-  uid: z.string().nullable().optional(),
+  group: ApiGroup,
+  version: ApiVersionName,
+  resource: ResourceName.optional(),
+  kind: KindName,
+  namespace: NamespaceName.nullable(),
+  name: ObjectName,
+  uid: Token('a uid').nullable().optional(),
 });
 export type ObjectRef = z.infer<typeof ObjectRef>;
 
@@ -70,6 +80,11 @@ const common = {
   /** When kreplay (or the source) saw the record. Null when the source has no time (kubectl watch dumps). */
   observedAt: Timestamp.nullable(),
   origin: Origin,
+  /**
+   * Set by the recorder when the record's own timestamps were further from its time of receipt than the allowed
+   * skew (`server.maxClockSkew`): the record is kept as sent, and its time does not count in the session's span.
+   */
+  clockSkew: ClockSkew.optional(),
 };
 
 export const WatchEventRecord = z
@@ -78,10 +93,10 @@ export const WatchEventRecord = z
     ...common,
     ...resourceFields,
     type: WatchEventType,
-    namespace: z.string().nullable(),
+    namespace: NamespaceName.nullable(),
     /** Null only for BOOKMARK events, which carry nothing but a resourceVersion. */
-    name: z.string().nullable(),
-    uid: z.string().nullable(),
+    name: ObjectName.nullable(),
+    uid: Token('a uid').nullable(),
     resourceVersion: ResourceVersion,
     generation: z.number().int().nullable(),
     /** The object as the server sent it (Secret data already redacted). Null for BOOKMARK. */
@@ -114,6 +129,15 @@ export const MarkerKind = z.enum(markerKinds);
 export type MarkerKind = z.infer<typeof MarkerKind>;
 
 /**
+ * How a watch started again after the recorder restarted on a session (the marker's `resume`): `resumed` went on
+ * from the resourceVersion committed before the restart (nothing missed), `relisted` found that RV too old (410) and
+ * listed, `listed` had no committed RV for this watch (new in the config, or a recording from before schema 6).
+ */
+export const resumeOutcomes = ['resumed', 'relisted', 'listed'] as const;
+export const ResumeOutcome = z.enum(resumeOutcomes);
+export type ResumeOutcome = z.infer<typeof ResumeOutcome>;
+
+/**
  * Stream markers make the recorder's own life visible: a relist, a watch restart, a 410 or dropped records
  * explain gaps that would otherwise look like controller bugs.
  */
@@ -122,18 +146,20 @@ export const MarkerRecord = z.object({
   ...common,
   marker: MarkerKind,
   /** The resource the marker is about; absent for session-wide markers (recorder-started, dropped). */
-  group: z.string().optional(),
-  version: z.string().optional(),
-  resource: z.string().optional(),
-  kind: z.string().optional(),
-  namespace: z.string().nullable().optional(),
+  group: ApiGroup.optional(),
+  version: ApiVersionName.optional(),
+  resource: ResourceName.optional(),
+  kind: KindName.optional(),
+  namespace: NamespaceName.nullable().optional(),
   /** list-finished: the list's RV; watch-started: the RV it resumed from; gone: the RV that was too old. */
-  resourceVersion: z.string().optional(),
+  resourceVersion: boundedText('a resourceVersion', maxTokenLength).optional(),
   /** list-finished: number of items; dropped: number of records lost. */
   count: z.number().int().nonnegative().optional(),
   /** HTTP or Status code (410 for gone). */
   code: z.number().int().optional(),
-  message: z.string().optional(),
+  message: Message.optional(),
+  /** The first watch-started (resumed) or list-started (relisted, listed) of a watch after a recorder restart. */
+  resume: ResumeOutcome.optional(),
 });
 export type MarkerRecord = z.infer<typeof MarkerRecord>;
 
@@ -151,16 +177,16 @@ export const ReconcileRecord = z
   .object({
     record: z.literal('reconcile'),
     ...common,
-    controller: z.string().min(1),
+    controller: Identity('a controller name'),
     object: ObjectRef,
     startedAt: Timestamp,
     finishedAt: Timestamp,
     /** The resourceVersion/generation of the object the reconcile read from its cache. */
-    observedResourceVersion: z.string().nullable().optional(),
+    observedResourceVersion: Token('a resourceVersion').nullable().optional(),
     observedGeneration: z.number().int().nullable().optional(),
     result: ReconcileResult,
     errorReason: ErrorReason.nullable().optional(),
-    errorMessage: z.string().nullable().optional(),
+    errorMessage: Message.nullable().optional(),
     requeueAfterMs: z.number().int().nonnegative().nullable().optional(),
   })
   .superRefine((reconcile, ctx) => {
@@ -186,11 +212,11 @@ export type ReconcileRecord = z.infer<typeof ReconcileRecord>;
 export const ReconcileStartRecord = z.object({
   record: z.literal('reconcile-start'),
   ...common,
-  controller: z.string().min(1),
+  controller: Identity('a controller name'),
   object: ObjectRef,
   startedAt: Timestamp,
   /** The resourceVersion/generation of the object the reconcile read from its cache, when the SDK knows it. */
-  observedResourceVersion: z.string().nullable().optional(),
+  observedResourceVersion: Token('a resourceVersion').nullable().optional(),
   observedGeneration: z.number().int().nullable().optional(),
 });
 export type ReconcileStartRecord = z.infer<typeof ReconcileStartRecord>;
@@ -203,14 +229,14 @@ export type DeliveryHandler = z.infer<typeof DeliveryHandler>;
 export const DeliveryRecord = z.object({
   record: z.literal('delivery'),
   ...common,
-  controller: z.string().min(1),
+  controller: Identity('a controller name'),
   handler: DeliveryHandler,
   /** True when a delete arrived as client-go's cache.DeletedFinalStateUnknown (learned from a relist). */
   tombstone: z.boolean().default(false),
   object: ObjectRef,
-  resourceVersion: z.string().nullable(),
+  resourceVersion: Token('a resourceVersion').nullable(),
   /** update only: the old object's RV. Equal to resourceVersion on an informer resync. */
-  oldResourceVersion: z.string().nullable().optional(),
+  oldResourceVersion: Token('a resourceVersion').nullable().optional(),
 });
 export type DeliveryRecord = z.infer<typeof DeliveryRecord>;
 
@@ -227,25 +253,25 @@ export const ApiRequestRecord = z.object({
   record: z.literal('api'),
   ...common,
   /** Who made the request (audit user.username, or the impersonated user when impersonating). */
-  actor: z.string().min(1),
-  userAgent: z.string().nullable().optional(),
+  actor: Identity('an actor (user name)'),
+  userAgent: boundedText('a User-Agent', maxIdentifierLength).nullable().optional(),
   /** True when the actor is the controller under study (`--controller` on import, config in the recorder). */
   byController: z.boolean().default(false),
   verb: ApiVerb,
   object: ObjectRef,
-  subresource: z.string().nullable().optional(),
+  subresource: SubresourceName.nullable().optional(),
   code: z.number().int(),
   /** Status reason on failure: NotFound, Conflict, ... */
-  reason: z.string().nullable().optional(),
-  message: z.string().nullable().optional(),
+  reason: boundedText('a reason', maxReasonLength).nullable().optional(),
+  message: Message.nullable().optional(),
   /** The RV the request was based on (from requestObject) and the one it produced (from responseObject). */
-  resourceVersionBefore: z.string().nullable().optional(),
-  resourceVersionAfter: z.string().nullable().optional(),
+  resourceVersionBefore: Token('a resourceVersion').nullable().optional(),
+  resourceVersionAfter: Token('a resourceVersion').nullable().optional(),
   /** The object the server returned, when the source had it (audit level RequestResponse). */
   responseObject: KubeObject.nullable().optional(),
-  auditId: z.string().nullable().optional(),
+  auditId: Token('an auditID').nullable().optional(),
   /** The controller that reported the request through the SDK (its reporting name), when it did. */
-  controller: z.string().min(1).nullable().optional(),
+  controller: Identity('a controller name').nullable().optional(),
   /**
    * Every source that reported this one request, when more than one did: the audit event and the SDK's report of
    * the same write are stored as one record (model/api-pairing.ts). `origin` is then the authoritative one (audit).

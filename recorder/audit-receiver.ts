@@ -1,5 +1,6 @@
 import type { ApiRequestRecord, WatchEventRecord } from '../model/index.js';
 import { createAuditParser } from '../importers/audit.js';
+import type { ImportParser, ParseEvent } from '../importers/parser.js';
 import type { ResourceSpec } from './config.js';
 import { recorderUserAgent } from './kube-client.js';
 
@@ -38,44 +39,81 @@ export interface AuditBatch {
 }
 
 export function convertAuditBody(body: string, options: AuditReceiverOptions): AuditBatch {
-  const parser = createAuditParser(options.controllerUsernames[0] ? { controller: options.controllerUsernames[0] } : {});
-  const events = [...parser.push(body), ...parser.end()];
-  const records: (ApiRequestRecord | WatchEventRecord)[] = [];
-  const problems: string[] = [];
-  let outOfScope = 0;
-  let own = 0;
-  // The importer emits an answer's version right after its api record: it goes where that record went.
-  let lastKept = false;
-  for (const event of events) {
-    if (event.kind === 'problem') {
-      problems.push(`line ${event.line}: ${event.problem}`);
-      continue;
-    }
-    if (event.record.record === 'watch') {
-      const version = event.record;
-      if (lastKept && !isWatched({ group: version.group, resource: version.resource, namespace: version.namespace }, options.resources)) records.push(version);
-      lastKept = false;
-      continue;
-    }
-    lastKept = false;
-    if (event.record.record !== 'api') continue;
-    const api = event.record;
-    if (api.userAgent?.startsWith(`${recorderUserAgent}/`)) {
-      own += 1;
-      continue;
-    }
-    const byController = options.controllerUsernames.includes(api.actor);
-    if (options.scope === 'watched' && !byController && !isWatched(api.object, options.resources)) {
-      outOfScope += 1;
-      continue;
-    }
-    const kind = options.kindOf?.(api.object.group, api.object.resource ?? '') ?? api.object.kind;
-    records.push({ ...api, byController, object: { ...api.object, kind } });
-    lastKept = true;
+  const converter = new AuditBodyConverter(options);
+  converter.push(body);
+  return converter.end();
+}
+
+/**
+ * The same conversion fed chunk by chunk, so the webhook never holds a whole body as text: the audit parser streams an
+ * EventList item by item (importers/json-splitter.ts), and only the records made so far are kept.
+ */
+export class AuditBodyConverter {
+  private readonly parser: ImportParser;
+  private readonly records: (ApiRequestRecord | WatchEventRecord)[] = [];
+  private readonly problems: string[] = [];
+  private outOfScope = 0;
+  private own = 0;
+  private values = 0;
+  /** The importer emits an answer's version right after its api record: it goes where that record went. */
+  private lastKept = false;
+  /** The first place the body is not an audit EventList at all (broken JSON, another kind of object). */
+  malformed: { line: number; problem: string } | undefined;
+
+  constructor(private readonly options: AuditReceiverOptions) {
+    this.parser = createAuditParser(options.controllerUsernames[0] ? { controller: options.controllerUsernames[0] } : {});
   }
-  const skipped: Record<string, number> = { ...parser.skipped() };
-  if (own) skipped["the recorder's own requests"] = own;
-  return { records, problems, skipped, outOfScope };
+
+  /** Records kept so far: the caller caps a batch by it. */
+  get recordCount(): number {
+    return this.records.length;
+  }
+
+  push(chunk: string): void {
+    this.take(this.parser.push(chunk));
+  }
+
+  end(): AuditBatch {
+    this.take(this.parser.end());
+    const skipped: Record<string, number> = { ...this.parser.skipped() };
+    if (this.own) skipped["the recorder's own requests"] = this.own;
+    const values = this.values + Object.values(skipped).reduce((a, b) => a + b, 0);
+    if (!this.malformed && values === 0) this.malformed = { line: 1, problem: 'the body holds no audit event: expected an audit.k8s.io/v1 EventList' };
+    return { records: this.records, problems: this.problems, skipped, outOfScope: this.outOfScope };
+  }
+
+  private take(events: readonly ParseEvent[]): void {
+    const { options, records } = this;
+    for (const event of events) {
+      this.values += 1;
+      if (event.kind === 'problem') {
+        if (event.malformed) this.malformed ??= { line: event.line, problem: event.problem };
+        this.problems.push(`line ${event.line}: ${event.problem}`);
+        continue;
+      }
+      if (event.record.record === 'watch') {
+        const version = event.record;
+        if (this.lastKept && !isWatched({ group: version.group, resource: version.resource, namespace: version.namespace }, options.resources)) records.push(version);
+        this.lastKept = false;
+        continue;
+      }
+      this.lastKept = false;
+      if (event.record.record !== 'api') continue;
+      const api = event.record;
+      if (api.userAgent?.startsWith(`${recorderUserAgent}/`)) {
+        this.own += 1;
+        continue;
+      }
+      const byController = options.controllerUsernames.includes(api.actor);
+      if (options.scope === 'watched' && !byController && !isWatched(api.object, options.resources)) {
+        this.outOfScope += 1;
+        continue;
+      }
+      const kind = options.kindOf?.(api.object.group, api.object.resource ?? '') ?? api.object.kind;
+      records.push({ ...api, byController, object: { ...api.object, kind } });
+      this.lastKept = true;
+    }
+  }
 }
 
 function isWatched(object: { group: string; resource?: string | null | undefined; namespace: string | null }, resources: readonly ResourceSpec[]): boolean {

@@ -169,8 +169,12 @@ export const RecorderConfigSchema = z.strictObject({
       /** Ingested records per second (token bucket); excess requests get 429. */
       recordsPerSecond: z.number().positive().default(5_000),
       burst: z.number().int().positive().default(20_000),
+      /** Records one ingest or audit request may hold; a bigger batch gets 413 (bounds a request's memory). */
+      maxBatchRecords: z.number().int().positive().default(10_000),
+      /** Records whose own timestamps are further than this from their receipt are kept but flagged (clockSkew). */
+      maxClockSkew: Duration.default(5 * 60_000),
     })
-    .default({ listen: '127.0.0.1:9477', maxBodySize: 4 * 1024 * 1024, recordsPerSecond: 5_000, burst: 20_000 }),
+    .default({ listen: '127.0.0.1:9477', maxBodySize: 4 * 1024 * 1024, recordsPerSecond: 5_000, burst: 20_000, maxBatchRecords: 10_000, maxClockSkew: 5 * 60_000 }),
   audit: z
     .strictObject({
       enabled: z.boolean().default(true),

@@ -1,10 +1,12 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { gunzip } from 'node:zlib';
-import { SessionRecord, redactObject } from '../model/index.js';
+import { StringDecoder } from 'node:string_decoder';
+import { SessionRecord, clockSkewOf, defaultMaxClockSkewMs, redactObject } from '../model/index.js';
 import { describeIssues } from '../importers/parser.js';
-import { convertAuditBody, type AuditReceiverOptions } from './audit-receiver.js';
+import { AuditBodyConverter, type AuditReceiverOptions } from './audit-receiver.js';
+import { HttpProblem } from './http-problem.js';
+import { bodyChunks, bodyLines, drainBody } from './request-body.js';
 import { silentLogger, type Logger } from './log.js';
 import type { RecorderMetrics } from './metrics.js';
 import type { RecordSink } from './writer.js';
@@ -21,6 +23,12 @@ import type { RecordSink } from './writer.js';
  * The two POSTs need the bearer token when one is configured. A /v1/records batch is all or nothing: one bad line
  * gets a 400 naming the line and the problem, and none of the batch is queued. The controller is never made to
  * wait for the disk: an accepted batch is answered 202 as soon as it is queued.
+ *
+ * Memory per request is bounded before anything is parsed whole: a body is read as a stream (request-body.ts), each
+ * line is parsed and validated as it arrives, a batch holds at most `maxBatchRecords` records and `maxBodyBytes`
+ * bytes (after gzip), and at most `maxConcurrentBodies` bodies are read at once (the others wait in the socket, where
+ * they cost the recorder nothing). Timestamps further than `maxClockSkewMs` from receipt are kept and flagged
+ * (model/clock-skew.ts).
  */
 
 export interface IngestServerOptions {
@@ -28,6 +36,12 @@ export interface IngestServerOptions {
   readonly port: number;
   readonly token?: string | undefined;
   readonly maxBodyBytes: number;
+  /** Records one request may hold (server.maxBatchRecords); more is a 413. */
+  readonly maxBatchRecords?: number | undefined;
+  /** Records whose own time is further than this from receipt are flagged (server.maxClockSkew). */
+  readonly maxClockSkewMs?: number | undefined;
+  /** Request bodies read at once; more wait their turn. */
+  readonly maxConcurrentBodies?: number | undefined;
   readonly recordsPerSecond: number;
   readonly burst: number;
   readonly sink: RecordSink;
@@ -77,14 +91,33 @@ export class TokenBucket {
   }
 }
 
-class HttpProblem extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly extra: Record<string, unknown> = {},
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
+export const defaultMaxBatchRecords = 10_000;
+const defaultMaxConcurrentBodies = 4;
+/**
+ * One record line at most: the largest object the API server stores is 1.5 MiB (etcd's --max-request-bytes default),
+ * and an api record's responseObject is the only object a record carries.
+ */
+const maxRecordBytes = 2 * 1024 * 1024;
+/** What is read and discarded of a refused body before the connection is closed instead. */
+const drainCapBytes = 16 * 1024 * 1024;
+
+/** At most n holders at once; the others wait in order. */
+class Slots {
+  private free: number;
+  private readonly waiting: (() => void)[] = [];
+  constructor(n: number) {
+    this.free = n;
+  }
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    if (this.free > 0) this.free -= 1;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    try {
+      return await work();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.free += 1;
+    }
   }
 }
 
@@ -97,8 +130,14 @@ export class IngestServer {
   private readonly tokenDigest: Buffer | undefined;
   private readonly now: () => number;
   private readonly monotonic: () => number;
+  private readonly bodySlots: Slots;
+  private readonly maxBatchRecords: number;
+  private readonly maxClockSkewMs: number;
 
   constructor(private readonly options: IngestServerOptions) {
+    this.bodySlots = new Slots(options.maxConcurrentBodies ?? defaultMaxConcurrentBodies);
+    this.maxBatchRecords = options.maxBatchRecords ?? defaultMaxBatchRecords;
+    this.maxClockSkewMs = options.maxClockSkewMs ?? defaultMaxClockSkewMs;
     this.log = options.log ?? silentLogger;
     this.now = options.now ?? Date.now;
     this.monotonic = options.monotonic ?? (() => performance.now());
@@ -180,10 +219,10 @@ export class IngestServer {
       }
       if (endpoint !== 'other') this.options.metrics?.ingestErrors.inc({ endpoint, reason: reasonOf(error.status) });
       if (error.status >= 500 || error.status === 413 || error.status === 429) this.log.warn('request refused', { path, status: error.status, error: error.message });
-      if (error.status === 413) {
-        // Do not read the rest of a body we refused.
-        res.setHeader('Connection', 'close');
-      }
+      // A client still sending a refused body reads the answer once it has sent it (bounded: past the cap the
+      // connection closes instead); a closed connection would be all it saw otherwise.
+      // Draining takes a body slot too: what is read at once stays bounded.
+      if (endpoint !== 'other' && !(await this.bodySlots.run(() => drainBody(req, drainCapBytes)))) res.setHeader('Connection', 'close');
       send(res, error.status, { error: error.message, ...error.extra }, error.headers);
     }
   }
@@ -202,63 +241,70 @@ export class IngestServer {
     }
   }
 
-  private async readBody(req: http.IncomingMessage): Promise<string> {
-    const limit = this.options.maxBodyBytes;
-    const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > limit) throw new HttpProblem(413, `the body is ${declared} bytes; the limit is ${limit} (server.maxBodySize)`);
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of req) {
-      size += (chunk as Buffer).length;
-      if (size > limit) throw new HttpProblem(413, `the body is over the limit of ${limit} bytes (server.maxBodySize)`);
-      chunks.push(chunk as Buffer);
-    }
-    let body: Buffer = Buffer.concat(chunks);
-    const encoding = (req.headers['content-encoding'] ?? 'identity').toLowerCase();
-    if (encoding === 'gzip') {
-      body = await new Promise<Buffer>((resolve, reject) =>
-        gunzip(body, { maxOutputLength: limit }, (error, result) =>
-          error ? reject(new HttpProblem(error instanceof RangeError ? 413 : 400, `gzip body: ${error.message}`)) : resolve(result),
-        ),
-      );
-    } else if (encoding !== 'identity') {
-      throw new HttpProblem(415, `Content-Encoding ${encoding} is not supported (use gzip or none)`);
-    }
-    return body.toString('utf8');
+  private tooManyRecords(): HttpProblem {
+    return new HttpProblem(413, `the batch holds more than ${this.maxBatchRecords} records (server.maxBatchRecords); send it in smaller batches`);
   }
 
-  /** NDJSON → records, all or nothing. */
+  /** The recorder says where a record came from and whether its clock is believable, never the client. */
+  private stamp(record: SessionRecord, receivedAtMs: number): void {
+    delete record.clockSkew;
+    const skew = clockSkewOf(record, receivedAtMs, this.maxClockSkewMs);
+    if (skew) record.clockSkew = skew;
+  }
+
+  /** One NDJSON line → a record, or a 400 naming the line. Undefined for a blank line. */
+  private parseLine(raw: Buffer, lineNumber: number, observedAt: string, receivedAtMs: number): SessionRecord | undefined {
+    const line = raw.toString('utf8').trim();
+    if (!line) return undefined;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch (error) {
+      throw new HttpProblem(400, `line ${lineNumber}: not valid JSON: ${(error as Error).message}`, { line: lineNumber });
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new HttpProblem(400, `line ${lineNumber}: not a JSON object`, { line: lineNumber });
+    const kind = (value as { record?: unknown }).record;
+    if (typeof kind === 'string' && !ingestKinds.has(kind)) {
+      throw new HttpProblem(400, `line ${lineNumber}: a "${kind.slice(0, 40)}" record cannot be ingested; the recorder writes watch events and markers itself (send reconcile, reconcile-start, delivery or api records)`, { line: lineNumber });
+    }
+    // The recorder knows where these came from; observedAt defaults to the time of receipt.
+    const candidate = { observedAt, ...(value as object), origin: 'ingest' };
+    const parsed = SessionRecord.safeParse(candidate);
+    if (!parsed.success) throw new HttpProblem(400, `line ${lineNumber}: ${describeIssues(parsed.error, candidate)}`, { line: lineNumber });
+    const record = parsed.data;
+    // Which sources reported a request is the recorder's to say (it pairs them), like origin.
+    if (record.record === 'api') delete record.sources;
+    if (record.record === 'api' && record.responseObject) record.responseObject = redactObject(record.responseObject, this.options.redactPaths ?? []);
+    this.stamp(record, receivedAtMs);
+    return record;
+  }
+
+  /** NDJSON → records, all or nothing, parsed line by line as the body arrives. */
   private async ingest(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const receivedAt = this.monotonic();
-    const text = await this.readBody(req);
-    const observedAt = new Date(this.now()).toISOString();
+    const receivedAtMs = this.now();
+    const observedAt = new Date(receivedAtMs).toISOString();
     const records: SessionRecord[] = [];
-    const lines = text.split('\n');
-    for (let index = 0; index < lines.length; index += 1) {
-      const line = lines[index]!.trim();
-      if (!line) continue;
-      const lineNumber = index + 1;
-      let value: unknown;
-      try {
-        value = JSON.parse(line);
-      } catch (error) {
-        throw new HttpProblem(400, `line ${lineNumber}: not valid JSON: ${(error as Error).message}`, { line: lineNumber });
+    let refusal: HttpProblem | undefined;
+    await this.bodySlots.run(async () => {
+      let lineNumber = 0;
+      for await (const raw of bodyLines(bodyChunks(req, this.options.maxBodyBytes), maxRecordBytes)) {
+        lineNumber += 1;
+        // After a bad line the rest is read but not parsed: the client gets its 400 once it has sent its body.
+        if (refusal) continue;
+        try {
+          const record = this.parseLine(raw, lineNumber, observedAt, receivedAtMs);
+          if (!record) continue;
+          records.push(record);
+          if (records.length > this.maxBatchRecords) throw this.tooManyRecords();
+        } catch (error) {
+          if (!(error instanceof HttpProblem) || error.status !== 400) throw error;
+          refusal = error;
+          records.length = 0;
+        }
       }
-      if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new HttpProblem(400, `line ${lineNumber}: not a JSON object`, { line: lineNumber });
-      const kind = (value as { record?: unknown }).record;
-      if (typeof kind === 'string' && !ingestKinds.has(kind)) {
-        throw new HttpProblem(400, `line ${lineNumber}: a "${kind}" record cannot be ingested; the recorder writes watch events and markers itself (send reconcile, reconcile-start, delivery or api records)`, { line: lineNumber });
-      }
-      // The recorder knows where these came from; observedAt defaults to the time of receipt.
-      const candidate = { observedAt, ...(value as object), origin: 'ingest' };
-      const parsed = SessionRecord.safeParse(candidate);
-      if (!parsed.success) throw new HttpProblem(400, `line ${lineNumber}: ${describeIssues(parsed.error, candidate)}`, { line: lineNumber });
-      const record = parsed.data;
-      // Which sources reported a request is the recorder's to say (it pairs them), like origin.
-      if (record.record === 'api') delete record.sources;
-      if (record.record === 'api' && record.responseObject) record.responseObject = redactObject(record.responseObject, this.options.redactPaths ?? []);
-      records.push(record);
-    }
+    });
+    if (refusal) throw refusal;
     if (records.length === 0) return send(res, 202, { accepted: 0 });
     const allowed = this.bucket.take(records.length);
     if (!allowed.ok) {
@@ -275,20 +321,25 @@ export class IngestServer {
   /**
    * The API server's webhook backend waits for this answer (in blocking mode, before answering its own client),
    * and retries on errors. So: parse, queue, answer at once; never 429 and never wait for the disk. What does not
-   * fit in the queue is dropped and marked rather than refused.
+   * fit in the queue is dropped and marked rather than refused. A body that is not an EventList at all (broken
+   * JSON, another kind) is refused whole with a 400; an event that breaks a rule is skipped and counted.
    */
   private async auditWebhook(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const receivedAt = this.monotonic();
-    const text = await this.readBody(req);
-    let envelope: unknown;
-    try {
-      envelope = JSON.parse(text);
-    } catch (error) {
-      throw new HttpProblem(400, `not valid JSON: ${(error as Error).message}`);
-    }
-    const kind = (envelope as { kind?: unknown } | null)?.kind;
-    if (kind !== 'EventList' && kind !== 'Event') throw new HttpProblem(400, `expected an audit.k8s.io/v1 EventList, got kind ${String(kind)}`);
-    const batch = convertAuditBody(text, this.options.audit!);
+    const receivedAtMs = this.now();
+    const converter = new AuditBodyConverter(this.options.audit!);
+    const batch = await this.bodySlots.run(async () => {
+      const decoder = new StringDecoder('utf8');
+      for await (const chunk of bodyChunks(req, this.options.maxBodyBytes)) {
+        if (converter.malformed) continue;
+        converter.push(decoder.write(chunk));
+        if (converter.recordCount > this.maxBatchRecords) throw this.tooManyRecords();
+      }
+      if (!converter.malformed) converter.push(decoder.end());
+      return converter.end();
+    });
+    if (converter.malformed) throw new HttpProblem(400, `line ${converter.malformed.line}: ${converter.malformed.problem}`, { line: converter.malformed.line });
+    for (const record of batch.records) this.stamp(record, receivedAtMs);
     for (const problem of batch.problems) this.log.warn('audit event skipped', { problem });
     this.options.metrics?.auditEvents.inc({ outcome: 'recorded' }, batch.records.length);
     const skipped = Object.values(batch.skipped).reduce((a, b) => a + b, 0) + batch.outOfScope;

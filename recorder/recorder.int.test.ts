@@ -5,7 +5,7 @@ import type { MarkerRecord, StoredRecord } from '../model/index.js';
 import { openStore, type SessionStore } from '../store/index.js';
 import { useTempDir } from '../test/temp.js';
 import { parseConfig, type RecorderConfigInput } from './config.js';
-import { FakeApiServer, configMaps, widgets } from './fake-apiserver.js';
+import { FakeApiServer, configMaps, secrets, widgets } from './fake-apiserver.js';
 import { silentLogger } from './log.js';
 import { Recorder, RecorderStartError } from './recorder.js';
 import { kubeConfigFor, waitFor } from './test-helpers.js';
@@ -255,8 +255,83 @@ describe('Recorder (real SQLite, real HTTP, fake API server)', () => {
     expect(gap.message).toMatch(new RegExp(`stopped at .* and restarted; last committed record: seq ${firstSummary.lastSeq}`));
     const tombstone = records.find((r) => r.record === 'watch' && r.type === 'DELETED' && r.origin === 'relist');
     expect(tombstone).toMatchObject({ name: 'goes', object: { data: { last: 'known' } } });
+    // The deletion was compacted away: the resume from the committed RV is refused (410), and the relist says why.
+    const after = records.filter((r): r is StoredRecord & MarkerRecord => r.record === 'marker' && r.seq > gap.seq && r.resource === 'configmaps');
+    expect(after.filter((m) => m.marker === 'gone')).toEqual([]);
+    expect(after.filter((m) => m.marker === 'list-started')).toMatchObject([
+      { resume: 'relisted', code: 410, message: expect.stringMatching(/^relist after the recorder restarted: resourceVersion \d+, the last committed/) },
+    ]);
+    expect(after.some((m) => m.marker === 'watch-started' && m.resume !== undefined)).toBe(false);
     expect(records.filter((r) => r.record === 'marker' && r.marker === 'recorder-started')).toHaveLength(2);
     expect(second.store.findSession('rec')!.partial).toBe(false);
+  });
+
+  it('resumes each watch from its committed resourceVersion: changes made while stopped arrive from the watch, with no list', async () => {
+    const fake = new FakeApiServer([configMaps, widgets]);
+    await fake.start();
+    cleanups.push(() => fake.close());
+    fake.create('', 'configmaps', 'ns1', 'changes');
+    fake.create('', 'configmaps', 'ns1', 'goes');
+    const dbPath = join(tempDir(), 'kreplay.db');
+    const first = await setup({}, { fake, dbPath });
+    await waitFor(() => first.recorder.readiness().ready, 5_000, 'ready');
+    fake.create(widgets.group, 'widgets', 'ns1', 'w1');
+    await waitFor(() => first.store.recordCount(first.recorder.sessionId, { kinds: ['watch'], origins: ['watch'] }) >= 1, 5_000, 'w1 committed');
+    await first.stop();
+    const committed = first.store.watchCheckpoints(first.recorder.sessionId);
+    first.store.close();
+    // The resume points: the list RV of configmaps in ns1, the RV of w1's ADDED for widgets.
+    expect(committed.map((c) => c.watch)).toEqual(['example.kreplay.dev/v1/widgets@*', 'v1/configmaps@ns1']);
+
+    // While no recorder runs: two versions of one object, a deletion, a creation.
+    fake.update('', 'configmaps', 'ns1', 'changes', { data: { v: '1' } });
+    fake.update('', 'configmaps', 'ns1', 'changes', { data: { v: '2' } });
+    fake.delete('', 'configmaps', 'ns1', 'goes');
+    fake.create('', 'configmaps', 'ns1', 'new');
+    const second = await setup({}, { fake, dbPath });
+    await waitFor(() => second.recorder.readiness().ready, 5_000, 'ready again');
+    await waitFor(() => all(second.store, second.recorder.sessionId).some((r) => r.record === 'watch' && r.name === 'new'), 5_000, 'the creation');
+    await second.stop();
+
+    const records = all(second.store, second.recorder.sessionId);
+    const gap = records.find((r): r is StoredRecord & MarkerRecord => r.record === 'marker' && r.marker === 'gap')!;
+    expect(gap.message).toMatch(/2 of 2 watch\(es\) resume from the resourceVersion committed with their last records/);
+    const after = records.filter((r) => r.seq > gap.seq);
+    const started = after.filter((r): r is StoredRecord & MarkerRecord => r.record === 'marker' && r.marker === 'watch-started' && r.resume !== undefined);
+    expect(started.map((m) => [m.resource, m.resume, m.resourceVersion]).sort()).toEqual(
+      committed.map((c) => [c.watch.startsWith('v1/configmaps') ? 'configmaps' : 'widgets', 'resumed', c.resourceVersion]).sort(),
+    );
+    expect(after.filter((r) => r.record === 'marker' && (r.marker === 'list-started' || r.marker === 'gone'))).toEqual([]);
+    // Every version, in order, from the watch itself; the deletion is the server's DELETED, not a tombstone.
+    const events = after.filter((r) => r.record === 'watch' && r.type !== 'BOOKMARK');
+    expect(events.map((r) => r.record === 'watch' && `${r.type}/${r.origin}/${r.name}`)).toEqual(['MODIFIED/watch/changes', 'MODIFIED/watch/changes', 'DELETED/watch/goes', 'ADDED/watch/new']);
+    expect(second.store.findSession('rec')!.partial).toBe(false);
+  });
+
+  it('a watch new in the config lists (resume: listed); one no longer in it is named in the gap marker', async () => {
+    const fake = new FakeApiServer([configMaps, widgets, secrets]);
+    await fake.start();
+    cleanups.push(() => fake.close());
+    fake.create('', 'secrets', 'ns1', 's1');
+    const dbPath = join(tempDir(), 'kreplay.db');
+    const first = await setup({}, { fake, dbPath });
+    await waitFor(() => first.recorder.readiness().ready, 5_000, 'ready');
+    await first.stop();
+    first.store.close();
+    const second = await setup({ resources: [{ version: 'v1', resource: 'configmaps', namespaces: ['ns1'] }, 'v1/secrets'] }, { fake, dbPath });
+    await waitFor(() => second.recorder.readiness().ready, 5_000, 'ready again');
+    await second.stop();
+    const records = all(second.store, second.recorder.sessionId);
+    const gap = records.find((r): r is StoredRecord & MarkerRecord => r.record === 'marker' && r.marker === 'gap')!;
+    expect(gap.message).toMatch(/1 of 2 watch\(es\) resume .*; 1 watch\(es\) without a committed resourceVersion list; 1 watch\(es\) no longer in the config are not recorded any more: example.kreplay.dev\/v1\/widgets@\*/);
+    const resumeMarkers = records.filter((r): r is StoredRecord & MarkerRecord => r.record === 'marker' && r.resume !== undefined);
+    expect(resumeMarkers.map((m) => [m.marker, m.resource, m.resume])).toEqual(
+      expect.arrayContaining([
+        ['watch-started', 'configmaps', 'resumed'],
+        ['list-started', 'secrets', 'listed'],
+      ]),
+    );
+    expect(resumeMarkers).toHaveLength(2);
   });
 
   it('marks an unclean previous run (no recorder-stopped) as a gap and the session partial', async () => {

@@ -1,5 +1,6 @@
 import type { KubeObject, MarkerRecord, SessionInfo, SessionRecord } from '../model/index.js';
 import type { SessionStore } from '../store/index.js';
+import { watchKey } from './checkpoint.js';
 import { configForSession, controllerUsernames, type RecorderConfig } from './config.js';
 import { IngestServer, parseListen } from './ingest-server.js';
 import { KubeClient, connectionFromConfig, recorderUserAgent, type KubeConnection } from './kube-client.js';
@@ -149,7 +150,7 @@ export class Recorder {
       );
     }
 
-    const { session, gap, seed } = this.openSession(connection);
+    const { session, gap, seed, checkpoints } = this.openSession(connection);
     this.session = session;
     this.segmentStartedAt = this.now();
     this.writer = new Writer({
@@ -172,7 +173,7 @@ export class Recorder {
     );
     this.writer.push(opening);
 
-    this.supervisors = this.createSupervisors(seed);
+    this.supervisors = this.createSupervisors(seed, checkpoints);
     for (const supervisor of this.supervisors) supervisor.start();
 
     const usernames = controllerUsernames(config);
@@ -181,6 +182,8 @@ export class Recorder {
       port: listen.port,
       token: this.options.token,
       maxBodyBytes: config.server.maxBodySize,
+      maxBatchRecords: config.server.maxBatchRecords,
+      maxClockSkewMs: config.server.maxClockSkew,
       recordsPerSecond: config.server.recordsPerSecond,
       burst: config.server.burst,
       sink: this.writer,
@@ -210,8 +213,11 @@ export class Recorder {
     clearInterval(this.retentionTimer);
   }
 
-  /** A new session, or the latest segment of an existing recording with a gap marker and its live objects. */
-  private openSession(connection: KubeConnection): { session: SessionInfo; gap?: MarkerRecord; seed: KnownObject[] } {
+  /**
+   * A new session, or the latest segment of an existing recording with a gap marker, its live objects and the
+   * resourceVersion each watch resumes from (checkpoint.ts; undefined for a new session).
+   */
+  private openSession(connection: KubeConnection): { session: SessionInfo; gap?: MarkerRecord; seed: KnownObject[]; checkpoints?: ReadonlyMap<string, string> } {
     const { store, sessionName, config } = this.options;
     // The recording's live segment is its highest-numbered one: NAME, NAME.2, NAME.3, ...
     let latest = store.findSession(sessionName);
@@ -243,17 +249,57 @@ export class Recorder {
     const last = store.page(latest.id, { beforeSeq: Number.MAX_SAFE_INTEGER, limit: 1 })[0];
     const cleanly = latest.endedAt !== null && last?.record === 'marker' && last.marker === 'recorder-stopped';
     const lastText = last ? `last committed record: seq ${last.seq} at ${last.observedAt ?? 'an unknown time'}` : 'no record was committed';
+    const { checkpoints, text: resumeText } = this.resumePoints(latest, connection);
     const gap = this.marker(
       'gap',
       cleanly
-        ? `the recorder was stopped at ${latest.endedAt} and restarted; ${lastText}. Nothing was recorded in between: the relist that follows shows what changed (objects deleted meanwhile appear as tombstones)`
-        : `the previous recorder ended without recorder-stopped (killed or crashed); ${lastText}. Records after it may be lost: the relist that follows shows what changed (objects deleted meanwhile appear as tombstones)`,
+        ? `the recorder was stopped at ${latest.endedAt} and restarted; ${lastText}. ${resumeText}`
+        : `the previous recorder ended without recorder-stopped (killed or crashed); ${lastText}. SDK and audit reports it had not committed are lost. ${resumeText}`,
     );
     if (!cleanly) store.markPartial(latest.id, [`${gap.observedAt}: recorder restarted after an unclean stop; ${lastText}`]);
     store.endSession(latest.id, null);
     const seed = this.liveObjects(latest.id);
-    this.log.info('resuming session', { session: latest.name, lastSeq: last?.seq, cleanStop: cleanly, liveObjects: seed.length });
-    return { session: store.findSession(String(latest.id))!, gap, seed };
+    this.log.info('resuming session', { session: latest.name, lastSeq: last?.seq, cleanStop: cleanly, liveObjects: seed.length, resumePoints: checkpoints.size });
+    return { session: store.findSession(String(latest.id))!, gap, seed, checkpoints };
+  }
+
+  /**
+   * The committed resume point of each watch of this config (checkpoint.ts), and what the gap marker says about them.
+   * A watch the config no longer has keeps its checkpoint unused; a new one has none and lists.
+   */
+  private resumePoints(session: SessionInfo, connection: KubeConnection): { checkpoints: ReadonlyMap<string, string>; text: string } {
+    const keys = this.watchSpecs().map((spec) => watchKey(spec));
+    const stored = this.options.store.watchCheckpoints(session.id);
+    const relistText = 'a watch whose resourceVersion is too old (410) relists, and objects deleted meanwhile appear as tombstones';
+    if (session.cluster !== null && session.cluster !== connection.server.origin) {
+      return {
+        checkpoints: new Map(),
+        text: `The session was recorded from ${session.cluster}, this recorder reads ${connection.server.origin}: its resourceVersions mean nothing here, so every watch lists`,
+      };
+    }
+    const checkpoints = new Map(stored.filter((c) => keys.includes(c.watch)).map((c) => [c.watch, c.resourceVersion]));
+    const unused = stored.filter((c) => !keys.includes(c.watch)).map((c) => c.watch);
+    const fresh = keys.length - checkpoints.size;
+    const parts = [
+      `${checkpoints.size} of ${keys.length} watch(es) resume from the resourceVersion committed with their last records (the API server re-sends every change since, deletions included); ${relistText}`,
+    ];
+    if (fresh) parts.push(`${fresh} watch(es) without a committed resourceVersion list`);
+    if (unused.length) parts.push(`${unused.length} watch(es) no longer in the config are not recorded any more: ${unused.join(', ')}`);
+    return { checkpoints, text: parts.join('; ') };
+  }
+
+  /** One watch per configured resource and namespace (null: all namespaces). */
+  private watchSpecs(): WatchSpec[] {
+    return this.options.config.resources.flatMap((resource) =>
+      (resource.namespaces ?? [null]).map((namespace) => ({
+        group: resource.group,
+        version: resource.version,
+        resource: resource.resource,
+        namespace,
+        labelSelector: resource.labelSelector,
+        fieldSelector: resource.fieldSelector,
+      })),
+    );
   }
 
   /** Objects whose last watch record in the session is not a DELETED: the state a relist is compared against. */
@@ -264,7 +310,7 @@ export class Recorder {
       .map((o) => ({ uid: o.uid!, name: o.name, namespace: o.namespace, resourceVersion: '', generation: null, group: o.group, resource: o.resource }));
   }
 
-  private createSupervisors(seed: (KnownObject & { group?: string; resource?: string | null })[]): WatchSupervisor[] {
+  private createSupervisors(seed: (KnownObject & { group?: string; resource?: string | null })[], checkpoints: ReadonlyMap<string, string> | undefined): WatchSupervisor[] {
     const { config } = this.options;
     const supervisors: WatchSupervisor[] = [];
     for (const resource of config.resources) {
@@ -290,6 +336,7 @@ export class Recorder {
             log: this.log.with({ component: 'watch' }),
             redactPaths: config.redaction.paths,
             seed: mine,
+            resume: checkpoints ? { resourceVersion: checkpoints.get(watchKey(spec)) } : undefined,
             clusterScopedOwner: index === 0,
             lastKnownObject: (entry) => this.lastKnownObject(entry),
             settings: {

@@ -341,4 +341,71 @@ describe('WatchSupervisor against a fake API server', () => {
     expect(sink.records.at(-1)).toMatchObject({ record: 'marker', marker: 'watch-closed', message: 'recorder stopping' });
     await waitFor(() => fake.openWatches === 0, 2_000, 'connection closed');
   });
+
+  describe('after a recorder restart (resume)', () => {
+    it('watches from the committed RV without listing, and marks resumed once the server accepts it', async () => {
+      const { fake, sink, make } = await setup();
+      fake.create('', 'configmaps', 'ns1', 'a');
+      const committed = fake.currentRevision;
+      fake.update('', 'configmaps', 'ns1', 'a', { data: { v: '2' } });
+      fake.delete('', 'configmaps', 'ns1', 'a');
+      // A refused request first (not a 410): the resume is retried, not given up.
+      fake.failNext((r) => r.query['watch'] === '1', 500, { kind: 'Status', code: 500, reason: 'InternalError', message: 'etcd unavailable' });
+      const supervisor = make({ resume: { resourceVersion: committed }, seed: [{ uid: 'uid-000001', name: 'a', namespace: 'ns1', resourceVersion: '', generation: null }] });
+      supervisor.start();
+      await waitFor(() => sink.watches().some((w) => w.type === 'DELETED'), 5_000, 'the deletion');
+      expect(listRequests(fake)).toHaveLength(0);
+      expect(watchRequests(fake).map((r) => r.query['resourceVersion'])).toEqual([committed, committed]);
+      expect(sink.trace()).toEqual(['error', 'watch-started', `MODIFIED/watch a@${Number(committed) + 1}`, `DELETED/watch a@${Number(committed) + 2}`]);
+      expect(sink.markers('watch-started')[0]).toMatchObject({ resume: 'resumed', resourceVersion: committed });
+      expect(supervisor.synced).toBe(true);
+    });
+
+    it('relists on an in-stream 410 for the committed RV, said by the list-started (no gone, no watch-started for it), tombstoning what vanished', async () => {
+      const { fake, sink, make } = await setup();
+      fake.create('', 'configmaps', 'ns1', 'stays');
+      const committed = fake.currentRevision;
+      fake.create('', 'configmaps', 'ns1', 'goes');
+      fake.delete('', 'configmaps', 'ns1', 'goes', { silently: true });
+      fake.compact();
+      const supervisor = make({
+        resume: { resourceVersion: committed },
+        seed: [
+          { uid: 'uid-000001', name: 'stays', namespace: 'ns1', resourceVersion: '', generation: null },
+          { uid: 'uid-000002', name: 'goes', namespace: 'ns1', resourceVersion: '', generation: null },
+        ],
+      });
+      supervisor.start();
+      await waitFor(() => supervisor.synced && fake.openWatches === 1, 5_000, 'relisted and watching');
+      const trace = sink.trace();
+      expect(trace[0]).toBe('list-started');
+      expect(trace).toContain('DELETED/relist goes@' + sink.markers('list-finished')[0]!.resourceVersion);
+      // The recorder's own gap, not one of the watch the controller shares: no gone marker (replayer: relist-gap).
+      expect(sink.markers('gone')).toHaveLength(0);
+      expect(sink.markers('list-started')[0]).toMatchObject({
+        resume: 'relisted',
+        code: 410,
+        resourceVersion: committed,
+        message: expect.stringContaining(`resourceVersion ${committed}, the last committed for this watch, is too old (410: too old resource version`),
+      });
+      expect(supervisor.status().gone).toBe(1);
+      expect(sink.markers('watch-started')).toHaveLength(1);
+      expect(sink.markers('watch-started')[0]!.resume).toBeUndefined();
+      expect(sink.markers('watch-closed')).toHaveLength(0);
+    });
+
+    it('a watch without a committed RV lists and says so (resume: listed); a quiet resumed one is marked after a second', async () => {
+      const { sink, make, fake } = await setup();
+      const fresh = make({ resume: { resourceVersion: undefined } });
+      fresh.start();
+      await waitFor(() => fresh.synced, 5_000, 'listed');
+      expect(sink.markers('list-started')[0]).toMatchObject({ resume: 'listed' });
+      await fresh.stop();
+      const quiet = make({ resume: { resourceVersion: fake.currentRevision } });
+      quiet.start();
+      await waitFor(() => quiet.synced, 5_000, 'resumed with nothing to deliver');
+      expect(sink.markers('watch-started').at(-1)).toMatchObject({ resume: 'resumed' });
+      expect(sink.markers('list-started')).toHaveLength(1);
+    });
+  });
 });

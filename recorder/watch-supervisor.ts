@@ -1,7 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
-import { KubeObject, apiVersionOf, redactObject, type MarkerKind, type MarkerRecord, type SessionRecord, type WatchEventRecord } from '../model/index.js';
+import { KubeObject, apiVersionOf, redactObject, type MarkerKind, type MarkerRecord, type ResumeOutcome, type SessionRecord, type WatchEventRecord } from '../model/index.js';
 import { Backoff, reflectorBackoff, watchTimeoutSeconds, type BackoffPolicy } from './backoff.js';
+import { watchKey } from './checkpoint.js';
 import { KubeHttpError, collectionPath, discover, type KubeClient } from './kube-client.js';
 import { silentLogger, type Logger } from './log.js';
 import { paceReads } from './read-pacer.js';
@@ -17,6 +18,10 @@ import type { RecordSink } from './writer.js';
  *      │ 404          └──── 410 Gone (in-stream ERROR 410, or HTTP 410) ◀──────────────────────┤
  *      └──────────────────── resource no longer served ◀───────────────────────────────────────┤
  *                           disconnect / server timeout / inactivity ─▶ watch again from the last RV seen
+ *
+ * After a recorder restart on a session (`resume`), the first step is a watch from the RV committed for this watch
+ * before the restart (checkpoint.ts) instead of a list; only a 410 for it relists. The first marker of the watch
+ * after the restart says which (`resume`: resumed / relisted / listed).
  *
  * Everything the server sent is recorded with its origin; everything the recorder did (list, watch start and close,
  * 410, errors) is a marker; objects a relist proves gone are recorded as tombstones (see relist.ts and
@@ -69,6 +74,11 @@ export interface SupervisorOptions {
    * supervisors (the owner) watches it cluster-wide; the others stand down.
    */
   readonly clusterScopedOwner?: boolean;
+  /**
+   * The recorder restarted on an existing session: resourceVersion is the one committed for this watch before the
+   * restart (checkpoint.ts), undefined when there is none (the watch is new in the config). Absent: a new session.
+   */
+  readonly resume?: { readonly resourceVersion: string | undefined } | undefined;
   readonly random?: () => number;
   /** Wall clock (ms since epoch) for observedAt. */
   readonly now?: () => number;
@@ -137,6 +147,15 @@ export class WatchSupervisor {
   private known: KnownObjects;
   private needList = true;
   private lastRV: string | undefined;
+  /** checkpoint.ts watchKey: what this watch's records are pushed under, so their commit moves its resume point. */
+  private readonly checkpoint: string;
+  /** After a restart: the committed RV to watch from, until the server accepts or refuses it. */
+  private resumeFrom: string | undefined;
+  /** After a restart, until the first list-started or accepted watch-started has said how the watch went on. */
+  private resumePending: boolean;
+  /** The committed RV the server refused (410), and what it said: the relist that follows says so. */
+  private resumeRefused: string | undefined;
+  private refusedStatus: string | undefined;
   private waitingMarked = false;
   private running: Promise<void> | undefined;
   private syncedOnce = false;
@@ -155,6 +174,9 @@ export class WatchSupervisor {
     this.monotonic = options.monotonic ?? (() => performance.now());
     this.backoff = new Backoff(this.settings.backoff, this.random);
     this.known = new KnownObjects(options.seed ?? []);
+    this.checkpoint = watchKey(options.spec);
+    this.resumePending = options.resume !== undefined;
+    this.resumeFrom = options.resume?.resourceVersion;
     this.label = `${apiVersionOf(options.spec.group, options.spec.version)}/${options.spec.resource}`;
     if (options.metrics) for (const type of eventTypes) this.eventCounters[type] = options.metrics.watchEvents.labels(this.label, type);
   }
@@ -238,7 +260,11 @@ export class WatchSupervisor {
     const held = this.held;
     if (!held) return;
     this.held = undefined;
-    if (options.relist && this.resolved) this.needList = true;
+    if (options.relist && this.resolved) {
+      this.needList = true;
+      this.resumeFrom = undefined;
+      this.resumePending = false;
+    }
     held.release();
   }
 
@@ -306,7 +332,9 @@ export class WatchSupervisor {
     }
     if (this.waitingMarked) this.log.info('resource appeared', { kind: found.kind });
     this.resolved = { kind: found.kind, namespace };
-    this.needList = true;
+    // After a restart, watch on from the committed RV (a 410 for it relists); otherwise list first.
+    this.needList = this.resumeFrom === undefined;
+    if (this.resumeFrom !== undefined) this.lastRV = this.resumeFrom;
     this.backoff.reset();
   }
 
@@ -395,9 +423,17 @@ export class WatchSupervisor {
 
   private recordList(resolved: Resolved, items: readonly unknown[], listRV: string, startedAt: string, relist: boolean): void {
     const observedAt = this.observedAt();
-    const records: SessionRecord[] = [
-      { ...this.markerBase('list-started', resolved), observedAt: startedAt, origin: 'relist', message: relist ? 'relist' : 'initial list' },
-    ];
+    const started: MarkerRecord = { ...this.markerBase('list-started', resolved), observedAt: startedAt, origin: 'relist', message: relist ? 'relist' : 'initial list' };
+    const resume = this.listResumeOutcome();
+    if (resume) {
+      started.resume = resume.outcome;
+      started.message = `${started.message} after the recorder restarted: ${resume.why}`;
+      if (resume.refused !== undefined) {
+        started.code = 410;
+        started.resourceVersion = resume.refused;
+      }
+    }
+    const records: SessionRecord[] = [started];
     const listed = new KnownObjects();
     const apiVersion = apiVersionOf(this.options.spec.group, this.options.spec.version);
     for (const raw of items) {
@@ -414,6 +450,23 @@ export class WatchSupervisor {
       listed.upsert(knownOf(object));
     }
     this.pendingList = { records, listed, tombstones: 0 };
+  }
+
+  /** The first list after a restart says why it lists instead of resuming the watch. */
+  private listResumeOutcome(): { outcome: ResumeOutcome; why: string; refused?: string } | undefined {
+    if (!this.resumePending) return undefined;
+    this.resumePending = false;
+    const refused = this.resumeRefused;
+    const status = this.refusedStatus;
+    this.resumeRefused = this.refusedStatus = undefined;
+    if (refused !== undefined) {
+      return {
+        outcome: 'relisted',
+        refused,
+        why: `resourceVersion ${refused}, the last committed for this watch, is too old (410${status ? `: ${status}` : ''}): the API server no longer has the changes since`,
+      };
+    }
+    return { outcome: 'listed', why: 'no resourceVersion was committed for this watch (new in the config, or recorded before resume points existed)' };
   }
 
   private async recordTombstones(resolved: Resolved, listRV: string): Promise<void> {
@@ -463,7 +516,7 @@ export class WatchSupervisor {
         (itemCount !== pending.listed.size ? `; ${itemCount - pending.listed.size} unusable item(s) skipped` : ''),
     });
     // One push: the whole list, bracketed by its markers, is contiguous in the session.
-    this.options.sink.push(pending.records);
+    this.push(pending.records);
     this.known = pending.listed;
     this.lastRV = listRV;
     this.needList = false;
@@ -486,6 +539,7 @@ export class WatchSupervisor {
     const resolved = this.resolved!;
     this.phaseValue = 'watching';
     const fromRV = this.lastRV!;
+    const resuming = this.resumePending && this.resumeFrom !== undefined && fromRV === this.resumeFrom;
     const timeout = watchTimeoutSeconds(this.settings.watchTimeoutSeconds, this.random);
     const path = `${collectionPath(this.options.spec, resolved.namespace)}${this.query({
       watch: '1',
@@ -503,12 +557,21 @@ export class WatchSupervisor {
     let opened = false;
     try {
       const response = await this.options.client.openStream(path, request.signal);
-      // watch-started only once the server accepted the watch: a refused request is an error, not a watch.
-      opened = true;
-      this.mark('watch-started', { resourceVersion: fromRV, message: `timeoutSeconds=${timeout}` });
-      const result = await this.consume(response, resolved);
+      // watch-started only once the server accepted the watch: a refused request is an error, not a watch. A resumed
+      // watch is accepted only once the stream shows it (an RV too old is refused in the stream: consume).
+      let startMarker: MarkerRecord | undefined = this.markerRecord('watch-started', { resourceVersion: fromRV, message: `timeoutSeconds=${timeout}` });
+      if (resuming) {
+        startMarker.resume = 'resumed';
+        startMarker.message = `resumed from resourceVersion ${fromRV}, the last committed for this watch before the recorder restarted: the API server re-sends every change since; timeoutSeconds=${timeout}`;
+      } else {
+        this.push([startMarker]);
+        startMarker = undefined;
+        opened = true;
+      }
+      const result = await this.consume(response, resolved, startMarker);
       outcome = result.outcome;
       events = result.events;
+      opened ||= result.started;
     } catch (error) {
       if (this.stopping) outcome = { kind: 'stopped' };
       else if (this.interrupted) outcome = { kind: 'held' };
@@ -520,7 +583,23 @@ export class WatchSupervisor {
       signal.removeEventListener('abort', onStop);
     }
     const lasted = this.monotonic() - started;
+    if (resuming && !opened && outcome.kind === 'gone') {
+      // The committed RV is out of the API server's history: relist (tombstones for what vanished meanwhile).
+      this.resumeRefused = fromRV;
+      this.resumeFrom = undefined;
+    }
     await this.afterWatch(outcome, fromRV, events, lasted, opened);
+  }
+
+  /** The server accepted the resumed watch: it goes on from the committed RV, no list needed. */
+  private resumeAccepted(): void {
+    this.resumePending = false;
+    this.resumeFrom = undefined;
+    this.log.info('resumed the watch from the committed resourceVersion', { rv: this.lastRV });
+    if (!this.syncedOnce) {
+      this.syncedOnce = true;
+      this.options.metrics?.synced.set({ resource: this.label }, 1);
+    }
   }
 
   private async afterWatch(outcome: WatchOutcome, fromRV: string, events: number, lastedMs: number, opened: boolean): Promise<void> {
@@ -536,7 +615,14 @@ export class WatchSupervisor {
     if (outcome.kind === 'gone') {
       this.counts.gone += 1;
       this.options.metrics?.gone.inc({ resource: this.label });
-      this.mark('gone', { code: 410, resourceVersion: this.lastRV ?? fromRV, message: outcome.status.message ?? 'too old resource version' });
+      // A refused resume is said by the list-started that follows (resume: relisted, code 410), not by a gone marker:
+      // the replayer reads `gone` as a gap of the watch the controller shares (lost-event relist-gap), while this one
+      // is the recorder's own downtime, already marked by recorder-started (replayer/fold/relists.ts).
+      if (this.resumeRefused === undefined) {
+        this.mark('gone', { code: 410, resourceVersion: this.lastRV ?? fromRV, message: outcome.status.message ?? 'too old resource version' });
+      } else {
+        this.refusedStatus = outcome.status.message;
+      }
       this.log.info('watch expired (410 Gone); relisting', { rv: this.lastRV });
     } else if (outcome.kind === 'error') {
       this.counts.errors += 1;
@@ -571,9 +657,33 @@ export class WatchSupervisor {
     }
   }
 
-  /** Reads watch lines until the stream ends, fails, goes quiet or is stopped. */
-  private consume(response: IncomingMessage, resolved: Resolved): Promise<{ outcome: WatchOutcome; events: number }> {
+  /**
+   * Reads watch lines until the stream ends, fails, goes quiet or is stopped. `startMarker` (a resumed watch): its
+   * watch-started is written once the stream shows the server accepted the RV — its first line is not the ERROR 410
+   * (watch_cache.go sends that at once), or a second passed without one — and never when it was refused.
+   */
+  private consume(response: IncomingMessage, resolved: Resolved, startMarker?: MarkerRecord): Promise<{ outcome: WatchOutcome; events: number; started: boolean }> {
     return new Promise((resolve) => {
+      let pendingStart = startMarker;
+      let started = startMarker === undefined;
+      const accept = (): MarkerRecord | undefined => {
+        const marker = pendingStart;
+        if (!marker) return undefined;
+        pendingStart = undefined;
+        started = true;
+        clearTimeout(acceptTimer);
+        this.resumeAccepted();
+        // Dated when it was known: the records committed meanwhile (other watches) keep their order in time.
+        marker.observedAt = this.observedAt();
+        return marker;
+      };
+      const acceptTimer = pendingStart
+        ? setTimeout(() => {
+            if (settled) return;
+            const marker = accept();
+            if (marker) this.push([marker]);
+          }, 1000)
+        : undefined;
       // Lines are found in the bytes and decoded one at a time ('\n' never occurs inside a UTF-8 sequence): decoding
       // each chunk to a string, concatenating and slicing copied every event twice more before JSON.parse. A line
       // that spans chunks is carried as pieces and joined once, when its end arrives.
@@ -596,11 +706,17 @@ export class WatchSupervisor {
       const finish = (outcome: WatchOutcome) => {
         if (settled) return;
         settled = true;
+        clearTimeout(acceptTimer);
+        // A stream the server ended normally before the timer accepted the RV too; errors leave it undecided (retried).
+        if (pendingStart && outcome.kind === 'closed') {
+          const marker = accept();
+          if (marker) this.push([marker]);
+        }
         disarm();
         pacer.release();
         response.removeAllListeners('data');
         if (outcome.kind !== 'closed') response.destroy();
-        resolve({ outcome, events });
+        resolve({ outcome, events, started });
       };
       const onLines = (chunk: Buffer, atEnd: boolean): WatchOutcome | undefined => {
         const records: SessionRecord[] = [];
@@ -627,8 +743,13 @@ export class WatchSupervisor {
         }
         for (const [type, n] of this.pendingEventCounts) this.eventCounters[type]?.inc(n);
         this.pendingEventCounts.clear();
+        // A first line that ends the stream (ERROR 410, or another ERROR) leaves the resume undecided or refused.
+        if (pendingStart && (records.length || terminal) && !(terminal && events === 0)) {
+          const marker = accept();
+          if (marker) records.unshift(marker);
+        }
         if (records.length) {
-          const pressure = this.options.sink.push(records, receivedAt);
+          const pressure = this.push(records, receivedAt);
           if (pressure && !terminal && !paused) {
             // Back-pressure: stop reading; TCP pushes back to the API server. Resume when the queue has room.
             paused = true;
@@ -792,13 +913,22 @@ export class WatchSupervisor {
     };
   }
 
-  private mark(marker: MarkerKind, fields: { code?: number | undefined; resourceVersion?: string | undefined; count?: number; message?: string }): void {
+  private markerRecord(marker: MarkerKind, fields: { code?: number | undefined; resourceVersion?: string | undefined; count?: number; message?: string }): MarkerRecord {
     const record: MarkerRecord = { ...this.markerBase(marker) };
     if (fields.code !== undefined) record.code = fields.code;
     if (fields.resourceVersion !== undefined) record.resourceVersion = fields.resourceVersion;
     if (fields.count !== undefined) record.count = fields.count;
     if (fields.message !== undefined) record.message = fields.message;
-    this.options.sink.push([record]);
+    return record;
+  }
+
+  private mark(marker: MarkerKind, fields: { code?: number | undefined; resourceVersion?: string | undefined; count?: number; message?: string }): void {
+    this.push([this.markerRecord(marker, fields)]);
+  }
+
+  /** Everything this watch records goes through here: its committed events and lists move its resume point. */
+  private push(records: readonly SessionRecord[], receivedAt?: number): boolean {
+    return this.options.sink.push(records, receivedAt, this.checkpoint);
   }
 
   private streamErrorMarker(message: string, observedAt: string): MarkerRecord {
@@ -808,7 +938,7 @@ export class WatchSupervisor {
   }
 
   private streamError(message: string): void {
-    this.options.sink.push([this.streamErrorMarker(message, this.observedAt())]);
+    this.push([this.streamErrorMarker(message, this.observedAt())]);
   }
 
   /** Records a failed request (when a message is given) and backs off, honouring Retry-After. */

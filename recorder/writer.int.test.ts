@@ -17,6 +17,26 @@ function marker(n: number): SessionRecord {
   return { record: 'marker', observedAt: '2026-11-25T10:00:00.000Z', origin: 'watch', marker: 'resync', count: n };
 }
 
+function watchEvent(resource: 'configmaps' | 'secrets', rv: number, origin: 'watch' | 'relist' = 'watch'): SessionRecord {
+  const name = `${resource}-${rv % 3}`;
+  return {
+    record: 'watch',
+    observedAt: '2026-11-25T10:00:00.000Z',
+    origin,
+    group: '',
+    version: 'v1',
+    resource,
+    kind: resource === 'configmaps' ? 'ConfigMap' : 'Secret',
+    type: origin === 'relist' ? 'ADDED' : 'MODIFIED',
+    namespace: 'ns',
+    name,
+    uid: `u-${name}`,
+    resourceVersion: String(rv),
+    generation: null,
+    object: { metadata: { name, namespace: 'ns', uid: `u-${name}`, resourceVersion: String(rv) } },
+  };
+}
+
 function reconcile(n: number): SessionRecord {
   return {
     record: 'reconcile',
@@ -37,11 +57,11 @@ function setup(options: Partial<WriterOptions> = {}, failure?: (records: readonl
   const session = store.createSession({ name: 's', source: 'recorder', cluster: null, context: null, toolVersion: 't', config: {} });
   const appends: number[] = [];
   const append = store.append.bind(store);
-  store.append = (sessionId, records) => {
+  store.append = (sessionId, records, checkpoints) => {
     const error = failure?.(records, appends.length);
     appends.push(records.length);
     if (error) throw error;
-    return append(sessionId, records);
+    return append(sessionId, records, checkpoints);
   };
   const writer = new Writer({ store, sessionId: session.id, flushIntervalMs: 30, batchSize: 10, queueSize: 100, metrics: new RecorderMetrics({ processMetrics: false }), ...options });
   return { store, writer, session, appends };
@@ -106,6 +126,53 @@ describe('Writer', () => {
     expect(records.map((r) => (r.record === 'marker' ? `${r.marker}:${r.count ?? ''}` : r.record))).toEqual(['resync:1', 'error:', 'resync:3']);
     expect(records[1]).toMatchObject({ message: expect.stringMatching(/store rejected a resync marker: CHECK constraint failed/) });
     expect(store.findSession('s')!.partial).toBe(true);
+  });
+
+  it("moves each watch's resume point with the batch that commits its records: never ahead, never behind", async () => {
+    // After every commit: each watch's checkpoint is the RV of its last committed event or list-finished.
+    const violations: string[] = [];
+    let commits = 0;
+    const { store, writer, session } = setup({ batchSize: 4, flushIntervalMs: 5 });
+    const append = store.append.bind(store);
+    store.append = (sessionId, records, checkpoints) => {
+      const result = append(sessionId, records, checkpoints);
+      commits += 1;
+      const committed = [...store.records(sessionId, { withObjects: false })];
+      for (const [watch, resource] of [['v1/configmaps@ns', 'configmaps'], ['v1/secrets@ns', 'secrets']] as const) {
+        const expected = committed.filter((r) => (r.record === 'watch' && r.origin === 'watch' && r.resource === resource) || (r.record === 'marker' && r.marker === 'list-finished' && r.resource === resource)).at(-1);
+        const checkpoint = store.watchCheckpoints(sessionId).find((c) => c.watch === watch);
+        const expectedRV = expected?.record === 'watch' || expected?.record === 'marker' ? expected.resourceVersion : undefined;
+        if (checkpoint?.resourceVersion !== expectedRV || (checkpoint && checkpoint.throughSeq !== expected!.seq)) {
+          violations.push(`after commit ${commits}: ${watch} at ${checkpoint?.resourceVersion}@${checkpoint?.throughSeq}, last committed ${expectedRV}@${expected?.seq}`);
+        }
+      }
+      return result;
+    };
+    const cm = 'v1/configmaps@ns';
+    const sec = 'v1/secrets@ns';
+    // A list of secrets split over batches (items do not move the point, list-finished does), configmap events, an
+    // SDK record and markers that carry no RV, interleaved.
+    writer.push([{ record: 'marker', observedAt: null, origin: 'relist', marker: 'list-started', resource: 'secrets' }, watchEvent('secrets', 3, 'relist'), watchEvent('secrets', 4, 'relist')], undefined, sec);
+    writer.push([watchEvent('configmaps', 10), watchEvent('configmaps', 11)], undefined, cm);
+    writer.push([reconcile(1)]);
+    writer.push([{ record: 'marker', observedAt: null, origin: 'relist', marker: 'list-finished', resource: 'secrets', resourceVersion: '12' }], undefined, sec);
+    writer.push([{ record: 'marker', observedAt: null, origin: 'watch', marker: 'watch-started', resource: 'configmaps', resourceVersion: '11' }], undefined, cm);
+    for (let rv = 13; rv < 30; rv += 1) writer.push([watchEvent(rv % 2 ? 'configmaps' : 'secrets', rv)], undefined, rv % 2 ? cm : sec);
+    await writer.flush();
+    expect(commits).toBeGreaterThan(5);
+    expect(violations).toEqual([]);
+    expect(store.watchCheckpoints(session.id).map((c) => [c.watch, c.resourceVersion])).toEqual([
+      [cm, '29'],
+      [sec, '28'],
+    ]);
+  });
+
+  it('a record the store rejects still moves its watch past it (with the error marker that replaces it)', async () => {
+    const { store, writer, session } = setup({}, (records) => (records.some((r) => r.record === 'watch' && r.resourceVersion === '6') ? new Error('CHECK constraint failed: simulated') : undefined));
+    writer.push([watchEvent('configmaps', 5), watchEvent('configmaps', 6)], undefined, 'v1/configmaps@ns');
+    await writer.flush();
+    expect([...store.records(session.id)].map((r) => r.record)).toEqual(['watch', 'marker']);
+    expect(store.watchCheckpoints(session.id)).toMatchObject([{ watch: 'v1/configmaps@ns', resourceVersion: '6', throughSeq: 2 }]);
   });
 
   it('close() commits everything and refuses further records', async () => {

@@ -1,5 +1,6 @@
 import type { MarkerRecord, SessionRecord } from '../model/index.js';
-import type { SessionStore } from '../store/index.js';
+import type { CheckpointUpdate, SessionStore } from '../store/index.js';
+import { resumePointOf } from './checkpoint.js';
 import type { Logger } from './log.js';
 import { silentLogger } from './log.js';
 import type { RecorderMetrics } from './metrics.js';
@@ -18,6 +19,8 @@ import type { RecorderMetrics } from './metrics.js';
  * - An API request that the audit webhook and the SDK both report is stored once: whichever comes first is written,
  *   and the other is merged into it when it arrives, within its pairing window (store.append, model/api-pairing.ts).
  *   Nothing waits for a partner that may never come.
+ * - Records a watch pushes name that watch: each batch also moves the watch's resume point (checkpoint.ts) to the
+ *   last of its records in the batch, in the same transaction, so a restart resumes exactly after what is on disk.
  * - A commit that fails for an I/O reason (disk full, database locked) is retried with backoff, keeping the batch;
  *   a record the store rejects is replaced by an `error` marker naming it. The recorder never crashes on one record.
  */
@@ -29,6 +32,8 @@ interface Pending {
   record: SessionRecord;
   /** Monotonic ms when the record was received: the start of its receive-to-commit latency. */
   receivedAt: number;
+  /** The watch (checkpoint.ts watchKey) whose resume point this record may move. */
+  watch?: string | undefined;
 }
 
 export interface WriterOptions {
@@ -47,8 +52,11 @@ export interface WriterOptions {
 
 /** What the supervisors, the ingest server and the daemon need from the writer. */
 export interface RecordSink {
-  /** Enqueue records that must not be lost (watch events, markers). Returns true when the caller should slow down. */
-  push(records: readonly SessionRecord[], receivedAt?: number): boolean;
+  /**
+   * Enqueue records that must not be lost (watch events, markers). Returns true when the caller should slow down.
+   * `watch` (checkpoint.ts watchKey): the records come from that watch and move its resume point when committed.
+   */
+  push(records: readonly SessionRecord[], receivedAt?: number, watch?: string): boolean;
   /** Enqueue a whole batch if it fits; otherwise drop it, count it in a `dropped` marker and return false. */
   offer(records: readonly SessionRecord[], source: DroppableSource, receivedAt?: number): boolean;
   /** Resolves once the queue is at most half full. */
@@ -121,9 +129,10 @@ export class Writer implements RecordSink {
     return { ok: failingForMs < graceMs, failingForMs, ...(this.lastError ? { error: this.lastError } : {}) };
   }
 
-  push(records: readonly SessionRecord[], receivedAt = this.monotonic()): boolean {
+  push(records: readonly SessionRecord[], receivedAt = this.monotonic(), watch?: string): boolean {
     if (this.closed) throw new Error('the writer is closed');
-    for (const record of records) this.queue.push({ record, receivedAt });
+    if (watch === undefined) for (const record of records) this.queue.push({ record, receivedAt });
+    else for (const record of records) this.queue.push({ record, receivedAt, watch });
     this.enqueued += records.length;
     this.afterEnqueue();
     return this.depth >= this.options.queueSize;
@@ -255,7 +264,7 @@ export class Writer implements RecordSink {
     const sessionId = this.sessionIdValue;
     const records = batch.map((p) => p.record);
     try {
-      const result = store.append(sessionId, records);
+      const result = store.append(sessionId, records, checkpointsOf(batch));
       this.committed(result.count, result.lastSeq, result.merged);
       this.recordPartial(records);
       return true;
@@ -272,9 +281,11 @@ export class Writer implements RecordSink {
       }
       // Not the disk: one of the records. Commit them one by one and replace the ones the store rejects.
       this.log.error('the store rejected a batch; committing its records one by one', { error: (error as Error).message, records: records.length });
-      for (const record of records) {
+      for (const pending of batch) {
+        const record = pending.record;
+        const checkpoints = checkpointsOf([pending]);
         try {
-          const result = store.append(sessionId, [record]);
+          const result = store.append(sessionId, [record], checkpoints);
           this.committed(result.count, result.lastSeq, result.merged);
           this.recordPartial([record]);
         } catch (recordError) {
@@ -287,7 +298,8 @@ export class Writer implements RecordSink {
             message: `the store rejected a ${describe(record)}: ${(recordError as Error).message}`,
           };
           try {
-            const result = store.append(sessionId, [marker]);
+            // The marker stands for the record: the resume point moves past it (re-delivered, it would be refused again).
+            const result = store.append(sessionId, [marker], checkpoints);
             this.committed(result.count, result.lastSeq);
             store.markPartial(sessionId, [marker.message!]);
           } catch {
@@ -352,6 +364,18 @@ export class Writer implements RecordSink {
       for (const resolve of waiters) resolve();
     }
   }
+}
+
+/** The resume point each watch reaches with this batch: the last of its records in the batch that carries one. */
+function checkpointsOf(batch: readonly Pending[]): CheckpointUpdate[] {
+  let last: Map<string, CheckpointUpdate> | undefined;
+  batch.forEach((pending, index) => {
+    if (pending.watch === undefined) return;
+    const resourceVersion = resumePointOf(pending.record);
+    if (resourceVersion === undefined) return;
+    (last ??= new Map()).set(pending.watch, { watch: pending.watch, resourceVersion, record: index });
+  });
+  return last ? [...last.values()] : [];
 }
 
 function isTransient(error: unknown): boolean {

@@ -167,6 +167,8 @@ export interface StreamState {
   phase: 'idle' | 'listing' | 'initial' | 'watching' | 'closed';
   /** The view holds every object of the stream: a list completed (or an implicit stream starts with ADDED events). */
   complete: boolean;
+  /** `complete` as it was when the recorder restarted: a watch resumed where it stopped keeps it (relists.ts). */
+  completeBeforeRestart: boolean;
   /** Bumped whenever the stream stops being one continuous history (relist, resume from an unknown RV, drops). */
   epoch: number;
   /** The RV the current epoch started from (list RV or watch resume RV); NaN when unknown. */
@@ -229,6 +231,7 @@ export const annotationTags = [
   'stale-resume',
   'gap',
   'recorder-gap',
+  'resumed',
 ] as const;
 export type AnnotationTag = (typeof annotationTags)[number];
 

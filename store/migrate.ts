@@ -45,6 +45,26 @@ export function loadMigrations(dir = migrationsDir()): Migration[] {
 }
 
 /**
+ * Refuses a database a newer kreplay wrote, before anything is written to it (even the journal mode: switching a
+ * newer database to WAL would already be a write).
+ */
+export function refuseTooNew(db: Database.Database, path: string, migrations: readonly Migration[] = loadMigrations()): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > migrations.length) throw new DatabaseTooNewError(path, current, migrations.length);
+}
+
+/** Thrown when the file is not a SQLite database, or a damaged one: nothing was written to it. */
+export class DatabaseUnreadableError extends Error {
+  constructor(
+    readonly path: string,
+    reason: string,
+  ) {
+    super(`${path} is not a kreplay database or is damaged (${reason}); it was not changed.`);
+    this.name = 'DatabaseUnreadableError';
+  }
+}
+
+/**
  * Brings the database to the newest schema. Each migration runs in its own transaction together with the
  * `PRAGMA user_version` bump, so a crash leaves the database at a whole version (Signal Desktop's ts/sql).
  */

@@ -52,6 +52,35 @@ describe('migrations', () => {
     store.close();
   });
 
+  it('upgrades a populated version-5 database to version 6: its recordings have no watch checkpoints until they append', () => {
+    const path = join(tempDir(), 'v5.db');
+    const old = new Database(path);
+    migrate(old, path, loadMigrations(), 5);
+    old.exec(`
+      INSERT INTO sessions (id, name, source, tool_version, created_at, next_seq) VALUES (1, 'v5-run', 'recorder', '0.1.0', '2026-11-01T00:00:00Z', 2);
+      INSERT INTO records (session_id, seq, kind, origin, observed_at, payload)
+        VALUES (1, 1, 'marker', 'watch', '2026-11-01T00:00:01Z', '{"record":"marker","observedAt":"2026-11-01T00:00:01Z","origin":"watch","marker":"recorder-started"}');
+    `);
+    old.close();
+
+    // Read-only, the file stays at version 5 and simply has no checkpoints.
+    const readOnly = openStore(path, { readonly: true });
+    expect(readOnly.watchCheckpoints(1)).toEqual([]);
+    readOnly.close();
+    const check = new Database(path, { readonly: true });
+    expect(check.pragma('user_version', { simple: true })).toBe(5);
+    check.close();
+
+    const store = openStore(path);
+    expect(store.watchCheckpoints(1)).toEqual([]);
+    store.append(1, [{ record: 'marker', observedAt: null, origin: 'watch', marker: 'list-finished', resource: 'configmaps', resourceVersion: '42' }], [
+      { watch: 'v1/configmaps@*', resourceVersion: '42', record: 0 },
+    ]);
+    expect(store.watchCheckpoints(1)).toMatchObject([{ watch: 'v1/configmaps@*', resourceVersion: '42', throughSeq: 2 }]);
+    expect(store.record(1, 1)).toMatchObject({ record: 'marker', marker: 'recorder-started' });
+    store.close();
+  });
+
   it('upgrades a populated version-3 database to version 4: old versions have no facts and are read from their bodies', () => {
     const path = join(tempDir(), 'v3.db');
     const old = new Database(path);

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import {
   UnpairedRequests,
@@ -22,18 +22,20 @@ import {
   type WatchEventRecord,
 } from '../model/index.js';
 import { BodyKind, KEYFRAME_INTERVAL, MAX_CHUNK_BODIES, compressChunk, decodeBody, decompressChunk, encodeBody, patchTouches, type Json } from './codec.js';
-import { migrate } from './migrate.js';
+import { DatabaseUnreadableError, migrate, refuseTooNew } from './migrate.js';
 import { parallelRows } from './parallel-read.js';
 import { toolVersion } from './tool-version.js';
 import { inspectDatabaseFile, MissingWalError, schemaOnlyInMissingWal, walMissingLikelihood } from './wal-check.js';
 import type {
   AppendResult,
+  CheckpointUpdate,
   ObjectSummary,
   PageOptions,
   ReadOptions,
   RecordFilter,
   SessionStore,
   SessionSummary,
+  StoredCheckpoint,
 } from './types.js';
 
 interface SessionRow {
@@ -147,6 +149,20 @@ interface PendingRow {
 }
 
 /** Column positions in insertRecord. */
+/** The file and its folder (where -wal and -shm live) may be written by this process. */
+function writable(path: string): boolean {
+  try {
+    accessSync(path, constants.W_OK);
+    accessSync(dirname(path), constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** SQL: the row's record carries a clockSkew flag. */
+const clockSkewed = `(payload IS NOT NULL AND instr(payload, '"clockSkew":') > 0 AND json_extract(payload, '$.clockSkew') IS NOT NULL)`;
+
 const Col = { origin: 3, observedAt: 4, resourceVersion: 7, payload: 9, chunkId: 11, bodyOffset: 12, bodyLength: 13, sources: 18 } as const;
 
 /** The newest version of an object as the appender last wrote it, to encode the next one as a delta. */
@@ -218,10 +234,14 @@ export class SqliteSessionStore implements SessionStore {
   private readonly hasFacts: boolean;
   /** The database has the schema-5 sources column (likewise). */
   private readonly hasSources: boolean;
+  /** The database has the schema-6 watch_checkpoints table (likewise). */
+  private readonly hasCheckpoints: boolean;
   /** Per session: API requests stored without their other source's report yet (model/api-pairing.ts). */
   private readonly unpaired = new Map<number, UnpairedRequests>();
   private readonly statements;
   readonly walMissing: 'none' | 'possible' | 'likely';
+  /** Opened read-only (asked for, or the file is not writable by this process). */
+  readonly readonlyFile: boolean;
 
   constructor(
     readonly path: string,
@@ -232,19 +252,32 @@ export class SqliteSessionStore implements SessionStore {
     if (schemaOnlyInMissingWal(fileState)) throw new MissingWalError(path);
     this.walMissing = walMissingLikelihood(fileState);
     if (path !== ':memory:' && !options.readonly) mkdirSync(dirname(path), { recursive: true });
-    this.db = new Database(path, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
-    this.db.pragma('busy_timeout = 5000');
-    this.db.pragma('foreign_keys = ON');
-    if (options.cacheKiB !== undefined) this.db.pragma(`cache_size = ${-Math.max(64, Math.round(options.cacheKiB))}`);
-    if (!options.readonly) {
-      // WAL lets the TUI read a session while the recorder appends to it.
-      this.db.pragma('journal_mode = WAL');
-      this.db.pragma('synchronous = NORMAL');
-      migrate(this.db, path);
+    // A file this process may not write (permissions, a read-only mount) is opened read-only: reading commands work,
+    // and a write fails with SQLITE_READONLY, which the CLI explains; nothing is ever half-written.
+    const readonly = (options.readonly ?? false) || (path !== ':memory:' && existsSync(path) && !writable(path));
+    this.db = new Database(path, { readonly, fileMustExist: readonly });
+    try {
+      this.db.pragma('busy_timeout = 5000');
+      this.db.pragma('foreign_keys = ON');
+      if (options.cacheKiB !== undefined) this.db.pragma(`cache_size = ${-Math.max(64, Math.round(options.cacheKiB))}`);
+      refuseTooNew(this.db, path);
+      if (!readonly) {
+        // WAL lets the TUI read a session while the recorder appends to it.
+        this.db.pragma('journal_mode = WAL');
+        this.db.pragma('synchronous = NORMAL');
+        migrate(this.db, path);
+      }
+    } catch (error) {
+      this.db.close();
+      const code = (error as { code?: unknown }).code;
+      if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') throw new DatabaseUnreadableError(path, (error as Error).message);
+      throw error;
     }
+    this.readonlyFile = readonly;
     const schema = this.db.pragma('user_version', { simple: true }) as number;
     this.hasFacts = schema >= 4;
     this.hasSources = schema >= 5;
+    this.hasCheckpoints = schema >= 6;
     this.statements = this.prepareStatements();
   }
 
@@ -316,6 +349,17 @@ export class SqliteSessionStore implements SessionStore {
       markPartial: db.prepare<[string, number]>('UPDATE sessions SET partial = 1, problems = ? WHERE id = ?'),
       endSession: db.prepare<[string | null, number]>('UPDATE sessions SET ended_at = ? WHERE id = ?'),
       deleteSession: db.prepare<[number]>('DELETE FROM sessions WHERE id = ?'),
+      upsertCheckpoint: db.prepare<[number, string, string, number, string]>(
+        this.hasCheckpoints
+          ? `INSERT INTO watch_checkpoints (session_id, watch, resource_version, through_seq, committed_at) VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT (session_id, watch) DO UPDATE SET resource_version = excluded.resource_version, through_seq = excluded.through_seq, committed_at = excluded.committed_at`
+          : 'SELECT ?, ?, ?, ?, ?',
+      ),
+      checkpoints: db.prepare<[number], { watch: string; resource_version: string; through_seq: number; committed_at: string }>(
+        this.hasCheckpoints
+          ? 'SELECT watch, resource_version, through_seq, committed_at FROM watch_checkpoints WHERE session_id = ? ORDER BY watch'
+          : "SELECT '' AS watch, '' AS resource_version, 0 AS through_seq, '' AS committed_at WHERE ? IS NULL",
+      ),
     };
   }
 
@@ -364,9 +408,13 @@ export class SqliteSessionStore implements SessionStore {
     const counts = this.db.prepare<[number], { kind: RecordKind; n: number }>(
       'SELECT kind, count(*) AS n FROM records WHERE session_id = ? GROUP BY kind',
     );
-    const span = this.db.prepare<[number], { first: string | null; last: string | null; bytes: number | null }>(
+    const span = this.db.prepare<[number], { first: string | null; last: string | null; skewed: number | null; bytes: number | null }>(
       // 40 bytes a row approximates SQLite's record header, key and index entries.
-      `SELECT min(observed_at) AS first, max(observed_at) AS last,
+      // A record flagged for its client's clock (model/clock-skew.ts: only payload rows can carry it) does not make
+      // the span; instr first, so json_extract runs only on the rare row that may hold the flag.
+      `SELECT min(CASE WHEN ${clockSkewed} THEN NULL ELSE observed_at END) AS first,
+              max(CASE WHEN ${clockSkewed} THEN NULL ELSE observed_at END) AS last,
+              sum(${clockSkewed}) AS skewed,
               sum(coalesce(length(payload), 0) + 40) + (SELECT coalesce(sum(length(data)), 0) FROM chunks c WHERE c.session_id = records.session_id) AS bytes
        FROM records WHERE session_id = ?`,
     );
@@ -382,7 +430,7 @@ export class SqliteSessionStore implements SessionStore {
         countsByKind[kind] = n;
         recordCount += n;
       }
-      const { first, last, bytes } = span.get(row.id)!;
+      const { first, last, skewed, bytes } = span.get(row.id)!;
       return {
         ...this.sessionInfo(row),
         recordCount,
@@ -390,6 +438,7 @@ export class SqliteSessionStore implements SessionStore {
         objectCount: countObjects(objectRows.iterate(row.id)),
         firstObservedAt: first,
         lastObservedAt: last,
+        clockSkewedRecords: skewed ?? 0,
         bytesOnDisk: bytes ?? 0,
       };
     });
@@ -416,6 +465,7 @@ export class SqliteSessionStore implements SessionStore {
       this.db.prepare('DELETE FROM objects WHERE session_id = ?').run(sessionId);
       this.db.prepare('DELETE FROM analyses WHERE session_id = ?').run(sessionId);
       if (this.hasFacts) this.db.prepare('DELETE FROM version_facts WHERE session_id = ?').run(sessionId);
+      if (this.hasCheckpoints) this.db.prepare('DELETE FROM watch_checkpoints WHERE session_id = ?').run(sessionId);
       this.statements.deleteSession.run(sessionId);
     })();
     this.tips.clear();
@@ -435,7 +485,13 @@ export class SqliteSessionStore implements SessionStore {
 
   // ---- appending -----------------------------------------------------------------------------------------------
 
-  append(sessionId: number, records: readonly SessionRecord[]): AppendResult {
+  append(sessionId: number, records: readonly SessionRecord[], checkpoints: readonly CheckpointUpdate[] = []): AppendResult {
+    for (const checkpoint of checkpoints) {
+      if (!Number.isInteger(checkpoint.record) || checkpoint.record < 0 || checkpoint.record >= records.length) {
+        throw new Error(`checkpoint for ${checkpoint.watch} names record ${checkpoint.record} of an append of ${records.length}`);
+      }
+    }
+    if (checkpoints.length && !this.hasCheckpoints) throw new Error(`${this.path} has no watch_checkpoints table (schema < 6): open it read-write to migrate it`);
     if (records.length === 0) {
       const next = this.requireSessionRow(sessionId).next_seq;
       return { firstSeq: next, lastSeq: next - 1, count: 0, merged: 0 };
@@ -456,13 +512,17 @@ export class SqliteSessionStore implements SessionStore {
       let seq = firstSeq;
       let merged = 0;
       let changedStored = false;
+      /** The seq each record got (a merged one: its partner's), for the checkpoints' through_seq. */
+      const seqs: number[] = [];
       for (const record of records) {
         const partner = record.record === 'api' ? unpaired.pair(record, seq) : undefined;
         if (partner !== undefined && record.record === 'api') {
           changedStored = this.mergeInto(sessionId, partner, record, apiRows) || changedStored;
           merged += 1;
+          seqs.push(partner);
           continue;
         }
+        seqs.push(seq);
         const row = this.toRow(sessionId, seq, record, touchedTips);
         pending.push(row);
         if (record.record === 'api') apiRows.set(seq, { record, row });
@@ -474,6 +534,13 @@ export class SqliteSessionStore implements SessionStore {
       }
       this.writeRows(sessionId, pending);
       this.statements.setNextSeq.run(seq, sessionId);
+      // Same transaction as the rows: the resume point moves exactly when the records that carry it are committed.
+      if (checkpoints.length) {
+        const committedAt = new Date().toISOString();
+        for (const checkpoint of checkpoints) {
+          this.statements.upsertCheckpoint.run(sessionId, checkpoint.watch, checkpoint.resourceVersion, seqs[checkpoint.record]!, committedAt);
+        }
+      }
       // A stored record changed without the session growing: findings cached through its last seq are stale.
       if (changedStored) this.statements.dropAnalyses.run(sessionId);
       return { firstSeq, lastSeq: seq - 1, count: seq - firstSeq, merged };
@@ -1058,6 +1125,12 @@ export class SqliteSessionStore implements SessionStore {
            created_at = excluded.created_at, findings = excluded.findings`,
       )
       .run(sessionId, optionsKey, throughSeq, toolVersion, new Date().toISOString(), findingsJson);
+  }
+
+  watchCheckpoints(sessionId: number): StoredCheckpoint[] {
+    return this.statements.checkpoints
+      .all(sessionId)
+      .map((row) => ({ watch: row.watch, resourceVersion: row.resource_version, throughSeq: row.through_seq, committedAt: row.committed_at }));
   }
 
   lastSeq(sessionId: number): number {

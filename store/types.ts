@@ -5,6 +5,8 @@ export interface SessionSummary extends SessionInfo {
   recordCount: number;
   countsByKind: Partial<Record<RecordKind, number>>;
   objectCount: number;
+  /** Records flagged for a client clock off by more than the allowed skew: left out of the span (model/clock-skew.ts). */
+  clockSkewedRecords: number;
   firstObservedAt: string | null;
   lastObservedAt: string | null;
   /** Bytes this session's rows take in the database file (SQLite dbstat when available, else an estimate). */
@@ -82,6 +84,28 @@ export interface AppendResult {
   merged: number;
 }
 
+/**
+ * Where one watch of a recording resumes after a restart (migrations/0006_watch_checkpoints.sql): the resourceVersion
+ * of the last watch event, bookmark or list committed for it.
+ */
+export interface WatchCheckpoint {
+  /** Names the watch (the recorder's recorder/checkpoint.ts watchKey); opaque to the store. */
+  readonly watch: string;
+  readonly resourceVersion: string;
+}
+
+/** A checkpoint written by append, in the same transaction as the record that carries its resourceVersion. */
+export interface CheckpointUpdate extends WatchCheckpoint {
+  /** The index, among the records of this append, of the record that carries the resourceVersion. */
+  readonly record: number;
+}
+
+export interface StoredCheckpoint extends WatchCheckpoint {
+  /** The seq of the record that carried it. */
+  readonly throughSeq: number;
+  readonly committedAt: string;
+}
+
 /** The store's whole surface: recorder, importers, CLI and TUI go through this and nothing else. */
 export interface SessionStore {
   readonly path: string;
@@ -92,9 +116,12 @@ export interface SessionStore {
   /**
    * Appends in one transaction: either every record is written or none is. Returns the seqs assigned. An `api` record
    * that is the partner of one stored shortly before (the same request from audit and from the SDK) updates that
-   * record instead of taking a seq.
+   * record instead of taking a seq. Checkpoints are written in the same transaction (the last one per watch wins),
+   * so a checkpoint is on disk exactly when the record that carries it is.
    */
-  append(sessionId: number, records: readonly SessionRecord[]): AppendResult;
+  append(sessionId: number, records: readonly SessionRecord[], checkpoints?: readonly CheckpointUpdate[]): AppendResult;
+  /** The session's watch checkpoints (none for a database written before schema 6). */
+  watchCheckpoints(sessionId: number): StoredCheckpoint[];
   markPartial(sessionId: number, problems: readonly string[]): void;
   endSession(sessionId: number, endedAt: string | null): void;
   deleteSession(sessionId: number): void;
@@ -124,6 +151,8 @@ export interface SessionStore {
    * short) or 'likely' (a -shm without any -wal).
    */
   readonly walMissing: 'none' | 'possible' | 'likely';
+  /** Opened read-only: asked for, or the file is not writable by this process (reads work, writes fail). */
+  readonly readonlyFile: boolean;
   /** Writes a consistent copy of the whole database to a new file, safe while another process appends. */
   snapshot(outPath: string): void;
   close(): void;

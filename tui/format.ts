@@ -1,15 +1,20 @@
+import { terminalText } from '../model/index.js';
+
 /** Text helpers for fixed-width cells: the timeline is a table and must never wrap. */
 
 /** Cuts to `width` columns with an ellipsis; pads with spaces to exactly `width` when `pad`. */
-export function fit(text: string, width: number, pad = true): string {
+export function fit(unsafe: string, width: number, pad = true): string {
   if (width <= 0) return '';
+  // Cluster strings are escaped before they are measured (model/terminal-text.ts); Line escapes again, a no-op.
+  const text = terminalText(unsafe);
   const chars = [...text];
   if (chars.length > width) return width === 1 ? '…' : `${chars.slice(0, width - 1).join('')}…`;
   return pad ? text + ' '.repeat(width - chars.length) : text;
 }
 
 /** Cuts from the left (keeps the end, where names differ): `…am-3/web-0003`. */
-export function fitStart(text: string, width: number, pad = true): string {
+export function fitStart(unsafe: string, width: number, pad = true): string {
+  const text = terminalText(unsafe);
   const chars = [...text];
   if (chars.length > width) return width <= 1 ? '…' : `…${chars.slice(chars.length - width + 1).join('')}`;
   return pad ? text + ' '.repeat(width - chars.length) : text;

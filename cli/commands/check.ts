@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { CheckConfig, type CheckConfigInput } from '../../model/check-config.js';
 import {
+  terminalText,
   findingKindRegistry,
   findingKinds,
   namespacedName,
@@ -174,9 +175,10 @@ export function formatReport(sessionName: string, analysis: Analysis, failOn: Se
     `Session ${sessionName}: ${findings.length === 0 ? 'no findings' : plural(findings.length - suppressed, 'finding')}${bySeverity.length ? ` (${bySeverity.join(', ')})` : ''}${suppressed ? `, ${suppressed} suppressed` : ''}`,
   );
   lines.push(`  ${stats.records} records, ${stats.objects} objects${stats.firstTime ? `, ${stats.firstTime} → ${stats.lastTime}` : ''}; kinds checked: ${stats.kinds.length === findingKinds.length ? 'all' : stats.kinds.join(', ')}`);
-  lines.push(`  ${describeController(stats.controller)}`);
+  // Cluster strings (names, messages, controller names) pass through terminalText: never a raw escape sequence.
+  lines.push(`  ${terminalText(describeController(stats.controller))}`);
   lines.push(...describeCoverage(stats.coverage));
-  for (const problem of stats.problems) lines.push(`  note: ${problem}`);
+  for (const problem of stats.problems) lines.push(`  note: ${terminalText(problem)}`);
   const groups = new Map<string, Finding[]>();
   for (const finding of findings) {
     const o = finding.object;
@@ -187,15 +189,15 @@ export function formatReport(sessionName: string, analysis: Analysis, failOn: Se
   }
   for (const [object, list] of groups) {
     lines.push('');
-    lines.push(`${object}  ${list[0]!.object.apiVersion}`);
+    lines.push(terminalText(`${object}  ${list[0]!.object.apiVersion}`));
     list.sort((a, b) => severityRank(b.severity) - severityRank(a.severity) || a.firstSeq - b.firstSeq);
     for (const f of list) {
       const span = f.firstSeq === f.lastSeq ? `seq ${f.firstSeq}` : `seq ${f.firstSeq}–${f.lastSeq}`;
       lines.push(`  ${paint(f.severity, f.severity.toUpperCase())}${' '.repeat(Math.max(0, 7 - f.severity.length))} ${f.kind} (${f.rule})  ${span}${f.count > 1 ? `  ×${f.count}` : ''}  — ${findingKindRegistry[f.kind].title}`);
-      lines.push(`          ${f.message}`);
-      for (const e of f.evidence.slice(0, 6)) lines.push(`          #${e.seq}${e.resourceVersion ? ` rv ${e.resourceVersion}` : ''}: ${e.note}`);
+      lines.push(`          ${terminalText(f.message)}`);
+      for (const e of f.evidence.slice(0, 6)) lines.push(terminalText(`          #${e.seq}${e.resourceVersion ? ` rv ${e.resourceVersion}` : ''}: ${e.note}`));
       if (f.evidence.length > 6) lines.push(`          … ${f.evidence.length - 6} more evidence records (--json shows all)`);
-      if (f.suppressed) lines.push(`          suppressed: ${f.suppressed.reason}`);
+      if (f.suppressed) lines.push(`          suppressed: ${terminalText(f.suppressed.reason)}`);
       else lines.push(`          fix: ${findingKindRegistry[f.kind].fix}`);
     }
   }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { ObjectTally, apiVersionOf, namespacedName } from '../../model/index.js';
+import { ObjectTally, apiVersionOf, namespacedName, terminalText } from '../../model/index.js';
 import type { ObjectSummary } from '../../store/index.js';
 import type { CliContext } from '../context.js';
 import { formatSpan, table } from '../format.js';
@@ -54,10 +54,13 @@ export function registerShow(program: Command, context: CliContext): void {
         out(`Session ${summary.name} (${summary.source})\n`);
         out(`  span:     ${formatSpan(summary.firstObservedAt ?? summary.startedAt, summary.lastObservedAt ?? summary.endedAt)}\n`);
         out(`  records:  ${summary.recordCount} (${Object.entries(summary.countsByKind).map(([k, n]) => `${n} ${k}`).join(', ') || 'none'})\n`);
-        if (summary.cluster || summary.context) out(`  cluster:  ${summary.cluster ?? '?'}${summary.context ? ` (context ${summary.context})` : ''}\n`);
+        if (summary.cluster || summary.context) out(`  cluster:  ${terminalText(`${summary.cluster ?? '?'}${summary.context ? ` (context ${summary.context})` : ''}`)}\n`);
+        if (summary.clockSkewedRecords > 0) {
+          out(`  clock:    ${summary.clockSkewedRecords} record(s) sent with timestamps more than the allowed skew from their receipt (clockSkew in --json and exports); left out of the span\n`);
+        }
         if (summary.partial) {
           out(`  PARTIAL:  ${summary.problems.length} problem(s) while recording or importing; first:\n`);
-          for (const problem of summary.problems.slice(0, 5)) out(`            ${problem}\n`);
+          for (const problem of summary.problems.slice(0, 5)) out(`            ${terminalText(problem)}\n`);
         }
         out('\nResources\n');
         out(table(['APIVERSION', 'KIND', 'OBJECTS', 'VERSIONS', 'DELETED', 'RECORDS'], resources.map((r) => [r.apiVersion, r.kind, `${r.objects}`, `${r.versions}`, `${r.deleted}`, `${r.records}`])));

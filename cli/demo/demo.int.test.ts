@@ -5,6 +5,7 @@ import { analyze } from '../../replayer/index.js';
 import { openStore } from '../../store/index.js';
 import { useTempDir } from '../../test/temp.js';
 import { demoSession, DEMO_SESSION_NAME } from './scenario.js';
+import { readZooRuns } from './zoo-runs.js';
 import { runCli } from '../testing/run-cli.js';
 
 async function run(args: string[], env: NodeJS.ProcessEnv): Promise<{ out: string; err: string }> {
@@ -70,6 +71,34 @@ describe('kreplay demo', () => {
       expect(where('duplicate-event')).toContain('Deployment/shop/storefront');
       expect(where('reconcile-lag')).toEqual(['WebApp/shop/api-gateway']);
       expect(where('hung-reconcile')).toEqual(['WebApp/shop/checkout']);
+    } finally {
+      store.close();
+    }
+  });
+
+  it('--zoo writes the bundled real runs: the healthy one is silent, its hot-looping twin has the hot loop and nothing else', async () => {
+    const runs = readZooRuns().runs;
+    expect(runs.map((r) => r.session.name)).toEqual(['zoo-healthy', 'zoo-hot-loop']);
+    const db = join(tempDir(), 'kreplay.db');
+    const env = { KREPLAY_DB: db };
+    await run(['demo'], env);
+    const { out } = await run(['demo', '--zoo'], env);
+    expect(out).toContain('Wrote session "zoo-healthy"');
+    expect(out).toContain('Session zoo-hot-loop: 1 finding');
+    expect(out).toContain('kreplay replay zoo-hot-loop');
+    const store = openStore(db);
+    try {
+      // The generated demo stays; the zoo runs come beside it.
+      expect(store.listSessions().map((s) => s.name).sort()).toEqual([DEMO_SESSION_NAME, 'zoo-healthy', 'zoo-hot-loop']);
+      const alarms = (name: string) => {
+        const session = store.findSession(name)!;
+        expect(session.source).toBe('recorder');
+        expect(session.endedAt).toBe(runs.find((r) => r.session.name === name)!.endedAt);
+        const analysis = analyze(store.records(session.id), { controller: sessionControllerNames(session.config) });
+        return analysis.findings.filter((f) => f.severity !== 'info').map((f) => `${f.kind} ${f.object.kind}/${f.object.namespace}/${f.object.name}`);
+      };
+      expect(alarms('zoo-healthy')).toEqual([]);
+      expect(alarms('zoo-hot-loop')).toEqual(['hot-loop Widget/zoo-hot-loop/hot']);
     } finally {
       store.close();
     }

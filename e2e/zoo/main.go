@@ -22,24 +22,36 @@ import (
 	"k8s.io/klog/v2/textlogger"
 	ctrl "sigs.k8s.io/controller-runtime"
 
+	clusterwidewatch "kreplay/e2e/zoo/cluster-wide-watch"
 	"kreplay/e2e/zoo/dfsu"
 	healthy "kreplay/e2e/zoo/healthy"
 	healthyclientgo "kreplay/e2e/zoo/healthy-clientgo"
 	hotloop "kreplay/e2e/zoo/hot-loop"
+	hungreconcile "kreplay/e2e/zoo/hung-reconcile"
 	"kreplay/e2e/zoo/internal/zoo"
 	notfoundretry "kreplay/e2e/zoo/notfound-retry"
+	reconcilelag "kreplay/e2e/zoo/reconcile-lag"
+	resumefromnow "kreplay/e2e/zoo/resume-from-now"
+	staleread "kreplay/e2e/zoo/stale-read"
+	staleresume "kreplay/e2e/zoo/stale-resume"
 	statusrace "kreplay/e2e/zoo/status-race"
 	stuckfinalizer "kreplay/e2e/zoo/stuck-finalizer"
 )
 
 var controllers = map[string]func(context.Context, zoo.Env) error{
-	"dfsu":             dfsu.Run,
-	"healthy":          healthy.Run,
-	"healthy-clientgo": healthyclientgo.Run,
-	"stuck-finalizer":  stuckfinalizer.Run,
-	"notfound-retry":   notfoundretry.Run,
-	"hot-loop":         hotloop.Run,
-	"status-race":      statusrace.Run,
+	"dfsu":               dfsu.Run,
+	"healthy":            healthy.Run,
+	"healthy-clientgo":   healthyclientgo.Run,
+	"stuck-finalizer":    stuckfinalizer.Run,
+	"notfound-retry":     notfoundretry.Run,
+	"hot-loop":           hotloop.Run,
+	"status-race":        statusrace.Run,
+	"reconcile-lag":      reconcilelag.Run,
+	"hung-reconcile":     hungreconcile.Run,
+	"stale-read":         staleread.Run,
+	"cluster-wide-watch": clusterwidewatch.Run,
+	"stale-resume":       staleresume.Run,
+	"resume-from-now":    resumefromnow.Run,
 }
 
 func names() []string {

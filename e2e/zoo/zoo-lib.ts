@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { Finding } from '../../model/index.js';
+import { Finding, Severity } from '../../model/index.js';
 import { sleep, type Cluster } from '../harness.js';
 
 export const zooDir = path.dirname(fileURLToPath(import.meta.url));
@@ -28,6 +28,12 @@ const Expected = z.strictObject({
   kind: z.string().min(1),
   namespace: z.string(),
   name: z.string().min(1),
+  /**
+   * The severity it must have. Without it: warning or above, like every alarm. With it, exactly that one, which is
+   * how a planted finding that is context by design (`info`, e.g. cluster-wide-watch without cluster-wide RBAC) is
+   * asserted: found at info, and not raised to an alarm.
+   */
+  severity: Severity.optional(),
 });
 export type Expected = z.infer<typeof Expected>;
 
@@ -57,6 +63,14 @@ const WorkloadStep = z.union([
    * resourceVersion that is gone: 410, relist, and the Widget is a tombstone (DeletedFinalStateUnknown).
    */
   z.strictObject({ at: z.number().nonnegative(), deleteUnseen: z.string().min(1) }),
+  /**
+   * A plain disconnect: the controller alone is cut off (its connections closed, new ones refused) until a
+   * `reconnect` step. The API server keeps running and nothing is compacted, so its watch cache still holds the
+   * history: a client resuming from any resourceVersion it was handed gets exactly what it missed. The recorder
+   * stays connected and sees every change.
+   */
+  z.strictObject({ at: z.number().nonnegative(), disconnect: z.literal(true) }),
+  z.strictObject({ at: z.number().nonnegative(), reconnect: z.literal(true) }),
 ]);
 export type WorkloadStep = z.infer<typeof WorkloadStep>;
 
@@ -222,6 +236,10 @@ async function must(cluster: Cluster, method: string, pathAndQuery: string, body
 export interface Faults {
   /** Deletes the Widget while the controller and the recorder are cut off, and makes their watches expire. */
   deleteUnseen(name: string): Promise<void>;
+  /** Closes the controller's connections and refuses new ones; the recorder stays connected. */
+  disconnect(): void;
+  /** Lets the controller back in. */
+  reconnect(): void;
 }
 
 /**
@@ -246,6 +264,10 @@ export async function runWorkload(cluster: Cluster, controller: ZooController, t
       await must(cluster, 'PATCH', `${widgetsPath(ns, step.update)}?fieldManager=${workloadManager}`, { spec: { size: step.size } }, { 'Content-Type': 'application/merge-patch+json' });
     } else if ('delete' in step) {
       await must(cluster, 'DELETE', widgetsPath(ns, step.delete));
+    } else if ('disconnect' in step) {
+      faults.disconnect();
+    } else if ('reconnect' in step) {
+      faults.reconnect();
     } else {
       await faults.deleteUnseen(step.deleteUnseen);
     }
@@ -337,7 +359,7 @@ export interface Comparison {
   readonly mode: RecordingMode;
   readonly session: string;
   readonly expected: readonly string[];
-  /** Alarms (warning or above, not suppressed), as `kind namespace/name`. */
+  /** Alarms (warning or above, not suppressed), as `kind namespace/name`, and the expected info-level ones found. */
   readonly found: readonly string[];
   readonly missed: readonly string[];
   readonly unexpected: readonly string[];
@@ -348,16 +370,18 @@ export interface Comparison {
 }
 
 export function compare(controller: ZooController, mode: RecordingMode, session: string, findings: readonly Finding[]): Comparison {
-  const expected = [...new Set(expectedFor(controller, mode).map(findingKey))].sort();
-  const found = [
-    ...new Set(
-      findings
-        .filter((f) => !f.suppressed && f.severity !== 'info')
-        .map((f) => findingKey({ kind: f.kind, namespace: f.object.namespace, name: f.object.name })),
-    ),
-  ].sort();
-  const missed = expected.filter((e) => !found.includes(e));
-  const unexpected = found.filter((f) => !expected.includes(f));
+  const wanted = expectedFor(controller, mode);
+  const keyOf = (f: Finding) => findingKey({ kind: f.kind, namespace: f.object.namespace, name: f.object.name });
+  const live = findings.filter((f) => !f.suppressed);
+  const alarms = new Set(live.filter((f) => f.severity !== 'info').map(keyOf));
+  /** An expected finding is there when one of that key has the severity it asks for (warning or above by default). */
+  const present = (e: Expected) => live.some((f) => keyOf(f) === findingKey(e) && (e.severity ? f.severity === e.severity : f.severity !== 'info'));
+  const label = (e: Expected) => `${findingKey(e)}${e.severity ? ` (${e.severity})` : ''}`;
+  const expected = [...new Set(wanted.map(label))].sort();
+  const found = [...new Set([...alarms, ...wanted.filter(present).filter((e) => e.severity === 'info').map(label)])].sort();
+  const missed = [...new Set(wanted.filter((e) => !present(e)).map(label))].sort();
+  const allowed = new Set(wanted.filter((e) => e.severity !== 'info').map(findingKey));
+  const unexpected = [...alarms].filter((key) => !allowed.has(key)).sort();
   const knownFailure = knownFailureFor(controller, mode);
   const ok = missed.length === 0 && unexpected.length === 0;
   return { controller: controller.name, mode, session, expected, found, missed, unexpected, knownFailure, ok, tolerated: ok || (missed.length === 0 && knownFailure !== undefined) };

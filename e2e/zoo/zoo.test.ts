@@ -130,14 +130,22 @@ async function runController(controller: ZooController): Promise<RunResult> {
   for (const session of [record, webhook, audit]) deleteSession(session);
   await freshNamespace(cluster, controller.namespace);
 
-  // The controller and the recording recorder reach the API server through a proxy that deleteUnseen cuts.
+  // The controller and the recording recorder reach the API server through proxies, one each: deleteUnseen cuts
+  // both, disconnect the controller's alone.
   const server = new URL(cluster.server);
-  const proxy = new CuttableProxy({ host: server.hostname, port: Number(server.port) });
-  const proxiedKubeconfig = path.join(outDir, `${controller.name}.kubeconfig`);
-  writeFileSync(proxiedKubeconfig, readFileSync(cluster.paths.kubeconfig, 'utf8').replace(/server: https:\/\/[^\s]+/, `server: https://127.0.0.1:${await proxy.start()}`), { mode: 0o600 });
+  const proxiedKubeconfig = async (proxy: CuttableProxy, file: string): Promise<string> => {
+    const kubeconfigPath = path.join(outDir, file);
+    writeFileSync(kubeconfigPath, readFileSync(cluster.paths.kubeconfig, 'utf8').replace(/server: https:\/\/[^\s]+/, `server: https://127.0.0.1:${await proxy.start()}`), { mode: 0o600 });
+    return kubeconfigPath;
+  };
+  const recorderProxy = new CuttableProxy({ host: server.hostname, port: Number(server.port) });
+  const controllerProxy = new CuttableProxy({ host: server.hostname, port: Number(server.port) });
+  const recorderKubeconfig = await proxiedKubeconfig(recorderProxy, `${controller.name}.recorder.kubeconfig`);
+  const controllerKubeconfig = await proxiedKubeconfig(controllerProxy, `${controller.name}.kubeconfig`);
   const faults = {
     async deleteUnseen(name: string): Promise<void> {
-      proxy.cutOff();
+      recorderProxy.cutOff();
+      controllerProxy.cutOff();
       await sleep(500);
       const res = await cluster.http.request('DELETE', `/apis/zoo.kreplay.dev/v1/namespaces/${controller.namespace}/widgets/${name}`);
       if (res.status !== 200) throw new Error(`deleteUnseen ${name}: DELETE answered ${res.status}: ${res.body}`);
@@ -150,7 +158,14 @@ async function runController(controller: ZooController): Promise<RunResult> {
       // Compaction, then a restart with the relay's webhook: every resourceVersion handed out so far is gone.
       await compact({ restartApiServer: false });
       await restartApiServer({ auditWebhookUrl: relayUrl });
-      proxy.heal();
+      recorderProxy.heal();
+      controllerProxy.heal();
+    },
+    disconnect(): void {
+      controllerProxy.cutOff();
+    },
+    reconnect(): void {
+      controllerProxy.heal();
     },
   };
   const recorders: { mode: 'record' | 'webhook'; recorder: RunningRecorder; webhookUrl: string }[] = [];
@@ -160,7 +175,7 @@ async function runController(controller: ZooController): Promise<RunResult> {
       const listenPort = await freePort();
       const configPath = path.join(outDir, `${controller.name}.${mode}.yaml`);
       writeFileSync(configPath, recorderConfig(controller, listenPort, mode));
-      const recorder = startRecorder({ dbPath, configPath, kubeconfigPath: mode === 'record' ? proxiedKubeconfig : cluster.paths.kubeconfig, session, listenPort });
+      const recorder = startRecorder({ dbPath, configPath, kubeconfigPath: mode === 'record' ? recorderKubeconfig : cluster.paths.kubeconfig, session, listenPort });
       recorders.push({ mode, recorder, webhookUrl: `http://127.0.0.1:${listenPort}/v1/audit` });
     }
     const [recording, webhookOnly] = [recorders[0]!, recorders[1]!];
@@ -168,7 +183,7 @@ async function runController(controller: ZooController): Promise<RunResult> {
     await waitSynced(webhookOnly.recorder, [], 90_000);
     for (const r of recorders) relay!.add(r.webhookUrl);
     const auditFrom = auditLogSize();
-    running = startController(binary, controller, proxiedKubeconfig, { KREPLAY_INGEST_URL: `http://127.0.0.1:${recording.recorder.listenPort}` });
+    running = startController(binary, controller, controllerKubeconfig, { KREPLAY_INGEST_URL: `http://127.0.0.1:${recording.recorder.listenPort}` });
     // Ready: controller-runtime says "Starting workers", the client-go one "starting the worker".
     await eventually(async () => {
       if (running!.child.exitCode !== null) throw new Error(`the controller exited (${running!.child.exitCode}):\n${running!.log().slice(-3000)}`);
@@ -206,7 +221,8 @@ async function runController(controller: ZooController): Promise<RunResult> {
         await r.recorder.exited;
       }
     }
-    await proxy.close();
+    await recorderProxy.close();
+    await controllerProxy.close();
     await removeNamespace(cluster, controller.namespace).catch(() => undefined);
   }
 }

@@ -9,7 +9,8 @@ import { findingKindsOf, SummaryBuilder } from '../window.js';
  * labels and annotations try to inject HTML and script.
  */
 
-export const XSS_NAME = '<script>alert(1)</script>';
+// A name the API server accepts (a path segment: no "/" or "%", model/kube-names.ts) that is still markup.
+export const XSS_NAME = '<script>alert(1)<script>';
 export const SECRET_VALUE = 'hunter2-do-not-leak';
 
 export const fixtureSession: SessionInfo = {

@@ -1,6 +1,7 @@
 import { describeObject, type Finding } from '../../model/index.js';
 import { ev, FindingGroups } from '../finding-groups.js';
 import type { Fact, GapCause } from '../state.js';
+import { HandlerHistory, type UnseenCreation } from './controller-handlers.js';
 import type { Detector, DetectorContext } from './types.js';
 
 interface Data {
@@ -15,6 +16,12 @@ interface Data {
   hiddenWrites: number;
   fromRV: string;
   toRV: string;
+  /** handler-*: the controller whose handlers missed it, and what they were given instead. */
+  controller: string;
+  handler: string;
+  creationRV: string;
+  proofName: string;
+  proofRV: string;
 }
 
 /** Gaps the recorder itself caused say nothing about the controller's watch: the relist there is ours. */
@@ -30,6 +37,13 @@ const recorderCauses: ReadonlySet<GapCause> = new Set(['recorder-restart', 'drop
  *    without delivering (one watch delivers in resourceVersion order).
  *  - relist-gap: a 410 Gone (or a watch error) forced a relist and the object changed across the gap: the watcher
  *    only sees the state after it, never the transitions (client-go reflector.go relists on expired RVs).
+ * And from the controller's own handler calls (SDK `delivery` records; controller-handlers.ts gives the client-go
+ * semantics and sources), only what no informer can do, since a relist legitimately skips intermediate versions:
+ *  - handler-unseen-object: the handlers' first call for an object created while they already ran for its kind is
+ *    an update or a delete: its creation was never handed (an informer always adds first, a relist included).
+ *  - handler-missed-delete: the session proves the object deleted, the handlers held it, their cache lived across
+ *    the deletion (another object held since before it was then handed an update past it), and no delete, plain or
+ *    tombstone, ever came (a relist would have handed DeletedFinalStateUnknown).
  */
 export function lostEvent(): Detector {
   const groups = new FindingGroups<Data>('lost-event', () => ({
@@ -44,11 +58,33 @@ export function lostEvent(): Detector {
     hiddenWrites: 0,
     fromRV: '',
     toRV: '',
+    controller: '',
+    handler: '',
+    creationRV: '',
+    proofName: '',
+    proofRV: '',
   }));
+  const handlers = new HandlerHistory({
+    unseenCreation(u: UnseenCreation) {
+      const r = u.record;
+      const g = groups.hit(u.object ?? r.object, 'handler-unseen-object', {
+        evidence: [
+          ev(u.runningSeq, `${u.controller}'s handlers were already running for ${r.object.kind}`),
+          ev(u.creation.seq, `created at resourceVersion ${u.creation.rv}`, u.creation.rv),
+          ev(r.seq, `${u.controller}'s first handler call for it is ${r.handler === 'update' ? 'OnUpdate' : 'OnDelete'}, never OnAdd`, r.resourceVersion),
+        ],
+      });
+      g.data.controller ||= u.controller;
+      g.data.handler ||= r.handler;
+      g.data.creationRV ||= u.creation.rv;
+      g.data.toRV ||= r.resourceVersion ?? '';
+    },
+  });
   return {
     kind: 'lost-event',
-    facts: ['delivery', 'missed', 'relist'],
+    facts: ['delivery', 'missed', 'relist', ...HandlerHistory.facts.filter((f) => f !== 'delivery')],
     observe(fact: Fact) {
+      handlers.observe(fact);
       switch (fact.type) {
         case 'delivery': {
           const { record, previous } = fact;
@@ -121,10 +157,28 @@ export function lostEvent(): Detector {
       }
     },
     finish(_context: DetectorContext): Finding[] {
+      for (const m of handlers.missedDeletions()) {
+        const g = groups.hit(m.object, 'handler-missed-delete', {
+          evidence: [
+            ev(m.lastHandedSeq, `last handed to ${m.controller}'s handlers`, m.lastHandedRV),
+            ev(m.deletion.seq, `deleted at resourceVersion ${m.deletion.rv}`, m.deletion.rv),
+            ev(m.proof.seq, `the same handlers were then given ${m.proof.name} at resourceVersion ${m.proof.rv}, past the deletion, and never a delete of this object`, m.proof.rv),
+          ],
+        });
+        g.data.controller ||= m.controller;
+        g.data.fromRV ||= m.deletion.rv;
+        g.data.proofName ||= m.proof.name;
+        g.data.proofRV ||= m.proof.rv;
+      }
+      for (const g of groups.all()) if (g.rule.startsWith('handler-')) g.blame = { actor: g.data.controller, via: 'sdk', role: 'controller' };
       return groups.findings((g) => {
         const d = g.data;
         const name = describeObject(g.object);
         switch (g.rule) {
+          case 'handler-unseen-object':
+            return `${d.controller}'s event handlers were given ${name} first through ${d.handler === 'update' ? 'UpdateFunc' : 'DeleteFunc'} (resourceVersion ${d.toRV || 'unknown'}), never through AddFunc, although it was created (resourceVersion ${d.creationRV}) while they were already running: the creation never reached them. A client-go informer always hands an object to AddFunc first, after a relist too; a watch resumed from "now" after a disconnect skips whatever happened meanwhile.`;
+          case 'handler-missed-delete':
+            return `${name} was deleted (resourceVersion ${d.fromRV}) and ${d.controller}'s event handlers, which held it, were never handed the deletion, although their cache lived on past it (they were then given ${d.proofName} at resourceVersion ${d.proofRV}). A client-go informer hands a deletion it missed while disconnected to DeleteFunc as a DeletedFinalStateUnknown tombstone when it relists; a watch resumed from "now" after a disconnect never sees it, and whatever the controller holds for the object is never released.`;
           case 'generation-jump':
             return `Inside one continuous watch, ${name} went from generation ${d.fromGeneration} (resourceVersion ${d.fromRV}) to ${d.toGeneration} (resourceVersion ${d.toRV})${g.count > 1 ? `, and jumped ${g.count} times in all` : ''}: ${d.missingGenerations} spec change(s) were never delivered to the watcher.`;
           case 'unseen-object':

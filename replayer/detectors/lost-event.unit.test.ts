@@ -155,6 +155,25 @@ describe('lost-event', () => {
       expect(summary(findings(s.records, 'dfsu-gap')).map((f) => f.name)).toEqual(['b']);
     });
 
+    it('judges a watch the restarted recorder resumed where it stopped as one history, and only that one', () => {
+      // While the recorder was down, b was created and changed; the resumed watch must replay b's ADDED. Here it
+      // hands only the MODIFIED: lost, when the watch resumed at the last committed resourceVersion; unknowable when
+      // it resumed elsewhere or the recorder relisted instead.
+      const session = (resumeAt: 'committed' | 'elsewhere') => {
+        const c = new Cluster();
+        const s = new SessionBuilder(c).listAndWatch('Foo');
+        const a = s.deliver(c.create('Foo', 'a', { spec: fooSpec() }));
+        s.marker('recorder-started');
+        c.create('Foo', 'b', { spec: fooSpec() });
+        const committed = a.object.metadata!.resourceVersion!;
+        s.marker('watch-started', 'Foo', { resourceVersion: resumeAt === 'committed' ? committed : String(Number(committed) - 1), resume: 'resumed' });
+        s.deliver(c.update('Foo', 'b', scale(2)));
+        return s.records;
+      };
+      expect(summary(findings(session('committed'), 'lost-event')).map((f) => [f.rule, f.name])).toEqual([['unseen-object', 'b']]);
+      expect(findings(session('elsewhere'), 'lost-event')).toEqual([]);
+    });
+
     it('says nothing when nothing changed across the gap, or when the gap was the recorder restarting', () => {
       const c = new Cluster();
       const s = new SessionBuilder(c).listAndWatch('Foo');
@@ -166,5 +185,97 @@ describe('lost-event', () => {
       s.listAndWatch('Foo');
       expect(findings(s.records, 'lost-event')).toEqual([]);
     });
+  });
+});
+
+/** The controller's own handler calls, as the SDK reports them (sdk/go handler.go). */
+function handed(s: SessionBuilder, name: string, handler: 'add' | 'update' | 'delete', rv: string, oldRV?: string | null, extra: { tombstone?: boolean; uid?: string } = {}) {
+  const uid = extra.uid ?? s.cluster.get('Foo', name)?.metadata?.uid ?? null;
+  return s.handler({ kind: 'Foo', name, handler, resourceVersion: rv, oldResourceVersion: oldRV ?? null, uid, tombstone: extra.tombstone ?? false });
+}
+const rvOf = (e: { object: { metadata?: { resourceVersion?: string } } }) => e.object.metadata!.resourceVersion!;
+const setReplicas = (n: number) => (o: Record<string, unknown>) => ((o.spec as { replicas: number }).replicas = n);
+
+/**
+ * A hand-rolled list/watch loop resumed from "now" after a disconnect: kept and doomed were handed before; while it
+ * was away newcomer was created and doomed deleted; afterwards kept and newcomer change.
+ */
+function resumedFromNow(options: { tombstone?: boolean; restart?: boolean; endAfter?: string } = {}) {
+  const c = new Cluster();
+  const s = new SessionBuilder(c).listAndWatch('Foo');
+  const kept1 = s.deliver(c.create('Foo', 'kept', { spec: fooSpec() }));
+  handed(s, 'kept', 'add', rvOf(kept1));
+  const doomed = s.deliver(c.create('Foo', 'doomed', { spec: fooSpec() }));
+  handed(s, 'doomed', 'add', rvOf(doomed));
+  const doomedUid = c.get('Foo', 'doomed')!.metadata!.uid!;
+  c.tick('5s');
+  s.deliver(c.create('Foo', 'newcomer', { spec: fooSpec() }));
+  c.tick('1s');
+  s.deliver(c.delete('Foo', 'doomed'));
+  c.tick('5s');
+  if (options.tombstone) handed(s, 'doomed', 'delete', rvOf(doomed), null, { tombstone: true, uid: doomedUid });
+  const newcomerRV = c.get('Foo', 'newcomer')!.metadata!.resourceVersion!;
+  if (options.restart) {
+    // a new process: its initial list adds what exists
+    handed(s, 'kept', 'add', rvOf(kept1));
+    handed(s, 'newcomer', 'add', newcomerRV);
+  }
+  const kept2 = s.deliver(c.update('Foo', 'kept', setReplicas(2)));
+  handed(s, 'kept', 'update', rvOf(kept2), rvOf(kept1));
+  c.tick(options.endAfter ?? '3s');
+  const newcomer2 = s.deliver(c.update('Foo', 'newcomer', setReplicas(2)));
+  // A hand-rolled loop's own cache has no old object for newcomer; a restarted informer's has the listed one.
+  handed(s, 'newcomer', 'update', rvOf(newcomer2), options.restart ? newcomerRV : null);
+  return s;
+}
+
+describe('lost-event from the controller\'s handlers', () => {
+  it('flags a watch resumed from "now": a creation and a deletion made while it was away never reach the handlers', () => {
+    const found = findings(resumedFromNow().records, 'lost-event');
+    expect(summary(found).sort((a, b) => a.name.localeCompare(b.name))).toEqual([
+      { rule: 'handler-missed-delete', name: 'doomed', count: 1 },
+      { rule: 'handler-unseen-object', name: 'newcomer', count: 1 },
+    ]);
+    const byName = new Map(found.map((f) => [f.object.name, f]));
+    expect(byName.get('newcomer')!.message).toMatch(/first through UpdateFunc .* never through AddFunc/);
+    expect(byName.get('doomed')!.message).toMatch(/never handed the deletion, although their cache lived on past it \(they were then given kept at resourceVersion/);
+    for (const f of found) expect(f.blame).toEqual({ actor: 'foo-controller', via: 'sdk', role: 'controller' });
+  });
+
+  it('does not flag a deletion the handlers got as a tombstone after a relist', () => {
+    const found = findings(resumedFromNow({ tombstone: true }).records, 'lost-event');
+    expect(summary(found).map((f) => f.name)).toEqual(['newcomer']);
+  });
+
+  it('does not flag a restarted controller: its new process never knew of the deletion, and added what exists', () => {
+    expect(findings(resumedFromNow({ restart: true }).records, 'lost-event')).toEqual([]);
+  });
+
+  it('does not claim a deletion when the session ends before a relist\'s tombstone could come', () => {
+    const found = findings(resumedFromNow({ endAfter: '0s' }).records, 'lost-event');
+    expect(summary(found).map((f) => f.rule)).toEqual(['handler-unseen-object']);
+  });
+
+  it('does not flag an update of an object that existed before the handlers were seen running (recording began mid-run)', () => {
+    const c = new Cluster();
+    c.create('Foo', 'old', { spec: fooSpec() });
+    const s = new SessionBuilder(c).listAndWatch('Foo');
+    const m = s.deliver(c.update('Foo', 'old', setReplicas(2)));
+    handed(s, 'old', 'update', rvOf(m), String(Number(rvOf(m)) - 1));
+    const fresh = s.deliver(c.create('Foo', 'fresh', { spec: fooSpec() }));
+    handed(s, 'fresh', 'add', rvOf(fresh));
+    expect(findings(s.records, 'lost-event')).toEqual([]);
+  });
+
+  it('does not claim skipped intermediate versions: a relist jumps over them', () => {
+    const c = new Cluster();
+    const s = new SessionBuilder(c).listAndWatch('Foo');
+    const a1 = s.deliver(c.create('Foo', 'a', { spec: fooSpec() }));
+    handed(s, 'a', 'add', rvOf(a1));
+    s.deliver(c.update('Foo', 'a', setReplicas(2)));
+    const a3 = s.deliver(c.update('Foo', 'a', setReplicas(3)));
+    c.tick('5s');
+    handed(s, 'a', 'update', rvOf(a3), rvOf(a1));
+    expect(findings(s.records, 'lost-event')).toEqual([]);
   });
 });

@@ -151,12 +151,13 @@ export class RelistBookkeeping {
         for (const s of streams) {
           if (s.events === 0 && s.lists === 0) continue;
           s.pendingGap = { cause: 'recorder-restart', seq: record.seq };
+          s.completeBeforeRestart = s.complete;
           s.complete = false;
           s.epoch++;
           s.phase = 'idle';
           s.pending = [];
         }
-        if (state.stats.records > 1) this.ctx.annotate(record.seq, 'recorder-gap', 'the recorder restarted: changes while it was down are unknown');
+        if (state.stats.records > 1) this.ctx.annotate(record.seq, 'recorder-gap', 'the recorder restarted: what changed while it was down is known only where a watch resumes from where it stopped');
         break;
       case 'recorder-stopped':
         for (const s of streams) s.phase = 'closed';
@@ -184,7 +185,14 @@ export class RelistBookkeeping {
       this.startListing(stream, record.seq, true);
       return;
     }
-    if (stream.lastRV === null) {
+    if (record.resume === 'resumed' && stream.pendingGap?.cause === 'recorder-restart' && rv === stream.lastRV) {
+      // The restarted recorder resumed this watch from the resourceVersion it had committed last, and the server
+      // accepted it (the recorder writes `resumed` only then): the server replays every change made while it was
+      // down, so the view is as complete as before the restart (apiserver cacher: at least 75 s of history).
+      stream.complete = stream.completeBeforeRestart;
+      stream.pendingGap = null;
+      this.ctx.annotate(record.seq, 'resumed', `the recorder resumed its watch from resourceVersion ${rv}: the API server re-sends what changed while it was down`);
+    } else if (stream.lastRV === null) {
       stream.epoch++;
       stream.epochStartRVNum = rvNumber(rv);
     } else if (rv !== stream.lastRV) {

@@ -28,6 +28,7 @@ export class Streams {
       implicit,
       phase: 'idle',
       complete: false,
+      completeBeforeRestart: false,
       epoch: 0,
       epochStartRVNum: Number.NaN,
       lastRV: null,

@@ -227,8 +227,13 @@ function reconcileFoo(c: Cluster, s: SessionBuilder, name: string, options: { de
     const d = c.update('Deployment', f.spec.deploymentName as string, scale(f.spec.replicas as number), { manager: 'sample-controller', after: '10ms' });
     if (options.deliver !== false) s.deliver(d);
   }
-  const st = c.update('Foo', name, fooStatus(f.spec.replicas as number, f.metadata!.generation), { subresource: 'status', manager: 'sample-controller', after: '12ms' });
-  s.deliver(st);
+  // An UpdateStatus that changes nothing is answered at the same resourceVersion with no event: deliver only a change.
+  const status = fooStatus(f.spec.replicas as number, f.metadata!.generation);
+  const probe: Json = {};
+  status(probe);
+  if (JSON.stringify(probe.status) !== JSON.stringify(f.status)) {
+    s.deliver(c.update('Foo', name, status, { subresource: 'status', manager: 'sample-controller', after: '12ms' }));
+  }
   s.reconcile({ kind: 'Foo', name, startedAt: started, duration: `${c.now - started + 3}ms`, observedGeneration: f.metadata!.generation!, observedResourceVersion: f.metadata!.resourceVersion!, controller: 'sample-controller' });
 }
 
@@ -2197,6 +2202,202 @@ kubectlCleanLeaderEndpoints();
 kubectlCleanPeriodicStatus();
 auditCleanLeaderConfigMapMetadataLevel();
 auditCleanEventCountPatches();
+// ---------------------------------------------------------------- the controller's own handler calls (SDK delivery records)
+
+/**
+ * A controller's event handlers as the SDK reports them: `cache` is the controller's own idea of each Foo (a
+ * hand-rolled loop's map, or an informer's store), so an update's old object is the one it last had.
+ */
+class HandlerCalls {
+  private readonly cache = new Map<string, KubeObject>();
+  private readonly uids = new Map<string, string>();
+  constructor(
+    private readonly s: SessionBuilder,
+    readonly controller: string,
+  ) {}
+  /** Hands one watch event to the handlers the way client-go's processDeltas does (or a loop written like it). */
+  hand(event: WatchEvent, options: { tombstone?: boolean } = {}): void {
+    const o = event.object;
+    const name = o.metadata!.name!;
+    const uid = o.metadata!.uid!;
+    this.uids.set(name, uid);
+    const rv = o.metadata!.resourceVersion!;
+    const old = this.cache.get(name);
+    if (event.type === 'DELETED') {
+      this.cache.delete(name);
+      this.s.handler({ kind: 'Foo', name, handler: 'delete', tombstone: options.tombstone ?? false, resourceVersion: options.tombstone && old ? old.metadata!.resourceVersion! : rv, uid, controller: this.controller });
+      return;
+    }
+    this.cache.set(name, o);
+    if (old) this.s.handler({ kind: 'Foo', name, handler: 'update', resourceVersion: rv, oldResourceVersion: old.metadata!.resourceVersion!, uid, controller: this.controller });
+    else this.s.handler({ kind: 'Foo', name, handler: 'add', resourceVersion: rv, uid, controller: this.controller });
+  }
+  /** A hand-rolled loop's MODIFIED for an object its map lacks: UpdateFunc with no old object. */
+  handUnknown(event: WatchEvent): void {
+    const o = event.object;
+    this.cache.set(o.metadata!.name!, o);
+    this.s.handler({ kind: 'Foo', name: o.metadata!.name!, handler: 'update', resourceVersion: o.metadata!.resourceVersion!, oldResourceVersion: null, uid: o.metadata!.uid!, controller: this.controller });
+  }
+  /** An informer resync: every cached object to UpdateFunc with old == new. */
+  resync(): void {
+    for (const [name, o] of this.cache) this.s.handler({ kind: 'Foo', name, handler: 'update', resourceVersion: o.metadata!.resourceVersion!, oldResourceVersion: o.metadata!.resourceVersion!, uid: o.metadata!.uid!, controller: this.controller });
+  }
+  /** A new process: an empty cache, then its initial list's adds. */
+  restart(c: Cluster): void {
+    this.cache.clear();
+    for (const o of c.list('Foo')) this.hand({ type: 'ADDED', object: o });
+  }
+  /** A relist after 410 (DeltaFIFO.Replace, processReplacedAllInfo): tombstones for the vanished, then updates and adds. */
+  relist(c: Cluster): void {
+    const listed = new Map(c.list('Foo').map((o) => [o.metadata!.name!, o]));
+    for (const [name, o] of [...this.cache]) if (!listed.has(name)) this.hand({ type: 'DELETED', object: o }, { tombstone: true });
+    for (const o of listed.values()) this.hand({ type: 'MODIFIED', object: o });
+  }
+  has(name: string): boolean {
+    return this.cache.has(name);
+  }
+}
+
+/** The watcher's status write for a Foo, seen by the recorder and by its own watch. */
+function watcherStatus(c: Cluster, s: SessionBuilder, name: string, manager: string): WatchEvent {
+  const f = c.get('Foo', name) as KubeObject & { spec: Spec };
+  return s.deliver(c.update('Foo', name, fooStatus(f.spec.replicas as number, f.metadata!.generation), { subresource: 'status', manager, after: '20ms' }));
+}
+
+/**
+ * A hand-rolled list/watch loop (plain Watch calls, its own map) resumes, after its connection to the API server
+ * dropped, from the resourceVersion of its initial LIST: the server replays every event since, and the handlers are
+ * handed the whole history again. The recorder stayed connected. `seed` predates the list and is not replayed.
+ */
+function ndjsonHandlerStaleResume(): void {
+  const c = new Cluster({ start: '2025-04-02T08:00:00Z', revision: 530_000 });
+  c.create('Foo', 'seed', { spec: foo(1, 'seed') }, { manager: 'kubectl-client-side-apply' });
+  const s = new SessionBuilder(c).listAndWatch('Foo');
+  const h = new HandlerCalls(s, 'foo-watcher');
+  h.restart(c);
+  const listRV = c.revision;
+  const live = (e: WatchEvent): WatchEvent => {
+    s.deliver(e);
+    h.hand(e);
+    return e;
+  };
+  live(c.create('Foo', 'alpha', { spec: foo(1, 'alpha') }, { manager: 'kubectl-client-side-apply', after: '2s' }));
+  h.hand(watcherStatus(c, s, 'alpha', 'foo-watcher'));
+  live(c.create('Foo', 'beta', { spec: foo(2, 'beta') }, { manager: 'kubectl-client-side-apply', after: '1s' }));
+  h.hand(watcherStatus(c, s, 'beta', 'foo-watcher'));
+  live(c.update('Foo', 'alpha', scale(3), { manager: 'kubectl-edit', after: '2s' }));
+  h.hand(watcherStatus(c, s, 'alpha', 'foo-watcher'));
+  live(c.delete('Foo', 'beta', { manager: 'kubectl', after: '2s' }));
+  // Disconnected for 5 s: the recorder sees alpha scaled, the loop does not.
+  s.deliver(c.update('Foo', 'alpha', scale(4), { manager: 'kubectl-edit', after: '2s' }));
+  c.tick('4s');
+  // Back, from the list's resourceVersion: every event since is replayed to the loop.
+  const replay = s.records.filter((r) => r.record === 'watch' && r.origin === 'watch' && Number(r.resourceVersion) > listRV).map((r) => r as SessionRecord & { record: 'watch' });
+  for (const r of replay) h.hand({ type: r.type as WatchEvent['type'], object: r.object! });
+  h.hand(watcherStatus(c, s, 'alpha', 'foo-watcher'));
+  c.tick('20s');
+  s.bookmark('Foo');
+  s.marker('recorder-stopped');
+  ndjson('ndjson-handler-stale-resume', s);
+}
+
+/**
+ * The same loop written the other way: after the disconnect it LISTs only to learn the current resourceVersion,
+ * ignores the items and watches from there. `newcomer`, created while it was away, first reaches its handlers as an
+ * update; `doomed`, deleted while it was away, never does. `kept` changed meanwhile too (that skipped version is
+ * not claimed: an informer's relist skips it as well); `quiet` never changes.
+ */
+function ndjsonHandlerResumeFromNow(): void {
+  const c = new Cluster({ start: '2025-04-03T13:00:00Z', revision: 610_000 });
+  c.create('Foo', 'quiet', { spec: foo(1, 'quiet') }, { manager: 'kubectl-client-side-apply' });
+  const s = new SessionBuilder(c).listAndWatch('Foo');
+  const h = new HandlerCalls(s, 'foo-watcher');
+  h.restart(c);
+  const live = (e: WatchEvent): WatchEvent => {
+    s.deliver(e);
+    h.hand(e);
+    return e;
+  };
+  live(c.create('Foo', 'kept', { spec: foo(1, 'kept') }, { manager: 'kubectl-client-side-apply', after: '1s' }));
+  h.hand(watcherStatus(c, s, 'kept', 'foo-watcher'));
+  live(c.create('Foo', 'doomed', { spec: foo(2, 'doomed') }, { manager: 'kubectl-client-side-apply', after: '500ms' }));
+  h.hand(watcherStatus(c, s, 'doomed', 'foo-watcher'));
+  // Disconnected: the recorder sees it all, the loop nothing.
+  s.deliver(c.update('Foo', 'kept', scale(4), { manager: 'kubectl-edit', after: '3s' }));
+  s.deliver(c.create('Foo', 'newcomer', { spec: foo(5, 'newcomer') }, { manager: 'kubectl-client-side-apply', after: '500ms' }));
+  s.deliver(c.delete('Foo', 'doomed', { manager: 'kubectl', after: '500ms' }));
+  c.tick('3s');
+  // Back from "now": nothing replayed. The next changes reach it.
+  live(c.update('Foo', 'kept', scale(6), { manager: 'kubectl-edit', after: '3s' }));
+  h.hand(watcherStatus(c, s, 'kept', 'foo-watcher'));
+  const n = s.deliver(c.update('Foo', 'newcomer', scale(7), { manager: 'kubectl-edit', after: '3s' }));
+  h.handUnknown(n);
+  h.hand(watcherStatus(c, s, 'newcomer', 'foo-watcher'));
+  c.tick('20s');
+  s.bookmark('Foo');
+  s.marker('recorder-stopped');
+  ndjson('ndjson-handler-resume-from-now', s);
+}
+
+/**
+ * A client-go informer through everything that looks like a duplicate or a loss and is not: resyncs (old == new);
+ * a disconnect after which its reflector resumes from the newest resourceVersion (what happened meanwhile arrives in
+ * order, nothing twice); a 410 and a relist (an update jumping over versions, a tombstone for an object deleted
+ * meanwhile, an add for one created meanwhile); then the process restarts while an object is deleted and another
+ * created: its initial list adds what exists at the newest versions and never hears of the deletion. The recorder
+ * stays connected throughout; every deletion is reconciled.
+ */
+function ndjsonCleanInformerDisconnects(): void {
+  const c = new Cluster({ start: '2025-04-04T10:00:00Z', revision: 720_000 });
+  for (const n of ['one', 'two', 'three']) c.create('Foo', n, { spec: foo(1, n) }, { manager: 'kubectl-client-side-apply' });
+  const s = new SessionBuilder(c).listAndWatch('Foo');
+  const h = new HandlerCalls(s, 'foo-controller');
+  h.restart(c);
+  for (const n of ['one', 'two', 'three']) s.reconcile({ kind: 'Foo', name: n, controller: 'foo-controller' });
+  const live = (e: WatchEvent): WatchEvent => {
+    s.deliver(e);
+    h.hand(e);
+    return e;
+  };
+  const reconciled = (name: string): void => {
+    c.tick('15ms');
+    s.reconcile({ kind: 'Foo', name, controller: 'foo-controller' });
+  };
+  c.tick('30s');
+  h.resync();
+  // A disconnect: the reflector resumes from the newest RV; the server sends what it missed, once.
+  const missed = [c.update('Foo', 'one', scale(2), { manager: 'kubectl-edit', after: '2s' }), c.create('Foo', 'four', { spec: foo(1, 'four') }, { manager: 'kubectl-client-side-apply', after: '1s' })];
+  for (const e of missed) s.deliver(e);
+  c.tick('3s');
+  for (const e of missed) {
+    h.hand(e);
+    reconciled(e.object.metadata!.name!);
+  }
+  c.tick('30s');
+  h.resync();
+  // The informer's API server restarts (the recorder's does not): 410, relist.
+  for (const e of [c.update('Foo', 'two', scale(3), { manager: 'kubectl-edit', after: '1s' }), c.update('Foo', 'two', scale(4), { manager: 'kubectl-edit', after: '1s' }), c.delete('Foo', 'three', { manager: 'kubectl', after: '1s' }), c.create('Foo', 'five', { spec: foo(1, 'five') }, { manager: 'kubectl-client-side-apply', after: '1s' })]) s.deliver(e);
+  c.tick('5s');
+  h.relist(c);
+  for (const n of ['two', 'three', 'five']) reconciled(n);
+  c.tick('30s');
+  h.resync();
+  // The controller restarts; meanwhile four is deleted and six created.
+  c.tick('2s');
+  s.deliver(c.delete('Foo', 'four', { manager: 'kubectl', after: '1s' }));
+  s.deliver(c.create('Foo', 'six', { spec: foo(1, 'six') }, { manager: 'kubectl-client-side-apply', after: '1s' }));
+  c.tick('5s');
+  h.restart(c);
+  for (const o of c.list('Foo')) reconciled(o.metadata!.name!);
+  live(c.update('Foo', 'one', scale(5), { manager: 'kubectl-edit', after: '3s' }));
+  reconciled('one');
+  c.tick('30s');
+  h.resync();
+  s.bookmark('Foo');
+  s.marker('recorder-stopped');
+  ndjson('ndjson-clean-informer-disconnects', s);
+}
+
 kubectlStartedMidLife();
 auditCleanOutOfOrderCompletions();
 auditSystemFinalizerForeground();
@@ -2216,3 +2417,6 @@ ndjsonCleanBurst();
 ndjsonHungReconcile();
 auditClusterWideWatch();
 auditCleanNamespacedWatch();
+ndjsonHandlerStaleResume();
+ndjsonHandlerResumeFromNow();
+ndjsonCleanInformerDisconnects();

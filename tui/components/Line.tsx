@@ -1,4 +1,5 @@
 import { Text } from 'ink';
+import { terminalText } from '../../model/index.js';
 
 /** One styled run of text inside a line. */
 export interface Segment {
@@ -18,8 +19,10 @@ export interface Segment {
 export function Line({ segments, width, inverse, backgroundColor, bold }: { segments: readonly Segment[]; width: number; inverse?: boolean; backgroundColor?: string | undefined; bold?: boolean }) {
   const out: Segment[] = [];
   let left = Math.max(0, width);
-  for (const segment of segments) {
+  for (const raw of segments) {
     if (left <= 0) break;
+    // Every row of the TUI is drawn here: the one place cluster text is made safe for the terminal.
+    const segment = { ...raw, text: terminalText(raw.text) };
     const chars = [...segment.text];
     if (chars.length <= left) {
       out.push(segment);

@@ -15,6 +15,8 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -53,17 +55,22 @@ func RestConfig(kubeconfig, name string) (*rest.Config, error) {
 	return cfg, nil
 }
 
-// NewManager is a manager for one namespace: no leader election, metrics or health endpoints (nothing to collide
-// with on a shared machine), Widget known to its scheme.
-func NewManager(env Env) (manager.Manager, error) {
-	return ctrl.NewManager(env.Config, ctrl.Options{
+// NewManager is a manager for one namespace (unless an option says otherwise): no leader election, metrics or
+// health endpoints (nothing to collide with on a shared machine), Widget known to its scheme.
+func NewManager(env Env, opts ...Option) (manager.Manager, error) {
+	s := setupOf(opts)
+	options := ctrl.Options{
 		Scheme:                 widget.NewScheme(),
 		Cache:                  cache.Options{DefaultNamespaces: map[string]cache.Config{env.Namespace: {}}},
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
 		LeaderElection:         false,
 		Logger:                 env.Log,
-	})
+	}
+	if s.allNamespaces {
+		options.Cache = cache.Options{}
+	}
+	return ctrl.NewManager(env.Config, options)
 }
 
 // ReconcilerFactory builds a controller's reconciler from its manager and the client it should write through (the
@@ -72,20 +79,28 @@ type ReconcilerFactory func(mgr manager.Manager, c client.Client) reconcile.Reco
 
 // RunWidgetController runs a controller-runtime controller For Widgets, Owning ConfigMaps, until ctx ends. With
 // $KREPLAY_INGEST_URL set, it reports its reconciles, informer deliveries and writes through kreplay's Go SDK.
-func RunWidgetController(ctx context.Context, env Env, build ReconcilerFactory) error {
-	mgr, err := NewManager(env)
+func RunWidgetController(ctx context.Context, env Env, build ReconcilerFactory, opts ...Option) error {
+	s := setupOf(opts)
+	mgr, err := NewManager(env, opts...)
 	if err != nil {
 		return err
 	}
 	rep := kreplay.NewReporter(kreplay.Options{Logger: env.Log.WithName("kreplay")})
 	identity := env.Identity()
 	r := build(mgr, kreplay.WrapClient(identity, mgr.GetClient(), rep))
-	err = ctrl.NewControllerManagedBy(mgr).
-		Named(identity).
-		For(&widget.Widget{}).
-		Owns(&corev1.ConfigMap{}).
-		Complete(kreplay.WrapReconciler(identity, r, rep,
-			kreplay.WithObject(&widget.Widget{}), kreplay.WithScheme(mgr.GetScheme()), kreplay.WithCacheReader(mgr.GetCache())))
+	b := ctrl.NewControllerManagedBy(mgr).Named(identity)
+	if s.widgetHandler != nil {
+		// Owns() needs For(); this is what it does.
+		b = b.Watches(&widget.Widget{}, s.widgetHandler).
+			Watches(&corev1.ConfigMap{}, handler.EnqueueRequestForOwner(mgr.GetScheme(), mgr.GetRESTMapper(), &widget.Widget{}, handler.OnlyControllerOwner()))
+	} else {
+		b = b.For(&widget.Widget{}).Owns(&corev1.ConfigMap{})
+	}
+	if s.maxConcurrentReconciles > 0 {
+		b = b.WithOptions(controller.Options{MaxConcurrentReconciles: s.maxConcurrentReconciles})
+	}
+	err = b.Complete(kreplay.WrapReconciler(identity, r, rep,
+		kreplay.WithObject(&widget.Widget{}), kreplay.WithScheme(mgr.GetScheme()), kreplay.WithCacheReader(mgr.GetCache())))
 	if err != nil {
 		return err
 	}

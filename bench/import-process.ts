@@ -1,0 +1,18 @@
+import { importFile, type ImportFormat } from '../importers/index.js';
+import { openStore } from '../store/index.js';
+
+/** The import bench's child: one `importFile` of FILE (FORMAT) into DB, then its figures and peak RSS as JSON. */
+async function main(file: string, db: string, format: ImportFormat): Promise<void> {
+  const store = openStore(db);
+  const started = performance.now();
+  const outcome = await importFile(store, { format, session: 'bench', input: { path: file }, toolVersion: 'bench' });
+  store.close();
+  if (!outcome.ok) throw new Error(`${outcome.reason}: ${outcome.message}`);
+  const { summary } = outcome;
+  process.stdout.write(
+    `${JSON.stringify({ records: summary.records, problems: summary.problemCount, firstProblem: summary.problems[0], bytes: summary.bytesRead, seconds: (performance.now() - started) / 1000, maxRssKiB: process.resourceUsage().maxRSS })}\n`,
+  );
+}
+
+const [file, db, format] = process.argv.slice(2);
+void main(file!, db!, (format ?? 'ndjson') as ImportFormat);

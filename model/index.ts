@@ -12,3 +12,4 @@ export * from './kube-names.js';
 export * from './bounded-text.js';
 export * from './clock-skew.js';
 export * from './terminal-text.js';
+export * from './faults.js';

@@ -10,7 +10,12 @@ import { ClockSkew } from './clock-skew.js';
  * The wire form is documented in docs/format.md.
  */
 
-export const origins = ['watch', 'relist', 'ingest', 'audit', 'import'] as const;
+/**
+ * `proxy`: written by `kreplay proxy` (docs/proxy.md): its markers (including injected faults) and the API requests
+ * it forwarded. The events it delivered keep `watch`/`relist`, so they fold exactly as a recorder's (the session's
+ * source, `proxy`, says whose view they are: the controller's own).
+ */
+export const origins = ['watch', 'relist', 'ingest', 'audit', 'import', 'proxy'] as const;
 export const Origin = z.enum(origins);
 export type Origin = z.infer<typeof Origin>;
 
@@ -119,6 +124,8 @@ export const markerKinds = [
   'resync',
   /** Files added to an existing session by `kreplay import --append`: the message names them, count says how many. */
   'imported',
+  /** A fault `kreplay proxy --faults` injected into what the controller saw (docs/proxy.md). */
+  'fault',
 ] as const;
 export const MarkerKind = z.enum(markerKinds);
 export type MarkerKind = z.infer<typeof MarkerKind>;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { Timestamp } from './records.js';
 
-export const sessionSources = ['recorder', 'import:kubectl-watch', 'import:audit', 'import:ndjson', 'demo'] as const;
+export const sessionSources = ['recorder', 'import:kubectl-watch', 'import:audit', 'import:ndjson', 'demo', 'proxy'] as const;
 export const SessionSource = z.enum(sessionSources);
 export type SessionSource = z.infer<typeof SessionSource>;
 

@@ -4,6 +4,7 @@ import { detectorFactories, type Detector, type DetectorContext } from './detect
 import { roleOf, WriterCensus, type ControllerIdentity } from './controller-identity.js';
 import { coverageOf, InputTally } from './coverage.js';
 import { Fold, type FoldStats } from './fold.js';
+import { InjectedFaults } from './injected-faults.js';
 import type { Fact, RecordAnnotation } from './state.js';
 import { applySuppressions } from './suppress.js';
 
@@ -64,6 +65,7 @@ export function createAnalyzer(options: AnalyzeOptions = {}): Analyzer {
   }
   const census = new WriterCensus();
   const inputs = new InputTally();
+  const injected = new InjectedFaults();
   const given = options.controller?.length ? options.controller : config.controller;
   let identity: ControllerIdentity | null = null;
   const context: DetectorContext = {
@@ -80,6 +82,7 @@ export function createAnalyzer(options: AnalyzeOptions = {}): Analyzer {
       if (record.seq <= lastSeq) throw new Error(`records must come in increasing seq order: ${record.seq} after ${lastSeq}`);
       lastSeq = record.seq;
       inputs.observe(record);
+      injected.observe(record);
       const facts = fold.evolve(record);
       for (let i = 0; i < facts.length; i++) {
         const fact = facts[i]!;
@@ -94,6 +97,7 @@ export function createAnalyzer(options: AnalyzeOptions = {}): Analyzer {
       const findings = detectors.flatMap((d) => d.finish(context));
       const controller = context.controller();
       for (const finding of findings) holdToController(finding, controller);
+      injected.explain(findings);
       findings.sort((a, b) => a.firstSeq - b.firstSeq || findingKinds.indexOf(a.kind) - findingKinds.indexOf(b.kind) || a.id.localeCompare(b.id));
       // Ids are kind:object:firstSeq; two rules of one kind starting on the same record get the rule appended.
       const seen = new Set<string>();

@@ -40,6 +40,7 @@ export const markerExplanations: Readonly<Record<MarkerKind, string>> = {
   gap: 'A gap in the recording: changes in this window are unknown.',
   resync: 'An informer resync: every cached object is re-delivered to UpdateFunc with the same resourceVersion. Not a change and not a duplicate.',
   imported: 'Files added to this session by kreplay import --append: the records after this marker come from them, merged by resourceVersion among themselves, after everything the session held.',
+  fault: 'kreplay proxy injected this fault into what the controller saw (docs/proxy.md): what follows on this resource is the controller coping with it, not the cluster misbehaving on its own.',
 };
 
 /** The record's own facts, above the object diff for reconcile/delivery/api records and markers. */

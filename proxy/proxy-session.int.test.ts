@@ -1,0 +1,197 @@
+import http from 'node:http';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FaultPlan, type FaultPlanInput, type MarkerRecord, type StoredRecord } from '../model/index.js';
+import { FakeApiServer, configMaps } from '../recorder/fake-apiserver.js';
+import { openStore } from '../store/index.js';
+import { useTempDir } from '../test/temp.js';
+import { ProxySession } from './proxy-session.js';
+
+/**
+ * The proxy in-process in front of the recorder's faithful fake of list/watch (recorder/fake-apiserver.ts), recording
+ * into a real SQLite file: the fault actions the e2e tests do not drive (delay, close, fail) and paginated LISTs.
+ */
+
+const tempDir = useTempDir();
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function setup(plan: FaultPlanInput = {}) {
+  const fake = new FakeApiServer([configMaps]);
+  const server = await fake.start();
+  for (let i = 0; i < 5; i++) fake.create('', 'configmaps', 'ns', `cm-${i}`, { data: { i: String(i) } });
+  const dir = tempDir();
+  const store = openStore(join(dir, 'k.db'));
+  const session = new ProxySession({
+    store,
+    sessionName: 'test',
+    upstream: { contextName: 'fake', cluster: { server, insecureSkipTlsVerify: false }, user: { token: 'fake-token' }, source: 'test' },
+    listen: { host: '127.0.0.1', port: 0 },
+    kubeconfigOut: join(dir, 'kubeconfig'),
+    faults: FaultPlan.parse(plan),
+    controller: 'ctrl',
+    toolVersion: 'test',
+    config: {},
+  });
+  await session.start();
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    await session.stop('test done');
+  };
+  cleanups.push(async () => {
+    await stop();
+    store.close();
+    await fake.close();
+  });
+  const records = (): StoredRecord[] => [...store.records(session.session.id)];
+  return { fake, proxy: session.url, stop, records };
+}
+
+function request(url: string, method = 'GET', body?: unknown): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method, headers: { 'Content-Type': 'application/json', Accept: 'application/vnd.kubernetes.protobuf, */*' } }, (res) => {
+      let text = '';
+      res.on('data', (c: Buffer) => (text += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+    });
+    req.on('error', reject);
+    req.end(body === undefined ? undefined : JSON.stringify(body));
+  });
+}
+
+/** A watch through the proxy: the names of the events as they arrive, and whether the stream ended. */
+function watchNames(url: string): { names: string[]; ended: Promise<void>; close(): void } {
+  const names: string[] = [];
+  let resolveEnded!: () => void;
+  const ended = new Promise<void>((resolve) => (resolveEnded = resolve));
+  const req = http.get(url, (res) => {
+    let carried = '';
+    res.on('data', (chunk: Buffer) => {
+      const lines = (carried + chunk.toString()).split('\n');
+      carried = lines.pop() ?? '';
+      for (const line of lines) if (line.trim()) names.push(`${(JSON.parse(line) as { type: string }).type} ${(JSON.parse(line) as { object: { metadata: { name: string } } }).object.metadata.name}`);
+    });
+    res.on('end', resolveEnded);
+    res.on('close', resolveEnded);
+  });
+  req.on('error', resolveEnded);
+  return { names, ended, close: () => req.destroy() };
+}
+
+const until = async (condition: () => boolean, what: string) => {
+  for (let i = 0; i < 200; i++) {
+    if (condition()) return;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+};
+const markersOf = (records: StoredRecord[], kind: MarkerRecord['marker']) => records.filter((r): r is StoredRecord & MarkerRecord => r.record === 'marker' && r.marker === kind);
+
+describe('kreplay proxy against the fake API server', () => {
+  it('passes a paginated LIST through page by page and records it once, with every item and the list RV', async () => {
+    const { proxy, stop, records } = await setup();
+    const first = JSON.parse((await request(`${proxy}/api/v1/namespaces/ns/configmaps?limit=2`)).body) as { metadata: { continue: string; resourceVersion: string }; items: unknown[] };
+    expect(first.items).toHaveLength(2);
+    expect(records().filter((r) => r.record === 'watch')).toHaveLength(0); // nothing until the last page
+    let token: string | undefined = first.metadata.continue;
+    let pages = 1;
+    while (token) {
+      const page = JSON.parse((await request(`${proxy}/api/v1/namespaces/ns/configmaps?limit=2&continue=${token}`)).body) as { metadata: { continue?: string } };
+      token = page.metadata.continue;
+      pages += 1;
+    }
+    expect(pages).toBe(3);
+    await stop();
+    const all = records();
+    expect(markersOf(all, 'list-started')).toHaveLength(1);
+    expect(markersOf(all, 'list-finished')).toEqual([expect.objectContaining({ resourceVersion: first.metadata.resourceVersion, count: 5, kind: 'ConfigMap', origin: 'proxy' })]);
+    expect(all.filter((r) => r.record === 'watch' && r.origin === 'relist').map((r) => (r as { name: string }).name)).toEqual(['cm-0', 'cm-1', 'cm-2', 'cm-3', 'cm-4']);
+  });
+
+  it('delay holds an event and everything behind it (order kept); close ends the watch after its event', async () => {
+    const { proxy, fake, stop, records } = await setup({
+      rules: [
+        { name: 'slow', match: { name: 'cm-1', event: 'MODIFIED' }, action: 'delay', delay: '300ms' },
+        { name: 'cut', match: { name: 'cm-2', event: 'MODIFIED' }, action: 'close' },
+      ],
+    });
+    const rv = fake.currentRevision;
+    const watch = watchNames(`${proxy}/api/v1/namespaces/ns/configmaps?watch=true&resourceVersion=${rv}`);
+    await until(() => markersOf(records(), 'watch-started').length === 1, 'the watch to start');
+    fake.update('', 'configmaps', 'ns', 'cm-1', { data: { i: 'a' } });
+    fake.update('', 'configmaps', 'ns', 'cm-3', { data: { i: 'b' } });
+    fake.update('', 'configmaps', 'ns', 'cm-2', { data: { i: 'c' } });
+    await watch.ended;
+    fake.update('', 'configmaps', 'ns', 'cm-4', { data: { i: 'd' } });
+    expect(watch.names).toEqual(['MODIFIED cm-1', 'MODIFIED cm-3', 'MODIFIED cm-2']);
+    await stop();
+    const all = records();
+    expect(markersOf(all, 'fault').map((m) => m.message?.split(':')[0])).toEqual(['fault "slow"', 'fault "cut"']);
+    expect(all.filter((r) => r.record === 'watch').map((r) => (r as { name: string }).name)).toEqual(['cm-1', 'cm-3', 'cm-2']);
+    expect(markersOf(all, 'watch-closed')[0]).toMatchObject({ message: 'closed by fault "cut"', count: 3 });
+  });
+
+  it('fail answers a write with a real Status, never sends it upstream, and records both the fault and the request', async () => {
+    const { proxy, fake, stop, records } = await setup({ rules: [{ name: 'conflict', match: { resource: 'configmaps', verb: 'update' }, action: 'fail', code: 409 }] });
+    const answer = await request(`${proxy}/api/v1/namespaces/ns/configmaps/cm-1`, 'PUT', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cm-1', namespace: 'ns', resourceVersion: '101' }, data: {} });
+    expect(answer.status).toBe(409);
+    expect(JSON.parse(answer.body)).toMatchObject({ kind: 'Status', reason: 'Conflict', code: 409, details: { name: 'cm-1' } });
+    expect(fake.requests.some((r) => r.method === 'PUT')).toBe(false);
+    await stop();
+    const all = records();
+    expect(markersOf(all, 'fault')).toEqual([expect.objectContaining({ code: 409, resource: 'configmaps' })]);
+    expect(all.find((r) => r.record === 'api')).toMatchObject({ verb: 'update', code: 409, reason: 'Conflict', resourceVersionBefore: '101', actor: 'ctrl', byController: true });
+  });
+
+  it('stale-list serves a relist the previous list, and the watch from its old resourceVersion catches up', async () => {
+    const { proxy, fake, stop, records } = await setup({ rules: [{ name: 'lagging', match: { resource: 'configmaps' }, when: { count: 2 }, action: 'stale-list' }] });
+    const list = async () => JSON.parse((await request(`${proxy}/api/v1/namespaces/ns/configmaps`)).body) as { metadata: { resourceVersion: string }; items: { metadata: { name: string } }[] };
+    const first = await list();
+    fake.delete('', 'configmaps', 'ns', 'cm-0');
+    fake.create('', 'configmaps', 'ns', 'cm-9', {});
+    const stale = await list();
+    expect(stale.metadata.resourceVersion).toBe(first.metadata.resourceVersion);
+    expect(stale.items.map((i) => i.metadata.name)).toEqual(['cm-0', 'cm-1', 'cm-2', 'cm-3', 'cm-4']);
+    // The initial events of a watch-list are stale the same way, and the stream ends at the old bookmark.
+    const initial = watchNames(`${proxy}/api/v1/namespaces/ns/configmaps?watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true`);
+    await initial.ended;
+    expect(initial.names).toContain('ADDED cm-0');
+    expect(initial.names).not.toContain('ADDED cm-9');
+    // The resume from the old resourceVersion goes to the real server, which replays what changed since.
+    const resumed = watchNames(`${proxy}/api/v1/namespaces/ns/configmaps?watch=true&resourceVersion=${stale.metadata.resourceVersion}`);
+    await until(() => resumed.names.length >= 2, 'the changes since the stale list');
+    expect(resumed.names).toEqual(['DELETED cm-0', 'ADDED cm-9']);
+    resumed.close();
+    // Count reached: the next list is the real one.
+    expect((await list()).items.map((i) => i.metadata.name)).toContain('cm-9');
+    await stop();
+    const faults = markersOf(records(), 'fault');
+    expect(faults).toHaveLength(2);
+    expect(faults[0]!.message).toContain(`previous list (resourceVersion ${first.metadata.resourceVersion}`);
+    expect(markersOf(records(), 'list-finished').map((m) => m.resourceVersion)).toEqual([first.metadata.resourceVersion, first.metadata.resourceVersion, first.metadata.resourceVersion, expect.any(String)]);
+  });
+
+  it('coalesce hides the intermediate versions of an object inside its window: only the last arrives, in order', async () => {
+    const { proxy, fake, stop, records } = await setup({ rules: [{ name: 'unobserved', match: { name: 'cm-1', event: 'MODIFIED' }, when: { count: 1 }, action: 'coalesce', delay: '400ms' }] });
+    const watch = watchNames(`${proxy}/api/v1/namespaces/ns/configmaps?watch=true&resourceVersion=${fake.currentRevision}`);
+    await until(() => markersOf(records(), 'watch-started').length === 1, 'the watch to start');
+    fake.update('', 'configmaps', 'ns', 'cm-1', { data: { i: 'a' } });
+    fake.update('', 'configmaps', 'ns', 'cm-2', { data: { i: 'b' } });
+    const last = fake.update('', 'configmaps', 'ns', 'cm-1', { data: { i: 'c' } });
+    fake.update('', 'configmaps', 'ns', 'cm-3', { data: { i: 'd' } });
+    await until(() => watch.names.length >= 3, 'the held events');
+    watch.close();
+    expect(watch.names).toEqual(['MODIFIED cm-2', 'MODIFIED cm-1', 'MODIFIED cm-3']);
+    await stop();
+    const all = records();
+    const delivered = all.filter((r) => r.record === 'watch' && (r as { name: string }).name === 'cm-1');
+    expect(delivered.map((r) => r.resourceVersion)).toEqual([last.metadata!.resourceVersion]);
+    const [fault] = markersOf(all, 'fault');
+    expect(fault!.message).toContain('hid resourceVersion(s)');
+    expect(fault!.seq).toBeLessThan(delivered[0]!.seq);
+  });
+});

@@ -1,0 +1,130 @@
+import { writeFileSync } from 'node:fs';
+import type { FaultPlan, MarkerRecord, SessionInfo } from '../model/index.js';
+import { KubeClient, connectionFromConfig, discover } from '../recorder/kube-client.js';
+import type { ResolvedKubeConfig } from '../recorder/kubeconfig.js';
+import { silentLogger, type Logger } from '../recorder/log.js';
+import { Writer } from '../recorder/writer.js';
+import type { SessionStore } from '../store/index.js';
+import { FaultEngine } from './fault-engine.js';
+import { ProxyServer } from './server.js';
+import { ViewRecorder } from './view-records.js';
+
+/**
+ * One `kreplay proxy` run: a session, the writer that fills it, the proxy server, and the kubeconfig that points
+ * the controller at it. Start order: session → proxy-started marker → listen → kubeconfig; stop order: stop
+ * listening (open watches end with watch-closed) → proxy-stopped marker → commit → end the session.
+ */
+
+export interface ProxySessionOptions {
+  readonly store: SessionStore;
+  readonly sessionName: string;
+  readonly upstream: ResolvedKubeConfig;
+  readonly listen: { readonly host: string; readonly port: number };
+  readonly kubeconfigOut: string;
+  readonly faults: FaultPlan;
+  readonly controller?: string | undefined;
+  readonly impersonate?: { readonly user?: string | undefined; readonly groups: readonly string[] };
+  readonly toolVersion: string;
+  /** Stored verbatim in the session's config (how it was run). */
+  readonly config: Record<string, unknown>;
+  readonly log?: Logger;
+  readonly now?: () => number;
+}
+
+export class ProxySession {
+  private writer!: Writer;
+  private server!: ProxyServer;
+  private sessionInfo!: SessionInfo;
+  private recorder!: ViewRecorder;
+  private urlValue = '';
+  private readonly now: () => number;
+  private readonly log: Logger;
+
+  constructor(private readonly options: ProxySessionOptions) {
+    this.now = options.now ?? Date.now;
+    this.log = options.log ?? silentLogger;
+  }
+
+  get session(): SessionInfo {
+    return this.sessionInfo;
+  }
+
+  get url(): string {
+    return this.urlValue;
+  }
+
+  async start(): Promise<void> {
+    const { options } = this;
+    const connection = await connectionFromConfig(options.upstream);
+    const existing = options.store.findSession(options.sessionName);
+    if (existing) throw new ProxyStartError(`session ${options.sessionName} already exists in ${options.store.path}: a proxy run records a new session (pick another --session, or delete it)`);
+    this.sessionInfo = options.store.createSession({
+      name: options.sessionName,
+      source: 'proxy',
+      cluster: connection.server.origin,
+      context: options.upstream.contextName,
+      toolVersion: options.toolVersion,
+      startedAt: new Date(this.now()).toISOString(),
+      config: options.config,
+    });
+    this.writer = new Writer({ store: options.store, sessionId: this.sessionInfo.id, flushIntervalMs: 100, batchSize: 1000, queueSize: 100_000, log: this.log, now: this.now });
+    const actor = options.impersonate?.user ?? options.controller ?? 'controller';
+    const discovery = new KubeClient(connection, `kreplay-proxy/${options.toolVersion}`);
+    this.recorder = new ViewRecorder({
+      sink: this.writer,
+      actor,
+      now: this.now,
+      lookupKind: async (group, version, resource) => (await discover(discovery, { group, version, resource }))?.kind,
+    });
+    const started = performance.now();
+    const faults = new FaultEngine(options.faults, () => performance.now() - started);
+    this.server = new ProxyServer({ upstream: connection, recorder: this.recorder, faults, impersonate: options.impersonate, log: this.log });
+    const address = await this.server.listen(options.listen.host, options.listen.port);
+    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    this.urlValue = `http://${host}:${address.port}`;
+    this.writer.push([
+      this.marker(
+        'recorder-started',
+        `kreplay ${options.toolVersion} proxy on ${this.urlValue} for ${connection.description}${options.faults.rules.length ? ` with ${options.faults.rules.length} fault rule(s), seed ${options.faults.seed}` : ''} (pid ${process.pid})`,
+      ),
+    ]);
+    writeFileSync(options.kubeconfigOut, proxyKubeconfig(this.urlValue, options.upstream.namespace), { mode: 0o600 });
+  }
+
+  async stop(reason: string): Promise<void> {
+    await this.server.close();
+    this.recorder.close();
+    this.writer.push([this.marker('recorder-stopped', `proxy stopped (${reason})`)]);
+    await this.writer.close();
+    this.options.store.endSession(this.sessionInfo.id, new Date(this.now()).toISOString());
+  }
+
+  private marker(marker: 'recorder-started' | 'recorder-stopped', message: string): MarkerRecord {
+    return { record: 'marker', observedAt: new Date(this.now()).toISOString(), origin: 'proxy', marker, message };
+  }
+}
+
+export class ProxyStartError extends Error {}
+
+/** The controller's kubeconfig: the proxy, plain HTTP on loopback, no credentials (the proxy holds them). */
+export function proxyKubeconfig(url: string, namespace?: string): string {
+  return [
+    'apiVersion: v1',
+    'kind: Config',
+    'clusters:',
+    '- name: kreplay-proxy',
+    '  cluster:',
+    `    server: ${url}`,
+    'users:',
+    '- name: kreplay-proxy',
+    '  user: {}',
+    'contexts:',
+    '- name: kreplay-proxy',
+    '  context:',
+    '    cluster: kreplay-proxy',
+    '    user: kreplay-proxy',
+    ...(namespace ? [`    namespace: ${namespace}`] : []),
+    'current-context: kreplay-proxy',
+    '',
+  ].join('\n');
+}

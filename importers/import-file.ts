@@ -191,7 +191,13 @@ export async function openInput(input: ImportInput): Promise<OpenedInput | { err
   };
 }
 
-export async function importFile(store: SessionStore, options: ImportFileOptions): Promise<ImportOutcome> {
+/**
+ * What every import checks of its options before it opens a file: the session name, the redaction paths (returned
+ * dotted) and that an all-or-nothing import is not an append. One place, so one file and several agree.
+ */
+export function checkImportOptions(options: { session: string; redact?: readonly string[]; append?: boolean; strict?: boolean }):
+  | { ok: true; redact: string[] }
+  | { ok: false; reason: ImportFailureReason; message: string; hint?: string } {
   const name = SessionName.safeParse(options.session);
   if (!name.success) return { ok: false, reason: 'invalid-options', message: `invalid session name "${options.session}": ${name.error.issues[0]!.message}` };
   const redact: string[] = [];
@@ -210,6 +216,13 @@ export async function importFile(store: SessionStore, options: ImportFileOptions
   if (options.append && options.strict) {
     return { ok: false, reason: 'invalid-options', message: '--append cannot be combined with --strict', hint: 'An append is committed batch by batch; --strict needs the import to be all or nothing.' };
   }
+  return { ok: true, redact };
+}
+
+export async function importFile(store: SessionStore, options: ImportFileOptions): Promise<ImportOutcome> {
+  const checked = checkImportOptions(options);
+  if (!checked.ok) return checked;
+  const { redact } = checked;
   if (options.append && options.format !== undefined && options.format !== 'audit') {
     return { ok: false, reason: 'invalid-options', message: `--append is for audit logs (events carry an auditID to skip those already imported), not ${options.format}` };
   }

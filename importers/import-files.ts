@@ -1,4 +1,4 @@
-import { SessionName, type MarkerRecord, type RecordKind, type SessionInfo, type SessionRecord, type SessionSource } from '../model/index.js';
+import { type MarkerRecord, type RecordKind, type SessionInfo, type SessionRecord, type SessionSource } from '../model/index.js';
 import type { SessionStore } from '../store/index.js';
 import { duplicateAuditReason } from './audit.js';
 import { FormatDetector } from './detect.js';
@@ -6,7 +6,7 @@ import {
   createParser,
   defaultBatchSize,
   openInput,
-  redactionPath,
+  checkImportOptions,
   type ImportConfig,
   type ImportFailureReason,
   type ImportFormat,
@@ -117,21 +117,11 @@ async function closeAll(files: readonly { input: OpenedInput }[]): Promise<void>
 }
 
 export async function importFiles(store: SessionStore, options: ImportFilesOptions): Promise<ImportFilesOutcome> {
-  const name = SessionName.safeParse(options.session);
-  if (!name.success) return { ok: false, reason: 'invalid-options', message: `invalid session name "${options.session}": ${name.error.issues[0]!.message}` };
+  const checked = checkImportOptions(options);
+  if (!checked.ok) return checked;
+  const { redact } = checked;
   if (options.files.length === 0) return { ok: false, reason: 'invalid-options', message: 'no file to import' };
   if (options.files.filter((f) => 'stream' in f.input).length > 1) return { ok: false, reason: 'invalid-options', message: 'stdin (-) can be read only once' };
-  const redact: string[] = [];
-  for (const path of options.redact ?? []) {
-    const dotted = redactionPath(path);
-    if (dotted === undefined) {
-      return { ok: false, reason: 'invalid-options', message: `"${path}" is not a redaction path: name a field from the object's root, dotted or as a JSON pointer`, hint: 'Example: --redact spec.auth.token (or /spec/auth/token)' };
-    }
-    redact.push(dotted);
-  }
-  if (options.append && options.strict) {
-    return { ok: false, reason: 'invalid-options', message: '--append cannot be combined with --strict', hint: 'An append is committed batch by batch; --strict needs the import to be all or nothing.' };
-  }
   const found = store.findSession(options.session);
   const existing = found?.name === options.session ? found : undefined;
   if (existing && !options.append) {

@@ -123,12 +123,7 @@ nothing is imported).`,
       if (specs.length > 1 || options.append) return importSeveral(context, specs, options);
       const spec = specs[0]!;
       const file = spec.path;
-      const store = context.openStore();
-      const bar = progressBar();
-      const abort = new AbortController();
-      const onSigint = () => abort.abort();
-      process.once('SIGINT', onSigint);
-      try {
+      await runImport(context, async (store, onProgress, signal) => {
         const outcome = await importFile(store, {
           ...(spec.format !== undefined ? { format: spec.format } : {}),
           session: options.session ?? defaultImportSessionName(store, new Date()),
@@ -137,49 +132,22 @@ nothing is imported).`,
           strict: options.strict ?? false,
           redact: options.redact ?? [],
           toolVersion,
-          onProgress: bar.update,
-          signal: abort.signal,
+          onProgress,
+          signal,
           append: options.append ?? false,
         });
-        bar.stop();
-        if (!outcome.ok) throw new UserError(outcome.message, outcome.hint, ExitCode.usage);
-        const { summary } = outcome;
-        const out = context.output;
-        for (const problem of summary.problems.slice(0, problemsShown)) out.err(`${problem}\n`);
-        if (summary.problemCount > problemsShown) out.err(`… and ${summary.problemCount - problemsShown} more problems (kreplay show ${summary.session.name} lists the first 100)\n`);
-        out.out(`${summary.appended ? 'added' : 'imported'} ${summary.records} records${describeCounts(summary)} ${summary.appended ? 'to' : 'into'} session ${summary.session.name} from ${file === '-' ? 'stdin' : file} (${formatBytes(summary.bytesRead)})\n`);
-        if (summary.formatDetected) out.out(`  format: ${summary.format} (detected; --format overrides)\n`);
-        const skipped = Object.entries(summary.skipped);
-        if (skipped.length) out.out(`  skipped: ${skipped.map(([reason, n]) => `${n} ${reason}`).join('; ')}\n`);
-        if (summary.olderThanSession > 0) {
-          out.err(`kreplay: ${summary.olderThanSession} added record${summary.olderThanSession === 1 ? ' is' : 's are'} older than the session's newest: the timeline follows import order, so import rotated logs oldest first\n`);
-        }
-        if (summary.interrupted) {
-          throw new UserError(`import interrupted: session ${summary.session.name} keeps the ${summary.records} records read so far and is marked partial`);
-        }
-        if (summary.partial) {
-          out.err(`kreplay: ${summary.problemCount} problem${summary.problemCount === 1 ? '' : 's'} in the input (skipped); everything else was imported and session ${summary.session.name} is marked partial\n`);
-        }
-      } finally {
-        bar.stop();
-        process.removeListener('SIGINT', onSigint);
-        store.close();
-      }
+        return outcome.ok ? { ok: true, done: () => reportOne(context, outcome.summary, file) } : outcome;
+      });
     });
 }
 
 /** Several files, or any file added with --append: merged into one session (importers/import-files.ts). */
 async function importSeveral(context: CliContext, specs: readonly { path: string; format?: ImportFormat }[], options: ImportCommandOptions): Promise<void> {
-  const store = context.openStore();
-  const bar = progressBar();
-  const abort = new AbortController();
-  const onSigint = () => abort.abort();
-  process.once('SIGINT', onSigint);
-  try {
-    const files: ImportFileSpec[] = specs.map((spec) => ({
-      input: spec.path === '-' ? { stream: process.stdin, name: '<stdin>' } : { path: spec.path },
-      ...(spec.format !== undefined ? { format: spec.format } : {}),
-    }));
+  const files: ImportFileSpec[] = specs.map((spec) => ({
+    input: spec.path === '-' ? { stream: process.stdin, name: '<stdin>' } : { path: spec.path },
+    ...(spec.format !== undefined ? { format: spec.format } : {}),
+  }));
+  await runImport(context, async (store, onProgress, signal) => {
     const outcome = await importFiles(store, {
       files,
       session: options.session ?? defaultImportSessionName(store, new Date()),
@@ -187,13 +155,32 @@ async function importSeveral(context: CliContext, specs: readonly { path: string
       strict: options.strict ?? false,
       redact: options.redact ?? [],
       toolVersion,
-      onProgress: bar.update,
-      signal: abort.signal,
+      onProgress,
+      signal,
       append: options.append ?? false,
     });
+    return outcome.ok ? { ok: true, done: () => reportSeveral(context, outcome.summary) } : outcome;
+  });
+}
+
+/**
+ * One import run: the store, the progress bar and Ctrl-C (which stops the import, keeping what was read), all
+ * released whatever happens; a refused import is a usage error with the importer's message and hint.
+ */
+async function runImport(
+  context: CliContext,
+  run: (store: SessionStore, onProgress: (progress: ImportProgress) => void, signal: AbortSignal) => Promise<{ ok: true; done: () => void } | { ok: false; message: string; hint?: string }>,
+): Promise<void> {
+  const store = context.openStore();
+  const bar = progressBar();
+  const abort = new AbortController();
+  const onSigint = () => abort.abort();
+  process.once('SIGINT', onSigint);
+  try {
+    const outcome = await run(store, bar.update, abort.signal);
     bar.stop();
     if (!outcome.ok) throw new UserError(outcome.message, outcome.hint, ExitCode.usage);
-    reportSeveral(context, outcome.summary);
+    outcome.done();
   } finally {
     bar.stop();
     process.removeListener('SIGINT', onSigint);
@@ -201,15 +188,37 @@ async function importSeveral(context: CliContext, specs: readonly { path: string
   }
 }
 
+function reportOne(context: CliContext, summary: ImportSummary, file: string): void {
+  const out = context.output;
+  reportProblems(context, summary);
+  out.out(`${summary.appended ? 'added' : 'imported'} ${summary.records} records${describeCounts(summary)} ${summary.appended ? 'to' : 'into'} session ${summary.session.name} from ${file === '-' ? 'stdin' : file} (${formatBytes(summary.bytesRead)})\n`);
+  if (summary.formatDetected) out.out(`  format: ${summary.format} (detected; --format overrides)\n`);
+  reportOutcome(context, summary);
+}
+
 function reportSeveral(context: CliContext, summary: ImportFilesSummary): void {
   const out = context.output;
-  for (const problem of summary.problems.slice(0, problemsShown)) out.err(`${problem}\n`);
-  if (summary.problemCount > problemsShown) out.err(`… and ${summary.problemCount - problemsShown} more problems (kreplay show ${summary.session.name} lists the first 100)\n`);
+  reportProblems(context, summary);
   const n = summary.files.length;
   out.out(`${summary.appended ? 'added' : 'imported'} ${summary.records} records${describeCounts(summary)} ${summary.appended ? 'to' : 'into'} session ${summary.session.name} from ${n} file${n === 1 ? '' : 's'} (${formatBytes(summary.bytesRead)}), merged in resourceVersion order\n`);
   for (const file of summary.files) {
     out.out(`  ${file.name === '<stdin>' ? 'stdin' : file.name}: ${file.format}${file.formatDetected ? ' (detected)' : ''}, ${file.records} records\n`);
   }
+  reportOutcome(context, summary);
+}
+
+/** What both kinds of import share of a summary. */
+type ImportOutcomeSummary = Pick<ImportFilesSummary, 'session' | 'records' | 'problems' | 'problemCount' | 'skipped' | 'olderThanSession' | 'interrupted' | 'partial'>;
+
+function reportProblems(context: CliContext, summary: ImportOutcomeSummary): void {
+  const out = context.output;
+  for (const problem of summary.problems.slice(0, problemsShown)) out.err(`${problem}\n`);
+  if (summary.problemCount > problemsShown) out.err(`… and ${summary.problemCount - problemsShown} more problems (kreplay show ${summary.session.name} lists the first 100)\n`);
+}
+
+/** After the headline: what was skipped on purpose, out-of-order appends, an interrupted or partial import. */
+function reportOutcome(context: CliContext, summary: ImportOutcomeSummary): void {
+  const out = context.output;
   const skipped = Object.entries(summary.skipped);
   if (skipped.length) out.out(`  skipped: ${skipped.map(([reason, k]) => `${k} ${reason}`).join('; ')}\n`);
   if (summary.olderThanSession > 0) {

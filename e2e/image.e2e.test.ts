@@ -134,6 +134,18 @@ describe('the image deploy/Dockerfile builds', () => {
     expect(files.filter((f) => /\.test\.js$|\/testing\//.test(f))).toEqual([]);
   });
 
+  it('holds what the compiled CLI reads at run time: kreplay demo --zoo opens its recordings', () => {
+    const db = path.join(work, 'demo.db');
+    const [, ...entryArgs] = runtime.entrypoint!;
+    const out = execFileSync(process.execPath, [...entryArgs.map((arg) => (arg.startsWith(`${runtime.workdir}/`) ? inApp(arg) : arg)), '--db', db, 'demo', '--zoo'], {
+      cwd: app,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: work, ...runtime.env },
+      encoding: 'utf8',
+    });
+    expect(out).toContain('zoo-hot-loop');
+    expect(out).toContain('hot-loop');
+  });
+
   it(`runs kreplay record as ${runtime.user ?? 'root'}${asRoot ? '' : ' (not root here: as this user)'} against the real API server`, async () => {
     // What uid 1000 can read: the API server's CA inline, a data directory it owns (the pod's fsGroup volume).
     const data = path.join(work, 'data');

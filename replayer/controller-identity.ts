@@ -51,12 +51,15 @@ export class WriterCensus {
       if (tool) this.tools.add(r.actor);
       this.count(r.actor);
       if (r.byController && !tool) this.marked.add(r.actor);
-      this.lastWrite = r.resourceVersionAfter ? { rv: r.resourceVersionAfter, actor: r.actor, tool } : null;
+      // A DELETE adds no managedFields entry (the server sets deletionTimestamp, or removes the object): the version
+      // it answered still names the previous writer, so it tells nothing of whom the deleter writes as.
+      const joinable = r.verb !== 'delete' && r.verb !== 'deletecollection';
+      this.lastWrite = joinable && r.resourceVersionAfter ? { rv: r.resourceVersionAfter, actor: r.actor, tool } : null;
       const write = { actor: r.actor, tool };
-      if (fact.version?.writer) this.answered(write, fact.version.writer);
+      if (joinable && fact.version?.writer) this.answered(write, fact.version.writer);
       // A write answered at the resourceVersion it sent changed nothing (a no-op update): its answer is someone
       // else's version.
-      else if (r.resourceVersionAfter && r.resourceVersionAfter !== r.resourceVersionBefore) {
+      else if (joinable && r.resourceVersionAfter && r.resourceVersionAfter !== r.resourceVersionBefore) {
         const manager = this.versionsByRV.get(r.resourceVersionAfter);
         if (manager !== undefined) this.answered(write, manager);
         else remember(this.writesByRV, r.resourceVersionAfter, write);

@@ -70,6 +70,18 @@ describe('the controller under debug', () => {
     }
   });
 
+  it('learns nothing of a deleter from the version its DELETE answered (a DELETE adds no managedFields entry)', () => {
+    const c = new Cluster();
+    const s = new SessionBuilder(c);
+    const user = 'system:serviceaccount:ops:foo-controller';
+    s.api({ verb: 'create', kind: 'Foo', name: 'a', actor: 'kreplay-admin', event: c.create('Foo', 'a', { spec: fooSpec() }, { manager: 'workload' }), withResponse: true });
+    s.api({ verb: 'update', kind: 'Foo', name: 'a', actor: user, event: c.update('Foo', 'a', (o) => ((o.metadata as { finalizers: string[] }).finalizers = ['example.com/x']), { manager: 'foo-controller', after: '1s' }), withResponse: true });
+    // The deletion's version still names foo-controller, the last manager: the deleter is not foo-controller.
+    s.api({ verb: 'delete', kind: 'Foo', name: 'a', actor: 'kreplay-admin', event: c.update('Foo', 'a', (o) => ((o.metadata as { deletionTimestamp: string }).deletionTimestamp = '2025-01-01T00:00:02Z'), { manager: 'foo-controller', after: '1s' }), withResponse: true });
+    const { stats } = analyze(s.records, { controller: [user] });
+    expect(roleOf(stats.controller, 'kreplay-admin')).toBe('other');
+  });
+
   it("knows Kubernetes' own writers and finalizers", () => {
     expect(systemComponentOf('system:serviceaccount:kube-system:deployment-controller')).toBe('kube-controller-manager (deployment-controller)');
     expect(systemComponentOf('system:node:worker-1')).toBe('kubelet');

@@ -7,8 +7,8 @@
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { MarkerRecord, StoredRecord } from '../model/index.js';
-import { createNamespace, deleteNamespace, eventually, useE2e } from './harness.js';
-import { buildZoo, checkSession, kreplayCli, waitViewConverged, createWidget, deleteWidget, ensureWidgetCrd, resizeWidget, sessionRecords, startProxied, waitChild, waitSynced } from './proxy-harness.js';
+import { createNamespace, eventually, useE2e } from './harness.js';
+import { buildZoo, checkSession, kreplayCli, waitViewConverged, createWidget, deleteWidget, ensureWidgetCrd, resizeWidget, sessionRecords, startProxied, waitChild, waitSynced, releaseAndDeleteNamespace } from './proxy-harness.js';
 
 const e2e = useE2e('proxy-faults');
 let zoo: string;
@@ -95,14 +95,14 @@ rules:
         expect(clean.output()).toMatch(/released the reservation of a deleted Widget.*lost/);
       } finally {
         await clean.stop();
-        await deleteNamespace(cluster, cleanNamespace);
+        await releaseAndDeleteNamespace(cluster, cleanNamespace);
       }
       const diff = await kreplayCli(run.db, ['diff', 'dfsu-clean', 'dfsu', '--json', '--map-namespace', `${cleanNamespace}=${namespace}`]);
       expect(diff.code, diff.stdout).toBe(0);
       expect(JSON.parse(diff.stdout)).toMatchObject({ same: true, onlyInA: [], onlyInB: [], changed: [] });
     } finally {
       await run.stop();
-      await deleteNamespace(cluster, namespace);
+      await releaseAndDeleteNamespace(cluster, namespace);
     }
   }, 180_000);
 
@@ -152,7 +152,7 @@ rules:
       expect(duplicate!.message).toContain('twice');
     } finally {
       await run.stop();
-      await deleteNamespace(cluster, namespace);
+      await releaseAndDeleteNamespace(cluster, namespace);
     }
   }, 180_000);
 });

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import type { StoredRecord } from '../model/index.js';
 import { openStore } from '../store/index.js';
-import { eventually, type Cluster } from './harness.js';
+import { deleteNamespace, eventually, type Cluster } from './harness.js';
 
 const e2eDir = path.dirname(fileURLToPath(import.meta.url));
 export const repoRoot = path.resolve(e2eDir, '..');
@@ -133,6 +133,23 @@ export function resizeWidget(cluster: Cluster, namespace: string, name: string, 
 
 export function deleteWidget(cluster: Cluster, namespace: string, name: string) {
   return must(cluster, 'DELETE', widgetsPath(namespace, name));
+}
+
+/**
+ * Test cleanup: deletes the namespace after releasing its Widgets' finalizers. The zoo controller that owned them has
+ * stopped, so the namespace would otherwise stay Terminating with Widgets in it — until the next controller that
+ * watches every namespace (the zoo's cluster-wide-watch) reconciles them and, rightly, is seen touching two
+ * namespaces.
+ */
+export async function releaseAndDeleteNamespace(cluster: Cluster, namespace: string): Promise<void> {
+  if (process.env['KREPLAY_E2E_KEEP'] === '1') return;
+  const list = await cluster.http.request('GET', widgetsPath(namespace));
+  if (list.status === 200) {
+    for (const item of (JSON.parse(list.body) as { items: { metadata: { name: string } }[] }).items) {
+      await cluster.http.request('PATCH', widgetsPath(namespace, item.metadata.name), { metadata: { finalizers: null } }, { 'Content-Type': 'application/merge-patch+json' });
+    }
+  }
+  await deleteNamespace(cluster, namespace);
 }
 
 /** Waits for the controller's child ConfigMap to hold the Widget's size (it wrote it through the proxy). */

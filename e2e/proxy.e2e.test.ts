@@ -4,8 +4,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ApiRequestRecord, MarkerRecord, StoredRecord, WatchEventRecord } from '../model/index.js';
-import { createNamespace, deleteNamespace, useE2e } from './harness.js';
-import { buildZoo, checkSession, createWidget, deleteWidget, ensureWidgetCrd, resizeWidget, sessionRecords, startProxied, waitChild, waitSynced } from './proxy-harness.js';
+import { createNamespace, useE2e } from './harness.js';
+import { buildZoo, checkSession, createWidget, deleteWidget, ensureWidgetCrd, resizeWidget, sessionRecords, startProxied, waitChild, waitSynced, releaseAndDeleteNamespace } from './proxy-harness.js';
 
 const e2e = useE2e('proxy');
 let zoo: string;
@@ -89,7 +89,7 @@ describe('kreplay proxy -- zoo healthy-clientgo', () => {
       expect(alarms, JSON.stringify(alarms, null, 2)).toEqual([]);
     } finally {
       await run.stop();
-      await deleteNamespace(cluster, namespace);
+      await releaseAndDeleteNamespace(cluster, namespace);
     }
   }, 180_000);
 });

@@ -12,6 +12,7 @@ import {
   type ImportFormat,
   type ImportInput,
   type ImportProgress,
+  type ImportSummary,
   type OpenedInput,
 } from './import-file.js';
 import { FileOrder, firstHead, type OrderKey } from './merge-order.js';
@@ -59,21 +60,8 @@ export interface ImportedFile {
   bytesRead: number;
 }
 
-export interface ImportFilesSummary {
-  session: SessionInfo;
-  files: ImportedFile[];
-  records: number;
-  countsByKind: Partial<Record<RecordKind, number>>;
-  problems: string[];
-  problemCount: number;
-  skipped: Record<string, number>;
-  bytesRead: number;
-  interrupted: boolean;
-  partial: boolean;
-  appended: boolean;
-  duplicates: number;
-  olderThanSession: number;
-}
+/** A several-file import's summary: a one-file summary's totals, and per file what it was and gave. */
+export type ImportFilesSummary = Omit<ImportSummary, 'format' | 'formatDetected'> & { files: ImportedFile[] };
 
 export type ImportFilesOutcome =
   | { ok: true; summary: ImportFilesSummary }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument, isNode } from 'yaml';
 import { z } from 'zod';
+import { CheckConfig } from '../model/check-config.js';
 import { reflectorBackoff } from './backoff.js';
 
 /**
@@ -200,6 +201,11 @@ export const RecorderConfigSchema = z.strictObject({
     })
     .default({ pageSize: 500, timeout: 300_000, inactivityTimeout: 150_000, readInterval: 50, initialBackoff: reflectorBackoff.initialMs, maxBackoff: reflectorBackoff.maxMs }),
   logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  /**
+   * Online detection (live-findings.ts): exactly what `kreplay check --config` reads (thresholds, only/skip, failOn,
+   * suppress, controller), so one file tunes both and the recorder's findings are check's.
+   */
+  check: CheckConfig.prefault({}),
 }).superRefine((config, ctx) => {
   if (config.resources.length === 0 && !config.audit.enabled) {
     ctx.addIssue({ code: 'custom', path: ['resources'], message: 'name at least one resource to watch (with none, keep audit.enabled: an audit-webhook-only recorder)' });

@@ -51,8 +51,23 @@ export interface IngestServerOptions {
   /** Undefined: the audit endpoint answers 404. */
   readonly audit?: AuditReceiverOptions | undefined;
   readonly readiness?: () => { ready: boolean; details: unknown };
+  /**
+   * The read endpoints (read-routes.ts: findings, sessions, exports, followed records), GETs under /v1/. They need the
+   * bearer token; with none configured they answer only on a loopback-only listener (403 otherwise).
+   */
+  readonly reads?: ReadRoutes | undefined;
   readonly now?: () => number;
   readonly monotonic?: () => number;
+}
+
+/** GET endpoints served next to ingest; handle() answers the request, or returns false for a path it does not know. */
+export interface ReadRoutes {
+  handle(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<boolean>;
+}
+
+/** Addresses only this machine can reach: the read endpoints need no token there. */
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\./.test(host) || host === '::ffff:127.0.0.1';
 }
 
 /** 'host:port', ':port', '[::1]:port' or a bare port. */
@@ -206,6 +221,11 @@ export class IngestServer {
           this.authorize(req);
           return await this.auditWebhook(req, res);
         default:
+          if (this.options.reads && path?.startsWith('/v1/')) {
+            this.only(req, 'GET');
+            this.authorizeRead(req);
+            if (await this.options.reads.handle(req, res, new URL(req.url ?? '/', 'http://recorder'))) return;
+          }
           throw new HttpProblem(404, `no such endpoint: ${path}; see docs/recorder.md`);
       }
     } catch (error) {
@@ -229,6 +249,14 @@ export class IngestServer {
 
   private only(req: http.IncomingMessage, method: string): void {
     if (req.method !== method) throw new HttpProblem(405, `use ${method}`, {}, { Allow: method });
+  }
+
+  /** Reads reveal what was recorded: the token when there is one, else only a listener nobody else can reach. */
+  private authorizeRead(req: http.IncomingMessage): void {
+    if (this.tokenDigest) return this.authorize(req);
+    if (!isLoopbackHost(this.options.host)) {
+      throw new HttpProblem(403, `the read endpoints are off: no bearer token is configured and the recorder listens on ${this.options.host}, not only on loopback; set server.tokenFile (or --token-file)`);
+    }
   }
 
   private authorize(req: http.IncomingMessage): void {

@@ -123,6 +123,29 @@ export class RecorderMetrics {
     registers: [this.registry],
   });
 
+  /**
+   * Online detection (live-findings.ts): the current findings and the ones ever found, by kind and severity only —
+   * object names in labels would make one series per object (cardinality). Suppressed findings are not counted.
+   */
+  readonly findings = new Gauge({
+    name: 'kreplay_findings',
+    help: 'Findings the detectors report on the live session now (not suppressed), by finding kind and severity.',
+    labelNames: ['kind', 'severity'] as const,
+    registers: [this.registry],
+  });
+  readonly findingsTotal = new Counter({
+    name: 'kreplay_findings_total',
+    help: 'Findings the detectors reported since the recorder started (each counted once, when first found; not suppressed), by kind and severity.',
+    labelNames: ['kind', 'severity'] as const,
+    registers: [this.registry],
+  });
+  readonly analysisSeconds = new Histogram({
+    name: 'kreplay_recorder_analysis_duration_seconds',
+    help: 'CPU time one online analysis run of the live session takes (its reads and detectors, without the pauses between chunks).',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+
   constructor(options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics ?? true) {
       collectDefaultMetrics({

@@ -11,7 +11,9 @@ import type { KnownObject } from './relist.js';
 import { databaseUsedBytes, planRetention, segmentName, type RetentionSession } from './retention.js';
 import { unservedResources } from './resource-check.js';
 import { WatchSupervisor, describeSpec, type WatchSpec } from './watch-supervisor.js';
-import { Writer } from './writer.js';
+import { LiveFindings, type SessionAnalysisFactory } from './live-findings.js';
+import { ReadRouter, type SessionReports } from './read-routes.js';
+import { Writer, type CommittedBatch } from './writer.js';
 
 /**
  * The daemon: one session (or a chain of segments), one writer, one supervisor per watched resource and
@@ -37,6 +39,15 @@ export interface RecorderOptions {
   readonly token?: string | undefined;
   readonly log?: Logger | undefined;
   readonly metrics?: RecorderMetrics | undefined;
+  /**
+   * Online detection: `kreplay check`'s analysis (cli/live-analysis.ts), run over the live session as batches commit.
+   * Undefined: no online detection (GET /v1/findings answers 404).
+   */
+  readonly analysis?: SessionAnalysisFactory | undefined;
+  /** Least time between two analysis runs, and the share of a core they may take (live-findings.ts). */
+  readonly analysisPacing?: { readonly minIntervalMs?: number; readonly cpuShare?: number } | undefined;
+  /** Report renderers for GET /v1/sessions/{name}/export (json, markdown, html), wired by the CLI. */
+  readonly reports?: SessionReports | undefined;
   /** Tests: connect to a fake API server without a kubeconfig. */
   readonly connection?: KubeConnection | undefined;
   readonly now?: () => number;
@@ -73,6 +84,8 @@ interface SegmentInfo {
 
 export class Recorder {
   private supervisors: WatchSupervisor[] = [];
+  private live: LiveFindings | undefined;
+  private reads: ReadRouter | undefined;
   private server: IngestServer | undefined;
   private client: KubeClient | undefined;
   private writer!: Writer;
@@ -119,6 +132,17 @@ export class Recorder {
     return this.writer.sessionId;
   }
 
+  /** Online detection, when the recorder runs it. */
+  get findings(): LiveFindings | undefined {
+    return this.live;
+  }
+
+  /** The writer's one "batch committed" notification, fanned out to online detection and record followers. */
+  private committed(commit: CommittedBatch): void {
+    this.live?.committed(commit);
+    this.reads?.committed(commit);
+  }
+
   /** Ready once every watch has listed, and commits are not failing. */
   readiness(): { ready: boolean; details: unknown } {
     const watches = this.supervisors.map((s) => ({ resource: describeSpec(s.spec), phase: s.phase, synced: s.synced }));
@@ -162,6 +186,7 @@ export class Recorder {
       metrics: this.metrics,
       log: this.log.with({ component: 'writer' }),
       now: this.now,
+      onCommitted: (commit) => this.committed(commit),
     });
     const opening: SessionRecord[] = [];
     if (gap) opening.push(gap);
@@ -172,6 +197,17 @@ export class Recorder {
       ),
     );
     this.writer.push(opening);
+
+    if (this.options.analysis) {
+      this.live = new LiveFindings({
+        store,
+        analysis: this.options.analysis,
+        metrics: this.metrics,
+        log: this.log.with({ component: 'detectors' }),
+        ...this.options.analysisPacing,
+      });
+    }
+    this.reads = new ReadRouter({ store, findings: this.live, reports: this.options.reports, log: this.log.with({ component: 'reads' }) });
 
     this.supervisors = this.createSupervisors(seed, checkpoints);
     for (const supervisor of this.supervisors) supervisor.start();
@@ -194,6 +230,7 @@ export class Recorder {
         ? { scope: config.audit.scope, resources: config.resources, controllerUsernames: usernames, kindOf: (group, resource) => this.kindOf(group, resource) }
         : undefined,
       readiness: () => this.readiness(),
+      reads: this.reads,
       now: this.now,
     });
     const address = await this.server.start();
@@ -206,7 +243,9 @@ export class Recorder {
   }
 
   private async abortStart(): Promise<void> {
+    this.reads?.close();
     await this.server?.close().catch(() => undefined);
+    await this.live?.close();
     await Promise.all(this.supervisors.map((s) => s.stop()));
     if (this.writer) await this.writer.close().catch(() => undefined);
     this.client?.close();
@@ -453,6 +492,8 @@ export class Recorder {
   private async stopAll(reason: string): Promise<RecorderSummary> {
     clearInterval(this.retentionTimer);
     this.log.info('stopping', { reason });
+    // Followers' streams stay open until told: end them, or close() would wait for them.
+    this.reads?.close();
     await this.server?.close();
     await Promise.all(this.supervisors.map((s) => s.stop()));
     const watches = this.supervisors.map((s) => s.status());
@@ -464,6 +505,7 @@ export class Recorder {
       ),
     ]);
     await this.writer.close();
+    await this.live?.close();
     const stoppedAt = this.observedAt();
     this.options.store.endSession(this.writer.sessionId, stoppedAt);
     this.client?.close();

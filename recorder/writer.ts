@@ -48,6 +48,16 @@ export interface WriterOptions {
   readonly monotonic?: () => number;
   /** Wall clock in ms, for the timestamps of markers the writer itself writes. */
   readonly now?: () => number;
+  /**
+   * Called after each committed batch with the session it went to and the last seq committed so far: what online
+   * detection and the record followers wait on (live-findings.ts, read-routes.ts). Synchronous and cheap by contract.
+   */
+  readonly onCommitted?: ((commit: CommittedBatch) => void) | undefined;
+}
+
+export interface CommittedBatch {
+  readonly sessionId: number;
+  readonly lastSeq: number;
 }
 
 /** What the supervisors, the ingest server and the daemon need from the writer. */
@@ -250,6 +260,7 @@ export class Writer implements RecordSink {
     }
     this.options.metrics?.queueDepth.set(this.depth);
     this.settleWaiters();
+    this.notifyCommitted();
     if (this.depth === 0) return;
     if (this.depth >= this.options.batchSize || this.flushWaiters.length > 0) this.schedule(0);
     else {
@@ -328,6 +339,18 @@ export class Writer implements RecordSink {
     this.failureStreak = 0;
     this.failingSince = undefined;
     this.lastError = undefined;
+  }
+
+  /** The one "batch committed" notification (online detection, followers): after the batch is on disk. */
+  private notifyCommitted(): void {
+    const listener = this.options.onCommitted;
+    if (!listener) return;
+    try {
+      listener({ sessionId: this.sessionIdValue, lastSeq: this.lastSeq });
+    } catch (error) {
+      // A listener's bug must not stop the commits.
+      this.log.error('a commit listener failed', { error: (error as Error).message });
+    }
   }
 
   /** A committed `dropped` marker makes the session partial, with the reason. */

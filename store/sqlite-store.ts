@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import {
   UnpairedRequests,
@@ -1141,6 +1141,28 @@ export class SqliteSessionStore implements SessionStore {
     // VACUUM INTO reads one consistent snapshot (a read transaction) while a writer keeps appending, and writes a
     // self-contained file in rollback mode: no -wal to forget (sqlite.org/lang_vacuum.html#vacuuminto).
     this.db.prepare('VACUUM INTO ?').run(outPath);
+  }
+
+  async copySession(sessionId: number, outPath: string): Promise<void> {
+    this.requireSessionRow(sessionId);
+    if (existsSync(outPath)) throw new Error(`${outPath} already exists`);
+    const whole = `${outPath}.whole`;
+    // SQLite's online backup copies a few pages per step and yields between steps (better-sqlite3 runs it
+    // asynchronously): the writer commits in between, and writes this connection makes meanwhile are carried into
+    // the copy, which ends consistent (sqlite.org/backup.html). The other sessions are then deleted from the copy.
+    await this.db.backup(whole);
+    try {
+      const copy = new SqliteSessionStore(whole);
+      try {
+        const others = copy.db.prepare<[number], { id: number }>('SELECT id FROM sessions WHERE id != ?').all(sessionId);
+        for (const other of others) copy.deleteSession(other.id);
+        copy.snapshot(outPath);
+      } finally {
+        copy.close();
+      }
+    } finally {
+      for (const suffix of ['', '-wal', '-shm']) rmSync(`${whole}${suffix}`, { force: true });
+    }
   }
 
   close(): void {

@@ -155,5 +155,10 @@ export interface SessionStore {
   readonly readonlyFile: boolean;
   /** Writes a consistent copy of the whole database to a new file, safe while another process appends. */
   snapshot(outPath: string): void;
+  /**
+   * Writes a consistent copy of one session (and nothing else) to a new file, without holding up appends on this
+   * connection for more than a step of the copy at a time (the recorder's GET /v1/sessions/{name}/export?format=sqlite).
+   */
+  copySession(sessionId: number, outPath: string): Promise<void>;
   close(): void;
 }

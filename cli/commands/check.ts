@@ -15,6 +15,7 @@ import {
   type FindingKind,
   type KindCoverage,
   type Severity,
+  type SessionInfo,
   sessionControllerNames,
 } from '../../model/index.js';
 import { analyze, coverageHint, type Analysis, type ControllerIdentity } from '../../replayer/index.js';
@@ -117,6 +118,23 @@ export function resolveCheckConfig(flags: CheckFlags): CheckConfig {
     throw new UserError(`invalid check options${where}: ${issues}`, 'See docs/findings.md for thresholds, kinds and suppressions.');
   }
   return parsed.data;
+}
+
+/** The `summary` of `check --json` (and of the recorder's GET /v1/findings): a public shape, keep its keys. */
+export function checkSummary(session: Pick<SessionInfo, 'partial'>, analysis: Analysis, config: Pick<CheckConfig, 'failOn'>): Record<string, unknown> {
+  return {
+    records: analysis.stats.records,
+    objects: analysis.stats.objects,
+    kinds: analysis.stats.kinds,
+    failOn: config.failOn,
+    failing: failingFindings(analysis.findings, config.failOn).length,
+    suppressed: analysis.stats.suppressed,
+    byKind: analysis.stats.findings,
+    partial: session.partial,
+    problems: analysis.stats.problems,
+    controller: analysis.stats.controller,
+    coverage: analysis.stats.coverage,
+  };
 }
 
 /** Findings that fail the check: not suppressed, at or above the severity. */
@@ -245,19 +263,7 @@ export function registerCheck(program: Command, context: CliContext): void {
       );
       const failing = failingFindings(analysis.findings, config.failOn);
       if (flags.json) {
-        const summary = {
-          records: analysis.stats.records,
-          objects: analysis.stats.objects,
-          kinds: analysis.stats.kinds,
-          failOn: config.failOn,
-          failing: failing.length,
-          suppressed: analysis.stats.suppressed,
-          byKind: analysis.stats.findings,
-          partial: session.partial,
-          problems: analysis.stats.problems,
-          controller: analysis.stats.controller,
-          coverage: analysis.stats.coverage,
-        };
+        const summary = checkSummary(session, analysis, config);
         context.output.out(`${JSON.stringify({ session: session.name, summary, findings: analysis.findings }, null, 2)}\n`);
       } else {
         let report = formatReport(session.name, analysis, config.failOn, severityPaint(context.output.isTTY, context.env));

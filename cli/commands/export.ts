@@ -30,6 +30,7 @@ import {
 import type { CliContext } from '../context.js';
 import { UserError } from '../errors.js';
 import { toolVersion } from '../version.js';
+import type { CheckConfig } from '../../model/check-config.js';
 import { resolveCheckConfig } from './check.js';
 
 export const exportFormats = ['json', 'markdown', 'html'] as const;
@@ -200,6 +201,76 @@ class Sink {
   }
 }
 
+export interface ReportOptions {
+  readonly format: ExportFormat;
+  readonly config?: CheckConfig | undefined;
+  readonly window: { from?: Bound | undefined; to?: Bound | undefined; objects: ObjectSelector[] };
+  /** The window as the user wrote it, for the header. */
+  readonly windowText: { from: string | null; to: string | null };
+  readonly redactPaths: readonly string[];
+  readonly summary: boolean;
+  readonly fullReportHint: string;
+  readonly generatedAt: string;
+  /** Called once per record read (progress bars). */
+  readonly tick?: () => void;
+}
+
+/**
+ * One report of one session (`kreplay export`, and the recorder's GET /v1/sessions/{name}/export): pass 1 runs the
+ * replayer over the whole session now; the returned chunks stream pass 2 (the window's records) as they are read.
+ */
+export function buildReport(store: SessionStore, session: SessionInfo, options: ReportOptions): { chunks: Iterable<string>; findings: number; kept: number; cut: boolean; empty: boolean } {
+  const { config, format } = options;
+  const tick = options.tick ?? (() => undefined);
+  // Pass 1: the replayer sees the whole session (a finding's cause may precede the window); the window
+  // filter counts what the export will hold.
+  const analyzer = createAnalyzer({ annotate: true, ...(config ? { parsedConfig: config } : {}), controller: config?.controller.length ? config.controller : sessionControllerNames(session.config) });
+  const filter = new WindowFilter(options.window);
+  const summary = new SummaryBuilder();
+  for (const record of store.records(session.id, { withObjects: 'lazy' })) {
+    analyzer.push(record);
+    if (filter.includes(record)) summary.add(record);
+    tick();
+  }
+  const analysis: Analysis = analyzer.finish();
+  const seqRange = summary.seqRange;
+  const findings = findingsInWindow(analysis.findings, filter, seqRange);
+  const kept = summary.build([]).records;
+  const header: ReportHeader = {
+    apiVersion: REPORT_API_VERSION,
+    kind: REPORT_KIND,
+    generator: { name: 'kreplay', version: toolVersion },
+    generatedAt: options.generatedAt,
+    session,
+    window: { ...options.windowText, objects: options.window.objects, cut: filter.cut },
+    summary: summary.build(findings),
+    controller: { names: [...analysis.stats.controller.names], basis: analysis.stats.controller.basis },
+    coverage: analysis.stats.coverage,
+    findingKinds: findingKindsOf(findings),
+    findings,
+  };
+  // Pass 2: stream the window's records, redacted, with the replayer's notes.
+  function* records(): Generator<ReportRecord> {
+    if (!seqRange) return;
+    const again = new WindowFilter(options.window);
+    for (const record of store.records(session.id, { fromSeq: seqRange.first, toSeq: seqRange.last }) as Iterable<StoredRecord>) {
+      tick();
+      if (!again.includes(record)) continue;
+      yield redactRecord(record, analysis.annotations.get(record.seq), options.redactPaths);
+    }
+  }
+  const input: ReportInput = { header, records: records() };
+  const chunks =
+    format === 'html'
+      ? htmlReport(input)
+      : format === 'markdown'
+        ? options.summary
+          ? markdownSummary(input, { fullReportHint: options.fullReportHint })
+          : markdownReport(input)
+        : jsonReport(input);
+  return { chunks, findings: findings.length, kept, cut: filter.cut, empty: !seqRange };
+}
+
 export function registerExport(program: Command, context: CliContext): void {
   program
     .command('export')
@@ -247,60 +318,23 @@ Examples:
           const windowOptions = { from, to, objects };
           let findingCount = 0;
           try {
-            // Pass 1: the replayer sees the whole session (a finding's cause may precede the window); the window
-            // filter counts what the export will hold.
-            const analyzer = createAnalyzer({ annotate: true, ...(config ? { parsedConfig: config } : {}), controller: config?.controller.length ? config.controller : sessionControllerNames(session.config) });
-            const filter = new WindowFilter(windowOptions);
-            const summary = new SummaryBuilder();
-            for (const record of store.records(session.id, { withObjects: 'lazy' })) {
-              analyzer.push(record);
-              if (filter.includes(record)) summary.add(record);
-              progress.tick();
-            }
-            const analysis: Analysis = analyzer.finish();
-            const seqRange = summary.seqRange;
-            const findings = findingsInWindow(analysis.findings, filter, seqRange);
-            findingCount = findings.length;
-            if (filter.cut && !seqRange) context.output.err('kreplay: the window holds no records; the report is empty\n');
-            const kept = summary.build([]).records;
-            if (format === 'html' && kept > htmlComfortLimit) {
-              context.output.err(`kreplay: the HTML report holds ${kept} records; browsers get slow past about ${htmlComfortLimit}. Cut it to the incident with --from/--to or --object.\n`);
-            }
-
-            const header: ReportHeader = {
-              apiVersion: REPORT_API_VERSION,
-              kind: REPORT_KIND,
-              generator: { name: 'kreplay', version: toolVersion },
+            const report = buildReport(store, session, {
+              format,
+              config,
+              window: windowOptions,
+              redactPaths,
+              summary: options.summary ?? false,
+              fullReportHint: `kreplay export ${session.name} --format markdown${options.from ? ` --from ${options.from}` : ''}${options.to ? ` --to ${options.to}` : ''}`,
               generatedAt: generatedAt(context.env),
-              session,
-              window: { from: options.from ?? null, to: options.to ?? null, objects, cut: filter.cut },
-              summary: summary.build(findings),
-              controller: { names: [...analysis.stats.controller.names], basis: analysis.stats.controller.basis },
-              coverage: analysis.stats.coverage,
-              findingKinds: findingKindsOf(findings),
-              findings,
-            };
-
-            // Pass 2: stream the window's records, redacted, with the replayer's notes.
-            function* records(): Generator<ReportRecord> {
-              if (!seqRange) return;
-              const again = new WindowFilter(windowOptions);
-              for (const record of store.records(session.id, { fromSeq: seqRange.first, toSeq: seqRange.last }) as Iterable<StoredRecord>) {
-                progress.tick();
-                if (!again.includes(record)) continue;
-                yield redactRecord(record, analysis.annotations.get(record.seq), redactPaths);
-              }
+              windowText: { from: options.from ?? null, to: options.to ?? null },
+              tick: () => progress.tick(),
+            });
+            findingCount = report.findings;
+            if (report.cut && report.empty) context.output.err('kreplay: the window holds no records; the report is empty\n');
+            if (format === 'html' && report.kept > htmlComfortLimit) {
+              context.output.err(`kreplay: the HTML report holds ${report.kept} records; browsers get slow past about ${htmlComfortLimit}. Cut it to the incident with --from/--to or --object.\n`);
             }
-            const input: ReportInput = { header, records: records() };
-            const fullReportHint = `kreplay export ${session.name} --format markdown${options.from ? ` --from ${options.from}` : ''}${options.to ? ` --to ${options.to}` : ''}`;
-            const chunks =
-              format === 'html'
-                ? htmlReport(input)
-                : format === 'markdown'
-                  ? options.summary
-                    ? markdownSummary(input, { fullReportHint })
-                    : markdownReport(input)
-                  : jsonReport(input);
+            const chunks = report.chunks;
             const sink = new Sink(outputPath, (text) => context.output.out(text));
             try {
               for (const chunk of chunks) sink.write(chunk);

@@ -9,6 +9,7 @@ import { KubeConfigError, loadKubeConfig, type ResolvedKubeConfig } from '../../
 import { createLogger, type Logger } from '../../recorder/log.js';
 import { Recorder, RecorderStartError, type RecorderSummary } from '../../recorder/recorder.js';
 import type { CliContext } from '../context.js';
+import { checkAnalysis, exportReports } from '../live-analysis.js';
 import { ExitCode, UserError } from '../errors.js';
 
 /**
@@ -214,6 +215,8 @@ is what the sidecar uses); named resources replace its resources.`,
           toolVersion,
           token,
           log,
+          analysis: checkAnalysis(config.check),
+          reports: exportReports(context.env),
           ...(connection ? { connection } : {}),
         });
       } catch (error) {

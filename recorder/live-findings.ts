@@ -1,0 +1,260 @@
+import { namespacedName, type Finding, type SessionInfo, type StoredRecord } from '../model/index.js';
+import type { SessionStore } from '../store/index.js';
+import { silentLogger, type Logger } from './log.js';
+import type { RecorderMetrics } from './metrics.js';
+import type { CommittedBatch } from './writer.js';
+
+/**
+ * Online detection: the detectors `kreplay check` runs, over the live session, while it records.
+ *
+ *   Writer ──batch committed──▶ LiveFindings.committed() ──debounce──▶ one analysis run over seq 1..lastSeq
+ *                                                                        │ (chunks of records, yielding between them)
+ *                                     log line per new/updated finding ◀─┤
+ *                                kreplay_findings{kind,severity} gauge ◀─┤
+ *                                   kreplay_findings_total counter     ◀─┘──▶ GET /v1/findings (check --json shape)
+ *
+ * Each run is the whole pure analysis again, not an incremental one: the result is then `check`'s by construction
+ * (same function, same records; an api record merged into an earlier row is re-read too), at the price of work that
+ * grows with the session. That price is bounded: a run reads in chunks and yields to the event loop between them (the
+ * writer and the watches never wait for more than one chunk), and the next run starts no sooner than `cpuShare` of
+ * the time allows (a 300 ms run at a share of 0.1 waits 2.7 s), so detection gets slower as the session grows, never
+ * the recording. Retention's segments (maxAge/4) bound the session. The recorder imports no replayer (STYLE.md): the
+ * analysis is handed in (cli/live-analysis.ts wires `check`'s).
+ */
+
+/** One analysis of one session, fed its records in seq order: what `kreplay check` runs. */
+export interface SessionAnalysisRun {
+  push(record: StoredRecord): void;
+  /** The findings and the `summary` object of `check --json`. */
+  finish(): { findings: Finding[]; summary: Record<string, unknown> };
+}
+
+export type SessionAnalysisFactory = (session: SessionInfo) => SessionAnalysisRun;
+
+/** `GET /v1/findings`: `check --json`'s document, plus where the analysis stands. */
+export interface LiveFindingsDocument {
+  session: string;
+  summary: Record<string, unknown>;
+  findings: Finding[];
+  /** The records analysed: seq 1 to this one. */
+  throughSeq: number;
+  analyzedAt: string;
+}
+
+export interface LiveFindingsOptions {
+  readonly store: SessionStore;
+  readonly analysis: SessionAnalysisFactory;
+  readonly metrics?: RecorderMetrics | undefined;
+  readonly log?: Logger | undefined;
+  /** Least time between the starts of two runs. */
+  readonly minIntervalMs?: number;
+  /** Most of one core the runs may take over time (0 < share ≤ 1). */
+  readonly cpuShare?: number;
+  /** Records read and analysed between two yields to the event loop. */
+  readonly chunkRecords?: number;
+  readonly monotonic?: () => number;
+  readonly now?: () => number;
+}
+
+interface Known {
+  /** Order of discovery: `?since=<id>` returns the findings discovered after that one. */
+  readonly serial: number;
+  fingerprint: string;
+  counted: boolean;
+}
+
+interface Snapshot {
+  readonly sessionId: number;
+  readonly document: LiveFindingsDocument;
+}
+
+export class UnknownFindingError extends Error {
+  constructor(readonly id: string) {
+    super(`no finding with id "${id}" in the live session (ids are those of GET /v1/findings; a new segment starts afresh)`);
+    this.name = 'UnknownFindingError';
+  }
+}
+
+const defaultMinIntervalMs = 1_000;
+const defaultCpuShare = 0.1;
+const defaultChunkRecords = 2_000;
+
+export class LiveFindings {
+  private target: CommittedBatch | undefined;
+  private analysedSessionId: number | undefined;
+  private snapshot: Snapshot | undefined;
+  private known = new Map<string, Known>();
+  private nextSerial = 1;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private nextAllowedAt = 0;
+  private closed = false;
+  private waiters: { sessionId: number; seq: number; resolve: () => void }[] = [];
+  private readonly log: Logger;
+  private readonly monotonic: () => number;
+  private readonly now: () => number;
+  private readonly minIntervalMs: number;
+  private readonly cpuShare: number;
+  private readonly chunkRecords: number;
+
+  constructor(private readonly options: LiveFindingsOptions) {
+    this.log = options.log ?? silentLogger;
+    this.monotonic = options.monotonic ?? (() => performance.now());
+    this.now = options.now ?? Date.now;
+    this.minIntervalMs = options.minIntervalMs ?? defaultMinIntervalMs;
+    this.cpuShare = Math.min(1, Math.max(0.01, options.cpuShare ?? defaultCpuShare));
+    this.chunkRecords = Math.max(1, options.chunkRecords ?? defaultChunkRecords);
+  }
+
+  /** The writer's "batch committed" notification: schedules a run (cheap; never analyses in the caller). */
+  committed(commit: CommittedBatch): void {
+    if (this.closed) return;
+    this.target = commit;
+    this.schedule();
+  }
+
+  /** The latest analysis, or undefined before the first run finished. `since`: only findings discovered after it. */
+  document(since?: string): LiveFindingsDocument | undefined {
+    const snapshot = this.snapshot;
+    if (!snapshot) return undefined;
+    if (since === undefined) return snapshot.document;
+    const after = this.known.get(since);
+    if (!after) throw new UnknownFindingError(since);
+    return { ...snapshot.document, findings: snapshot.document.findings.filter((f) => (this.known.get(f.id)?.serial ?? 0) > after.serial) };
+  }
+
+  /** Resolves once a run has analysed the session through `seq` (tests, and a clean stop). */
+  analysed(sessionId: number, seq: number): Promise<void> {
+    if (this.covers(sessionId, seq)) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ sessionId, seq, resolve }));
+  }
+
+  /** Stops scheduling; waits for a run in progress. */
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.running;
+    for (const waiter of this.waiters) waiter.resolve();
+    this.waiters = [];
+  }
+
+  private covers(sessionId: number, seq: number): boolean {
+    const snapshot = this.snapshot;
+    return snapshot !== undefined && snapshot.sessionId === sessionId && snapshot.document.throughSeq >= seq;
+  }
+
+  private schedule(): void {
+    if (this.closed || this.running || this.timer) return;
+    const delay = Math.max(0, this.nextAllowedAt - this.monotonic());
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.running = this.run().finally(() => {
+        this.running = undefined;
+        if (this.target && !this.covers(this.target.sessionId, this.target.lastSeq)) this.schedule();
+      });
+    }, delay);
+    this.timer.unref();
+  }
+
+  private async run(): Promise<void> {
+    const target = this.target;
+    if (!target) return;
+    const { store } = this.options;
+    const startedAt = this.monotonic();
+    let busyMs = 0;
+    try {
+      const session = store.findSession(String(target.sessionId));
+      if (!session) return; // deleted (retention) before its run
+      const analysis = this.options.analysis(session);
+      let sliceStart = this.monotonic();
+      // Chunks of whole, closed reads: no statement stays open on the writer's connection while it commits.
+      for (let from = 1; from <= target.lastSeq && !this.closed; from += this.chunkRecords) {
+        const to = Math.min(target.lastSeq, from + this.chunkRecords - 1);
+        for (const record of store.records(session.id, { fromSeq: from, toSeq: to, withObjects: 'lazy', parallel: false })) analysis.push(record);
+        busyMs += this.monotonic() - sliceStart;
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        sliceStart = this.monotonic();
+      }
+      if (this.closed) return; // stopped mid-run: half a session's findings are not the session's
+      const { findings, summary } = analysis.finish();
+      busyMs += this.monotonic() - sliceStart;
+      this.publish(session, target, findings, summary);
+    } catch (error) {
+      // One failed run (a session deleted mid-read, a detector bug) must not stop the recording or later runs.
+      this.log.error('online analysis failed', { session: target.sessionId, throughSeq: target.lastSeq, error: (error as Error).message });
+    } finally {
+      this.options.metrics?.analysisSeconds.observe(busyMs / 1000);
+      const endedAt = this.monotonic();
+      // The pause after a run is what keeps the runs at cpuShare of a core: busy / (busy + pause) = share.
+      this.nextAllowedAt = Math.max(startedAt + this.minIntervalMs, endedAt + (busyMs * (1 - this.cpuShare)) / this.cpuShare);
+    }
+  }
+
+  private publish(session: SessionInfo, target: CommittedBatch, findings: Finding[], summary: Record<string, unknown>): void {
+    if (this.analysedSessionId !== session.id) {
+      // A new segment is a new session: its findings start afresh (the counter keeps counting).
+      this.known = new Map();
+      this.analysedSessionId = session.id;
+    }
+    const present = new Set<string>();
+    for (const finding of findings) {
+      present.add(finding.id);
+      const fingerprint = `${finding.severity}|${finding.lastSeq}|${finding.count}|${finding.suppressed ? 1 : 0}|${finding.message}`;
+      const known = this.known.get(finding.id);
+      if (known && known.fingerprint === fingerprint) continue;
+      if (!known) this.known.set(finding.id, { serial: this.nextSerial++, fingerprint, counted: false });
+      else known.fingerprint = fingerprint;
+      const entry = this.known.get(finding.id)!;
+      if (!entry.counted && !finding.suppressed) {
+        entry.counted = true;
+        this.options.metrics?.findingsTotal.inc({ kind: finding.kind, severity: finding.severity });
+      }
+      this.logFinding(known ? 'updated' : 'new', session, finding);
+    }
+    for (const id of this.known.keys()) {
+      // A finding can stand down as records arrive (the object it waited for was reconciled after all).
+      if (!present.has(id)) {
+        this.log.info('finding gone', { session: session.name, id });
+        this.known.delete(id);
+      }
+    }
+    const metrics = this.options.metrics;
+    if (metrics) {
+      metrics.findings.reset();
+      const counts = new Map<string, number>();
+      for (const f of findings) if (!f.suppressed) counts.set(`${f.kind}\0${f.severity}`, (counts.get(`${f.kind}\0${f.severity}`) ?? 0) + 1);
+      for (const [key, n] of counts) {
+        const [kind, severity] = key.split('\0') as [string, string];
+        metrics.findings.set({ kind, severity }, n);
+      }
+    }
+    this.snapshot = {
+      sessionId: session.id,
+      document: { session: session.name, summary, findings, throughSeq: target.lastSeq, analyzedAt: new Date(this.now()).toISOString() },
+    };
+    const still: typeof this.waiters = [];
+    for (const waiter of this.waiters) (this.covers(waiter.sessionId, waiter.seq) ? waiter.resolve : () => still.push(waiter))();
+    this.waiters = still;
+  }
+
+  private logFinding(status: 'new' | 'updated', session: SessionInfo, finding: Finding): void {
+    const o = finding.object;
+    const fields = {
+      status,
+      session: session.name,
+      id: finding.id,
+      kind: finding.kind,
+      severity: finding.severity,
+      rule: finding.rule,
+      object: `${o.kind} ${namespacedName(o.namespace, o.name)}`,
+      firstSeq: finding.firstSeq,
+      lastSeq: finding.lastSeq,
+      count: finding.count,
+      suppressed: finding.suppressed ? true : undefined,
+      message: finding.message,
+    };
+    if (finding.severity === 'info' || finding.suppressed) this.log.info('finding', fields);
+    else this.log.warn('finding', fields);
+  }
+}

@@ -54,6 +54,8 @@ export interface LiveFindingsOptions {
   readonly chunkRecords?: number;
   readonly monotonic?: () => number;
   readonly now?: () => number;
+  /** Called with each run's document (tests; anything that wants every analysis rather than the latest). */
+  readonly onAnalysed?: ((document: LiveFindingsDocument) => void) | undefined;
 }
 
 interface Known {
@@ -233,6 +235,7 @@ export class LiveFindings {
       sessionId: session.id,
       document: { session: session.name, summary, findings, throughSeq: target.lastSeq, analyzedAt: new Date(this.now()).toISOString() },
     };
+    this.options.onAnalysed?.(this.snapshot.document);
     const still: typeof this.waiters = [];
     for (const waiter of this.waiters) (this.covers(waiter.sessionId, waiter.seq) ? waiter.resolve : () => still.push(waiter))();
     this.waiters = still;

@@ -11,6 +11,7 @@ import { kubeConfigFor, waitFor } from '../recorder/test-helpers.js';
 import { openStore } from '../store/index.js';
 import { useTempDir } from '../test/temp.js';
 import { checkAnalysis, exportReports } from './live-analysis.js';
+import { runCli } from './testing/run-cli.js';
 
 /**
  * The recorder's read endpoints, on a real recorder (real HTTP, real SQLite file) watching a fake API server: online
@@ -121,6 +122,41 @@ describe('GET /v1/findings', () => {
     expect(since.findings).toEqual([]);
     expect((await get(`${base}/v1/findings?since=nope`)).status).toBe(404);
     expect((await get(`${base}/v1/findings`, 'wrong-token-0123456789')).status).toBe(401);
+  });
+});
+
+describe('kreplay pull', () => {
+  it('copies the session out of the running recorder; check on it reports the finding the recorder reports; never overwrites', async () => {
+    const { fake, base } = await setup();
+    await strandFinalizer(fake);
+    const remote = await until(
+      async () => {
+        const r = await get(`${base}/v1/findings`);
+        const doc = r.status === 200 ? (JSON.parse(r.text) as { findings: Finding[] }) : undefined;
+        return doc?.findings.find((f) => f.kind === 'stuck-finalizer');
+      },
+      10_000,
+      'the stuck-finalizer finding',
+    );
+    const dir = tempDir();
+    const db = join(dir, 'local.db');
+    const tokenFile = join(dir, 'token');
+    writeFileSync(tokenFile, `${token}\n`);
+    const pulled = await runCli(['--db', db, 'pull', base, 'live', '--token-file', tokenFile]);
+    expect(pulled.err).toMatch(/^pulled session live from http:\/\/127\.0\.0\.1:\d+: \d+ record\(s\) \(still recording there: this is a snapshot\)/);
+    expect(pulled.code).toBe(0);
+    const checked = await runCli(['--db', db, 'check', 'live', '--json', '--finalizer-timeout', '1s']);
+    process.exitCode = 0;
+    const local = (JSON.parse(checked.out) as { findings: Finding[] }).findings.find((f) => f.kind === 'stuck-finalizer');
+    expect(local).toEqual(remote);
+
+    const again = await runCli(['--db', db, 'pull', base, 'live', '--token-file', tokenFile]);
+    expect(again.code).toBe(2);
+    expect(again.err).toContain('a session named "live" already exists');
+    expect((await runCli(['--db', db, 'pull', base, 'live', '--token-file', tokenFile, '--as', 'live-2'])).code).toBe(0);
+    const unauthorized = await runCli(['--db', db, 'pull', base, 'live', '--as', 'live-3']);
+    expect(unauthorized.code).toBe(2);
+    expect(unauthorized.err).toContain('answered 401');
   });
 });
 

@@ -8,6 +8,7 @@ import { registerSessions } from './sessions.js';
 import { registerShow } from './show.js';
 import { registerImport } from './import.js';
 import { registerProxy } from './proxy.js';
+import { registerPull } from './pull.js';
 import { registerRecord } from './record.js';
 import { registerRbac } from './rbac.js';
 import { registerReplay } from './replay.js';
@@ -21,6 +22,7 @@ export function registerCommands(program: Command, context: CliContext): void {
   registerImport(program, context);
   registerRecord(program, context);
   registerProxy(program, context);
+  registerPull(program, context);
   registerRbac(program, context);
   registerCheck(program, context);
   registerDiff(program, context);

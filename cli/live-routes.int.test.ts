@@ -82,12 +82,12 @@ async function get(url: string, auth: string | undefined = token): Promise<{ sta
 }
 
 /** A ConfigMap deleted while a finalizer holds it, and a ticker that keeps the session's clock moving past the timeout. */
-async function strandFinalizer(fake: FakeApiServer, ms = 1_400): Promise<void> {
+async function strandFinalizer(fake: FakeApiServer, ms = 1_400, done: () => boolean = () => false): Promise<void> {
   fake.create('', 'configmaps', 'ns1', 'held', { metadata: { finalizers: ['example.com/cleanup'] } });
   fake.create('', 'configmaps', 'ns1', 'ticker', { data: { n: '0' } });
   fake.update('', 'configmaps', 'ns1', 'held', { metadata: { finalizers: ['example.com/cleanup'], deletionTimestamp: new Date().toISOString() } });
   const until = Date.now() + ms;
-  for (let n = 1; Date.now() < until; n++) {
+  for (let n = 1; Date.now() < until && !done(); n++) {
     await new Promise((resolve) => setTimeout(resolve, 100));
     fake.update('', 'configmaps', 'ns1', 'ticker', { data: { n: String(n) } });
   }
@@ -157,6 +157,29 @@ describe('kreplay pull', () => {
     const unauthorized = await runCli(['--db', db, 'pull', base, 'live', '--as', 'live-3']);
     expect(unauthorized.code).toBe(2);
     expect(unauthorized.err).toContain('answered 401');
+  });
+});
+
+describe('kreplay check --follow', () => {
+  it('prints the finding as it appears, from the local database being written and from --from URL, and exits at the first with --exit-on-first', async () => {
+    const { fake, base, dbPath } = await setup();
+    const tokenFile = join(tempDir(), 'token');
+    writeFileSync(tokenFile, token);
+    const remote = runCli(['check', '--follow', 'live', '--from', base, '--token-file', tokenFile, '--exit-on-first', '--interval', '100ms']);
+    const local = runCli(['--db', dbPath, 'check', '--follow', 'live', '--exit-on-first', '--interval', '100ms', '--finalizer-timeout', '1s']);
+    let followed = false;
+    const stranding = strandFinalizer(fake, 10_000, () => followed);
+    const [fromRemote, fromLocal] = await Promise.all([remote, local]);
+    followed = true;
+    const exitCode = process.exitCode;
+    process.exitCode = 0;
+    expect(exitCode).toBe(1);
+    for (const run of [fromRemote, fromLocal]) {
+      expect(run.code).toBe(0);
+      expect(run.out).toMatch(/^(WARNING|ERROR) stuck-finalizer \(finalizer-timeout\)  ConfigMap ns1\/held  seq \d+/m);
+      expect(run.err).toMatch(/a finding at or above --fail-on; 1 finding\(s\) at or above warning/);
+    }
+    await stranding;
   });
 });
 

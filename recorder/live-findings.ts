@@ -38,6 +38,8 @@ export interface LiveFindingsDocument {
   findings: Finding[];
   /** The records analysed: seq 1 to this one. */
   throughSeq: number;
+  /** The id of the finding discovered last (of those reported now): the `since` of the next poll for new ones. */
+  newest: string | null;
   analyzedAt: string;
 }
 
@@ -233,12 +235,18 @@ export class LiveFindings {
     }
     this.snapshot = {
       sessionId: session.id,
-      document: { session: session.name, summary, findings, throughSeq: target.lastSeq, analyzedAt: new Date(this.now()).toISOString() },
+      document: { session: session.name, summary, findings, throughSeq: target.lastSeq, newest: this.newest(), analyzedAt: new Date(this.now()).toISOString() },
     };
     this.options.onAnalysed?.(this.snapshot.document);
     const still: typeof this.waiters = [];
     for (const waiter of this.waiters) (this.covers(waiter.sessionId, waiter.seq) ? waiter.resolve : () => still.push(waiter))();
     this.waiters = still;
+  }
+
+  private newest(): string | null {
+    let newest: [string, number] | undefined;
+    for (const [id, known] of this.known) if (!newest || known.serial > newest[1]) newest = [id, known.serial];
+    return newest?.[0] ?? null;
   }
 
   private logFinding(status: 'new' | 'updated', session: SessionInfo, finding: Finding): void {

@@ -157,7 +157,9 @@ export class ReadRouter {
       gone = true;
       this.wake();
     });
-    res.writeHead(200, { 'Content-Type': 'application/x-ndjson', 'Cache-Control': 'no-store' });
+    // A followed stream ends when the recorder stops: the connection closes with it (kept alive, it would hold up the
+    // server's close until the client drops it).
+    res.writeHead(200, { 'Content-Type': 'application/x-ndjson', 'Cache-Control': 'no-store', ...(follow ? { Connection: 'close' } : {}) });
     for (;;) {
       // Registered before the read: a commit landing between the read and the wait still wakes this follower.
       const next = follow ? new Promise<void>((resolve) => this.waiting.add(resolve)) : undefined;

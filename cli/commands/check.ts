@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { styleText } from 'node:util';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
-import { CheckConfig, type CheckConfigInput } from '../../model/check-config.js';
+import { CheckConfig, parseDuration, type CheckConfigInput } from '../../model/check-config.js';
 import {
   terminalText,
   findingKindRegistry,
@@ -21,6 +21,8 @@ import {
 import { analyze, coverageHint, type Analysis, type ControllerIdentity } from '../../replayer/index.js';
 import { colorsAllowed, severityColors } from '../../tui/palette.js';
 import type { CliContext } from '../context.js';
+import { remoteRecorder } from '../remote.js';
+import { followLocal, followRemote } from './check-follow.js';
 import { ExitCode, UserError } from '../errors.js';
 
 interface CheckFlags {
@@ -39,6 +41,11 @@ interface CheckFlags {
   reconcileLag?: string;
   hungReconcileAfter?: string;
   controller?: string[];
+  follow?: boolean;
+  from?: string;
+  tokenFile?: string;
+  exitOnFirst?: boolean;
+  interval?: string;
 }
 
 /** Threshold flags: flag name → config key. Flags win over the config file. */
@@ -226,6 +233,27 @@ export function formatReport(sessionName: string, analysis: Analysis, failOn: Se
   return `${lines.join('\n')}\n`;
 }
 
+async function follow(context: CliContext, name: string, flags: CheckFlags, config: CheckConfig): Promise<void> {
+  const intervalMs = flags.interval === undefined ? 1_000 : parseDuration(flags.interval);
+  if (intervalMs === undefined || intervalMs <= 0) throw new UserError(`--interval: "${flags.interval}" is not a duration above 0 (e.g. 1s, 500ms)`);
+  const abort = new AbortController();
+  const onSignal = () => abort.abort();
+  process.once('SIGINT', onSignal);
+  const options = { config, json: flags.json ?? false, exitOnFirst: flags.exitOnFirst ?? false, intervalMs, paint: severityPaint(context.output.isTTY, context.env), signal: abort.signal };
+  try {
+    if (flags.from) return await followRemote(context, remoteRecorder(flags.from, flags.tokenFile, context.env), name, options);
+    if (flags.tokenFile) throw new UserError('--token-file goes with --from');
+    const store = context.openStore({ mustExist: true });
+    try {
+      await followLocal(context, store, name, options);
+    } finally {
+      store.close();
+    }
+  } finally {
+    process.off('SIGINT', onSignal);
+  }
+}
+
 export function registerCheck(program: Command, context: CliContext): void {
   program
     .command('check')
@@ -246,12 +274,19 @@ export function registerCheck(program: Command, context: CliContext): void {
     .option('--stale-read-grace <duration>', 'stale-read: how long before a reconcile a newer version must have been delivered (default 1s)')
     .option('--reconcile-lag <duration>', 'reconcile-lag: how long a change may wait for its reconcile, and how long late changes may keep arriving (default 30s)')
     .option('--hung-reconcile-after <duration>', 'hung-reconcile: how long one reconcile may run (default 1m)')
+    .option('--follow', 'keep going: print findings as they appear while a recorder writes the session (local database, or --from)')
+    .option('--from <url>', "with --follow: a running recorder's address (e.g. http://127.0.0.1:8090 after kubectl port-forward deploy/<controller> 8090)")
+    .option('--token-file <file>', "with --from: file holding the recorder's bearer token (default: $KREPLAY_INGEST_TOKEN)")
+    .option('--exit-on-first', 'with --follow: exit 1 at the first finding at or above --fail-on (smoke tests in a pipeline)')
+    .option('--interval <duration>', 'with --follow: how often to look for new records or findings (default 1s)')
     .addHelpText(
       'after',
       `\nFinding kinds: ${findingKinds.join(', ')}\nExit codes: 0 nothing at or above --fail-on, 1 findings, 2 usage or input error.\nSuppress per object in the config file (suppress: [{finding, kind, namespace, name, reason}]) or with the\nannotation kreplay.dev/suppress: "<kind>[,<kind>]: <reason>". Suppressed findings are listed, never fail.`,
     )
-    .action((name: string, flags: CheckFlags) => {
+    .action(async (name: string, flags: CheckFlags) => {
       const config = resolveCheckConfig(flags);
+      if (flags.follow) return follow(context, name, flags, config);
+      if (flags.from || flags.exitOnFirst || flags.interval) throw new UserError('--from, --exit-on-first and --interval go with --follow');
       const { session, analysis } = context.withStore(
         (store) => {
           const session = context.resolveSession(store, name);

@@ -2,6 +2,7 @@ import { createWriteStream, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { Command } from 'commander';
 import { SessionName, type SessionRecord, type StoredRecord } from '../../model/index.js';
 import { openStore, type SessionStore } from '../../store/index.js';
@@ -86,7 +87,7 @@ The session is a consistent snapshot as of the pull; pulling again needs --as (a
         const temp = join(dirname(local.path), `.kreplay-pull-${process.pid}.db`);
         try {
           const response = await remoteGet(remote, `/v1/sessions/${encodeURIComponent(remoteName)}/export?format=sqlite`);
-          await pipeline(Readable.fromWeb(response.body as import('node:stream/web').ReadableStream), createWriteStream(temp, { flags: 'wx' }));
+          await pipeline(Readable.fromWeb(response.body as WebReadableStream), createWriteStream(temp, { flags: 'wx' }));
           const pulled = openStore(temp);
           try {
             const session = pulled.listSessions()[0];

@@ -176,7 +176,7 @@ describe('kreplay check --follow', () => {
     expect(exitCode).toBe(1);
     for (const run of [fromRemote, fromLocal]) {
       expect(run.code).toBe(0);
-      expect(run.out).toMatch(/^(WARNING|ERROR) stuck-finalizer \(finalizer-timeout\)  ConfigMap ns1\/held  seq \d+/m);
+      expect(run.out).toMatch(/^(WARNING|ERROR) stuck-finalizer \(finalizer-timeout\) {2}ConfigMap ns1\/held {2}seq \d+/m);
       expect(run.err).toMatch(/a finding at or above --fail-on; 1 finding\(s\) at or above warning/);
     }
     await stranding;

@@ -16,6 +16,11 @@ import { FakeApiServer, configMaps } from '../recorder/fake-apiserver.js';
  *
  * KREPLAY_BENCH_SECONDS (default 20; the issue's full run is 60), KREPLAY_BENCH_RATE (default 1000 events/s),
  * KREPLAY_BENCH_OBJECTS (default 1000 live objects). Targets: ≤ 100 MB RSS, ≤ 10 % of a core, p99 ≤ 250 ms.
+ *
+ * Online detection (recorder/live-findings.ts) runs as it does in a sidecar; KREPLAY_BENCH_RECORDER_ARGS=--no-detect
+ * measures without it. KREPLAY_BENCH_READERS=1 adds what a workstation does while it records: a follower of
+ * GET /v1/sessions/bench/records?follow=true for the whole run, and a pull (GET .../export?format=sqlite) every
+ * KREPLAY_BENCH_PULL_EVERY seconds (default 10), so their cost shows in the recorder's CPU and watch-to-disk latency.
  */
 
 interface Figure {
@@ -91,6 +96,18 @@ async function freePort(): Promise<number> {
 function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+/** Online detection's runs, from the recorder's own histogram: how many, and their mean and total CPU time. */
+function analysisFigures(metrics: string): Figure[] {
+  const sum = Number(/^kreplay_recorder_analysis_duration_seconds_sum (\S+)$/m.exec(metrics)?.[1] ?? Number.NaN);
+  const count = Number(/^kreplay_recorder_analysis_duration_seconds_count (\S+)$/m.exec(metrics)?.[1] ?? 0);
+  if (!count) return [{ name: 'recorder.analysis_runs', value: 0, unit: 'runs' }];
+  return [
+    { name: 'recorder.analysis_runs', value: count, unit: 'runs' },
+    { name: 'recorder.analysis_run_mean', value: Math.round((sum / count) * 1000), unit: 'ms' },
+    { name: 'recorder.analysis_cpu_total', value: Math.round(sum * 10) / 10, unit: 's' },
+  ];
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -172,6 +189,32 @@ export default async function run(): Promise<Figure[]> {
       }
     })();
 
+    // KREPLAY_BENCH_READERS: a records follower and periodic pulls, from this process, while the recorder records.
+    const readers = Boolean(process.env['KREPLAY_BENCH_READERS']);
+    const pullEvery = env('KREPLAY_BENCH_PULL_EVERY', 10) * 1000;
+    let followed = 0;
+    const pulls: { ms: number; bytes: number }[] = [];
+    const stopReaders = new AbortController();
+    const follower = readers
+      ? (async () => {
+          const response = await fetch(`http://127.0.0.1:${port}/v1/sessions/bench/records?fromSeq=1&follow=true`, { signal: stopReaders.signal });
+          for await (const chunk of response.body as AsyncIterable<Uint8Array>) for (const byte of chunk) if (byte === 10) followed += 1;
+        })().catch(() => undefined)
+      : Promise.resolve();
+    const puller = readers
+      ? (async () => {
+          while (!stopReaders.signal.aborted) {
+            await sleep(pullEvery);
+            if (stopReaders.signal.aborted) break;
+            const t0 = performance.now();
+            const response = await fetch(`http://127.0.0.1:${port}/v1/sessions/bench/export?format=sqlite`, { signal: stopReaders.signal }).catch(() => undefined);
+            if (!response) break;
+            const bytes = (await response.arrayBuffer()).byteLength;
+            pulls.push({ ms: performance.now() - t0, bytes });
+          }
+        })().catch(() => undefined)
+      : Promise.resolve();
+
     // Drive `rate` updates a second, in 10 ms ticks, catching up if a tick is late.
     const rssSamples: number[] = [];
     const cpuStart = procStat(pid)!;
@@ -202,6 +245,9 @@ export default async function run(): Promise<Figure[]> {
     }
     const elapsed = (performance.now() - started) / 1000;
     const cpuEnd = procStat(pid)!;
+    const finalMetrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    stopReaders.abort();
+    await Promise.all([follower, puller]);
     const writtenEnd = writeBytes(pid);
     if (process.env['KREPLAY_BENCH_DEBUG']) {
       const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
@@ -225,6 +271,15 @@ export default async function run(): Promise<Figure[]> {
       { name: 'recorder.watch_to_disk_p99', value: Math.round(percentile(sorted, 99)), unit: 'ms' },
       { name: 'recorder.watch_to_disk_max', value: Math.round(sorted.at(-1) ?? Number.NaN), unit: 'ms' },
       { name: 'recorder.events_lost', value: sentAt.size, unit: 'events' },
+      ...analysisFigures(finalMetrics),
+      ...(readers
+        ? [
+            { name: 'recorder.followed_records', value: followed, unit: 'records' },
+            { name: 'recorder.pulls', value: pulls.length, unit: 'pulls' },
+            { name: 'recorder.pull_max', value: Math.round(Math.max(0, ...pulls.map((p) => p.ms))), unit: 'ms' },
+            { name: 'recorder.pull_size_max', value: Math.round(Math.max(0, ...pulls.map((p) => p.bytes)) / 1024 / 1024), unit: 'MiB' },
+          ]
+        : []),
       ...(writtenStart !== undefined && writtenEnd !== undefined
         ? [{ name: 'recorder.disk_writes', value: Math.round(((writtenEnd - writtenStart) / elapsed / 1024 / 1024) * 100) / 100, unit: 'MiB/s' }]
         : []),

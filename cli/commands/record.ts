@@ -38,6 +38,8 @@ interface RecordOptions {
   maxSize?: string;
   logLevel?: string;
   drainTimeout?: string;
+  /** --no-detect: commander's negation of `detect`. */
+  detect?: boolean;
 }
 
 function collect(value: string, previous: string[] = []): string[] {
@@ -154,6 +156,7 @@ export function registerRecord(program: Command, context: CliContext): void {
     .option('--max-size <size>', 'retention: keep the database under this size (e.g. 2Gi)')
     .option('--log-level <level>', 'debug, info, warn or error')
     .option('--drain-timeout <duration>', 'on SIGTERM, give up draining after this long', '20s')
+    .option('--no-detect', "do not run the detectors while recording (GET /v1/findings answers 404; the config's check: section is unused)")
     .addHelpText(
       'after',
       `
@@ -215,7 +218,7 @@ is what the sidecar uses); named resources replace its resources.`,
           toolVersion,
           token,
           log,
-          analysis: checkAnalysis(config.check),
+          analysis: options.detect === false ? undefined : checkAnalysis(config.check),
           reports: exportReports(context.env),
           ...(connection ? { connection } : {}),
         });

@@ -1,6 +1,7 @@
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import type { CheckConfig } from '../model/check-config.js';
-import { sessionControllerNames } from '../model/index.js';
-import type { SessionAnalysisFactory } from '../recorder/live-findings.js';
+import { sessionControllerNames, type Finding, type SessionInfo } from '../model/index.js';
+import type { SessionAnalyser, SessionAnalysisFactory } from '../recorder/live-findings.js';
 import type { SessionReports } from '../recorder/read-routes.js';
 import { createAnalyzer } from '../replayer/index.js';
 import { checkSummary } from './commands/check.js';
@@ -39,4 +40,102 @@ export function exportReports(env: NodeJS.ProcessEnv): SessionReports {
         generatedAt: generatedAt(env),
       }).chunks,
   };
+}
+
+// ---- off the recorder's thread ---------------------------------------------------------------------------------
+
+interface WorkerRequest {
+  readonly id: number;
+  readonly session: SessionInfo;
+  readonly throughSeq: number;
+}
+
+type WorkerReply =
+  | { readonly id: number; readonly findings: Finding[]; readonly summary: Record<string, unknown>; readonly busyMs: number }
+  | { readonly id: number; readonly error: string };
+
+interface WorkerSetup {
+  readonly kreplayWorker: 'live-analysis';
+  readonly dbPath: string;
+  /** Already parsed (plain data: it crosses to the worker as it is). */
+  readonly config: CheckConfig;
+}
+
+/** The worker's first code: from source (tsx, the tests) it registers the TypeScript loader first (as replay.ts). */
+const workerBootstrap = `
+const { workerData, parentPort } = require('node:worker_threads');
+(async () => {
+  if (workerData.tsLoader) (await import(workerData.tsLoader)).register();
+  await import(workerData.entry);
+})().catch((error) => parentPort.postMessage({ id: 0, error: String((error && error.stack) || error) }));
+`;
+
+/**
+ * `check`'s analysis in one long-lived worker thread with its own read-only connection to the recorder's database
+ * file: one pass over the records per run (no chunking, so deltas decode in sequence), and the recorder's event loop
+ * never waits for it.
+ */
+export function checkAnalysisInWorker(config: CheckConfig, dbPath: string): SessionAnalyser {
+  const setup: WorkerSetup = { kreplayWorker: 'live-analysis', dbPath, config };
+  const worker = new Worker(workerBootstrap, {
+    eval: true,
+    workerData: { ...setup, entry: import.meta.url, tsLoader: import.meta.url.endsWith('.ts') ? import.meta.resolve('tsx/esm/api') : null },
+    // The sidecar's memory: a small young generation, as the recorder's own (deploy/Dockerfile's NODE_OPTIONS).
+    resourceLimits: { maxYoungGenerationSizeMb: 4 },
+  });
+  worker.unref();
+  const pending = new Map<number, { resolve: (reply: WorkerReply) => void }>();
+  let next = 1;
+  let failed: Error | undefined;
+  const failAll = (error: Error) => {
+    failed = error;
+    for (const { resolve } of pending.values()) resolve({ id: 0, error: error.message });
+    pending.clear();
+  };
+  worker.on('message', (reply: WorkerReply) => {
+    if (reply.id === 0 && 'error' in reply) return failAll(new Error(reply.error));
+    pending.get(reply.id)?.resolve(reply);
+    pending.delete(reply.id);
+  });
+  worker.on('error', failAll);
+  worker.on('exit', (code) => failAll(new Error(`the analysis worker exited (code ${code})`)));
+  return {
+    async analyse(session, throughSeq) {
+      if (failed) throw failed;
+      const id = next++;
+      const reply = await new Promise<WorkerReply>((resolve) => {
+        pending.set(id, { resolve });
+        worker.postMessage({ id, session, throughSeq } satisfies WorkerRequest);
+      });
+      if ('error' in reply) throw new Error(reply.error);
+      return reply;
+    },
+    async close() {
+      worker.removeAllListeners('exit');
+      await worker.terminate();
+    },
+  };
+}
+
+async function serveLiveAnalysis(setup: WorkerSetup): Promise<void> {
+  const port = parentPort!;
+  const { openStore } = await import('../store/index.js');
+  // A small page cache, as the recorder's own connection has (cli/commands/record.ts): the OS caches the file.
+  const store = openStore(setup.dbPath, { readonly: true, cacheKiB: 2048 });
+  const factory = checkAnalysis(setup.config);
+  port.on('message', (request: WorkerRequest) => {
+    try {
+      const started = performance.now();
+      const run = factory(request.session);
+      for (const record of store.records(request.session.id, { withObjects: 'lazy', toSeq: request.throughSeq, parallel: false })) run.push(record);
+      const { findings, summary } = run.finish();
+      port.postMessage({ id: request.id, findings, summary, busyMs: performance.now() - started } satisfies WorkerReply);
+    } catch (error) {
+      port.postMessage({ id: request.id, error: error instanceof Error ? error.message : String(error) } satisfies WorkerReply);
+    }
+  });
+}
+
+if (!isMainThread && (workerData as Partial<WorkerSetup> | null)?.kreplayWorker === 'live-analysis') {
+  void serveLiveAnalysis(workerData as WorkerSetup);
 }

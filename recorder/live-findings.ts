@@ -31,6 +31,16 @@ export interface SessionAnalysisRun {
 
 export type SessionAnalysisFactory = (session: SessionInfo) => SessionAnalysisRun;
 
+/**
+ * The same analysis off the recorder's thread (cli/live-analysis.ts runs it in a worker thread on its own read-only
+ * connection): the event loop that receives watch events and commits batches never waits for it.
+ */
+export interface SessionAnalyser {
+  /** `check` over seq 1..throughSeq of the session; busyMs: the time the run took where it ran. */
+  analyse(session: SessionInfo, throughSeq: number): Promise<{ findings: Finding[]; summary: Record<string, unknown>; busyMs: number }>;
+  close(): Promise<void>;
+}
+
 /** `GET /v1/findings`: `check --json`'s document, plus where the analysis stands. */
 export interface LiveFindingsDocument {
   session: string;
@@ -45,7 +55,10 @@ export interface LiveFindingsDocument {
 
 export interface LiveFindingsOptions {
   readonly store: SessionStore;
-  readonly analysis: SessionAnalysisFactory;
+  /** In-process analysis, read in chunks on the caller's thread (tests; a recorder without a database file). */
+  readonly analysis?: SessionAnalysisFactory | undefined;
+  /** Off-thread analysis: wins over `analysis` when given. */
+  readonly analyser?: SessionAnalyser | undefined;
   readonly metrics?: RecorderMetrics | undefined;
   readonly log?: Logger | undefined;
   /** Least time between the starts of two runs. */
@@ -81,7 +94,7 @@ export class UnknownFindingError extends Error {
 
 const defaultMinIntervalMs = 1_000;
 const defaultCpuShare = 0.1;
-const defaultChunkRecords = 2_000;
+const defaultChunkRecords = 250;
 
 export class LiveFindings {
   private target: CommittedBatch | undefined;
@@ -139,6 +152,7 @@ export class LiveFindings {
     clearTimeout(this.timer);
     this.timer = undefined;
     await this.running;
+    await this.options.analyser?.close();
     for (const waiter of this.waiters) waiter.resolve();
     this.waiters = [];
   }
@@ -170,19 +184,33 @@ export class LiveFindings {
     try {
       const session = store.findSession(String(target.sessionId));
       if (!session) return; // deleted (retention) before its run
+      if (this.options.analyser) {
+        const result = await this.options.analyser.analyse(session, target.lastSeq);
+        busyMs = result.busyMs;
+        if (this.closed) return;
+        this.log.debug('analysis run', { session: session.name, throughSeq: target.lastSeq, busyMs: Math.round(busyMs), findings: result.findings.length, where: 'worker' });
+        this.publish(session, target, result.findings, result.summary);
+        return;
+      }
+      if (!this.options.analysis) return;
       const analysis = this.options.analysis(session);
       let sliceStart = this.monotonic();
+      let longestSliceMs = 0;
       // Chunks of whole, closed reads: no statement stays open on the writer's connection while it commits.
       for (let from = 1; from <= target.lastSeq && !this.closed; from += this.chunkRecords) {
         const to = Math.min(target.lastSeq, from + this.chunkRecords - 1);
         for (const record of store.records(session.id, { fromSeq: from, toSeq: to, withObjects: 'lazy', parallel: false })) analysis.push(record);
-        busyMs += this.monotonic() - sliceStart;
+        const sliceMs = this.monotonic() - sliceStart;
+        busyMs += sliceMs;
+        longestSliceMs = Math.max(longestSliceMs, sliceMs);
         await new Promise<void>((resolve) => setImmediate(resolve));
         sliceStart = this.monotonic();
       }
       if (this.closed) return; // stopped mid-run: half a session's findings are not the session's
       const { findings, summary } = analysis.finish();
-      busyMs += this.monotonic() - sliceStart;
+      const finishMs = this.monotonic() - sliceStart;
+      busyMs += finishMs;
+      this.log.debug('analysis run', { session: session.name, throughSeq: target.lastSeq, busyMs: Math.round(busyMs), longestSliceMs: Math.round(longestSliceMs), finishMs: Math.round(finishMs), findings: findings.length });
       this.publish(session, target, findings, summary);
     } catch (error) {
       // One failed run (a session deleted mid-read, a detector bug) must not stop the recording or later runs.

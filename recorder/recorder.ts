@@ -11,7 +11,7 @@ import type { KnownObject } from './relist.js';
 import { databaseUsedBytes, planRetention, segmentName, type RetentionSession } from './retention.js';
 import { unservedResources } from './resource-check.js';
 import { WatchSupervisor, describeSpec, type WatchSpec } from './watch-supervisor.js';
-import { LiveFindings, type SessionAnalysisFactory } from './live-findings.js';
+import { LiveFindings, type SessionAnalyser, type SessionAnalysisFactory } from './live-findings.js';
 import { ReadRouter, type SessionReports } from './read-routes.js';
 import { Writer, type CommittedBatch } from './writer.js';
 
@@ -44,6 +44,8 @@ export interface RecorderOptions {
    * Undefined: no online detection (GET /v1/findings answers 404).
    */
   readonly analysis?: SessionAnalysisFactory | undefined;
+  /** The same analysis off the recorder's thread (wins over `analysis`); the recorder closes it when it stops. */
+  readonly analyser?: SessionAnalyser | undefined;
   /** Least time between two analysis runs, and the share of a core they may take (live-findings.ts). */
   readonly analysisPacing?: { readonly minIntervalMs?: number; readonly cpuShare?: number } | undefined;
   /** Report renderers for GET /v1/sessions/{name}/export (json, markdown, html), wired by the CLI. */
@@ -198,10 +200,11 @@ export class Recorder {
     );
     this.writer.push(opening);
 
-    if (this.options.analysis) {
+    if (this.options.analysis || this.options.analyser) {
       this.live = new LiveFindings({
         store,
         analysis: this.options.analysis,
+        analyser: this.options.analyser,
         metrics: this.metrics,
         log: this.log.with({ component: 'detectors' }),
         ...this.options.analysisPacing,

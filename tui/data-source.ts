@@ -77,6 +77,11 @@ export interface ReplayDataSource {
   seqAtTime(ms: number): number | undefined;
   findings(): FindingsIndex | undefined;
   setFindings(findings: FindingsIndex): void;
+  /**
+   * A session still being written (`replay --follow`): looks for records committed since bounds() was read. True
+   * when there are some; bounds, counts and positions are then read afresh.
+   */
+  refresh?(): boolean;
 }
 
 /** Store filter that selects one object: by uid when known, else by kind/namespace/name (audit records). */
@@ -120,6 +125,17 @@ export class StoreDataSource implements ReplayDataSource {
   }
 
   /** Confirms the seqs have no holes (one count over the session's index); call it after the first frame. */
+  refresh(): boolean {
+    const known = this.bounds().lastSeq;
+    const last = this.store.page(this.session.id, { beforeSeq: Number.MAX_SAFE_INTEGER, limit: 1 })[0];
+    if (!last || last.seq <= known) return false;
+    this.cachedBounds = undefined;
+    // Counts and finding-filter seq lists were of the shorter session.
+    this.counts.clear();
+    this.seqLists.clear();
+    return true;
+  }
+
   verifyContiguous(): void {
     const bounds = this.bounds();
     const count = this.store.recordCount(this.session.id);

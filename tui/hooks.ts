@@ -131,13 +131,19 @@ export type AnalysisInput = AnalysisResult | AnalysisLoader | undefined;
 
 export interface AnalysisState {
   readonly status: FindingsStatus;
+  /** A re-run (a later generation) is computing; the findings shown are the previous run's. */
+  readonly refreshing?: boolean;
   readonly index: FindingsIndex | undefined;
   readonly annotations: ReadonlyMap<number, readonly RecordAnnotation[]>;
 }
 
 const noAnnotations: ReadonlyMap<number, readonly RecordAnnotation[]> = new Map();
 
-export function useAnalysis(source: ReplayDataSource, input: AnalysisInput): AnalysisState {
+/**
+ * `generation`: a session still being written bumps it to have the loader run again over what has committed since;
+ * the last findings stay on screen (badges, counts) until the new ones are in.
+ */
+export function useAnalysis(source: ReplayDataSource, input: AnalysisInput, generation = 0): AnalysisState {
   const initial = useMemo<AnalysisState>(() => {
     if (input === undefined) return { status: { state: 'off' }, index: undefined, annotations: noAnnotations };
     if (typeof input === 'function') return { status: { state: 'loading' }, index: undefined, annotations: noAnnotations };
@@ -153,6 +159,7 @@ export function useAnalysis(source: ReplayDataSource, input: AnalysisInput): Ana
     }
     const controller = new AbortController();
     let lastReport = 0;
+    if (generation > 0) setState((s) => ({ ...s, refreshing: true }));
     input({
       signal: controller.signal,
       onProgress: (done, total) => {
@@ -167,7 +174,7 @@ export function useAnalysis(source: ReplayDataSource, input: AnalysisInput): Ana
         if (controller.signal.aborted) return;
         const index = new FindingsIndex(result.findings);
         source.setFindings(index);
-        setState({ status: { state: 'ready' }, index, annotations: result.annotations ?? noAnnotations });
+        setState({ status: { state: 'ready' }, index, annotations: result.annotations ?? noAnnotations, refreshing: false });
       },
       (error: unknown) => {
         if (controller.signal.aborted) return;
@@ -175,6 +182,6 @@ export function useAnalysis(source: ReplayDataSource, input: AnalysisInput): Ana
       },
     );
     return () => controller.abort();
-  }, [input, initial, source]);
+  }, [input, initial, source, generation]);
   return state;
 }

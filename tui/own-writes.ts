@@ -57,6 +57,10 @@ export class HidingDataSource implements ReplayDataSource {
     return this.inner.session;
   }
 
+  refresh(): boolean {
+    return this.inner.refresh?.() ?? false;
+  }
+
   bounds(): SessionBounds {
     return this.inner.bounds();
   }

@@ -9,7 +9,7 @@ import { KubeConfigError, loadKubeConfig, type ResolvedKubeConfig } from '../../
 import { createLogger, type Logger } from '../../recorder/log.js';
 import { Recorder, RecorderStartError, type RecorderSummary } from '../../recorder/recorder.js';
 import type { CliContext } from '../context.js';
-import { checkAnalysis, exportReports } from '../live-analysis.js';
+import { checkAnalysis, checkAnalysisInWorker, exportReports } from '../live-analysis.js';
 import { ExitCode, UserError } from '../errors.js';
 
 /**
@@ -218,7 +218,8 @@ is what the sidecar uses); named resources replace its resources.`,
           toolVersion,
           token,
           log,
-          analysis: options.detect === false ? undefined : checkAnalysis(config.check),
+          // Off the recorder's thread, on the database file; in process only without one (an in-memory database).
+          ...(options.detect === false ? {} : context.dbPath() === ':memory:' ? { analysis: checkAnalysis(config.check) } : { analyser: checkAnalysisInWorker(config.check, store.path) }),
           reports: exportReports(context.env),
           ...(connection ? { connection } : {}),
         });

@@ -16,6 +16,8 @@ export interface HeaderProps {
   readonly findings: FindingsStatus;
   readonly counts: Readonly<Record<Severity, number>> | undefined;
   readonly watch: string | undefined;
+  /** `replay --follow`: following the tail ('head'), or left where the user put the cursor ('paused'). */
+  readonly live?: 'head' | 'paused' | undefined;
 }
 
 /** The position line: where the cursor is (seq, n of total, time), and what the session holds. */
@@ -23,6 +25,8 @@ export function Header(props: HeaderProps) {
   const theme = useTheme();
   const segments: Segment[] = [{ text: ' kreplay ', bold: true, color: theme.accent, inverse: !theme.color }, { text: ` ${props.sessionName}`, bold: true }];
   if (props.partial) segments.push({ text: ' PARTIAL', color: theme.alert, bold: true });
+  if (props.live === 'head') segments.push({ text: ' ● LIVE', color: theme.added, bold: true });
+  else if (props.live === 'paused') segments.push({ text: ' LIVE (T: follow)', color: theme.muted });
   const bar = { text: ' │ ', color: theme.muted };
   segments.push(bar);
   if (props.seq === undefined) {

@@ -36,7 +36,16 @@ export interface ReplayAppProps {
   readonly openAtFirstAlarm?: boolean | undefined;
   /** Leave the API server's own writes out of the timeline (own-writes.ts) until `a` shows them. `kreplay replay` sets it. */
   readonly hideApiServerWrites?: boolean | undefined;
+  /**
+   * `replay --follow`: the session is still being written. New records are looked for every `intervalMs`; the
+   * timeline grows, the analysis re-runs (badges appear), the cursor stays where the user put it unless `T` made it
+   * follow the tail (like less +F).
+   */
+  readonly follow?: { readonly intervalMs?: number; readonly atHead?: boolean } | undefined;
 }
+
+/** Least time between the starts of two analysis re-runs while following. */
+const reanalyseEveryMs = 2_000;
 
 interface Detail {
   readonly seq: number;
@@ -75,11 +84,14 @@ function splitKey(ch: string, template: Key): [string, Key] {
   return [key.return || key.tab || key.backspace ? '' : ch, key];
 }
 
-export function ReplayApp({ source, analysis, initialSeq, initialFilter, size: fixedSize, openAtFirstAlarm = false, hideApiServerWrites = false }: ReplayAppProps) {
+export function ReplayApp({ source, analysis, initialSeq, initialFilter, size: fixedSize, openAtFirstAlarm = false, hideApiServerWrites = false, follow }: ReplayAppProps) {
   const { exit } = useApp();
   const size = useTerminalSize(fixedSize);
-  const bounds = useMemo(() => source.bounds(), [source]);
-  const analysisState = useAnalysis(source, analysis);
+  // The newest seq known: it moves only while following, and everything read from the session's end depends on it.
+  const [head, setHead] = useState(() => source.bounds().lastSeq);
+  const bounds = useMemo(() => source.bounds(), [source, head]);
+  const [analysisGeneration, setAnalysisGeneration] = useState(0);
+  const analysisState = useAnalysis(source, analysis, analysisGeneration);
   const findings = analysisState.index;
 
   const [filter, setFilter] = useState<ViewFilter>(initialFilter ?? emptyFilter);
@@ -104,8 +116,8 @@ export function ReplayApp({ source, analysis, initialSeq, initialFilter, size: f
     timer = setTimeout(step, 0);
     return () => clearTimeout(timer);
   }, [hider, hideApiServerWrites]);
-  const timeline = useMemo(() => new TimelineWindow(shown, filter), [shown, filter]);
-  const [cursor, setCursorState] = useState<number>(initialSeq ?? bounds.firstSeq);
+  const timeline = useMemo(() => new TimelineWindow(shown, filter), [shown, filter, head]);
+  const [cursor, setCursorState] = useState<number>(initialSeq ?? (follow?.atHead ? bounds.lastSeq : bounds.firstSeq));
   // Keys can arrive faster than frames (key repeat, a paste, a loaded machine): the handler reads the latest
   // cursor and prompt from refs that change synchronously, not from the last rendered state.
   const cursorRef = useRef(cursor);
@@ -114,6 +126,43 @@ export function ReplayApp({ source, analysis, initialSeq, initialFilter, size: f
     setCursorState(seq);
   }, []);
   const topRef = useRef<number | undefined>(undefined);
+
+  // ---- following a session being written -------------------------------------------------------------------------
+  const [atHead, setAtHeadState] = useState(Boolean(follow?.atHead));
+  const atHeadRef = useRef(atHead);
+  const setAtHead = useCallback((value: boolean) => {
+    atHeadRef.current = value;
+    setAtHeadState(value);
+  }, []);
+  useEffect(() => {
+    if (!follow) return;
+    const timer = setInterval(() => {
+      if (source.refresh?.()) setHead(source.bounds().lastSeq);
+    }, follow.intervalMs ?? 1_000);
+    return () => clearInterval(timer);
+  }, [follow, source]);
+  // At head, the cursor rides the tail of the (filtered) timeline; otherwise it stays where it is.
+  useEffect(() => {
+    if (!atHeadRef.current) return;
+    const last = timeline.last();
+    if (last !== undefined && last !== cursorRef.current) {
+      topRef.current = undefined;
+      setCursor(last);
+    }
+  }, [timeline, setCursor]);
+  // New records: the detectors run again (one run at a time, at most every couple of seconds); badges follow.
+  const lastAnalysisAt = useRef(0);
+  const analysisHead = useRef(head);
+  useEffect(() => {
+    if (!follow || typeof analysis !== 'function' || analysisState.status.state === 'loading' || analysisState.refreshing) return;
+    if (head === analysisHead.current) return;
+    const timer = setTimeout(() => {
+      analysisHead.current = head;
+      lastAnalysisAt.current = performance.now();
+      setAnalysisGeneration((g) => g + 1);
+    }, Math.max(0, lastAnalysisAt.current + reanalyseEveryMs - performance.now()));
+    return () => clearTimeout(timer);
+  }, [follow, analysis, head, analysisState.status.state, analysisState.refreshing]);
   const [view, setView] = useState<DetailView>('diff');
   const [focus, setFocus] = useState<'timeline' | 'detail'>('timeline');
   const [showManagedFields, setShowManagedFields] = useState(false);
@@ -624,6 +673,14 @@ export function ReplayApp({ source, analysis, initialSeq, initialFilter, size: f
       case 'zoom':
         setZoom(!zoom);
         return;
+      case 'follow': {
+        if (!follow) return setMessage({ text: 'T follows new records in kreplay replay --follow', tone: 'warn' });
+        const next = !atHeadRef.current;
+        setAtHead(next);
+        if (next) moveTo(timeline.last(), { jump: true, note: { text: 'following the tail: new records scroll in (T or any move stops)', tone: 'info' } });
+        else setMessage({ text: 'stopped following: the cursor stays put (T follows again)', tone: 'info' });
+        return;
+      }
     }
   };
 
@@ -659,7 +716,11 @@ export function ReplayApp({ source, analysis, initialSeq, initialFilter, size: f
       return;
     }
     const action = actionFor(input, key);
-    if (action) act(action);
+    if (!action) return;
+    const before = cursorRef.current;
+    act(action);
+    // Any move away from the tail stops following it (less +F stops the same way); T follows again.
+    if (action !== 'follow' && atHeadRef.current && cursorRef.current !== before) setAtHead(false);
   };
   // Ink re-subscribes a changed handler in a passive effect, which React may run only when the next key arrives:
   // that key would see the previous frame's state. A stable handler that calls the latest one avoids it.
@@ -723,6 +784,7 @@ export function ReplayApp({ source, analysis, initialSeq, initialFilter, size: f
         findings={analysisState.status}
         counts={findings?.countBySeverity()}
         watch={watchLabel}
+        live={follow ? (atHead ? 'head' : 'paused') : undefined}
       />
       {wide ? (
         <Box flexDirection="row" height={body}>

@@ -12,6 +12,7 @@ import { openStore } from '../store/index.js';
 import { useTempDir } from '../test/temp.js';
 import { checkAnalysis, exportReports } from './live-analysis.js';
 import { runCli } from './testing/run-cli.js';
+import { mirrorRemoteSession } from './commands/mirror.js';
 
 /**
  * The recorder's read endpoints, on a real recorder (real HTTP, real SQLite file) watching a fake API server: online
@@ -261,6 +262,24 @@ describe('GET /v1/sessions/{name}/records', () => {
     expect(records[0]!.seq).toBe(3);
     expect(records.length).toBeGreaterThanOrEqual(through - 2);
     expect((await get(`${base}/v1/sessions/live/records?fromSeq=x`)).status).toBe(400);
+  });
+});
+
+describe('replay --follow --from: the mirror', () => {
+  it('copies the remote session into a local file and keeps appending what the recorder commits', async () => {
+    const { fake, base, store, recorder } = await setup();
+    fake.create('', 'configmaps', 'ns1', 'before', {});
+    await waitFor(() => store.lastSeq(recorder.sessionId) >= 3, 5_000, 'records');
+    const mirror = await mirrorRemoteSession({ base, token }, 'live');
+    cleanups.push(() => mirror.stop());
+    const local = openStore(mirror.dbPath, { readonly: true });
+    cleanups.push(() => local.close());
+    const id = local.findSession('live')!.id;
+    await waitFor(() => local.lastSeq(id) >= 3, 5_000, 'the first records in the mirror');
+    fake.create('', 'configmaps', 'ns1', 'after', {});
+    await waitFor(() => [...local.records(id)].some((r) => r.record === 'watch' && r.name === 'after'), 5_000, 'a record committed after the mirror started');
+    const through = local.lastSeq(id);
+    expect([...local.records(id, { toSeq: through })]).toEqual([...store.records(recorder.sessionId, { toSeq: through })]);
   });
 });
 

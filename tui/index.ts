@@ -31,6 +31,8 @@ export interface RunReplayOptions {
   readonly stdout?: NodeJS.WriteStream | undefined;
   /** For NO_COLOR; defaults to process.env. */
   readonly env?: Record<string, string | undefined> | undefined;
+  /** `replay --follow`: look for new records this often (ReplayApp's follow). */
+  readonly follow?: { readonly intervalMs?: number } | undefined;
 }
 
 // The alternate screen (like less, vim, k9s): the session fills the terminal and the shell's scrollback is left
@@ -65,7 +67,7 @@ export async function runReplay(options: RunReplayOptions): Promise<void> {
   process.once('exit', restore);
   try {
     const app = render(
-      createElement(ThemeContext.Provider, { value: theme }, createElement(ReplayApp, { source, analysis, initialSeq: options.initialSeq, initialFilter, openAtFirstAlarm: true, hideApiServerWrites: true })),
+      createElement(ThemeContext.Provider, { value: theme }, createElement(ReplayApp, { source, analysis, initialSeq: options.initialSeq, initialFilter, openAtFirstAlarm: true, hideApiServerWrites: true, follow: options.follow })),
       { stdout, stdin, exitOnCtrlC: false, patchConsole: true, incrementalRendering: false, maxFps: 60 },
     );
     // Seqs are contiguous by construction; confirming it costs one count over the index, after the first frame.

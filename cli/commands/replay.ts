@@ -3,7 +3,9 @@ import { isMainThread, parentPort, Worker, workerData } from 'node:worker_thread
 import { sessionControllerNames, type Finding } from '../../model/index.js';
 import type { RecordAnnotation } from '../../replayer/index.js';
 import type { AnalysisLoader } from '../../tui/index.js';
-import type { CliContext } from '../context.js';
+import { createContext, type CliContext } from '../context.js';
+import { remoteRecorder } from '../remote.js';
+import { mirrorRemoteSession } from './mirror.js';
 import { ExitCode, UserError } from '../errors.js';
 import { parsePositiveInt } from './sessions.js';
 
@@ -87,6 +89,8 @@ export interface ReplaySessionOptions {
   readonly analysis?: boolean;
   /** Findings already computed (`kreplay demo`): no worker then. */
   readonly findings?: readonly Finding[] | undefined;
+  /** The session is being written (`--follow`): the timeline grows, the detectors re-run. */
+  readonly follow?: boolean | undefined;
 }
 
 /**
@@ -123,6 +127,7 @@ export async function replaySession(context: CliContext, name: string, options: 
       initialSeq: options.seq,
       initialObject: object,
       env: context.env,
+      ...(options.follow ? { follow: { intervalMs: 1_000 } } : {}),
     });
   } finally {
     store.close();
@@ -137,12 +142,27 @@ export function registerReplay(program: Command, context: CliContext): void {
     .option('--seq <n>', 'start at this record')
     .option('--object <kind/ns/name>', 'show only this object at first (KIND/NAME when cluster-scoped)')
     .option('--no-analysis', 'do not run the detectors (no finding badges)')
-    .action(async (name: string, options: { seq?: string; object?: string; analysis: boolean }) => {
-      await replaySession(context, name, {
+    .option('--follow', 'the session is being recorded: the timeline grows and badges appear as records commit (T follows the tail)')
+    .option('--from <url>', "with --follow: a running recorder's address (e.g. http://127.0.0.1:8090 after kubectl port-forward deploy/<controller> 8090)")
+    .option('--token-file <file>', "with --from: file holding the recorder's bearer token (default: $KREPLAY_INGEST_TOKEN)")
+    .action(async (name: string, options: { seq?: string; object?: string; analysis: boolean; follow?: boolean; from?: string; tokenFile?: string }) => {
+      const replayOptions: ReplaySessionOptions = {
         seq: options.seq === undefined ? undefined : parsePositiveInt(options.seq, '--seq'),
         object: options.object === undefined ? undefined : parseObjectOption(options.object),
         analysis: options.analysis,
-      });
+        follow: options.follow,
+      };
+      if (options.from === undefined) {
+        if (options.tokenFile) throw new UserError('--token-file goes with --from');
+        return replaySession(context, name, replayOptions);
+      }
+      if (!options.follow) throw new UserError('--from goes with --follow', `kreplay replay --follow ${name} --from ${options.from}; or kreplay pull ${options.from} ${name}, then kreplay replay ${name}`);
+      const mirror = await mirrorRemoteSession(remoteRecorder(options.from, options.tokenFile, context.env), name);
+      try {
+        await replaySession(createContext({ db: mirror.dbPath, output: context.output, env: context.env }), mirror.sessionName, replayOptions);
+      } finally {
+        await mirror.stop();
+      }
     });
 }
 

@@ -40,7 +40,7 @@ const contentTypes: Record<RemoteExportFormat, string> = {
 const extensions: Record<RemoteExportFormat, string> = { sqlite: 'db', json: 'json', markdown: 'md', html: 'html' };
 
 /** Records per page of a records stream. */
-const pageRecords = 500;
+const pageRecords = 200;
 
 export interface ReadRouterOptions {
   readonly store: SessionStore;
@@ -167,9 +167,13 @@ export class ReadRouter {
       for (const record of page) {
         if (!res.write(`${JSON.stringify(record)}\n`)) await drained(res);
         after = record.seq;
+        if (gone || res.destroyed) return;
       }
-      if (gone || res.destroyed) return;
-      if (page.length === pageRecords) continue;
+      if (page.length === pageRecords) {
+        // A follower catching up reads page after page: let the writer commit and the watches be read in between.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        continue;
+      }
       // Caught up. A session that has ended gets no more records; nor does a follower after the recorder stops.
       if (!follow || this.closed || store.findSession(String(session.id))?.endedAt) break;
       await next;
@@ -186,6 +190,8 @@ function sendJson(res: http.ServerResponse, value: unknown): void {
 }
 
 function drained(res: http.ServerResponse): Promise<void> {
+  // A client that hung up already emitted its 'close': waiting for one would wait forever.
+  if (res.destroyed || res.writableEnded) return Promise.resolve();
   return new Promise((resolve) => {
     const done = () => {
       res.off('drain', done);

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { accessSync, constants, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import {
   UnpairedRequests,
@@ -1153,13 +1153,19 @@ export class SqliteSessionStore implements SessionStore {
     await this.db.backup(whole);
     try {
       const copy = new SqliteSessionStore(whole);
+      let alone = false;
       try {
         const others = copy.db.prepare<[number], { id: number }>('SELECT id FROM sessions WHERE id != ?').all(sessionId);
-        for (const other of others) copy.deleteSession(other.id);
-        copy.snapshot(outPath);
+        // The usual sidecar case, one recording: the backup is the answer (no compaction on the caller's thread).
+        alone = others.length === 0;
+        if (!alone) {
+          for (const other of others) copy.deleteSession(other.id);
+          copy.snapshot(outPath);
+        } else copy.db.pragma('wal_checkpoint(TRUNCATE)');
       } finally {
         copy.close();
       }
+      if (alone) renameSync(whole, outPath);
     } finally {
       for (const suffix of ['', '-wal', '-shm']) rmSync(`${whole}${suffix}`, { force: true });
     }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, configForSession, controllerUsernames, isClusterScoped, parseConfig, parseConfigText, parseDuration, parseSize } from './config.js';
+import { CheckConfig } from '../model/check-config.js';
 
 describe('durations and sizes', () => {
   it('parses durations with units and rejects bare numbers', () => {
@@ -94,5 +95,18 @@ describe('parseConfig', () => {
     expect(isClusterScoped({ group: 'rbac.authorization.k8s.io', resource: 'clusterroles' })).toBe(true);
     expect(isClusterScoped({ group: '', resource: 'configmaps' })).toBe(false);
     expect(isClusterScoped({ group: 'example.com', resource: 'things', scope: 'Cluster' })).toBe(true);
+  });
+});
+
+describe('check: section', () => {
+  const resources = [{ version: 'v1', resource: 'configmaps' }];
+  it('is kreplay check --config, parsed by the same schema', () => {
+    const input = { thresholds: { finalizerTimeout: '2m', hotLoopWrites: 20 }, skip: ['reconcile-lag'], suppress: [{ namespace: 'kube-system', reason: 'system' }] };
+    expect(parseConfig({ resources, check: input }).check).toEqual(CheckConfig.parse(input));
+    expect(parseConfig({ resources }).check).toEqual(CheckConfig.parse({}));
+  });
+  it('names what is wrong and where', () => {
+    expect(() => parseConfig({ resources, check: { thresholds: { finalizerTimeout: 'soon' } } })).toThrow(/check\.thresholds\.finalizerTimeout: "soon" is not a duration/);
+    expect(() => parseConfig({ resources, check: { failsOn: 'error' } })).toThrow(/check/);
   });
 });

@@ -140,7 +140,13 @@ export class ReadRouter {
       await this.options.store.copySession(session.id, file);
       this.log.info('session exported', { session: session.name, format: 'sqlite', ms: Math.round(performance.now() - started) });
       res.writeHead(200, headers);
-      await pipeline(createReadStream(file), res);
+      try {
+        await pipeline(createReadStream(file), res);
+      } catch (error) {
+        // The client hung up mid-download: nothing to answer, nothing to log as a failure.
+        if ((error as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') throw error;
+        this.log.debug('export abandoned by the client', { session: session.name });
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -8,18 +8,18 @@ import type { CommittedBatch } from './writer.js';
  * Online detection: the detectors `kreplay check` runs, over the live session, while it records.
  *
  *   Writer ──batch committed──▶ LiveFindings.committed() ──debounce──▶ one analysis run over seq 1..lastSeq
- *                                                                        │ (chunks of records, yielding between them)
+ *                                                                        │ (a worker thread, or chunks in process)
  *                                     log line per new/updated finding ◀─┤
  *                                kreplay_findings{kind,severity} gauge ◀─┤
  *                                   kreplay_findings_total counter     ◀─┘──▶ GET /v1/findings (check --json shape)
  *
  * Each run is the whole pure analysis again, not an incremental one: the result is then `check`'s by construction
  * (same function, same records; an api record merged into an earlier row is re-read too), at the price of work that
- * grows with the session. That price is bounded: a run reads in chunks and yields to the event loop between them (the
- * writer and the watches never wait for more than one chunk), and the next run starts no sooner than `cpuShare` of
- * the time allows (a 300 ms run at a share of 0.1 waits 2.7 s), so detection gets slower as the session grows, never
- * the recording. Retention's segments (maxAge/4) bound the session. The recorder imports no replayer (STYLE.md): the
- * analysis is handed in (cli/live-analysis.ts wires `check`'s).
+ * grows with the session. The recorder runs it off its thread (`analyser`: a worker on its own connection, wired by
+ * cli/live-analysis.ts); the in-process form (`analysis`, for tests) reads in chunks and yields between them. Either
+ * way the next run starts no sooner than `cpuShare` of the time allows (a 300 ms run at a share of 0.1 waits 2.7 s),
+ * so detection gets slower as the session grows, never the recording. The recorder imports no replayer (STYLE.md):
+ * the analysis is handed in.
  */
 
 /** One analysis of one session, fed its records in seq order: what `kreplay check` runs. */

@@ -99,6 +99,51 @@ describe.skipIf(!existsSync(tmux))('kreplay replay in a real terminal (tmux)', (
   });
 });
 
+describe.skipIf(!existsSync(tmux))('kreplay replay --follow in a real terminal (tmux)', () => {
+  const tempDir = useTempDir();
+  const followTarget = 'follow';
+
+  afterAll(() => {
+    try {
+      tmuxCmd('kill-session', '-t', followTarget);
+    } catch {
+      // already gone
+    }
+  });
+
+  it('shows records another process commits while it is open, and T follows the tail', { timeout: 300_000 }, async () => {
+    const db = join(tempDir(), 'kreplay.db');
+    const cli = ['--import', 'tsx', join(repo, 'cli/run.ts'), '--db', db];
+    await run(process.execPath, [...cli, 'demo', '--no-open'], { cwd: repo, env: { ...process.env, NO_COLOR: '1' } });
+    const command = ['env', '-u', 'CI', '-u', 'GITHUB_ACTIONS', 'TERM=xterm-256color', process.execPath, ...cli, 'replay', '--follow', 'demo'].map((a) => `'${a}'`).join(' ');
+    tmuxCmd('new-session', '-d', '-s', followTarget, '-x', '120', '-y', '30', `cd '${repo}' && ${command}; sleep 600`);
+    const shown = () => tmuxCmd('capture-pane', '-p', '-t', followTarget);
+    const until = async (predicate: (text: string) => boolean, what: string) => {
+      const started = Date.now();
+      while (!predicate(shown())) {
+        if (Date.now() - started > 120_000) throw new Error(`timed out waiting for ${what}; the screen shows:\n${shown()}`);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      return shown();
+    };
+    let text = await until((t) => header(t).includes('LIVE (T: follow)') && /✖ \d+|▲ \d+/.test(header(t)), 'the first frame and the analysis');
+    const total = /\/([\d,]+)/.exec(header(text))![1]!.replace(/,/g, '');
+    tmuxCmd('send-keys', '-t', followTarget, 'T');
+    text = await until((t) => header(t).includes('● LIVE'), 'following the tail');
+    // Another process commits to the session, as a recorder does.
+    const { openStore } = await import('../store/index.js');
+    const store = openStore(db);
+    try {
+      store.append(store.findSession('demo')!.id, [{ record: 'marker', observedAt: '2026-11-24T14:17:11.000Z', origin: 'watch', marker: 'gap', message: 'committed while followed' }]);
+    } finally {
+      store.close();
+    }
+    const next = Number(total) + 1;
+    text = await until((t) => header(t).includes(`${next.toLocaleString('en-US')}/${next.toLocaleString('en-US')}`), 'the new record at the cursor');
+    expect(text).toContain('committed while followed');
+  });
+});
+
 describe('kreplay replay without a terminal', () => {
   const tempDir = useTempDir();
 

@@ -227,7 +227,7 @@ export function hotLoop(): Detector {
     if (isTimerKind(object.kindKey)) return;
     const w = watched(object.uid);
     let writer = v.writer;
-    let via: Blame['via'] = v.source === 'api' || v.source === 'audit' ? 'audit-user' : 'managedFields';
+    let via: Blame['via'] = v.writerVia ?? (v.source === 'api' || v.source === 'audit' ? 'audit-user' : 'managedFields');
     if (w.pendingApi && w.pendingApi.rv === v.rv) {
       // The version of the API write we held back: judged by its content, named by the API's user.
       writer = w.pendingApi.writer;

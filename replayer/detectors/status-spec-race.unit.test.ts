@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { WatchEvent } from '../../model/index.js';
-import { Cluster, fooSpec, SessionBuilder } from '../testing/builder.js';
+import { Cluster, fooSpec, SessionBuilder, type WatchEvent } from '../testing/builder.js';
 import { findings, summary } from '../testing/expect.js';
 
 type Spec = { replicas: number };

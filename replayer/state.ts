@@ -131,7 +131,7 @@ export interface ObjectState {
   /** group/Kind/namespace/name: the name identity shared by every incarnation. */
   key: string;
   /** group/Kind (fold.ts kindKey). */
-  readonly kindKey: string;
+  kindKey: string;
   streamKey: string | null;
   firstSeq: number;
   lastSeq: number;

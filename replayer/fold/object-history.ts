@@ -141,6 +141,11 @@ export class ObjectHistory {
     const previous = object.latest;
     const late = previous !== null && !Number.isNaN(rvNum) && !Number.isNaN(previous.rvNum) && rvNum < previous.rvNum;
     const facts = record.facts;
+    // A version's kind is the object's own (its body's, or discovery's): it corrects a kind an audit log had to guess.
+    if (record.record === 'watch' && record.kind !== object.ref.kind) {
+      object.ref = { ...object.ref, kind: record.kind };
+      object.kindKey = kindKey(object.ref);
+    }
     let version: Version;
     if (facts) {
       version = new HeldVersion(

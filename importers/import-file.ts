@@ -9,6 +9,7 @@ import { FormatDetector } from './detect.js';
 import { createKubectlWatchParser } from './kubectl-watch.js';
 import { createNdjsonParser } from './ndjson.js';
 import type { ImportParser, ParseEvent } from './parser.js';
+import { problemText } from './problem-text.js';
 
 /**
  * The importers' one I/O edge: streams a file (or stdin) through a format's parser into a new session.
@@ -348,7 +349,7 @@ export async function importFile(store: SessionStore, options: ImportFileOptions
     for (const event of events) {
       lastLine = event.line;
       if (event.kind === 'problem') {
-        const text = `${input.name}:${event.line}: ${event.problem}`;
+        const text = problemText(input.name, event.line, event.problem);
         problemCount += 1;
         if (problems.length < maxReportedProblems) problems.push(text);
         if (options.strict) {

@@ -17,6 +17,7 @@ import {
 } from './import-file.js';
 import { FileOrder, firstHead, type OrderKey } from './merge-order.js';
 import type { ParseEvent } from './parser.js';
+import { problemText } from './problem-text.js';
 
 /**
  * Several files into one session: an incident's custom resources and their children arrive as one kubectl watch
@@ -262,7 +263,7 @@ export async function importFiles(store: SessionStore, options: ImportFilesOptio
 
   /** Returns false when strict mode must stop. */
   const onProblem = (index: number, event: { line: number; problem: string }): boolean => {
-    const text = `${files[index]!.input.name}:${event.line}: ${event.problem}`;
+    const text = problemText(files[index]!.input.name, event.line, event.problem);
     problemCount += 1;
     if (problems.length < maxReportedProblems) problems.push(text);
     if (options.strict) {

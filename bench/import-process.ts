@@ -1,9 +1,10 @@
 import { importFile, type ImportFormat } from '../importers/index.js';
-import { openStore } from '../store/index.js';
+import { APPENDER_CACHE_KIB, openStore } from '../store/index.js';
 
 /** The import bench's child: one `importFile` of FILE (FORMAT) into DB, then its figures and peak RSS as JSON. */
 async function main(file: string, db: string, format: ImportFormat): Promise<void> {
-  const store = openStore(db);
+  // As `kreplay import` opens it.
+  const store = openStore(db, { cacheKiB: APPENDER_CACHE_KIB });
   const started = performance.now();
   const outcome = await importFile(store, { format, session: 'bench', input: { path: file }, toolVersion: 'bench' });
   store.close();

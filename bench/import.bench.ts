@@ -7,30 +7,58 @@ import { compiledScript } from '../test/compiled-script.js';
 import type { Figure } from './run.js';
 
 /**
- * Importing a 200 MB hostile file streams: a kreplay NDJSON file of delivery and watch records with a bad line every
- * 1,000 (truncated, binary, a name Kubernetes never sends), imported in a process of its own. The figure that matters
- * is its peak resident set, which must not grow with the file (KREPLAY_BENCH_IMPORT_MB sets the size).
+ * Importing a hostile file streams: a kreplay NDJSON file of delivery and watch records with a bad line every 1,000
+ * (truncated, binary, a name Kubernetes never sends), imported in a process of its own, once per size. The figure
+ * that matters is the peak resident set by file size, which must not grow with the file: `peak_rss_growth` is the
+ * largest file's peak over the smallest's (target ≤ 1.2). KREPLAY_BENCH_IMPORT_MB sets the sizes (default 20,200).
  */
+interface ImportRun {
+  records: number;
+  problems: number;
+  firstProblem: string;
+  bytes: number;
+  seconds: number;
+  maxRssKiB: number;
+  atPeak: Record<string, number>;
+}
+
 export default async function run(): Promise<Figure[]> {
-  const megabytes = Number(process.env.KREPLAY_BENCH_IMPORT_MB ?? 200);
+  const sizes = (process.env.KREPLAY_BENCH_IMPORT_MB ?? '20,200').split(',').map(Number);
+  if (sizes.some((size) => !(size > 0))) throw new Error(`KREPLAY_BENCH_IMPORT_MB: sizes in MB, comma-separated (20,200), not ${process.env.KREPLAY_BENCH_IMPORT_MB}`);
   const dir = mkdtempSync(join(tmpdir(), 'kreplay-bench-import-'));
+  const figures: Figure[] = [];
+  const peaks: number[] = [];
   try {
-    const file = join(dir, 'hostile.ndjson');
-    const lines = await writeHostileFile(file, megabytes * 1_000_000);
     const compiled = await compiledScript(fileURLToPath(new URL('./import-process.ts', import.meta.url)), dir);
-    const out = execFileSync(compiled.command, [...compiled.args, file, join(dir, 'bench.db'), 'ndjson'], { env: compiled.env, encoding: 'utf8', maxBuffer: 1 << 20 });
-    const result = JSON.parse(out.trim().split('\n').pop()!) as { records: number; problems: number; firstProblem: string; bytes: number; seconds: number; maxRssKiB: number };
-    console.error(`# import: ${lines} lines, ${result.records} records, ${result.problems} problems (first: ${result.firstProblem})`);
-    return [
-      { name: 'import.hostile_ndjson.megabytes', value: Math.round(result.bytes / 1_000_000), unit: 'MB' },
-      { name: 'import.hostile_ndjson.records', value: result.records, unit: 'records' },
-      { name: 'import.hostile_ndjson.problems', value: result.problems, unit: 'problems' },
-      { name: 'import.hostile_ndjson.peak_rss', value: Math.round(result.maxRssKiB / 1024), unit: 'MiB' },
-      { name: 'import.hostile_ndjson.throughput', value: Math.round(result.bytes / 1_000_000 / result.seconds), unit: 'MB/s' },
-    ];
+    for (const megabytes of sizes) {
+      const file = join(dir, `hostile-${megabytes}.ndjson`);
+      const db = join(dir, `bench-${megabytes}.db`);
+      const lines = await writeHostileFile(file, megabytes * 1_000_000);
+      const out = execFileSync(compiled.command, [...compiled.args, file, db, 'ndjson'], { env: compiled.env, encoding: 'utf8', maxBuffer: 1 << 20 });
+      rmSync(file);
+      for (const leftover of [db, `${db}-wal`, `${db}-shm`]) rmSync(leftover, { force: true });
+      const result = JSON.parse(out.trim().split('\n').pop()!) as ImportRun;
+      console.error(`# import ${megabytes} MB: ${lines} lines, ${result.records} records, ${result.problems} problems (first: ${result.firstProblem})`);
+      console.error(`#   peak RSS ${Math.round(result.maxRssKiB / 1024)} MiB; at the largest sample: ${JSON.stringify(result.atPeak)}`);
+      const name = `import.hostile_ndjson.${megabytes}MB`;
+      peaks.push(result.maxRssKiB / 1024);
+      figures.push(
+        { name: `${name}.records`, value: result.records, unit: 'records' },
+        { name: `${name}.problems`, value: result.problems, unit: 'problems' },
+        { name: `${name}.peak_rss`, value: Math.round(result.maxRssKiB / 1024), unit: 'MiB' },
+        { name: `${name}.peak_heap_total`, value: Math.round(result.atPeak.heapTotalMiB ?? 0), unit: 'MiB' },
+        { name: `${name}.throughput`, value: Math.round(result.bytes / 1_000_000 / result.seconds), unit: 'MB/s' },
+      );
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+  // The largest file's figure under the name it always had, and how much the peak grew from the smallest file.
+  const largest = sizes.indexOf(Math.max(...sizes));
+  const smallest = sizes.indexOf(Math.min(...sizes));
+  figures.push({ name: 'import.hostile_ndjson.peak_rss', value: Math.round(peaks[largest]!), unit: 'MiB' });
+  if (sizes.length > 1) figures.push({ name: 'import.hostile_ndjson.peak_rss_growth', value: Math.round((peaks[largest]! / peaks[smallest]!) * 100) / 100, unit: `x (${sizes[largest]} MB / ${sizes[smallest]} MB)` });
+  return figures;
 }
 
 async function writeHostileFile(path: string, bytes: number): Promise<number> {

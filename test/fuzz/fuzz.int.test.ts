@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { useTempDir } from '../temp.js';
 import { fuzzImports } from './import-fuzz.js';
 import { fuzzIngest } from './ingest-fuzz.js';
-import { memoryFigures } from './memory-sampler.js';
+import { memoryFigures } from '../memory-sampler.js';
 import { fuzzSettings } from './settings.js';
 
 // Hostile input against every boundary, in CI with a small count (KREPLAY_FUZZ_COUNT; `npm run fuzz` runs 10,000+

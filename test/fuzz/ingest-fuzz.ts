@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { openStore } from '../../store/index.js';
 import { compiledScript } from '../compiled-script.js';
 import { imageRuntime } from '../image-runtime.js';
-import type { MemorySample } from './memory-sampler.js';
+import type { MemorySample } from '../memory-sampler.js';
 import { Random } from './random.js';
 import { auditBody, badRequest, bigBodies, goodAuditEvent, goodDelivery, type FuzzRequest } from './requests.js';
 import { send } from './send.js';

@@ -1,7 +1,7 @@
 import { APPENDER_CACHE_KIB, openStore } from '../../store/index.js';
 import { IngestServer } from '../../recorder/ingest-server.js';
 import { Writer } from '../../recorder/writer.js';
-import { MemoryWatch } from './memory-sampler.js';
+import { MemoryWatch } from '../memory-sampler.js';
 
 /**
  * The recorder's ingest path in a process of its own, for the fuzz harness to measure: the real ingest server and

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fuzzImports } from './import-fuzz.js';
 import { fuzzIngest } from './ingest-fuzz.js';
-import { memoryFigures } from './memory-sampler.js';
+import { memoryFigures } from '../memory-sampler.js';
 import { fuzzSettings } from './settings.js';
 
 /**

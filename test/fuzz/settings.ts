@@ -9,7 +9,7 @@ export interface FuzzSettings {
   readonly runtime: FuzzRuntime;
   /**
    * The ingest process's peak resident set must stay under this (KREPLAY_FUZZ_MAX_RSS_MIB). As the image runs it, it
-   * is ~61 MiB listening and peaks at ~93-98 MiB over 10,000 hostile requests 8 at a time; plain node peaks at
+   * is ~61 MiB listening and peaks at ~94-97 MiB over 10,000 hostile requests 8 at a time; plain node peaks at
    * ~120-145 MiB (a young generation four times larger, one malloc arena per thread: docs/recorder.md). A body held
    * whole (a 64 MiB gzip bomb inflated) would not stay under the image's bound.
    */

@@ -1,6 +1,7 @@
 import { type MarkerRecord, type RecordKind, type SessionInfo, type SessionRecord, type SessionSource } from '../model/index.js';
 import type { SessionStore } from '../store/index.js';
 import { duplicateAuditReason } from './audit.js';
+import { CompactIdSet } from './audit-id-set.js';
 import { FormatDetector } from './detect.js';
 import {
   createParser,
@@ -164,7 +165,7 @@ export async function importFiles(store: SessionStore, options: ImportFilesOptio
     redact,
     files: files.map((f) => ({ file: f.input.file, format: f.format })),
   };
-  const seenAuditIds = new Set<string>();
+  const seenAuditIds = new CompactIdSet();
   let sessionNewest = Number.NEGATIVE_INFINITY;
   let sessionEndedAt: string | null = null;
   if (existing) {

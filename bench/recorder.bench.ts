@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openStore } from '../store/index.js';
 import { FakeApiServer, configMaps } from '../recorder/fake-apiserver.js';
+import { imageRuntime } from '../test/image-runtime.js';
 
 /**
  * The recorder as a sidecar at a sustained watch rate (default 1,000 events/s), measured from outside: `kreplay
@@ -135,14 +136,16 @@ export default async function run(): Promise<Figure[]> {
   // KREPLAY_BENCH_NODE_ARGS: extra node flags for the recorder, e.g. --cpu-prof --cpu-prof-dir=/tmp/prof.
   const cli = process.env['KREPLAY_BENCH_CLI'] ?? join(repoRoot, 'dist', 'cli', 'run.js');
   const built = existsSync(cli);
-  // By default the recorder runs with the settings deploy/Dockerfile sets (NODE_OPTIONS and MALLOC_* there):
-  // a small young generation, V8's background threads off, two malloc arenas, a heap cap below the sidecar's limit.
-  const nodeArgs = (process.env['KREPLAY_BENCH_NODE_ARGS'] ?? '--max-semi-space-size=4 --max-old-space-size=192 --single-threaded').split(' ').filter(Boolean);
+  // By default the recorder runs with the settings deploy/Dockerfile sets (NODE_OPTIONS, ENTRYPOINT and MALLOC_*
+  // there, read from the file): a small young generation, V8's background threads off, two malloc arenas, a heap cap
+  // below the sidecar's limit.
+  const image = imageRuntime();
+  const nodeArgs = process.env['KREPLAY_BENCH_NODE_ARGS'] !== undefined ? process.env['KREPLAY_BENCH_NODE_ARGS'].split(' ').filter(Boolean) : image.nodeArgs;
   const args = [...nodeArgs, ...(built ? [cli] : ['--import', 'tsx', join(repoRoot, 'cli', 'run.ts')])];
   const child = spawn(process.execPath, [...args, '--db', dbPath, 'record', '-c', join(dir, 'recorder.yaml'), '--kubeconfig', join(dir, 'kubeconfig'), '-s', 'bench', ...(process.env['KREPLAY_BENCH_RECORDER_ARGS'] ?? '').split(' ').filter(Boolean)], {
     cwd: repoRoot,
     stdio: ['ignore', process.env['KREPLAY_BENCH_STDERR'] ? 'pipe' : 'ignore', 'pipe'],
-    env: { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '131072', ...process.env, KUBECONFIG: '' },
+    env: { ...image.env, ...process.env, KUBECONFIG: '' },
   });
   let log = '';
   child.stderr!.on('data', (chunk: Buffer) => (log = (log + chunk.toString()).slice(-20_000)));

@@ -8,15 +8,11 @@ import { parseListen } from '../../recorder/ingest-server.js';
 import { KubeConfigError, loadKubeConfig, type ResolvedKubeConfig } from '../../recorder/kubeconfig.js';
 import { createLogger, type Logger } from '../../recorder/log.js';
 import { Recorder, RecorderStartError, type RecorderSummary } from '../../recorder/recorder.js';
+import { APPENDER_CACHE_KIB } from '../../store/appender-cache.js';
 import type { CliContext } from '../context.js';
 import { checkAnalysis, checkAnalysisInWorker, exportReports } from '../live-analysis.js';
 import { ExitCode, UserError } from '../errors.js';
 
-/**
- * The recorder's SQLite page cache (KiB): enough for the pages an append touches (the tails of the tables and of the
- * per-object index leaves of the objects being written); older pages are re-read from the OS's file cache.
- */
-const RECORDER_CACHE_KIB = 2048;
 import { toolVersion } from '../version.js';
 
 interface RecordOptions {
@@ -206,7 +202,7 @@ is what the sidecar uses); named resources replace its resources.`,
         log.warn('listening on a non-loopback address without a token: anyone who can reach it can write to the session', { listen: config.server.listen });
       }
 
-      const store = context.openStore({ cacheKiB: RECORDER_CACHE_KIB });
+      const store = context.openStore({ cacheKiB: APPENDER_CACHE_KIB });
       let recorder: Recorder;
       try {
         recorder = await Recorder.start({

@@ -4,6 +4,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
 import { openStore } from '../store/index.js';
 import { FakeApiServer, configMaps } from '../recorder/fake-apiserver.js';
 
@@ -16,6 +17,13 @@ import { FakeApiServer, configMaps } from '../recorder/fake-apiserver.js';
  *
  * KREPLAY_BENCH_SECONDS (default 20; the issue's full run is 60), KREPLAY_BENCH_RATE (default 1000 events/s),
  * KREPLAY_BENCH_OBJECTS (default 1000 live objects). Targets: ≤ 100 MB RSS, ≤ 10 % of a core, p99 ≤ 250 ms.
+ *
+ * Issue 15's figures, from the same run:
+ * - write amplification: bytes the recorder caused to be written (/proc/PID/io write_bytes: WAL frames, checkpoints,
+ *   its log) over the bytes the database grew (pages in use, read from a separate connection), over the run's first
+ *   and last fifth, and as a series (per minute, or per tenth of a short run) printed to stderr;
+ * - the CPU floor: bench/watch-floor.ts, a process that only reads the same watch stream with the same read pacing
+ *   and JSON.parses it, measured over the same window.
  */
 
 interface Figure {
@@ -95,6 +103,31 @@ function percentile(sorted: readonly number[], p: number): number {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** The database's pages in use, in bytes: what the session grew by, indexes and half-filled pages included. */
+function storedBytes(db: Database.Database): number {
+  const pageSize = db.pragma('page_size', { simple: true }) as number;
+  const pages = db.pragma('page_count', { simple: true }) as number;
+  const free = db.pragma('freelist_count', { simple: true }) as number;
+  return (pages - free) * pageSize;
+}
+
+interface IoSample {
+  /** Seconds since the measurement started. */
+  t: number;
+  written: number;
+  stored: number;
+}
+
+/** Bytes written over bytes stored between the samples nearest to `from` and `to` seconds. */
+function amplification(samples: readonly IoSample[], from: number, to: number): { written: number; stored: number; ratio: number } {
+  const nearest = (t: number) => samples.reduce((best, s) => (Math.abs(s.t - t) < Math.abs(best.t - t) ? s : best), samples[0]!);
+  const a = nearest(from);
+  const b = nearest(to);
+  const written = b.written - a.written;
+  const stored = b.stored - a.stored;
+  return { written, stored, ratio: stored > 0 ? written / stored : Number.NaN };
+}
+
 export default async function run(): Promise<Figure[]> {
   const seconds = env('KREPLAY_BENCH_SECONDS', 20);
   const rate = env('KREPLAY_BENCH_RATE', 1000);
@@ -138,6 +171,7 @@ export default async function run(): Promise<Figure[]> {
   }
   const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
   const pid = child.pid!;
+  let floorProcess: ReturnType<typeof spawn> | undefined;
 
   try {
     // Ready: listed and watching.
@@ -149,6 +183,20 @@ export default async function run(): Promise<Figure[]> {
     }
     await sleep(1000);
 
+    // The floor: the same watch stream, read with the same pacing and parsed, and nothing else.
+    const readInterval = /readInterval:\s*(\d+)ms/.exec(extraConfig)?.[1] ?? (/readInterval:\s*0\b/.test(extraConfig) ? '0' : '50');
+    const floor = spawn(
+      process.execPath,
+      [...nodeArgs, '--import', 'tsx', join(repoRoot, 'bench', 'watch-floor.ts'), `${url}/api/v1/namespaces/bench/configmaps?watch=1&allowWatchBookmarks=true&resourceVersion=${fake.currentRevision}`, readInterval],
+      { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'], env: { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '131072', ...process.env } },
+    );
+    floorProcess = floor;
+    let floorOutput = '';
+    floor.stdout!.on('data', (chunk: Buffer) => (floorOutput += chunk.toString()));
+    const floorExited = new Promise<void>((resolve) => floor.on('exit', () => resolve()));
+    await sleep(2000); // its loader compiles at start: not part of the floor
+
+    const sizeDb = new Database(dbPath, { readonly: true, fileMustExist: true });
     const store = openStore(dbPath, { readonly: true });
     const session = store.findSession('bench')!;
     let lastSeq = store.page(session.id, { beforeSeq: Number.MAX_SAFE_INTEGER, limit: 1 })[0]?.seq ?? 0;
@@ -174,9 +222,13 @@ export default async function run(): Promise<Figure[]> {
 
     // Drive `rate` updates a second, in 10 ms ticks, catching up if a tick is late.
     const rssSamples: number[] = [];
+    const ioSamples: IoSample[] = [];
     const cpuStart = procStat(pid)!;
+    const floorStart = procStat(floor.pid!)!;
     const writtenStart = writeBytes(pid);
     const started = performance.now();
+    ioSamples.push({ t: 0, written: writtenStart ?? 0, stored: storedBytes(sizeDb) });
+    let nextIoSample = started + 1000;
     let sent = 0;
     let generation = 1;
     let nextSample = started;
@@ -188,6 +240,10 @@ export default async function run(): Promise<Figure[]> {
         const object = fake.update('', 'configmaps', 'bench', `obj-${i}`, objectFields(i, generation));
         sentAt.set(object.metadata!.resourceVersion!, performance.now());
         sent += 1;
+      }
+      if (performance.now() >= nextIoSample) {
+        ioSamples.push({ t: (performance.now() - started) / 1000, written: writeBytes(pid) ?? 0, stored: storedBytes(sizeDb) });
+        nextIoSample += 1000;
       }
       if (performance.now() >= nextSample) {
         rssSamples.push(rssBytes(pid));
@@ -202,7 +258,12 @@ export default async function run(): Promise<Figure[]> {
     }
     const elapsed = (performance.now() - started) / 1000;
     const cpuEnd = procStat(pid)!;
+    const floorEnd = procStat(floor.pid!)!;
     const writtenEnd = writeBytes(pid);
+    ioSamples.push({ t: elapsed, written: writtenEnd ?? 0, stored: storedBytes(sizeDb) });
+    sizeDb.close();
+    floor.kill('SIGTERM');
+    await Promise.race([floorExited, sleep(5000)]);
     if (process.env['KREPLAY_BENCH_DEBUG']) {
       const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
       console.error(metrics.split('\n').filter((l) => /heap_size|external_memory|resident|gc_duration_seconds_sum|queue_depth |commit_duration_seconds_(sum|count)|receive_to_commit_seconds_(sum|count|bucket)/.test(l) && !l.startsWith('#')).join('\n'));
@@ -215,6 +276,21 @@ export default async function run(): Promise<Figure[]> {
 
     const sorted = [...latencies].sort((a, b) => a - b);
     const cpuShare = ((cpuEnd.cpuTicks - cpuStart.cpuTicks) / clockTicks / elapsed) * 100;
+    const floorShare = ((floorEnd.cpuTicks - floorStart.cpuTicks) / clockTicks / elapsed) * 100;
+    const floorEvents = Number(floorOutput.trim());
+    const first = amplification(ioSamples, 0, elapsed / 5);
+    const last = amplification(ioSamples, (elapsed * 4) / 5, elapsed);
+    const whole = amplification(ioSamples, 0, elapsed);
+    // The series: per minute, or per tenth of a run shorter than ten minutes.
+    const step = elapsed >= 600 ? 60 : elapsed / 10;
+    const mib = (bytes: number) => (bytes / 1024 / 1024).toFixed(2);
+    for (let from = 0; from + step <= elapsed + 0.5; from += step) {
+      const part = amplification(ioSamples, from, from + step);
+      console.error(
+        `# write amplification ${Math.round(from)}–${Math.round(from + step)} s: ${mib(part.written)} MiB written, ${mib(part.stored)} MiB stored, ${part.ratio.toFixed(2)}× (${(part.written / 1024 / 1024 / step).toFixed(2)} MiB/s)`,
+      );
+    }
+    console.error(`# floor: ${floorEvents} events parsed, ${floorShare.toFixed(1)} % of a core`);
     const figures: Figure[] = [
       { name: 'recorder.events_per_second', value: Math.round(sent / elapsed), unit: 'events/s' },
       { name: 'recorder.duration', value: Math.round(elapsed), unit: 's' },
@@ -228,10 +304,18 @@ export default async function run(): Promise<Figure[]> {
       ...(writtenStart !== undefined && writtenEnd !== undefined
         ? [{ name: 'recorder.disk_writes', value: Math.round(((writtenEnd - writtenStart) / elapsed / 1024 / 1024) * 100) / 100, unit: 'MiB/s' }]
         : []),
+      { name: 'recorder.write_amplification', value: Number(last.ratio.toFixed(2)), unit: 'x' },
+      { name: 'recorder.write_amplification_first', value: Number(first.ratio.toFixed(2)), unit: 'x' },
+      { name: 'recorder.write_amplification_whole', value: Number(whole.ratio.toFixed(2)), unit: 'x' },
+      { name: 'recorder.stored_bytes_per_event', value: Math.round(whole.stored / sent), unit: 'bytes' },
+      { name: 'recorder.written_bytes_per_event', value: Math.round(whole.written / sent), unit: 'bytes' },
+      { name: 'recorder.cpu_floor', value: Math.round(floorShare * 10) / 10, unit: '% of a core' },
+      { name: 'recorder.cpu_vs_floor', value: Number((cpuShare / floorShare).toFixed(2)), unit: 'x' },
     ];
     console.error(`# recorder: ${sent} events in ${elapsed.toFixed(1)} s via ${built ? 'dist/' : 'tsx'}; ${latencies.length} seen committed`);
     return figures;
   } finally {
+    if (floorProcess && floorProcess.exitCode === null) floorProcess.kill('SIGKILL');
     child.kill('SIGTERM');
     await Promise.race([exited, sleep(20_000)]);
     if (child.exitCode === null) child.kill('SIGKILL');

@@ -1,0 +1,139 @@
+import type Database from 'better-sqlite3';
+
+/**
+ * Where an object's records are: `object_index` (migrations/0007_object_index.sql), entries ordered by seq bucket
+ * first and written a whole bucket at a time, plus the open bucket's records read from `records` by seq.
+ *
+ * Why not an index on records (object_id, seq): with many objects changing at once, each event's entry lands in its
+ * object's part of that index, so each commit dirtied about one 4 KiB page per event (WAL frame + checkpoint write),
+ * and disk writes grew with the session to ~16x the bytes stored. Written per bucket, sorted, the entries are
+ * appended at the right edge of the tree.
+ *
+ * Invariant: the buckets of a session below `next_seq >> BUCKET_BITS` are in object_index, and no other. The append
+ * that moves next_seq past a bucket's end indexes it in the same transaction. A reader takes the boundary from one
+ * read of next_seq and asks the index only below it and `records` only from it: if an append lands meanwhile, the
+ * records it indexed are still in `records` above the boundary, so nothing is read twice or missed.
+ */
+export const BUCKET_BITS = 11;
+
+/** The first seq of the open bucket: records from here on are not in object_index yet. */
+export function tailStart(nextSeq: number): number {
+  return Math.floor(nextSeq / 2 ** BUCKET_BITS) * 2 ** BUCKET_BITS;
+}
+
+/** Which records.body_kind values a lookup accepts, as a bit mask (bit k: body_kind k). */
+export const BodyMask = {
+  any: 0b111,
+  body: 0b110,
+  keyframe: 0b010,
+} as const;
+
+export interface IndexedRow {
+  seq: number;
+  body_kind: number;
+}
+
+export class ObjectIndex {
+  private readonly statements;
+
+  constructor(
+    db: Database.Database,
+    /** The database has object_index (schema 7). A read-only open of an older one has records_object instead. */
+    readonly present: boolean,
+  ) {
+    const table = present ? 'object_index' : null;
+    this.statements = {
+      flush: db.prepare<[number, number, number]>(
+        table
+          ? `INSERT INTO object_index (session_id, bucket, object_id, seq, body_kind)
+             SELECT session_id, seq >> ${BUCKET_BITS}, object_id, seq, body_kind FROM records
+             WHERE session_id = ? AND seq >= ? AND seq < ? AND object_id IS NOT NULL ORDER BY 2, 3, 4`
+          : 'SELECT ?, ?, ?',
+      ),
+      // Buckets lo..hi in order, one seek each (a recursive CTE is a loop inside SQLite, not a call per bucket).
+      range: db.prepare<[number, number, number, number, number, number, number], IndexedRow>(
+        table
+          ? `WITH RECURSIVE b(x) AS (SELECT ? UNION ALL SELECT x + 1 FROM b WHERE x < ?)
+             SELECT i.seq, i.body_kind FROM b CROSS JOIN object_index i ON i.session_id = ? AND i.bucket = b.x AND i.object_id = ?
+             WHERE i.seq >= ? AND i.seq <= ? AND ((? >> i.body_kind) & 1) = 1 ORDER BY i.seq`
+          : 'SELECT NULL AS seq, NULL AS body_kind WHERE ? AND ? AND ? AND ? AND ? AND ? AND ? AND 0',
+      ),
+      // The newest bucket at or below hi holding a matching row: buckets are walked down until one does.
+      lastBucket: db.prepare<[number, number, number, number, number], { x: number }>(
+        table
+          ? `WITH RECURSIVE b(x) AS (SELECT ? UNION ALL SELECT x - 1 FROM b WHERE x > 0)
+             SELECT x FROM b WHERE EXISTS (SELECT 1 FROM object_index i WHERE i.session_id = ? AND i.bucket = b.x AND i.object_id = ?
+               AND i.seq <= ? AND ((? >> i.body_kind) & 1) = 1) LIMIT 1`
+          : 'SELECT NULL AS x WHERE ? AND ? AND ? AND ? AND ? AND 0',
+      ),
+      lastInBucket: db.prepare<[number, number, number, number, number], IndexedRow>(
+        table
+          ? `SELECT seq, body_kind FROM object_index WHERE session_id = ? AND bucket = ? AND object_id = ? AND seq <= ?
+             AND ((? >> body_kind) & 1) = 1 ORDER BY seq DESC LIMIT 1`
+          : 'SELECT NULL AS seq, NULL AS body_kind WHERE ? AND ? AND ? AND ? AND ? AND 0',
+      ),
+      // The open bucket (or, before schema 7, the whole session through records_object).
+      tailRange: db.prepare<[number, number, number, number, number], IndexedRow>(
+        `SELECT seq, body_kind FROM records WHERE session_id = ? AND seq >= ? AND seq <= ? AND object_id = ?
+         AND ((? >> body_kind) & 1) = 1 ORDER BY seq`,
+      ),
+      tailLast: db.prepare<[number, number, number, number, number], IndexedRow>(
+        `SELECT seq, body_kind FROM records WHERE session_id = ? AND seq >= ? AND seq <= ? AND object_id = ?
+         AND ((? >> body_kind) & 1) = 1 ORDER BY seq DESC LIMIT 1`,
+      ),
+    };
+  }
+
+  /** Where the index ends for a session whose next seq is `nextSeq` (0 before schema 7: nothing is indexed). */
+  boundary(nextSeq: number): number {
+    return this.present ? tailStart(nextSeq) : 0;
+  }
+
+  /** Indexes the buckets an append completed: called in its transaction, with next_seq before and after it. */
+  flush(sessionId: number, nextSeqBefore: number, nextSeqAfter: number): void {
+    if (!this.present) return;
+    const from = tailStart(nextSeqBefore);
+    const to = tailStart(nextSeqAfter);
+    if (to > from) this.statements.flush.run(sessionId, from, to);
+  }
+
+  /** The object's records with seq in [from, to] whose body kind `mask` accepts, in seq order. */
+  rows(sessionId: number, objectId: number, from: number, to: number, boundary: number, mask: number): IndexedRow[] {
+    const out: IndexedRow[] = [];
+    if (from < boundary && this.present) {
+      const hi = Math.min(to, boundary - 1);
+      out.push(...this.statements.range.all(from >> BUCKET_BITS, hi >> BUCKET_BITS, sessionId, objectId, from, hi, mask));
+    }
+    if (to >= boundary) out.push(...this.statements.tailRange.all(sessionId, Math.max(from, boundary), to, objectId, mask));
+    return out;
+  }
+
+  /** The object's newest record at or before `atOrBefore` whose body kind `mask` accepts. */
+  last(sessionId: number, objectId: number, atOrBefore: number, boundary: number, mask: number): IndexedRow | undefined {
+    if (atOrBefore >= boundary) {
+      const tail = this.statements.tailLast.get(sessionId, boundary, atOrBefore, objectId, mask);
+      if (tail) return tail;
+    }
+    if (boundary === 0 || !this.present) return undefined;
+    const hi = Math.min(atOrBefore, boundary - 1);
+    const bucket = this.statements.lastBucket.get(hi >> BUCKET_BITS, sessionId, objectId, hi, mask);
+    return bucket ? this.statements.lastInBucket.get(sessionId, bucket.x, objectId, hi, mask) : undefined;
+  }
+
+  /**
+   * SQL for "r.seq is a record of one of these objects", for a filtered read of `records r`: the object ids are
+   * written into the SQL (the caller lists at most a few dozen), the bounds are parameters pushed onto `params`.
+   */
+  seqCondition(sessionId: number, objectIds: readonly number[], boundary: number, params: unknown[]): string {
+    const ids = objectIds.join(',');
+    const tail = `SELECT t.seq FROM records t WHERE t.session_id = ? AND t.seq >= ? AND t.object_id IN (${ids})`;
+    if (!this.present || boundary === 0) {
+      params.push(sessionId, boundary);
+      return `r.seq IN (${tail})`;
+    }
+    params.push((boundary >> BUCKET_BITS) - 1, sessionId, sessionId, boundary);
+    return `r.seq IN (WITH RECURSIVE b(x) AS (SELECT 0 UNION ALL SELECT x + 1 FROM b WHERE x < ?)
+      SELECT i.seq FROM b CROSS JOIN object_index i ON i.session_id = ? AND i.bucket = b.x AND i.object_id IN (${ids})
+      UNION ALL ${tail})`;
+  }
+}

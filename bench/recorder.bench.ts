@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { openStore } from '../store/index.js';
 import { FakeApiServer, configMaps } from '../recorder/fake-apiserver.js';
+import { configMapFields } from './fixtures.js';
 
 /**
  * The recorder as a sidecar at a sustained watch rate (default 1,000 events/s), measured from outside: `kreplay
@@ -38,25 +39,6 @@ const clockTicks = 100; // getconf CLK_TCK on Linux
 function env(name: string, fallback: number): number {
   const value = Number(process.env[name]);
   return Number.isFinite(value) && value > 0 ? value : fallback;
-}
-
-/** A ConfigMap with labels, annotations and two managedFields entries: a watch line of ~1 KB. */
-function objectFields(i: number, generation: number): Record<string, unknown> {
-  return {
-    data: {
-      'config.yaml': `replicas: ${3 + (i % 5)}\nimage: registry.example.com/team/service-${i}:1.${generation}\nlogLevel: info\n`,
-      owner: `team-${i % 17}`,
-      revision: String(generation),
-    },
-    metadata: {
-      labels: { app: `service-${i}`, 'app.kubernetes.io/managed-by': 'bench-operator', tier: i % 2 ? 'backend' : 'frontend' },
-      annotations: { 'bench.kreplay.dev/revision': String(generation), 'bench.kreplay.dev/checksum': `sha256:${(i * 7919 + generation * 104729).toString(16).padStart(16, '0')}` },
-      managedFields: [
-        { manager: 'bench-operator', operation: 'Update', apiVersion: 'v1', time: '2026-11-25T10:00:00Z', fieldsType: 'FieldsV1', fieldsV1: { 'f:data': { '.': {}, 'f:config.yaml': {}, 'f:owner': {}, 'f:revision': {} }, 'f:metadata': { 'f:labels': { '.': {}, 'f:app': {}, 'f:tier': {} } } } },
-        { manager: 'kubectl', operation: 'Apply', apiVersion: 'v1', time: '2026-11-25T09:00:00Z', fieldsType: 'FieldsV1', fieldsV1: { 'f:metadata': { 'f:annotations': { 'f:bench.kreplay.dev/checksum': {} } } } },
-      ],
-    },
-  };
 }
 
 function procStat(pid: number): { cpuTicks: number } | undefined {
@@ -135,7 +117,7 @@ export default async function run(): Promise<Figure[]> {
   const dir = mkdtempSync(join(tmpdir(), 'kreplay-bench-recorder-'));
   const fake = new FakeApiServer([configMaps]);
   const url = await fake.start();
-  for (let i = 0; i < objectCount; i += 1) fake.create('', 'configmaps', 'bench', `obj-${i}`, objectFields(i, 0));
+  for (let i = 0; i < objectCount; i += 1) fake.create('', 'configmaps', 'bench', `obj-${i}`, configMapFields(i, 0));
 
   const dbPath = join(dir, 'kreplay.db');
   const port = await freePort();
@@ -237,7 +219,7 @@ export default async function run(): Promise<Figure[]> {
       while (sent < due) {
         const i = sent % objectCount;
         if (i === 0 && sent > 0) generation += 1;
-        const object = fake.update('', 'configmaps', 'bench', `obj-${i}`, objectFields(i, generation));
+        const object = fake.update('', 'configmaps', 'bench', `obj-${i}`, configMapFields(i, generation));
         sentAt.set(object.metadata!.resourceVersion!, performance.now());
         sent += 1;
       }

@@ -221,6 +221,12 @@ export interface OpenOptions {
    * that much over its first minutes. Readers (check, the TUI) keep the default.
    */
   cacheKiB?: number;
+  /**
+   * The page size (bytes, a power of two from 512 to 65536) if this open creates the database; SQLite's default is
+   * 4096. A writer that commits small batches often (the recorder) wants small pages: every commit rewrites the last,
+   * part-filled page of each table and index it appends to, about ten of them (docs/recorder.md, Performance).
+   */
+  pageSize?: number;
 }
 
 export class SqliteSessionStore implements SessionStore {
@@ -267,8 +273,12 @@ export class SqliteSessionStore implements SessionStore {
       if (options.cacheKiB !== undefined) this.db.pragma(`cache_size = ${-Math.max(64, Math.round(options.cacheKiB))}`);
       refuseTooNew(this.db, path);
       if (!readonly) {
+        // Only possible before the first write; an existing database keeps its page size.
+        if (options.pageSize !== undefined && (this.db.pragma('page_count', { simple: true }) as number) === 0) this.db.pragma(`page_size = ${options.pageSize}`);
         // WAL lets the TUI read a session while the recorder appends to it.
         this.db.pragma('journal_mode = WAL');
+        // Checkpoint every ~4 MiB of WAL whatever the page size (SQLite's default is 1,000 pages).
+        this.db.pragma(`wal_autocheckpoint = ${Math.round((4 * 1024 * 1024) / (this.db.pragma('page_size', { simple: true }) as number))}`);
         this.db.pragma('synchronous = NORMAL');
         migrate(this.db, path);
       }

@@ -22,9 +22,10 @@ describe('SQLite session store', () => {
     const raw = new Database(path, { readonly: true });
     expect(raw.pragma('page_size', { simple: true })).toBe(512);
     raw.close();
-    const fresh = openStore(join(tempDir(), 'default.db'));
+    const defaultPath = join(tempDir(), 'default.db');
+    const fresh = openStore(defaultPath);
     fresh.close();
-    const rawDefault = new Database(join(tempDir(), 'default.db'), { readonly: true });
+    const rawDefault = new Database(defaultPath, { readonly: true });
     expect(rawDefault.pragma('page_size', { simple: true })).toBe(4096);
     rawDefault.close();
   });

@@ -88,7 +88,7 @@ export async function startRecorder(options: { dir: string; dbPath: string; apiU
   const port = await freePort();
   writeFileSync(
     join(options.dir, 'recorder.yaml'),
-    `resources: [${options.resources}]\nnamespaces: [${options.namespaces}]\nserver:\n  listen: 127.0.0.1:${port}\n${options.extraConfig ?? ''}`,
+    `resources: [${options.resources}]\nnamespaces: [${options.namespaces}]\nserver:\n  listen: 127.0.0.1:${port}\n${options.extraConfig ? `${options.extraConfig.trimEnd()}\n` : ''}`,
   );
   writeFileSync(
     join(options.dir, 'kubeconfig'),

@@ -1,13 +1,13 @@
 import { spawn } from 'node:child_process';
-import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { openStore } from '../store/index.js';
 import { FakeApiServer, configMaps } from '../recorder/fake-apiserver.js';
 import { configMapFields } from './fixtures.js';
+import { cpuSeconds, env, percentile, recorderNodeArgs, repoRoot, rssBytes, sleep, startRecorder, writeBytes } from './recorder-process.js';
+import type { Figure } from './run.js';
 
 /**
  * The recorder as a sidecar at a sustained watch rate (default 1,000 events/s), measured from outside: `kreplay
@@ -26,64 +26,6 @@ import { configMapFields } from './fixtures.js';
  * - the CPU floor: bench/watch-floor.ts, a process that only reads the same watch stream with the same read pacing
  *   and JSON.parses it, measured over the same window.
  */
-
-interface Figure {
-  name: string;
-  value: number;
-  unit: string;
-}
-
-const repoRoot = fileURLToPath(new URL('..', import.meta.url));
-const clockTicks = 100; // getconf CLK_TCK on Linux
-
-function env(name: string, fallback: number): number {
-  const value = Number(process.env[name]);
-  return Number.isFinite(value) && value > 0 ? value : fallback;
-}
-
-function procStat(pid: number): { cpuTicks: number } | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { cpuTicks: Number(fields[11]) + Number(fields[12]) }; // utime + stime
-  } catch {
-    return undefined;
-  }
-}
-
-/** Bytes the process caused to be written to storage (/proc/PID/io write_bytes): the WAL, checkpoints, the log. */
-function writeBytes(pid: number): number | undefined {
-  try {
-    const match = /^write_bytes:\s+(\d+)$/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'));
-    return match ? Number(match[1]) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function rssBytes(pid: number): number {
-  try {
-    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? Number(match[1]) * 1024 : 0;
-  } catch {
-    return 0;
-  }
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The database's pages in use, in bytes: what the session grew by, indexes and half-filled pages included. */
 function storedBytes(db: Database.Database): number {
@@ -120,49 +62,15 @@ export default async function run(): Promise<Figure[]> {
   for (let i = 0; i < objectCount; i += 1) fake.create('', 'configmaps', 'bench', `obj-${i}`, configMapFields(i, 0));
 
   const dbPath = join(dir, 'kreplay.db');
-  const port = await freePort();
   // KREPLAY_BENCH_CONFIG: extra recorder config lines, e.g. 'writer: {flushInterval: 200ms}'.
   const extraConfig = process.env['KREPLAY_BENCH_CONFIG'] ? `${process.env['KREPLAY_BENCH_CONFIG']}\n` : '';
-  writeFileSync(join(dir, 'recorder.yaml'), `resources: [v1/configmaps]\nnamespaces: [bench]\nserver:\n  listen: 127.0.0.1:${port}\n${extraConfig}`);
-  writeFileSync(
-    join(dir, 'kubeconfig'),
-    `apiVersion: v1\nkind: Config\nclusters:\n- name: fake\n  cluster:\n    server: ${url}\n    insecure-skip-tls-verify: true\nusers:\n- name: bench\n  user:\n    token: bench-token\ncontexts:\n- name: fake\n  context: {cluster: fake, user: bench}\ncurrent-context: fake\n`,
-  );
-  // KREPLAY_BENCH_CLI: a built run.js to measure; else the repo's dist/, else the sources through tsx (whose loader
-  // adds ~100 MB of RSS that a deployed recorder does not have: build first for representative memory figures).
-  // KREPLAY_BENCH_NODE_ARGS: extra node flags for the recorder, e.g. --cpu-prof --cpu-prof-dir=/tmp/prof.
-  const cli = process.env['KREPLAY_BENCH_CLI'] ?? join(repoRoot, 'dist', 'cli', 'run.js');
-  const built = existsSync(cli);
-  // By default the recorder runs with the settings deploy/Dockerfile sets (NODE_OPTIONS and MALLOC_* there):
-  // a small young generation, V8's background threads off, two malloc arenas, a heap cap below the sidecar's limit.
-  const nodeArgs = (process.env['KREPLAY_BENCH_NODE_ARGS'] ?? '--max-semi-space-size=4 --max-old-space-size=192 --single-threaded').split(' ').filter(Boolean);
-  const args = [...nodeArgs, ...(built ? [cli] : ['--import', 'tsx', join(repoRoot, 'cli', 'run.ts')])];
-  const child = spawn(process.execPath, [...args, '--db', dbPath, 'record', '-c', join(dir, 'recorder.yaml'), '--kubeconfig', join(dir, 'kubeconfig'), '-s', 'bench', ...(process.env['KREPLAY_BENCH_RECORDER_ARGS'] ?? '').split(' ').filter(Boolean)], {
-    cwd: repoRoot,
-    stdio: ['ignore', process.env['KREPLAY_BENCH_STDERR'] ? 'pipe' : 'ignore', 'pipe'],
-    env: { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '131072', ...process.env, KUBECONFIG: '' },
-  });
-  let log = '';
-  child.stderr!.on('data', (chunk: Buffer) => (log = (log + chunk.toString()).slice(-20_000)));
-  // KREPLAY_BENCH_STDERR: a file to copy the recorder's output to (its log, and node's --trace-gc lines).
-  const outputCopy = process.env['KREPLAY_BENCH_STDERR'];
-  if (outputCopy) {
-    const file = createWriteStream(outputCopy);
-    child.stderr!.pipe(file);
-    child.stdout!.pipe(file);
-  }
-  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-  const pid = child.pid!;
+  const recorder = await startRecorder({ dir, dbPath, apiUrl: url, resources: 'v1/configmaps', namespaces: 'bench', extraConfig });
+  const { pid, port, built } = recorder;
+  const nodeArgs = recorderNodeArgs();
   let floorProcess: ReturnType<typeof spawn> | undefined;
 
   try {
-    // Ready: listed and watching.
-    for (const deadline = Date.now() + 120_000; ; ) {
-      const ready = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.status === 200, () => false);
-      if (ready) break;
-      if (Date.now() > deadline) throw new Error(`the recorder did not become ready:\n${log}`);
-      await sleep(200);
-    }
+    await recorder.ready();
     await sleep(1000);
 
     // The floor: the same watch stream, read with the same pacing and parsed, and nothing else.
@@ -205,8 +113,8 @@ export default async function run(): Promise<Figure[]> {
     // Drive `rate` updates a second, in 10 ms ticks, catching up if a tick is late.
     const rssSamples: number[] = [];
     const ioSamples: IoSample[] = [];
-    const cpuStart = procStat(pid)!;
-    const floorStart = procStat(floor.pid!)!;
+    const cpuStart = cpuSeconds(pid)!;
+    const floorStart = cpuSeconds(floor.pid!)!;
     const writtenStart = writeBytes(pid);
     const started = performance.now();
     ioSamples.push({ t: 0, written: writtenStart ?? 0, stored: storedBytes(sizeDb) });
@@ -239,8 +147,8 @@ export default async function run(): Promise<Figure[]> {
       await sleep(10);
     }
     const elapsed = (performance.now() - started) / 1000;
-    const cpuEnd = procStat(pid)!;
-    const floorEnd = procStat(floor.pid!)!;
+    const cpuEnd = cpuSeconds(pid)!;
+    const floorEnd = cpuSeconds(floor.pid!)!;
     const writtenEnd = writeBytes(pid);
     ioSamples.push({ t: elapsed, written: writtenEnd ?? 0, stored: storedBytes(sizeDb) });
     sizeDb.close();
@@ -257,8 +165,8 @@ export default async function run(): Promise<Figure[]> {
     store.close();
 
     const sorted = [...latencies].sort((a, b) => a - b);
-    const cpuShare = ((cpuEnd.cpuTicks - cpuStart.cpuTicks) / clockTicks / elapsed) * 100;
-    const floorShare = ((floorEnd.cpuTicks - floorStart.cpuTicks) / clockTicks / elapsed) * 100;
+    const cpuShare = ((cpuEnd - cpuStart) / elapsed) * 100;
+    const floorShare = ((floorEnd - floorStart) / elapsed) * 100;
     const floorEvents = Number(floorOutput.trim());
     const first = amplification(ioSamples, 0, elapsed / 5);
     const last = amplification(ioSamples, (elapsed * 4) / 5, elapsed);
@@ -298,9 +206,7 @@ export default async function run(): Promise<Figure[]> {
     return figures;
   } finally {
     if (floorProcess && floorProcess.exitCode === null) floorProcess.kill('SIGKILL');
-    child.kill('SIGTERM');
-    await Promise.race([exited, sleep(20_000)]);
-    if (child.exitCode === null) child.kill('SIGKILL');
+    await recorder.stop();
     await fake.close();
     rmSync(dir, { recursive: true, force: true });
   }

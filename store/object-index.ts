@@ -72,21 +72,47 @@ export class ObjectIndex {
              AND ((? >> body_kind) & 1) = 1 ORDER BY seq DESC LIMIT 1`
           : 'SELECT NULL AS seq, NULL AS body_kind WHERE ? AND ? AND ? AND ? AND ? AND 0',
       ),
-      // The open bucket (or, before schema 7, the whole session through records_object).
-      tailRange: db.prepare<[number, number, number, number, number], IndexedRow>(
+      // Before schema 7: the whole session, through records_object.
+      objectRows: db.prepare<[number, number, number, number, number], IndexedRow>(
         `SELECT seq, body_kind FROM records WHERE session_id = ? AND seq >= ? AND seq <= ? AND object_id = ?
          AND ((? >> body_kind) & 1) = 1 ORDER BY seq`,
       ),
-      tailLast: db.prepare<[number, number, number, number, number], IndexedRow>(
-        `SELECT seq, body_kind FROM records WHERE session_id = ? AND seq >= ? AND seq <= ? AND object_id = ?
-         AND ((? >> body_kind) & 1) = 1 ORDER BY seq DESC LIMIT 1`,
+      // The open bucket, every object at once (fewer than 2,048 rows).
+      tail: db.prepare<[number, number, number], { object_id: number; seq: number; body_kind: number }>(
+        'SELECT object_id, seq, body_kind FROM records WHERE session_id = ? AND seq >= ? AND seq < ? AND object_id IS NOT NULL ORDER BY seq',
       ),
     };
   }
 
-  /** Where the index ends for a session whose next seq is `nextSeq` (0 before schema 7: nothing is indexed). */
-  boundary(nextSeq: number): number {
-    return this.present ? tailStart(nextSeq) : 0;
+  /**
+   * The open bucket's rows by object, read once per state of the session: a reader (the TUI, check) looks up many
+   * objects between two appends, and reading the open bucket costs about as much as all the bucket seeks together.
+   */
+  private tailCache: { sessionId: number; nextSeq: number; byObject: Map<number, IndexedRow[]> } | undefined;
+
+  private tailOf(sessionId: number, nextSeq: number, objectId: number): readonly IndexedRow[] {
+    let cache = this.tailCache;
+    if (cache?.sessionId !== sessionId || cache.nextSeq !== nextSeq) {
+      const byObject = new Map<number, IndexedRow[]>();
+      // Bounded by nextSeq, the state the boundary was read from: rows appended since belong to a later state.
+      for (const row of this.statements.tail.iterate(sessionId, tailStart(nextSeq), nextSeq)) {
+        let list = byObject.get(row.object_id);
+        if (!list) byObject.set(row.object_id, (list = []));
+        list.push({ seq: row.seq, body_kind: row.body_kind });
+      }
+      this.tailCache = cache = { sessionId, nextSeq, byObject };
+    }
+    return cache.byObject.get(objectId) ?? [];
+  }
+
+  /** Forgets what was read of a session's open bucket (its records were deleted). */
+  forget(): void {
+    this.tailCache = undefined;
+  }
+
+  /** Where the index ends for a session whose next seq is `nextSeq`. */
+  private boundary(nextSeq: number): number {
+    return tailStart(nextSeq);
   }
 
   /** Indexes the buckets an append completed: called in its transaction, with next_seq before and after it. */
@@ -97,43 +123,57 @@ export class ObjectIndex {
     if (to > from) this.statements.flush.run(sessionId, from, to);
   }
 
-  /** The object's records with seq in [from, to] whose body kind `mask` accepts, in seq order. */
-  rows(sessionId: number, objectId: number, from: number, to: number, boundary: number, mask: number): IndexedRow[] {
+  /**
+   * The object's records with seq in [from, to] whose body kind `mask` accepts, in seq order, in a session whose next
+   * seq is `nextSeq` (read once by the caller: the index holds the buckets below it, the open bucket the rest).
+   */
+  rows(sessionId: number, objectId: number, from: number, to: number, nextSeq: number, mask: number): IndexedRow[] {
+    if (!this.present) return this.statements.objectRows.all(sessionId, from, to, objectId, mask);
+    const boundary = this.boundary(nextSeq);
     const out: IndexedRow[] = [];
-    if (from < boundary && this.present) {
+    if (from < boundary) {
       const hi = Math.min(to, boundary - 1);
       out.push(...this.statements.range.all(from >> BUCKET_BITS, hi >> BUCKET_BITS, sessionId, objectId, from, hi, mask));
     }
-    if (to >= boundary) out.push(...this.statements.tailRange.all(sessionId, Math.max(from, boundary), to, objectId, mask));
+    if (to >= boundary) {
+      for (const row of this.tailOf(sessionId, nextSeq, objectId)) if (row.seq >= from && row.seq <= to && (mask >> row.body_kind) & 1) out.push(row);
+    }
     return out;
   }
 
-  /** The object's newest record at or before `atOrBefore` whose body kind `mask` accepts. */
-  last(sessionId: number, objectId: number, atOrBefore: number, boundary: number, mask: number): IndexedRow | undefined {
+  /** The object's newest record at or before `atOrBefore` whose body kind `mask` accepts (see rows). */
+  last(sessionId: number, objectId: number, atOrBefore: number, nextSeq: number, mask: number): IndexedRow | undefined {
+    if (!this.present) return this.statements.objectRows.all(sessionId, 0, atOrBefore, objectId, mask).at(-1);
+    const boundary = this.boundary(nextSeq);
     if (atOrBefore >= boundary) {
-      const tail = this.statements.tailLast.get(sessionId, boundary, atOrBefore, objectId, mask);
-      if (tail) return tail;
+      const tail = this.tailOf(sessionId, nextSeq, objectId);
+      for (let i = tail.length - 1; i >= 0; i -= 1) {
+        const row = tail[i]!;
+        if (row.seq <= atOrBefore && (mask >> row.body_kind) & 1) return row;
+      }
     }
-    if (boundary === 0 || !this.present) return undefined;
+    if (boundary === 0) return undefined;
     const hi = Math.min(atOrBefore, boundary - 1);
     const bucket = this.statements.lastBucket.get(hi >> BUCKET_BITS, sessionId, objectId, hi, mask);
     return bucket ? this.statements.lastInBucket.get(sessionId, bucket.x, objectId, hi, mask) : undefined;
   }
 
   /**
-   * SQL for "r.seq is a record of one of these objects", for a filtered read of `records r`: the object ids are
-   * written into the SQL (the caller lists at most a few dozen), the bounds are parameters pushed onto `params`.
+   * SQL for "r.seq is a record of one of these objects", for a filtered read of `records r` (see rows): the object
+   * ids and the open bucket's seqs are written into the SQL (the caller lists at most a few dozen objects), the
+   * bounds are parameters pushed onto `params`.
    */
-  seqCondition(sessionId: number, objectIds: readonly number[], boundary: number, params: unknown[]): string {
+  seqCondition(sessionId: number, objectIds: readonly number[], nextSeq: number, params: unknown[]): string {
     const ids = objectIds.join(',');
-    const tail = `SELECT t.seq FROM records t WHERE t.session_id = ? AND t.seq >= ? AND t.object_id IN (${ids})`;
-    if (!this.present || boundary === 0) {
-      params.push(sessionId, boundary);
-      return `r.seq IN (${tail})`;
+    if (!this.present) {
+      params.push(sessionId);
+      return `r.seq IN (SELECT t.seq FROM records t WHERE t.session_id = ? AND t.object_id IN (${ids}))`;
     }
-    params.push((boundary >> BUCKET_BITS) - 1, sessionId, sessionId, boundary);
+    const boundary = this.boundary(nextSeq);
+    const tail = objectIds.flatMap((id) => this.tailOf(sessionId, nextSeq, id).map((row) => `(${row.seq})`));
+    if (boundary === 0) return tail.length ? `r.seq IN (VALUES ${tail.join(',')})` : '0';
+    params.push((boundary >> BUCKET_BITS) - 1, sessionId);
     return `r.seq IN (WITH RECURSIVE b(x) AS (SELECT 0 UNION ALL SELECT x + 1 FROM b WHERE x < ?)
-      SELECT i.seq FROM b CROSS JOIN object_index i ON i.session_id = ? AND i.bucket = b.x AND i.object_id IN (${ids})
-      UNION ALL ${tail})`;
+      SELECT i.seq FROM b CROSS JOIN object_index i ON i.session_id = ? AND i.bucket = b.x AND i.object_id IN (${ids})${tail.length ? ` UNION ALL VALUES ${tail.join(',')}` : ''})`;
   }
 }

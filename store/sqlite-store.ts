@@ -480,6 +480,7 @@ export class SqliteSessionStore implements SessionStore {
       if (foreignKeys) this.db.pragma('foreign_keys = ON');
     }
     this.objectSessions.clear();
+    this.objectIndex.forget();
     this.tips.clear();
     this.tipChars = 0;
     this.unpaired.delete(sessionId);
@@ -855,9 +856,9 @@ export class SqliteSessionStore implements SessionStore {
     return sessionId;
   }
 
-  /** The first seq of the session not in object_index yet (object-index.ts). */
+  /** The session's next seq, read once per lookup: where object_index ends (object-index.ts). */
   private indexBoundary(sessionId: number): number {
-    return this.objectIndex.boundary(this.requireSessionRow(sessionId).next_seq);
+    return this.requireSessionRow(sessionId).next_seq;
   }
 
   // ---- reading -------------------------------------------------------------------------------------------------

@@ -16,6 +16,11 @@ import type Database from 'better-sqlite3';
  */
 export const BUCKET_BITS = 11;
 
+/** The bucket of a seq (arithmetic, not `>>`: seqs are not bounded to 32 bits). */
+export function bucketOf(seq: number): number {
+  return Math.floor(seq / 2 ** BUCKET_BITS);
+}
+
 /** The first seq of the open bucket: records from here on are not in object_index yet. */
 export function tailStart(nextSeq: number): number {
   return Math.floor(nextSeq / 2 ** BUCKET_BITS) * 2 ** BUCKET_BITS;
@@ -133,7 +138,7 @@ export class ObjectIndex {
     const out: IndexedRow[] = [];
     if (from < boundary) {
       const hi = Math.min(to, boundary - 1);
-      out.push(...this.statements.range.all(from >> BUCKET_BITS, hi >> BUCKET_BITS, sessionId, objectId, from, hi, mask));
+      out.push(...this.statements.range.all(bucketOf(from), bucketOf(hi), sessionId, objectId, from, hi, mask));
     }
     if (to >= boundary) {
       for (const row of this.tailOf(sessionId, nextSeq, objectId)) if (row.seq >= from && row.seq <= to && (mask >> row.body_kind) & 1) out.push(row);
@@ -154,7 +159,7 @@ export class ObjectIndex {
     }
     if (boundary === 0) return undefined;
     const hi = Math.min(atOrBefore, boundary - 1);
-    const bucket = this.statements.lastBucket.get(hi >> BUCKET_BITS, sessionId, objectId, hi, mask);
+    const bucket = this.statements.lastBucket.get(bucketOf(hi), sessionId, objectId, hi, mask);
     return bucket ? this.statements.lastInBucket.get(sessionId, bucket.x, objectId, hi, mask) : undefined;
   }
 
@@ -163,7 +168,7 @@ export class ObjectIndex {
    * ids and the open bucket's seqs are written into the SQL (the caller lists at most a few dozen objects), the
    * bounds are parameters pushed onto `params`.
    */
-  seqCondition(sessionId: number, objectIds: readonly number[], nextSeq: number, params: unknown[]): string {
+  seqCondition(sessionId: number, objectIds: readonly number[], nextSeq: number, params: unknown[], seqs: { from?: number | undefined; to?: number | undefined } = {}): string {
     const ids = objectIds.join(',');
     if (!this.present) {
       params.push(sessionId);
@@ -172,8 +177,11 @@ export class ObjectIndex {
     const boundary = this.boundary(nextSeq);
     const tail = objectIds.flatMap((id) => this.tailOf(sessionId, nextSeq, id).map((row) => `(${row.seq})`));
     if (boundary === 0) return tail.length ? `r.seq IN (VALUES ${tail.join(',')})` : '0';
-    params.push((boundary >> BUCKET_BITS) - 1, sessionId);
-    return `r.seq IN (WITH RECURSIVE b(x) AS (SELECT 0 UNION ALL SELECT x + 1 FROM b WHERE x < ?)
+    // Only the buckets the read covers: a page of the TUI's object filter reads from its cursor on (or back).
+    const first = bucketOf(Math.max(0, seqs.from ?? 0));
+    const last = bucketOf(Math.min(boundary - 1, seqs.to ?? Number.MAX_SAFE_INTEGER));
+    params.push(first, last, sessionId);
+    return `r.seq IN (WITH RECURSIVE b(x) AS (SELECT ? UNION ALL SELECT x + 1 FROM b WHERE x < ?)
       SELECT i.seq FROM b CROSS JOIN object_index i ON i.session_id = ? AND i.bucket = b.x AND i.object_id IN (${ids})${tail.length ? ` UNION ALL VALUES ${tail.join(',')}` : ''})`;
   }
 }

@@ -863,7 +863,8 @@ export class SqliteSessionStore implements SessionStore {
 
   // ---- reading -------------------------------------------------------------------------------------------------
 
-  private filterSql(sessionId: number, filter: RecordFilter | undefined, params: unknown[]): string {
+  /** SQL for `filter` on `records r`; `seqs`: the seq range the read covers (object lookups then visit only it). */
+  private filterSql(sessionId: number, filter: RecordFilter | undefined, params: unknown[], seqs: { from?: number; to?: number } = {}): string {
     if (!filter) return '';
     const clauses: string[] = [];
     if (filter.kinds?.length) {
@@ -884,7 +885,7 @@ export class SqliteSessionStore implements SessionStore {
       } else clauses.push(origin);
     }
     if (filter.objectId !== undefined) {
-      clauses.push(this.objectIndex.seqCondition(sessionId, [filter.objectId], this.indexBoundary(sessionId), params));
+      clauses.push(this.objectIndex.seqCondition(sessionId, [filter.objectId], this.indexBoundary(sessionId), params, seqs));
     }
     const objectClauses: string[] = [];
     const objectParams: unknown[] = [];
@@ -914,7 +915,7 @@ export class SqliteSessionStore implements SessionStore {
           ? this.db.prepare<unknown[], { id: number }>(`SELECT o.id FROM objects o WHERE ${objectsWhere} LIMIT 65`).all(sessionId, ...objectParams)
           : undefined;
       if (ids && ids.length <= 64) {
-        clauses.push(ids.length ? this.objectIndex.seqCondition(sessionId, ids.map((row) => row.id), this.indexBoundary(sessionId), params) : '0');
+        clauses.push(ids.length ? this.objectIndex.seqCondition(sessionId, ids.map((row) => row.id), this.indexBoundary(sessionId), params, seqs) : '0');
       } else {
         clauses.push(`r.object_id IN (SELECT o.id FROM objects o WHERE ${objectsWhere})`);
         params.push(sessionId, ...objectParams);
@@ -925,7 +926,7 @@ export class SqliteSessionStore implements SessionStore {
 
   records(sessionId: number, options: ReadOptions = {}): IterableIterator<StoredRecord> {
     const params: unknown[] = [sessionId, options.fromSeq ?? 0, options.toSeq ?? Number.MAX_SAFE_INTEGER];
-    const where = this.filterSql(sessionId, options.filter, params);
+    const where = this.filterSql(sessionId, options.filter, params, { from: options.fromSeq, to: options.toSeq });
     const withObjects = options.withObjects ?? true;
     const lazy = withObjects === 'lazy';
     const columns = lazy ? (this.hasFacts ? LAZY_FACTS_COLUMNS : LAZY_NO_FACTS_COLUMNS) : RECORD_COLUMNS;
@@ -1085,7 +1086,10 @@ export class SqliteSessionStore implements SessionStore {
       bound = ' AND r.seq < ?';
       params.push(options.beforeSeq);
     }
-    const where = this.filterSql(sessionId, options.filter, params);
+    const where = this.filterSql(sessionId, options.filter, params, {
+      from: options.afterSeq !== undefined ? options.afterSeq + 1 : undefined,
+      to: options.afterSeq === undefined && options.beforeSeq !== undefined ? options.beforeSeq - 1 : undefined,
+    });
     const descending = options.afterSeq === undefined && options.beforeSeq !== undefined;
     params.push(options.limit);
     const rows = this.db

@@ -3,6 +3,7 @@ import { createWriteStream, existsSync, readFileSync, writeFileSync } from 'node
 import net from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { imageRuntime } from '../test/image-runtime.js';
 
 /**
  * `kreplay record` as its own process against a fake API server, measured from outside through /proc: what the
@@ -65,9 +66,18 @@ export function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-/** The recorder's node flags: deploy/Dockerfile's NODE_OPTIONS and ENTRYPOINT unless KREPLAY_BENCH_NODE_ARGS. */
+/**
+ * The recorder's node flags: deploy/Dockerfile's NODE_OPTIONS and ENTRYPOINT, read from the file (a small young
+ * generation, V8's background threads off, a heap cap below the sidecar's limit), unless KREPLAY_BENCH_NODE_ARGS.
+ */
 export function recorderNodeArgs(): string[] {
-  return (process.env['KREPLAY_BENCH_NODE_ARGS'] ?? '--max-semi-space-size=4 --max-old-space-size=192 --single-threaded').split(' ').filter(Boolean);
+  const flags = process.env['KREPLAY_BENCH_NODE_ARGS'];
+  return flags !== undefined ? flags.split(' ').filter(Boolean) : imageRuntime().nodeArgs;
+}
+
+/** The image's other ENV lines (MALLOC_ARENA_MAX, MALLOC_MMAP_THRESHOLD_: glibc reads them at start). */
+export function recorderEnv(): Record<string, string> {
+  return imageRuntime().env;
 }
 
 export interface RecorderProcess {
@@ -103,7 +113,7 @@ export async function startRecorder(options: { dir: string; dbPath: string; apiU
     {
       cwd: repoRoot,
       stdio: ['ignore', process.env['KREPLAY_BENCH_STDERR'] ? 'pipe' : 'ignore', 'pipe'],
-      env: { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '131072', ...process.env, KUBECONFIG: '' },
+      env: { ...recorderEnv(), ...process.env, KUBECONFIG: '' },
     },
   );
   let log = '';

@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import { openStore } from '../store/index.js';
 import { FakeApiServer, configMaps } from '../recorder/fake-apiserver.js';
 import { configMapFields } from './fixtures.js';
-import { cpuSeconds, env, percentile, recorderNodeArgs, repoRoot, rssBytes, sleep, startRecorder, writeBytes } from './recorder-process.js';
+import { cpuSeconds, env, percentile, recorderEnv, recorderNodeArgs, repoRoot, rssBytes, sleep, startRecorder, writeBytes } from './recorder-process.js';
 import type { Figure } from './run.js';
 
 /**
@@ -78,7 +78,7 @@ export default async function run(): Promise<Figure[]> {
     const floor = spawn(
       process.execPath,
       [...nodeArgs, '--import', 'tsx', join(repoRoot, 'bench', 'watch-floor.ts'), `${url}/api/v1/namespaces/bench/configmaps?watch=1&allowWatchBookmarks=true&resourceVersion=${fake.currentRevision}`, readInterval],
-      { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'], env: { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '131072', ...process.env } },
+      { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'], env: { ...recorderEnv(), ...process.env } },
     );
     floorProcess = floor;
     let floorOutput = '';

@@ -9,6 +9,7 @@ import {
   type KubeObject,
   type WatchEventRecord,
 } from '../model/index.js';
+import { CompactIdSet, type AuditIdSet } from './audit-id-set.js';
 import { JsonValueSplitter } from './json-splitter.js';
 import { builtinKind, guessKind } from './kinds.js';
 import { checkedRecord, isPlainObject, parseJson, SkipCounter, type ImportParser, type ParseEvent } from './parser.js';
@@ -41,7 +42,7 @@ export interface AuditOptions {
    * auditID is added. Defaults to a new set, which dedupes within the input; pass the session's own to import
    * into a session that may already hold some of the events (`import --append`).
    */
-  seenAuditIds?: Set<string>;
+  seenAuditIds?: AuditIdSet;
 }
 
 /** The skip reason for an event whose auditID was already imported. */
@@ -132,7 +133,7 @@ export function createAuditParser(options: AuditOptions = {}): ImportParser {
   const learnedKinds = new Map<string, string>();
   // One request has one ResponseComplete (or Panic) event: the same auditID again is the same event again (a log
   // imported twice, logs that overlap, a webhook batch re-sent). Only imported events are remembered.
-  const seenAuditIds = options.seenAuditIds ?? new Set<string>();
+  const seenAuditIds = options.seenAuditIds ?? new CompactIdSet();
 
   function learnKind(group: string, resource: string, object: unknown): void {
     if (!isPlainObject(object) || typeof object.kind !== 'string' || typeof object.apiVersion !== 'string') return;

@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -45,6 +45,20 @@ describe('kreplay import', () => {
     const show = await kreplay(['--db', db, 'show', 'deploys', '--json']);
     const parsed = JSON.parse(show.out) as { session: { source: string; partial: boolean; recordCount: number } };
     expect(parsed.session).toMatchObject({ source: 'import:kubectl-watch', partial: false, recordCount: 8 });
+  });
+
+  it('into a database nobody may write (as root too): a clear error, exit 2, and the file byte for byte as it was', async () => {
+    const db = join(tempDir(), 'k.db');
+    expect((await kreplay(['--db', db, 'import', fixturePath('kubectl-watch-deployments.json'), '--format', 'kubectl-watch', '--session', 'deploys'])).code).toBe(0);
+    chmodSync(db, 0o444);
+    const before = readFileSync(db);
+    const result = await kreplay(['--db', db, 'import', fixturePath('kubectl-watch-deployments.json'), '--format', 'kubectl-watch', '--session', 'again']);
+    expect(result.code).toBe(2);
+    expect(result.err).toMatch(/the database is read-only here .*nothing was written/);
+    expect(readFileSync(db).equals(before)).toBe(true);
+    const sessions = await kreplay(['--db', db, 'sessions', '--json']);
+    expect(sessions.code).toBe(0);
+    expect((JSON.parse(sessions.out) as { sessions: { name: string }[] }).sessions.map((s) => s.name)).toEqual(['deploys']);
   });
 
   it('imports the real audit log with --controller and lists what it skipped', async () => {

@@ -5,10 +5,12 @@ import { z } from 'zod';
 import { SessionName, type RecordKind, type SessionInfo, type SessionRecord, type SessionSource } from '../model/index.js';
 import type { SessionStore } from '../store/index.js';
 import { createAuditParser, duplicateAuditReason } from './audit.js';
+import { CompactIdSet, type AuditIdSet } from './audit-id-set.js';
 import { FormatDetector } from './detect.js';
 import { createKubectlWatchParser } from './kubectl-watch.js';
 import { createNdjsonParser } from './ndjson.js';
 import type { ImportParser, ParseEvent } from './parser.js';
+import { problemText } from './problem-text.js';
 
 /**
  * The importers' one I/O edge: streams a file (or stdin) through a format's parser into a new session.
@@ -119,7 +121,7 @@ export function redactionPath(text: string): string | undefined {
   return segments.join('.');
 }
 
-export function createParser(format: ImportFormat, options: { controller?: string; redact?: readonly string[]; seenAuditIds?: Set<string> }): ImportParser {
+export function createParser(format: ImportFormat, options: { controller?: string; redact?: readonly string[]; seenAuditIds?: AuditIdSet }): ImportParser {
   const redact = options.redact ?? [];
   switch (format) {
     case 'kubectl-watch':
@@ -295,7 +297,7 @@ export async function importFile(store: SessionStore, options: ImportFileOptions
   };
   let session: SessionInfo;
   // Appending: what the session holds already, to skip it and to say when the new records are older.
-  const seenAuditIds = new Set<string>();
+  const seenAuditIds = new CompactIdSet();
   let sessionNewest = Number.NEGATIVE_INFINITY;
   let sessionEndedAt: string | null = null;
   if (existing) {
@@ -348,7 +350,7 @@ export async function importFile(store: SessionStore, options: ImportFileOptions
     for (const event of events) {
       lastLine = event.line;
       if (event.kind === 'problem') {
-        const text = `${input.name}:${event.line}: ${event.problem}`;
+        const text = problemText(input.name, event.line, event.problem);
         problemCount += 1;
         if (problems.length < maxReportedProblems) problems.push(text);
         if (options.strict) {

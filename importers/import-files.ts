@@ -1,6 +1,7 @@
 import { type MarkerRecord, type RecordKind, type SessionInfo, type SessionRecord, type SessionSource } from '../model/index.js';
 import type { SessionStore } from '../store/index.js';
 import { duplicateAuditReason } from './audit.js';
+import { CompactIdSet } from './audit-id-set.js';
 import { FormatDetector } from './detect.js';
 import {
   createParser,
@@ -17,6 +18,7 @@ import {
 } from './import-file.js';
 import { FileOrder, firstHead, type OrderKey } from './merge-order.js';
 import type { ParseEvent } from './parser.js';
+import { problemText } from './problem-text.js';
 
 /**
  * Several files into one session: an incident's custom resources and their children arrive as one kubectl watch
@@ -163,7 +165,7 @@ export async function importFiles(store: SessionStore, options: ImportFilesOptio
     redact,
     files: files.map((f) => ({ file: f.input.file, format: f.format })),
   };
-  const seenAuditIds = new Set<string>();
+  const seenAuditIds = new CompactIdSet();
   let sessionNewest = Number.NEGATIVE_INFINITY;
   let sessionEndedAt: string | null = null;
   if (existing) {
@@ -262,7 +264,7 @@ export async function importFiles(store: SessionStore, options: ImportFilesOptio
 
   /** Returns false when strict mode must stop. */
   const onProblem = (index: number, event: { line: number; problem: string }): boolean => {
-    const text = `${files[index]!.input.name}:${event.line}: ${event.problem}`;
+    const text = problemText(files[index]!.input.name, event.line, event.problem);
     problemCount += 1;
     if (problems.length < maxReportedProblems) problems.push(text);
     if (options.strict) {

@@ -17,9 +17,14 @@ export function namespacedName(namespace: string | null | undefined, name: strin
   return namespace ? `${namespace}/${name}` : name;
 }
 
-/** Names one object by type and name, independent of uid: 'apps/Deployment/default/web'. */
+/**
+ * Names one object by type and name, independent of uid: 'apps/deployment/default/web'. The kind is compared without
+ * case: an audit log at level Metadata names a custom resource only by its plural, so its kind is a guess from the
+ * plural ('webapps' → 'Webapp') until a body says 'WebApp'; within one group two kinds never differ only in case (each
+ * has its own plural resource name, and CRD plurals are unique per group).
+ */
 export function nameKey(ref: { group: string; kind: string; namespace?: string | null; name: string }): string {
-  return `${ref.group}/${ref.kind}/${namespacedName(ref.namespace, ref.name)}`;
+  return `${ref.group}/${ref.kind.toLowerCase()}/${namespacedName(ref.namespace, ref.name)}`;
 }
 
 export function objectRefOfWatch(event: WatchEventRecord): ObjectRef | undefined {

@@ -3,6 +3,7 @@ import { createAuditParser } from '../importers/audit.js';
 import type { ImportParser, ParseEvent } from '../importers/parser.js';
 import type { ResourceSpec } from './config.js';
 import { recorderUserAgent } from './kube-client.js';
+import { BatchAuditIds, type RecentAuditIds } from './recent-audit-ids.js';
 
 /**
  * Turns one audit webhook POST body (an audit.k8s.io/v1 EventList) into `api` records. The conversion itself is the
@@ -38,8 +39,8 @@ export interface AuditBatch {
   readonly outOfScope: number;
 }
 
-export function convertAuditBody(body: string, options: AuditReceiverOptions): AuditBatch {
-  const converter = new AuditBodyConverter(options);
+export function convertAuditBody(body: string, options: AuditReceiverOptions, answered?: RecentAuditIds): AuditBatch {
+  const converter = new AuditBodyConverter(options, answered);
   converter.push(body);
   return converter.end();
 }
@@ -60,8 +61,15 @@ export class AuditBodyConverter {
   /** The first place the body is not an audit EventList at all (broken JSON, another kind of object). */
   malformed: { line: number; problem: string } | undefined;
 
-  constructor(private readonly options: AuditReceiverOptions) {
-    this.parser = createAuditParser(options.controllerUsernames[0] ? { controller: options.controllerUsernames[0] } : {});
+  /** This batch's auditIDs, seen against those of batches already answered (`answered`), so a re-sent batch is skipped. */
+  readonly auditIds: Set<string>;
+
+  constructor(
+    private readonly options: AuditReceiverOptions,
+    answered?: RecentAuditIds,
+  ) {
+    this.auditIds = answered ? new BatchAuditIds(answered) : new Set<string>();
+    this.parser = createAuditParser({ ...(options.controllerUsernames[0] ? { controller: options.controllerUsernames[0] } : {}), seenAuditIds: this.auditIds });
   }
 
   /** Records kept so far: the caller caps a batch by it. */

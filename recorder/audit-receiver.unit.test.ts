@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { convertAuditBody } from './audit-receiver.js';
+import { AuditBodyConverter, convertAuditBody } from './audit-receiver.js';
+import { RecentAuditIds } from './recent-audit-ids.js';
+import { duplicateAuditReason } from '../importers/audit.js';
 
 const event = (id: string, fields: Record<string, unknown> = {}) => ({
   kind: 'Event',
@@ -76,5 +78,36 @@ describe('convertAuditBody', () => {
     expect(batch.records.map((r) => (r.record === 'api' ? [r.auditId, r.code] : r.record))).toEqual([['3', 404]]);
     expect(batch.problems).toHaveLength(1);
     expect(Object.values(batch.skipped).reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('re-sent webhook batches', () => {
+  const ids = (records: ReturnType<typeof convertAuditBody>['records']) => records.map((r) => (r.record === 'api' ? r.auditId : r.record));
+
+  it('skips events of a batch already answered, and only those', () => {
+    const answered = new RecentAuditIds();
+    const first = new AuditBodyConverter(options, answered);
+    first.push(body(event('1'), event('2')));
+    expect(ids(first.end().records)).toEqual(['1', '2']);
+    answered.remember(first.auditIds);
+    const again = convertAuditBody(body(event('2'), event('3'), event('3')), options, answered);
+    expect(ids(again.records)).toEqual(['3']);
+    expect(again.skipped[duplicateAuditReason]).toBe(2);
+  });
+
+  it('records a refused batch when it is sent again: its IDs were never remembered', () => {
+    const answered = new RecentAuditIds();
+    const refused = new AuditBodyConverter(options, answered);
+    refused.push(body(event('1'), event('2')));
+    refused.end();
+    expect(ids(convertAuditBody(body(event('1'), event('2')), options, answered).records)).toEqual(['1', '2']);
+  });
+
+  it('forgets the oldest IDs past its capacity', () => {
+    const answered = new RecentAuditIds(3);
+    answered.remember(['a', 'b', 'c']);
+    answered.remember(['a', 'd']);
+    expect(['a', 'b', 'c', 'd'].filter((id) => answered.has(id))).toEqual(['a', 'c', 'd']);
+    expect(answered.size).toBe(3);
   });
 });

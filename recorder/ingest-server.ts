@@ -5,6 +5,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { SessionRecord, clockSkewOf, defaultMaxClockSkewMs, redactObject } from '../model/index.js';
 import { describeIssues } from '../importers/parser.js';
 import { AuditBodyConverter, type AuditReceiverOptions } from './audit-receiver.js';
+import { RecentAuditIds } from './recent-audit-ids.js';
 import { HttpProblem } from './http-problem.js';
 import { bodyChunks, bodyLines, drainBody } from './request-body.js';
 import { silentLogger, type Logger } from './log.js';
@@ -131,6 +132,8 @@ export class IngestServer {
   private readonly now: () => number;
   private readonly monotonic: () => number;
   private readonly bodySlots: Slots;
+  /** auditIDs of webhook batches already answered: the API server re-sends a batch whose answer it lost. */
+  private readonly answeredAuditIds = new RecentAuditIds();
   private readonly maxBatchRecords: number;
   private readonly maxClockSkewMs: number;
 
@@ -327,7 +330,7 @@ export class IngestServer {
   private async auditWebhook(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const receivedAt = this.monotonic();
     const receivedAtMs = this.now();
-    const converter = new AuditBodyConverter(this.options.audit!);
+    const converter = new AuditBodyConverter(this.options.audit!, this.answeredAuditIds);
     const batch = await this.bodySlots.run(async () => {
       const decoder = new StringDecoder('utf8');
       for await (const chunk of bodyChunks(req, this.options.maxBodyBytes)) {
@@ -348,6 +351,8 @@ export class IngestServer {
     if (batch.records.length) {
       if (!this.options.sink.offer(batch.records, 'audit', receivedAt)) this.options.metrics?.ingestErrors.inc({ endpoint: 'audit', reason: 'queue_full' });
     }
+    // Answered: from here a re-send of any of these events is the API server retrying, not a new event.
+    this.answeredAuditIds.remember(converter.auditIds);
     send(res, 200, { recorded: batch.records.length, skipped, problems: batch.problems.length });
   }
 }

@@ -230,6 +230,14 @@ describe('Recorder (real SQLite, real HTTP, fake API server)', () => {
       ['6', 'delete', 200, false, 'ConfigMap', 'audit'],
     ]);
     expect((await post(`${recorder.url}/v1/audit`, '{"kind":"Pod"}')).status).toBe(400);
+
+    // The API server re-sends a batch whose answer it lost: the events are recorded once.
+    const again = await post(`${recorder.url}/v1/audit`, body, { 'Content-Type': 'application/json' });
+    expect(again).toMatchObject({ status: 200, body: { recorded: 0 } });
+    const later = JSON.stringify({ kind: 'EventList', apiVersion: 'audit.k8s.io/v1', metadata: {}, items: [event('2', {}), event('7', { verb: 'patch' })] });
+    expect(await post(`${recorder.url}/v1/audit`, later, { 'Content-Type': 'application/json' })).toMatchObject({ status: 200, body: { recorded: 1 } });
+    await waitFor(() => store.recordCount(recorder.sessionId, { kinds: ['api'] }) === 4, 5_000, 'the new event');
+    expect(all(store, recorder.sessionId).filter((r) => r.record === 'api').map((a) => (a.record === 'api' ? a.auditId : ''))).toEqual(['2', '3', '6', '7']);
   });
 
   it('resumes an existing session: a gap marker naming the last committed seq, and tombstones for objects deleted meanwhile', async () => {

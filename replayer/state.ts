@@ -23,6 +23,9 @@ export function isViewOrigin(origin: Origin): boolean {
   return origin === 'watch' || origin === 'relist' || origin === 'import';
 }
 
+/** How a version's writer is known: a managedFields manager, or (audit policies that omit managedFields) the audit user. */
+export type WriterSource = 'managedFields' | 'audit-user';
+
 /** One version of one object: a compact summary, plus the body while it is the newest. */
 export interface Version {
   readonly seq: number;
@@ -39,6 +42,8 @@ export interface Version {
   readonly finalizers: readonly string[];
   /** The field manager that wrote it (managedFields), or the API actor; null when unknown. */
   readonly writer: string | null;
+  /** Where `writer` came from: the object's managedFields, or the audit user of the write it answered. */
+  readonly writerVia: WriterSource | null;
   /** The writer's managedFields entry is for the status subresource. */
   readonly statusWrite: boolean;
   /** The version has a body (reading `object` may still cost a decode: ask this first when a body is optional). */
@@ -72,6 +77,7 @@ export class HeldVersion implements Version {
     readonly deletionTimestamp: string | null,
     readonly finalizers: readonly string[],
     readonly writer: string | null,
+    readonly writerVia: WriterSource | null,
     readonly statusWrite: boolean,
     readonly specHash: number | undefined,
     readonly statusChanged: boolean | null | undefined,
@@ -125,7 +131,7 @@ export interface ObjectState {
   /** group/Kind/namespace/name: the name identity shared by every incarnation. */
   key: string;
   /** group/Kind (fold.ts kindKey). */
-  readonly kindKey: string;
+  kindKey: string;
   streamKey: string | null;
   firstSeq: number;
   lastSeq: number;

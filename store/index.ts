@@ -10,4 +10,5 @@ export { inspectDatabaseFile, missingWalAdvice, MissingWalError, type DatabaseFi
 export function openStore(path: string, options: OpenOptions = {}): SessionStore {
   return new SqliteSessionStore(path, options);
 }
+export { APPENDER_CACHE_KIB } from './appender-cache.js';
 export { toolVersion } from './tool-version.js';

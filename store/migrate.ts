@@ -74,10 +74,14 @@ export function migrate(db: Database.Database, path: string, migrations: readonl
   if (current > migrations.length) throw new DatabaseTooNewError(path, current, migrations.length);
   for (const migration of migrations) {
     if (migration.version <= current || migration.version > codeVersion) continue;
+    // IMMEDIATE takes the write lock before the version is read again: two processes opening a new database at once
+    // (a recorder and an importer, two recorders) would otherwise both read version 0 and the second would fail on
+    // `table sessions already exists` once the first committed. The loser waits (busy_timeout) and then skips.
     db.transaction(() => {
+      if ((db.pragma('user_version', { simple: true }) as number) >= migration.version) return;
       db.exec(migration.sql);
       db.pragma(`user_version = ${migration.version}`);
-    })();
+    }).immediate();
   }
   return Math.max(current, codeVersion);
 }

@@ -16,6 +16,36 @@ describe('migrations', () => {
     db.close();
   });
 
+  it('lets two processes open a new database at once: the one that loses the race skips what the other applied', () => {
+    const path = join(tempDir(), 'raced.db');
+    const first = new Database(path);
+    const second = new Database(path);
+    second.pragma('busy_timeout = 5000');
+    const migrations = loadMigrations();
+    // The other process migrates right after this one read version 0 and before its first transaction: the moment a
+    // recorder and an importer starting together hit (`table sessions already exists`).
+    let raced = false;
+    const racing = migrations.map((migration, index) =>
+      index === 0
+        ? {
+            ...migration,
+            get version() {
+              if (!raced) {
+                raced = true;
+                migrate(first, path, migrations);
+              }
+              return migration.version;
+            },
+          }
+        : migration,
+    );
+    expect(migrate(second, path, racing)).toBe(migrations.length);
+    expect(raced).toBe(true);
+    expect(second.pragma('user_version', { simple: true })).toBe(migrations.length);
+    first.close();
+    second.close();
+  });
+
   it('upgrades a populated version-1 database to the newest version without losing records', () => {
     const path = join(tempDir(), 'old.db');
     // A database as kreplay 0.1 (schema 1) left it, written with schema-1 SQL only.

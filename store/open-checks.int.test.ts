@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
@@ -71,20 +71,40 @@ describe('opening a database', () => {
     expect(error instanceof DatabaseUnreadableError || ['SQLITE_CORRUPT', 'SQLITE_NOTADB'].includes((error as { code?: string }).code ?? '')).toBe(true);
   });
 
-  // Root may write any file: a read-only file is only read-only to other users.
-  it.skipIf(process.getuid?.() === 0)('opens a file it may not write read-only: reads work, writes fail, the file is unchanged', () => {
+  // Root may write any file access(2) allows: a file nobody may write (no write bit) is read-only to root as well, so
+  // this runs as every user. What proves "never a write": every writing call fails, and the bytes, the size and the
+  // modification time of the file are what they were, with no -wal holding anything beside it.
+  it('opens a file nobody may write read-only, as root too: reads work, every write fails, the file is unchanged', () => {
     const path = join(tempDir(), 'readonly.db');
     populated(path);
+    const sessionId = openStore(path, { readonly: true }).listSessions()[0]!.id;
     chmodSync(path, 0o444);
-    const before = digest(path);
+    const before = { digest: digest(path), size: statSync(path).size, mtimeMs: statSync(path).mtimeMs };
     const store = openStore(path);
     try {
       expect(store.readonlyFile).toBe(true);
       expect(store.listSessions().map((s) => s.name)).toEqual(['kept']);
-      expect(() => store.createSession({ name: 'new', source: 'import:ndjson', cluster: null, context: null, toolVersion: 'test', config: {} })).toThrow(/readonly/);
+      const writes: [string, () => unknown][] = [
+        ['createSession', () => store.createSession({ name: 'new', source: 'import:ndjson', cluster: null, context: null, toolVersion: 'test', config: {} })],
+        ['append', () => store.append(sessionId, [{ record: 'marker', observedAt: '2026-12-07T00:00:00.000Z', origin: 'import', marker: 'imported', message: 'x' }])],
+        ['markPartial', () => store.markPartial(sessionId, ['x'])],
+        ['endSession', () => store.endSession(sessionId, '2026-12-07T00:00:00.000Z')],
+        ['deleteSession', () => store.deleteSession(sessionId)],
+      ];
+      for (const [name, write] of writes) expect(write, name).toThrow(/readonly/);
+      expect(store.listSessions().map((s) => s.name)).toEqual(['kept']);
     } finally {
       store.close();
     }
-    expect(digest(path)).toBe(before);
+    expect({ digest: digest(path), size: statSync(path).size, mtimeMs: statSync(path).mtimeMs }).toEqual(before);
+    expect(existsSync(`${path}-wal`) ? statSync(`${path}-wal`).size : 0).toBe(0);
+    // Write bits back: the same file opens read-write again (the rule is the file's mode, not who runs it).
+    chmodSync(path, 0o644);
+    const writable = openStore(path);
+    try {
+      expect(writable.readonlyFile).toBe(false);
+    } finally {
+      writable.close();
+    }
   });
 });

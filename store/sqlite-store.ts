@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import {
   UnpairedRequests,
@@ -150,9 +150,14 @@ interface PendingRow {
 }
 
 /** Column positions in insertRecord. */
-/** The file and its folder (where -wal and -shm live) may be written by this process. */
+/**
+ * The file and its folder (where -wal and -shm live) may be written by this process, and the file is not marked
+ * read-only. access(2) grants root every write, so a file nobody may write (`chmod a-w`) would be written by root:
+ * no write bit at all is taken for what it says, for every user.
+ */
 function writable(path: string): boolean {
   try {
+    if ((statSync(path).mode & 0o222) === 0) return false;
     accessSync(path, constants.W_OK);
     accessSync(dirname(path), constants.W_OK);
     return true;

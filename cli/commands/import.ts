@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import cliProgress from 'cli-progress';
 import { importFile, importFiles, importFormats, type ImportFileSpec, type ImportFilesSummary, type ImportFormat, type ImportProgress, type ImportSummary } from '../../importers/index.js';
 import { defaultSessionName } from '../../model/index.js';
+import { APPENDER_CACHE_KIB } from '../../store/appender-cache.js';
 import type { SessionStore } from '../../store/index.js';
 import type { CliContext } from '../context.js';
 import { ExitCode, UserError } from '../errors.js';
@@ -171,7 +172,8 @@ async function runImport(
   context: CliContext,
   run: (store: SessionStore, onProgress: (progress: ImportProgress) => void, signal: AbortSignal) => Promise<{ ok: true; done: () => void } | { ok: false; message: string; hint?: string }>,
 ): Promise<void> {
-  const store = context.openStore();
+  // Bounded like the recorder's: the default page cache grew by 16 MiB over a large import.
+  const store = context.openStore({ cacheKiB: APPENDER_CACHE_KIB });
   const bar = progressBar();
   const abort = new AbortController();
   const onSigint = () => abort.abort();

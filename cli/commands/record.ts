@@ -8,14 +8,10 @@ import { parseListen } from '../../recorder/ingest-server.js';
 import { KubeConfigError, loadKubeConfig, type ResolvedKubeConfig } from '../../recorder/kubeconfig.js';
 import { createLogger, type Logger } from '../../recorder/log.js';
 import { Recorder, RecorderStartError, type RecorderSummary } from '../../recorder/recorder.js';
+import { APPENDER_CACHE_KIB } from '../../store/appender-cache.js';
 import type { CliContext } from '../context.js';
 import { ExitCode, UserError } from '../errors.js';
 
-/**
- * The recorder's SQLite page cache (KiB): enough for the pages an append touches (the tails of the tables and of the
- * per-object index leaves of the objects being written); older pages are re-read from the OS's file cache.
- */
-const RECORDER_CACHE_KIB = 2048;
 /**
  * The page size of a database the recorder creates. It commits ten times a second, and each commit rewrites the last,
  * part-filled page of each table and index it appends to: per event stored (~190 bytes), 4 KiB pages wrote ~930 bytes
@@ -208,7 +204,7 @@ is what the sidecar uses); named resources replace its resources.`,
         log.warn('listening on a non-loopback address without a token: anyone who can reach it can write to the session', { listen: config.server.listen });
       }
 
-      const store = context.openStore({ cacheKiB: RECORDER_CACHE_KIB, pageSize: RECORDER_PAGE_SIZE });
+      const store = context.openStore({ cacheKiB: APPENDER_CACHE_KIB, pageSize: RECORDER_PAGE_SIZE });
       let recorder: Recorder;
       try {
         recorder = await Recorder.start({

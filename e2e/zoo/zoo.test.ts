@@ -144,6 +144,7 @@ async function runController(controller: ZooController): Promise<RunResult> {
   const controllerKubeconfig = await proxiedKubeconfig(controllerProxy, `${controller.name}.kubeconfig`);
   const faults = {
     async deleteUnseen(name: string): Promise<void> {
+      const relistsBefore = listsFinished(record);
       recorderProxy.cutOff();
       controllerProxy.cutOff();
       await sleep(500);
@@ -160,6 +161,14 @@ async function runController(controller: ZooController): Promise<RunResult> {
       await restartApiServer({ auditWebhookUrl: relayUrl });
       recorderProxy.heal();
       controllerProxy.heal();
+      // The recording recorder relists (its resourceVersions were compacted) before the workload goes on: a write
+      // made while it was still backing off would be a gap in the recorder's view, not the controller's (CI under
+      // load: it reconnected after the controller, and the next update fell between the two).
+      await eventually(async () => {
+        const now = listsFinished(record);
+        const behind = [...relistsBefore].filter(([resource, count]) => (now.get(resource) ?? 0) <= count).map(([resource]) => resource);
+        if (behind.length) throw new Error(`the recorder has not relisted ${behind.join(', ')} since the API server restart`);
+      }, 60_000, 250);
     },
     disconnect(): void {
       controllerProxy.cutOff();
@@ -267,3 +276,19 @@ describe('zoo', () => {
     }, 240_000);
   }
 });
+
+/** How many lists a recorder session has finished so far, per resource: a relist is done when its count grows. */
+function listsFinished(session: string): Map<string, number> {
+  const store = openStore(dbPath);
+  try {
+    const info = store.findSession(session);
+    const counts = new Map<string, number>();
+    if (!info) return counts;
+    for (const r of store.records(info.id)) {
+      if (r.record === 'marker' && r.marker === 'list-finished' && r.resource) counts.set(r.resource, (counts.get(r.resource) ?? 0) + 1);
+    }
+    return counts;
+  } finally {
+    store.close();
+  }
+}

@@ -74,6 +74,12 @@ export function hotLoop(): Detector {
   const podFollowers = new Map<string, Set<string>>();
   /** namespace/name|user → when that user last wrote the Lease of that name (client-go's MultiLock pairs). */
   const leaseWrites = new Map<string, number>();
+  /**
+   * Name keys of objects the API answered 404 for, until a version shows them again. A reconcile of such a key acts on
+   * an object that no longer exists (a cache behind the API after a gap, until its deletion arrives): its repeats are
+   * not reconciles of an unchanged object. notfound-retry and dfsu-gap judge those.
+   */
+  const notFound = new Set<string>();
   const groups = new FindingGroups<Data>('hot-loop', () => ({ writer: '', via: 'managedFields', paths: new Map(), values: new Map(), diffs: 0, peak: 0, results: new Map(), estimated: false }));
 
   function watched(key: string): Watched {
@@ -222,12 +228,13 @@ export function hotLoop(): Detector {
   function onVersion(fact: Extract<Fact, { type: 'version' }>, context: DetectorContext): void {
     const v = fact.version;
     const object = fact.object;
+    if (v.type !== 'DELETED' && notFound.size) notFound.delete(object.key);
     if (fact.late || v.writer === null) return;
     learn(object);
     if (isTimerKind(object.kindKey)) return;
     const w = watched(object.uid);
     let writer = v.writer;
-    let via: Blame['via'] = v.source === 'api' || v.source === 'audit' ? 'audit-user' : 'managedFields';
+    let via: Blame['via'] = v.writerVia ?? (v.source === 'api' || v.source === 'audit' ? 'audit-user' : 'managedFields');
     if (w.pendingApi && w.pendingApi.rv === v.rv) {
       // The version of the API write we held back: judged by its content, named by the API's user.
       writer = w.pendingApi.writer;
@@ -269,6 +276,7 @@ export function hotLoop(): Detector {
 
   function onApi(fact: Extract<Fact, { type: 'api' }>, context: DetectorContext): void {
     const r = fact.record;
+    if (r.code === 404) notFound.add(nameKey(r.object));
     if (isTimerKind(`${r.object.group}/${r.object.kind}`)) {
       const time = parseTime(r.observedAt);
       if (r.object.kind === 'Lease' && time !== null && r.code >= 200 && r.code < 300) leaseWrites.set(`${r.object.namespace ?? ''}/${r.object.name}|${r.actor}`, time);
@@ -297,6 +305,8 @@ export function hotLoop(): Detector {
   function onReconcile(fact: Extract<Fact, { type: 'reconcile' }>, context: DetectorContext): void {
     const r = fact.record;
     if (r.result === 'error') return;
+    // A requeue of a gone key is still a loop (nothing backs it off); an event-driven success is the stale cache.
+    if (r.result === 'success' && notFound.has(nameKey(r.object))) return;
     const time = parseTime(r.startedAt);
     if (time === null) return;
     const key = fact.object?.uid ?? nameKey(r.object);

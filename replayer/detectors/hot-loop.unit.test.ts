@@ -106,6 +106,24 @@ describe('hot-loop', () => {
     expect(findings(e.records, 'hot-loop')).toEqual([]);
   });
 
+  it('does not count event-driven reconciles of an object the API answered 404 for (a stale cache after a gap), but a requeue loop still counts', () => {
+    const session = (result: 'success' | 'requeue') => {
+      const c = new Cluster();
+      const s = new SessionBuilder(c).listAndWatch('Foo');
+      s.deliver(c.create('Foo', 'a', { spec: fooSpec() }));
+      // Deleted while the watch was away; the controller's own live GET says so, its cache does not yet.
+      c.delete('Foo', 'a');
+      s.api({ verb: 'get', kind: 'Foo', name: 'a', code: 404 });
+      for (let i = 0; i < 20; i++) {
+        c.tick('80ms');
+        s.reconcile({ kind: 'Foo', name: 'a', result });
+      }
+      return s.records;
+    };
+    expect(findings(session('success'), 'hot-loop')).toEqual([]);
+    expect(summary(findings(session('requeue'), 'hot-loop'))).toEqual([{ rule: 'hot-reconcile', name: 'a', count: 20 }]);
+  });
+
   it('flags loops whose every write changes something: a counter, and a nodePort the server re-allocates', () => {
     const counter = new Cluster();
     const s = new SessionBuilder(counter).listAndWatch('Foo');

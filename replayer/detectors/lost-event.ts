@@ -1,6 +1,7 @@
 import { describeObject, type Finding } from '../../model/index.js';
 import { ev, FindingGroups } from '../finding-groups.js';
-import type { Fact, GapCause } from '../state.js';
+import type { Fact, GapCause, GapInfo, RelistChange } from '../state.js';
+import { rvNumber } from '../rv.js';
 import { HandlerHistory, type UnseenCreation } from './controller-handlers.js';
 import type { Detector, DetectorContext } from './types.js';
 
@@ -64,6 +65,10 @@ export function lostEvent(): Detector {
     proofName: '',
     proofRV: '',
   }));
+  /** Relist changes to judge at the end, against the controller's own handler calls. */
+  const gapChanges: { change: RelistChange; gap: GapInfo | null; cause: GapCause }[] = [];
+  /** resourceVersions the controller's handlers were handed (SDK delivery records), newest few per uid. */
+  const handedRVs = new Map<string, number[]>();
   const handlers = new HandlerHistory({
     unseenCreation(u: UnseenCreation) {
       const r = u.record;
@@ -129,27 +134,21 @@ export function lostEvent(): Detector {
         }
         case 'relist': {
           if (!fact.cause || recorderCauses.has(fact.cause)) return;
-          for (const change of fact.changed) {
-            const g = groups.hit(change.object, 'relist-gap', {
-              evidence: [
-                ev(change.from.seq, `last version the watch delivered before the gap`, change.from.rv),
-                fact.gap && ev(fact.gap.seq, fact.gap.cause === 'gone' ? `410 Gone${fact.gap.resourceVersion ? `: resourceVersion ${fact.gap.resourceVersion} too old` : ''}` : `watch ${fact.gap.cause}`),
-                ...change.hidden.slice(0, 5).map((p) => ev(p.seq, `write during the gap the watch never delivered (resourceVersion ${p.rv})`, p.rv)),
-                ev(change.to.seq, `relist shows resourceVersion ${change.to.rv}`, change.to.rv),
-              ],
-            });
-            g.severity = 'warning';
-            g.data.gaps++;
-            g.data.hiddenWrites += change.hidden.length;
-            if (!g.data.gapCause) {
-              g.data.gapCause = fact.cause;
-              g.data.goneRV = fact.gap?.resourceVersion;
-              g.data.fromRV = change.from.rv;
-              g.data.toRV = change.to.rv;
-              g.data.fromGeneration = change.from.generation;
-              g.data.toGeneration = change.to.generation;
-            }
-          }
+          const gap = fact.gap;
+          const cause = fact.cause;
+          // Judged at the end: the controller's own handler calls for the gap may come later in the session (SDK
+          // batches), and when they show it was handed the versions this watch missed, the gap was the recorder's.
+          for (const change of fact.changed) gapChanges.push({ change, gap, cause });
+          return;
+        }
+        case 'handler': {
+          const uid = fact.object?.uid ?? fact.record.object.uid;
+          const rv = rvNumber(fact.record.resourceVersion ?? '');
+          if (!uid || Number.isNaN(rv)) return;
+          let handed = handedRVs.get(uid);
+          if (!handed) handedRVs.set(uid, (handed = []));
+          handed.push(rv);
+          if (handed.length > maxHandedPerObject) handed.shift();
           return;
         }
         default:
@@ -157,6 +156,28 @@ export function lostEvent(): Detector {
       }
     },
     finish(_context: DetectorContext): Finding[] {
+      for (const { change, gap, cause } of gapChanges) {
+        if (handedAcrossGap(handedRVs.get(change.object.uid), change)) continue;
+        const g = groups.hit(change.object, 'relist-gap', {
+          evidence: [
+            ev(change.from.seq, `last version the watch delivered before the gap`, change.from.rv),
+            gap && ev(gap.seq, gap.cause === 'gone' ? `410 Gone${gap.resourceVersion ? `: resourceVersion ${gap.resourceVersion} too old` : ''}` : `watch ${gap.cause}`),
+            ...change.hidden.slice(0, 5).map((p) => ev(p.seq, `write during the gap the watch never delivered (resourceVersion ${p.rv})`, p.rv)),
+            ev(change.to.seq, `relist shows resourceVersion ${change.to.rv}`, change.to.rv),
+          ],
+        });
+        g.severity = 'warning';
+        g.data.gaps++;
+        g.data.hiddenWrites += change.hidden.length;
+        if (!g.data.gapCause) {
+          g.data.gapCause = cause;
+          g.data.goneRV = gap?.resourceVersion;
+          g.data.fromRV = change.from.rv;
+          g.data.toRV = change.to.rv;
+          g.data.fromGeneration = change.from.generation;
+          g.data.toGeneration = change.to.generation;
+        }
+      }
       for (const m of handlers.missedDeletions()) {
         const g = groups.hit(m.object, 'handler-missed-delete', {
           evidence: [
@@ -200,4 +221,20 @@ export function lostEvent(): Detector {
       });
     },
   };
+}
+
+const maxHandedPerObject = 32;
+
+/**
+ * Whether the controller's own handlers were handed what this watch missed across a relist: at least one version
+ * strictly inside the gap, and every write the session knows fell into it. Then the gap was in the recorder's watch
+ * only (it reconnected later than the controller's informer), not in the controller's view.
+ */
+function handedAcrossGap(handed: readonly number[] | undefined, change: RelistChange): boolean {
+  if (!handed?.length) return false;
+  const from = change.from.rvNum;
+  const to = change.to.rvNum;
+  if (Number.isNaN(from) || Number.isNaN(to)) return false;
+  if (!handed.some((rv) => rv > from && rv < to)) return false;
+  return change.hidden.every((p) => handed.includes(p.rvNum));
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Cluster, fooSpec, SessionBuilder } from '../testing/builder.js';
 import { findings, summary } from '../testing/expect.js';
+import { guessKind } from '../../importers/kinds.js';
 
 describe('notfound-retry', () => {
   it('flags the controller getting 404 again and again after the object was deleted', () => {
@@ -15,6 +16,23 @@ describe('notfound-retry', () => {
     const found = findings(s.records, 'notfound-retry');
     expect(summary(found)).toEqual([{ rule: 'api-404', name: 'a', count: 4 }]);
     expect(found[0]!.message).toMatch(/After Foo default\/a was deleted/);
+  });
+
+  it('joins a Metadata-level audit record to its object when the kind was guessed from the plural (Webapp for WebApp)', () => {
+    const c = new Cluster();
+    const s = new SessionBuilder(c).listAndWatch('WebApp');
+    s.deliver(c.create('WebApp', 'a', { spec: { replicas: 1 } }));
+    s.deliver(c.delete('WebApp', 'a'));
+    for (let i = 0; i < 4; i++) {
+      c.tick('200ms');
+      const record = s.api({ verb: 'get', kind: 'WebApp', name: 'a', code: 404 });
+      // What `kreplay import` of an audit log at level Metadata can know of a custom resource: its plural.
+      if (record.record === 'api') record.object = { ...record.object, kind: guessKind('webapps') };
+    }
+    const found = findings(s.records, 'notfound-retry');
+    expect(summary(found)).toEqual([{ rule: 'api-404', name: 'a', count: 4 }]);
+    expect(found[0]!.object.kind).toBe('WebApp');
+    expect(found[0]!.message).toMatch(/After WebApp default\/a was deleted/);
   });
 
   it('does not count 404 GETs of an object that never existed (probe before create), nor others’ requests', () => {

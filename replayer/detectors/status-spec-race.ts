@@ -3,7 +3,7 @@ import { roleOf, type ControllerIdentity } from '../controller-identity.js';
 import { ev, FindingGroups, type Group } from '../finding-groups.js';
 import { specHashOf } from '../../model/version-facts.js';
 import { fingerprint, statusManagersOf, statusOf } from '../object-meta.js';
-import { RecentSet, type Fact, type Version } from '../state.js';
+import { RecentSet, type Fact, type Version, type WriterSource } from '../state.js';
 import { formatDuration, parseTime } from '../time.js';
 import type { Detector, DetectorContext } from './types.js';
 
@@ -51,6 +51,8 @@ interface Data {
   observed: number | null;
   current: number | null;
   writer: string | null;
+  /** How the stale status's or the reverting write's author is known (managedFields, or the audit user). */
+  writerVia: WriterSource | null;
   reconcileGap: string;
   revertedBy: string | null;
   revertedManager: string | null;
@@ -80,6 +82,7 @@ export function statusSpecRace(): Detector {
     observed: null,
     current: null,
     writer: null,
+    writerVia: null,
     reconcileGap: '',
     revertedBy: null,
     revertedManager: null,
@@ -162,6 +165,7 @@ export function statusSpecRace(): Detector {
           g.data.observed = v.observedGeneration;
           g.data.current = s.specGeneration;
           g.data.writer = v.writer;
+          g.data.writerVia = v.writerVia;
         }
       }
     }
@@ -187,7 +191,10 @@ export function statusSpecRace(): Detector {
               ev(v.seq, `${v.writer} wrote the old spec back (generation ${v.generation})`, v.rv),
             ],
           });
-          g.data.revertedBy ??= v.writer;
+          if (g.data.revertedBy === null) {
+            g.data.revertedBy = v.writer;
+            g.data.writerVia = v.writerVia;
+          }
           g.data.revertedManager ??= b.writer;
         }
       }
@@ -346,5 +353,5 @@ function blameOf(g: Group<Data>, controller: ControllerIdentity): Blame | null {
     return d.actor ? { actor: d.actor, via: 'audit-user', role: roleOf(controller, d.actor) } : null;
   }
   const writer = g.rule === 'lost-update' ? d.revertedBy : d.writer;
-  return writer ? { actor: writer, via: 'managedFields', role: roleOf(controller, writer) } : null;
+  return writer ? { actor: writer, via: d.writerVia ?? 'managedFields', role: roleOf(controller, writer) } : null;
 }

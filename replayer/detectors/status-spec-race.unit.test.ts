@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Cluster, fooSpec, SessionBuilder } from '../testing/builder.js';
+import { Cluster, fooSpec, SessionBuilder, type WatchEvent } from '../testing/builder.js';
 import { findings, summary } from '../testing/expect.js';
 
 type Spec = { replicas: number };
@@ -20,6 +20,25 @@ describe('status-spec-race', () => {
       const found = findings(s.records, 'status-spec-race');
       expect(summary(found)).toEqual([{ rule: 'stale-status', name: 'a', count: 1 }]);
       expect(found[0]!.message).toMatch(/observedGeneration 1 while the spec was already at generation 2/);
+    });
+
+    it('names the audit user as the writer when the audit policy omits managedFields', () => {
+      const c = new Cluster();
+      const s = new SessionBuilder(c);
+      const operator = 'system:serviceaccount:ops:foo-operator';
+      // What the audit importer emits per write: the request, then the version its answer carried (no managedFields).
+      const audited = (event: WatchEvent, actor: string, verb: 'create' | 'update', subresource: string | null = null) => {
+        delete event.object.metadata!.managedFields;
+        s.api({ verb, kind: 'Foo', name: 'a', actor, byController: actor === operator, subresource, event });
+        s.deliver(event, 'audit');
+      };
+      audited(c.create('Foo', 'a', { spec: fooSpec() }), 'alice', 'create');
+      audited(c.update('Foo', 'a', status(1), asController), operator, 'update', 'status');
+      audited(c.update('Foo', 'a', scale(3), { manager: 'kubectl-edit', after: '1s' }), 'alice', 'update');
+      audited(c.update('Foo', 'a', status(1, 2), { ...asController, after: '200ms' }), operator, 'update', 'status');
+      const found = findings(s.records, 'status-spec-race');
+      expect(summary(found)).toEqual([{ rule: 'stale-status', name: 'a', count: 1 }]);
+      expect(found[0]!.blame).toMatchObject({ actor: operator, via: 'audit-user' });
     });
 
     it('does not flag a status written before the spec change', () => {

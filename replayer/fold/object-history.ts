@@ -12,7 +12,7 @@ import {
   type ManagerTimes,
 } from '../object-meta.js';
 import { rvNumber } from '../rv.js';
-import { HeldVersion, RecentSet, type BodySource, type ObjectState, type Version, type VersionSource } from '../state.js';
+import { HeldVersion, RecentSet, type BodySource, type ObjectState, type Version, type VersionSource, type WriterSource } from '../state.js';
 import { kindKey, type FoldContext, type Stored } from './context.js';
 
 export interface VersionInput {
@@ -141,11 +141,16 @@ export class ObjectHistory {
     const previous = object.latest;
     const late = previous !== null && !Number.isNaN(rvNum) && !Number.isNaN(previous.rvNum) && rvNum < previous.rvNum;
     const facts = record.facts;
+    // A version's kind is the object's own (its body's, or discovery's): it corrects a kind an audit log had to guess.
+    if (record.record === 'watch' && record.kind !== object.ref.kind) {
+      object.ref = { ...object.ref, kind: record.kind };
+      object.kindKey = kindKey(object.ref);
+    }
     let version: Version;
     if (facts) {
       version = new HeldVersion(
         record.seq, input.rv, rvNum, input.type, input.source, input.generation, facts.observedGeneration, input.time, facts.deletionTimestamp,
-        facts.finalizers, facts.writer ?? input.actor ?? null, facts.statusWrite, facts.specHash, facts.statusChanged, input.body,
+        facts.finalizers, facts.writer ?? input.actor ?? null, writerVia(facts.writer, input.actor), facts.statusWrite, facts.specHash, facts.statusChanged, input.body,
       );
     } else {
       const body = typeof input.body === 'function' ? input.body() : input.body;
@@ -153,7 +158,8 @@ export class ObjectHistory {
       if (!late && attribution && attribution.times.length) object.managerTimes = attribution.times;
       version = new HeldVersion(
         record.seq, input.rv, rvNum, input.type, input.source, input.generation ?? generationOf(body), observedGenerationOf(body), input.time,
-        deletionTimestampOf(body), finalizersOf(body), attribution?.writer ?? input.actor ?? null, attribution?.statusWrite ?? false,
+        deletionTimestampOf(body), finalizersOf(body), attribution?.writer ?? input.actor ?? null, writerVia(attribution?.writer, input.actor),
+        attribution?.statusWrite ?? false,
         undefined, undefined, body,
       );
     }
@@ -196,6 +202,7 @@ export class ObjectHistory {
       facts ? facts.deletionTimestamp : deletionTimestampOf(body),
       facts ? facts.finalizers : finalizersOf(body),
       null,
+      null,
       false,
       undefined,
       undefined,
@@ -210,4 +217,9 @@ export class ObjectHistory {
     const list = managedFieldsListOf(object.latest?.object);
     return list.length ? list : null;
   }
+}
+
+function writerVia(manager: string | null | undefined, actor: string | undefined): WriterSource | null {
+  if (manager) return 'managedFields';
+  return actor ? 'audit-user' : null;
 }

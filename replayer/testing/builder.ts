@@ -80,6 +80,7 @@ export const kinds: Record<string, KindInfo> = {
   ReplicaSet: { group: 'apps', version: 'v1', resource: 'replicasets', kind: 'ReplicaSet', namespaced: true },
   Widget: { group: 'widgets.acme.io', version: 'v1', resource: 'widgets', kind: 'Widget', namespaced: true },
   Website: { group: 'web.example.com', version: 'v1', resource: 'websites', kind: 'Website', namespaced: true },
+  WebApp: { group: 'shop.acme.io', version: 'v1alpha1', resource: 'webapps', kind: 'WebApp', namespaced: true },
   Event: { group: '', version: 'v1', resource: 'events', kind: 'Event', namespaced: true, generation: false },
   Secret: { group: '', version: 'v1', resource: 'secrets', kind: 'Secret', namespaced: true, generation: false },
   Node: { group: '', version: 'v1', resource: 'nodes', kind: 'Node', namespaced: false, generation: false },

@@ -12,5 +12,5 @@ export type {
   ReporterOptions,
   ReporterStats,
   WrapReconcileOptions,
-} from './reporter.js';
+} from './api.js';
 export { classifyApiError, errorReasonOf, type ApiErrorInfo } from './classify.js';

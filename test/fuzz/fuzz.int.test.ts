@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { useTempDir } from '../temp.js';
 import { fuzzImports } from './import-fuzz.js';
 import { fuzzIngest } from './ingest-fuzz.js';
+import { memoryFigures } from '../memory-sampler.js';
 import { fuzzSettings } from './settings.js';
 
 // Hostile input against every boundary, in CI with a small count (KREPLAY_FUZZ_COUNT; `npm run fuzz` runs 10,000+
@@ -12,8 +13,8 @@ const settings = fuzzSettings(process.env, { count: 2_000, seed: 1420341404 });
 
 describe(`fuzz (seed ${settings.seed})`, () => {
   it(`${settings.count} bad requests to /v1/records and /v1/audit: the right status, nothing refused written, every good record kept, memory bounded`, async () => {
-    const result = await fuzzIngest({ count: settings.count, seed: settings.seed, dir: tempDir() });
-    console.log(JSON.stringify({ fuzz: 'ingest', seed: settings.seed, requests: result.requests, byStatus: result.byStatus, goodDeliveries: result.goodDeliveries, goodAuditEvents: result.goodAuditEvents, maxRssMiB: Math.round(result.maxRssKiB / 1024), seconds: result.seconds }));
+    const result = await fuzzIngest({ count: settings.count, seed: settings.seed, runtime: settings.runtime, dir: tempDir() });
+    console.log(JSON.stringify({ fuzz: 'ingest', seed: settings.seed, requests: result.requests, byStatus: result.byStatus, goodDeliveries: result.goodDeliveries, goodAuditEvents: result.goodAuditEvents, runtime: settings.runtime, maxRssMiB: Math.round(result.maxRssKiB / 1024), atPeak: memoryFigures(result.memory.atPeak), seconds: result.seconds }));
     expect(result.exit).toEqual({ code: 0, signal: null });
     expect(result.wrong).toEqual([]);
     expect(result.missing).toEqual([]);

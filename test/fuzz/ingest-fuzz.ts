@@ -4,6 +4,8 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { openStore } from '../../store/index.js';
 import { compiledScript } from '../compiled-script.js';
+import { imageRuntime } from '../image-runtime.js';
+import type { MemorySample } from '../memory-sampler.js';
 import { Random } from './random.js';
 import { auditBody, badRequest, bigBodies, goodAuditEvent, goodDelivery, type FuzzRequest } from './requests.js';
 import { send } from './send.js';
@@ -21,7 +23,11 @@ export interface IngestFuzzOptions {
   /** A good batch goes out every this many bad requests. */
   readonly goodEvery?: number;
   readonly maxBatchRecords?: number;
+  /** 'image' (the default): node as deploy/Dockerfile runs it; 'node': plain node. */
+  readonly runtime?: FuzzRuntime;
 }
+
+export type FuzzRuntime = 'image' | 'node';
 
 export interface IngestFuzzResult {
   readonly requests: number;
@@ -38,6 +44,8 @@ export interface IngestFuzzResult {
   /** The ingest process crashed, or exited with another code than 0. */
   readonly exit: { code: number | null; signal: NodeJS.Signals | null };
   readonly maxRssKiB: number;
+  /** Where the ingest process's memory was once listening, at its peak and at the end (memory-sampler.ts). */
+  readonly memory: { started?: MemorySample; atPeak?: MemorySample; atExit?: MemorySample };
   readonly seconds: number;
 }
 
@@ -50,11 +58,15 @@ export async function fuzzIngest(options: IngestFuzzOptions): Promise<IngestFuzz
   const dbPath = join(options.dir, 'fuzz.db');
   const maxBatchRecords = options.maxBatchRecords ?? 1000;
   const compiled = await compiledScript(processScript, options.dir);
-  const nodeFlags = (process.env.KREPLAY_FUZZ_NODE_FLAGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(compiled.command, [...nodeFlags, ...compiled.args, dbPath, token, String(maxBatchRecords)], { stdio: ['ignore', 'pipe', 'inherit'], env: compiled.env });
+  // The recorder as deployed: deploy/Dockerfile's V8 flags and malloc settings (KREPLAY_FUZZ_RUNTIME=node: plain
+  // node, as `kreplay record` runs outside the image); KREPLAY_FUZZ_NODE_FLAGS adds flags (--trace-gc).
+  const runtime = (options.runtime ?? 'image') === 'image' ? imageRuntime() : { nodeArgs: [], env: {} };
+  const nodeFlags = [...runtime.nodeArgs, ...(process.env.KREPLAY_FUZZ_NODE_FLAGS ?? '').split(' ').filter(Boolean)];
+  const child = spawn(compiled.command, [...nodeFlags, ...compiled.args, dbPath, token, String(maxBatchRecords)], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...runtime.env, ...compiled.env } });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
-  const first = await lines.next();
+  let first = await lines.next();
+  while (!first.done && !first.value.startsWith('{')) first = await lines.next();
   if (first.done) throw new Error('the ingest process exited before it listened');
   const { url, sessionId } = JSON.parse(first.value) as { url: string; sessionId: number };
 
@@ -106,9 +118,18 @@ export async function fuzzIngest(options: IngestFuzzOptions): Promise<IngestFuzz
 
   child.kill('SIGTERM');
   let maxRssKiB = 0;
+  let memory: IngestFuzzResult['memory'] = {};
   for (let next = await lines.next(); !next.done; next = await lines.next()) {
-    const value = JSON.parse(next.value) as { maxRssKiB?: number; atExit?: unknown };
-    if (value.maxRssKiB) maxRssKiB = value.maxRssKiB;
+    // Not ours: a node flag's output (KREPLAY_FUZZ_NODE_FLAGS=--trace-gc prints to stdout).
+    if (!next.value.startsWith('{')) {
+      if (process.env.KREPLAY_FUZZ_DEBUG) console.error(next.value);
+      continue;
+    }
+    const value = JSON.parse(next.value) as { maxRssKiB?: number } & IngestFuzzResult['memory'];
+    if (value.maxRssKiB) {
+      maxRssKiB = value.maxRssKiB;
+      memory = { started: value.started, atPeak: value.atPeak, atExit: value.atExit };
+    }
     if (process.env.KREPLAY_FUZZ_DEBUG) console.log(next.value);
   }
   const exit = await exited;
@@ -138,6 +159,7 @@ export async function fuzzIngest(options: IngestFuzzOptions): Promise<IngestFuzz
     unexpectedRows,
     exit,
     maxRssKiB,
+    memory,
     seconds: Math.round((performance.now() - started) / 100) / 10,
   };
 }

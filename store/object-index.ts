@@ -33,6 +33,9 @@ export const BodyMask = {
   keyframe: 0b010,
 } as const;
 
+/** Open-bucket seqs a filter writes into its SQL, at most; beyond, it scans the open bucket. */
+const MAX_LITERAL_SEQS = 64;
+
 export interface IndexedRow {
   seq: number;
   body_kind: number;
@@ -175,13 +178,21 @@ export class ObjectIndex {
       return `r.seq IN (SELECT t.seq FROM records t WHERE t.session_id = ? AND t.object_id IN (${ids}))`;
     }
     const boundary = this.boundary(nextSeq);
-    const tail = objectIds.flatMap((id) => this.tailOf(sessionId, nextSeq, id).map((row) => `(${row.seq})`));
-    if (boundary === 0) return tail.length ? `r.seq IN (VALUES ${tail.join(',')})` : '0';
+    const open = objectIds.flatMap((id) => this.tailOf(sessionId, nextSeq, id).map((row) => `(${row.seq})`));
+    // A few open-bucket seqs are cheapest written into the SQL; many (an object changing all the time) cost more to
+    // parse than a scan of the open bucket.
+    const scan = open.length > MAX_LITERAL_SEQS;
+    const tail = scan ? `SELECT t.seq FROM records t WHERE t.session_id = ? AND t.seq >= ? AND t.seq < ? AND t.object_id IN (${ids})` : open.length ? `VALUES ${open.join(',')}` : '';
+    const tailParams = scan ? [sessionId, boundary, nextSeq] : [];
+    if (boundary === 0) {
+      params.push(...tailParams);
+      return tail ? `r.seq IN (${tail})` : '0';
+    }
     // Only the buckets the read covers: a page of the TUI's object filter reads from its cursor on (or back).
     const first = bucketOf(Math.max(0, seqs.from ?? 0));
     const last = bucketOf(Math.min(boundary - 1, seqs.to ?? Number.MAX_SAFE_INTEGER));
-    params.push(first, last, sessionId);
+    params.push(first, last, sessionId, ...tailParams);
     return `r.seq IN (WITH RECURSIVE b(x) AS (SELECT ? UNION ALL SELECT x + 1 FROM b WHERE x < ?)
-      SELECT i.seq FROM b CROSS JOIN object_index i ON i.session_id = ? AND i.bucket = b.x AND i.object_id IN (${ids})${tail.length ? ` UNION ALL VALUES ${tail.join(',')}` : ''})`;
+      SELECT i.seq FROM b CROSS JOIN object_index i ON i.session_id = ? AND i.bucket = b.x AND i.object_id IN (${ids})${tail ? ` UNION ALL ${tail}` : ''})`;
   }
 }

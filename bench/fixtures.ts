@@ -94,3 +94,22 @@ export function* benchStream(objects: number, count: number): Generator<WatchEve
     };
   }
 }
+
+/** A ConfigMap with labels, annotations and two managedFields entries: a watch line of ~1 KB. */
+export function configMapFields(i: number, generation: number): Record<string, unknown> {
+  return {
+    data: {
+      'config.yaml': `replicas: ${3 + (i % 5)}\nimage: registry.example.com/team/service-${i}:1.${generation}\nlogLevel: info\n`,
+      owner: `team-${i % 17}`,
+      revision: String(generation),
+    },
+    metadata: {
+      labels: { app: `service-${i}`, 'app.kubernetes.io/managed-by': 'bench-operator', tier: i % 2 ? 'backend' : 'frontend' },
+      annotations: { 'bench.kreplay.dev/revision': String(generation), 'bench.kreplay.dev/checksum': `sha256:${(i * 7919 + generation * 104729).toString(16).padStart(16, '0')}` },
+      managedFields: [
+        { manager: 'bench-operator', operation: 'Update', apiVersion: 'v1', time: '2026-11-25T10:00:00Z', fieldsType: 'FieldsV1', fieldsV1: { 'f:data': { '.': {}, 'f:config.yaml': {}, 'f:owner': {}, 'f:revision': {} }, 'f:metadata': { 'f:labels': { '.': {}, 'f:app': {}, 'f:tier': {} } } } },
+        { manager: 'kubectl', operation: 'Apply', apiVersion: 'v1', time: '2026-11-25T09:00:00Z', fieldsType: 'FieldsV1', fieldsV1: { 'f:metadata': { 'f:annotations': { 'f:bench.kreplay.dev/checksum': {} } } } },
+      ],
+    },
+  };
+}

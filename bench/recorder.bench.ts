@@ -1,12 +1,13 @@
 import { spawn } from 'node:child_process';
-import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
 import { openStore } from '../store/index.js';
 import { FakeApiServer, configMaps } from '../recorder/fake-apiserver.js';
-import { imageRuntime } from '../test/image-runtime.js';
+import { configMapFields } from './fixtures.js';
+import { cpuSeconds, env, percentile, recorderEnv, recorderNodeArgs, repoRoot, rssBytes, sleep, startRecorder, writeBytes } from './recorder-process.js';
+import type { Figure } from './run.js';
 
 /**
  * The recorder as a sidecar at a sustained watch rate (default 1,000 events/s), measured from outside: `kreplay
@@ -18,85 +19,42 @@ import { imageRuntime } from '../test/image-runtime.js';
  * KREPLAY_BENCH_SECONDS (default 20; the issue's full run is 60), KREPLAY_BENCH_RATE (default 1000 events/s),
  * KREPLAY_BENCH_OBJECTS (default 1000 live objects). Targets: ≤ 100 MB RSS, ≤ 10 % of a core, p99 ≤ 250 ms.
  *
+ * Issue 15's figures, from the same run:
+ * - write amplification: bytes the recorder caused to be written (/proc/PID/io write_bytes: WAL frames, checkpoints,
+ *   its log) over the bytes the database grew (pages in use, read from a separate connection), over the run's first
+ *   and last fifth, and as a series (per minute, or per tenth of a short run) printed to stderr;
+ * - the CPU floor: bench/watch-floor.ts, a process that only reads the same watch stream with the same read pacing
+ *   and JSON.parses it, measured over the same window.
+ *
  * Online detection (recorder/live-findings.ts) runs as it does in a sidecar; KREPLAY_BENCH_RECORDER_ARGS=--no-detect
  * measures without it. KREPLAY_BENCH_READERS=1 adds what a workstation does while it records: a follower of
  * GET /v1/sessions/bench/records?follow=true for the whole run, and a pull (GET .../export?format=sqlite) every
  * KREPLAY_BENCH_PULL_EVERY seconds (default 10), so their cost shows in the recorder's CPU and watch-to-disk latency.
  */
 
-interface Figure {
-  name: string;
-  value: number;
-  unit: string;
+/** The database's pages in use, in bytes: what the session grew by, indexes and half-filled pages included. */
+function storedBytes(db: Database.Database): number {
+  const pageSize = db.pragma('page_size', { simple: true }) as number;
+  const pages = db.pragma('page_count', { simple: true }) as number;
+  const free = db.pragma('freelist_count', { simple: true }) as number;
+  return (pages - free) * pageSize;
 }
 
-const repoRoot = fileURLToPath(new URL('..', import.meta.url));
-const clockTicks = 100; // getconf CLK_TCK on Linux
-
-function env(name: string, fallback: number): number {
-  const value = Number(process.env[name]);
-  return Number.isFinite(value) && value > 0 ? value : fallback;
+interface IoSample {
+  /** Seconds since the measurement started. */
+  t: number;
+  written: number;
+  stored: number;
 }
 
-/** A ConfigMap with labels, annotations and two managedFields entries: a watch line of ~1 KB. */
-function objectFields(i: number, generation: number): Record<string, unknown> {
-  return {
-    data: {
-      'config.yaml': `replicas: ${3 + (i % 5)}\nimage: registry.example.com/team/service-${i}:1.${generation}\nlogLevel: info\n`,
-      owner: `team-${i % 17}`,
-      revision: String(generation),
-    },
-    metadata: {
-      labels: { app: `service-${i}`, 'app.kubernetes.io/managed-by': 'bench-operator', tier: i % 2 ? 'backend' : 'frontend' },
-      annotations: { 'bench.kreplay.dev/revision': String(generation), 'bench.kreplay.dev/checksum': `sha256:${(i * 7919 + generation * 104729).toString(16).padStart(16, '0')}` },
-      managedFields: [
-        { manager: 'bench-operator', operation: 'Update', apiVersion: 'v1', time: '2026-11-25T10:00:00Z', fieldsType: 'FieldsV1', fieldsV1: { 'f:data': { '.': {}, 'f:config.yaml': {}, 'f:owner': {}, 'f:revision': {} }, 'f:metadata': { 'f:labels': { '.': {}, 'f:app': {}, 'f:tier': {} } } } },
-        { manager: 'kubectl', operation: 'Apply', apiVersion: 'v1', time: '2026-11-25T09:00:00Z', fieldsType: 'FieldsV1', fieldsV1: { 'f:metadata': { 'f:annotations': { 'f:bench.kreplay.dev/checksum': {} } } } },
-      ],
-    },
-  };
-}
-
-function procStat(pid: number): { cpuTicks: number } | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { cpuTicks: Number(fields[11]) + Number(fields[12]) }; // utime + stime
-  } catch {
-    return undefined;
-  }
-}
-
-/** Bytes the process caused to be written to storage (/proc/PID/io write_bytes): the WAL, checkpoints, the log. */
-function writeBytes(pid: number): number | undefined {
-  try {
-    const match = /^write_bytes:\s+(\d+)$/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'));
-    return match ? Number(match[1]) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function rssBytes(pid: number): number {
-  try {
-    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? Number(match[1]) * 1024 : 0;
-  } catch {
-    return 0;
-  }
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+/** Bytes written over bytes stored between the samples nearest to `from` and `to` seconds. */
+function amplification(samples: readonly IoSample[], from: number, to: number): { written: number; stored: number; ratio: number } {
+  const nearest = (t: number) => samples.reduce((best, s) => (Math.abs(s.t - t) < Math.abs(best.t - t) ? s : best), samples[0]!);
+  const a = nearest(from);
+  const b = nearest(to);
+  const written = b.written - a.written;
+  const stored = b.stored - a.stored;
+  return { written, stored, ratio: stored > 0 ? written / stored : Number.NaN };
 }
 
 /** Online detection's runs, from the recorder's own histogram: how many, and their mean and total CPU time. */
@@ -111,8 +69,6 @@ function analysisFigures(metrics: string): Figure[] {
   ];
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 export default async function run(): Promise<Figure[]> {
   const seconds = env('KREPLAY_BENCH_SECONDS', 20);
   const rate = env('KREPLAY_BENCH_RATE', 1000);
@@ -120,55 +76,34 @@ export default async function run(): Promise<Figure[]> {
   const dir = mkdtempSync(join(tmpdir(), 'kreplay-bench-recorder-'));
   const fake = new FakeApiServer([configMaps]);
   const url = await fake.start();
-  for (let i = 0; i < objectCount; i += 1) fake.create('', 'configmaps', 'bench', `obj-${i}`, objectFields(i, 0));
+  for (let i = 0; i < objectCount; i += 1) fake.create('', 'configmaps', 'bench', `obj-${i}`, configMapFields(i, 0));
 
   const dbPath = join(dir, 'kreplay.db');
-  const port = await freePort();
   // KREPLAY_BENCH_CONFIG: extra recorder config lines, e.g. 'writer: {flushInterval: 200ms}'.
   const extraConfig = process.env['KREPLAY_BENCH_CONFIG'] ? `${process.env['KREPLAY_BENCH_CONFIG']}\n` : '';
-  writeFileSync(join(dir, 'recorder.yaml'), `resources: [v1/configmaps]\nnamespaces: [bench]\nserver:\n  listen: 127.0.0.1:${port}\n${extraConfig}`);
-  writeFileSync(
-    join(dir, 'kubeconfig'),
-    `apiVersion: v1\nkind: Config\nclusters:\n- name: fake\n  cluster:\n    server: ${url}\n    insecure-skip-tls-verify: true\nusers:\n- name: bench\n  user:\n    token: bench-token\ncontexts:\n- name: fake\n  context: {cluster: fake, user: bench}\ncurrent-context: fake\n`,
-  );
-  // KREPLAY_BENCH_CLI: a built run.js to measure; else the repo's dist/, else the sources through tsx (whose loader
-  // adds ~100 MB of RSS that a deployed recorder does not have: build first for representative memory figures).
-  // KREPLAY_BENCH_NODE_ARGS: extra node flags for the recorder, e.g. --cpu-prof --cpu-prof-dir=/tmp/prof.
-  const cli = process.env['KREPLAY_BENCH_CLI'] ?? join(repoRoot, 'dist', 'cli', 'run.js');
-  const built = existsSync(cli);
-  // By default the recorder runs with the settings deploy/Dockerfile sets (NODE_OPTIONS, ENTRYPOINT and MALLOC_*
-  // there, read from the file): a small young generation, V8's background threads off, two malloc arenas, a heap cap
-  // below the sidecar's limit.
-  const image = imageRuntime();
-  const nodeArgs = process.env['KREPLAY_BENCH_NODE_ARGS'] !== undefined ? process.env['KREPLAY_BENCH_NODE_ARGS'].split(' ').filter(Boolean) : image.nodeArgs;
-  const args = [...nodeArgs, ...(built ? [cli] : ['--import', 'tsx', join(repoRoot, 'cli', 'run.ts')])];
-  const child = spawn(process.execPath, [...args, '--db', dbPath, 'record', '-c', join(dir, 'recorder.yaml'), '--kubeconfig', join(dir, 'kubeconfig'), '-s', 'bench', ...(process.env['KREPLAY_BENCH_RECORDER_ARGS'] ?? '').split(' ').filter(Boolean)], {
-    cwd: repoRoot,
-    stdio: ['ignore', process.env['KREPLAY_BENCH_STDERR'] ? 'pipe' : 'ignore', 'pipe'],
-    env: { ...image.env, ...process.env, KUBECONFIG: '' },
-  });
-  let log = '';
-  child.stderr!.on('data', (chunk: Buffer) => (log = (log + chunk.toString()).slice(-20_000)));
-  // KREPLAY_BENCH_STDERR: a file to copy the recorder's output to (its log, and node's --trace-gc lines).
-  const outputCopy = process.env['KREPLAY_BENCH_STDERR'];
-  if (outputCopy) {
-    const file = createWriteStream(outputCopy);
-    child.stderr!.pipe(file);
-    child.stdout!.pipe(file);
-  }
-  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-  const pid = child.pid!;
+  const recorder = await startRecorder({ dir, dbPath, apiUrl: url, resources: 'v1/configmaps', namespaces: 'bench', extraConfig });
+  const { pid, port, built } = recorder;
+  const nodeArgs = recorderNodeArgs();
+  let floorProcess: ReturnType<typeof spawn> | undefined;
 
   try {
-    // Ready: listed and watching.
-    for (const deadline = Date.now() + 120_000; ; ) {
-      const ready = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.status === 200, () => false);
-      if (ready) break;
-      if (Date.now() > deadline) throw new Error(`the recorder did not become ready:\n${log}`);
-      await sleep(200);
-    }
+    await recorder.ready();
     await sleep(1000);
 
+    // The floor: the same watch stream, read with the same pacing and parsed, and nothing else.
+    const readInterval = /readInterval:\s*(\d+)ms/.exec(extraConfig)?.[1] ?? (/readInterval:\s*0\b/.test(extraConfig) ? '0' : '50');
+    const floor = spawn(
+      process.execPath,
+      [...nodeArgs, '--import', 'tsx', join(repoRoot, 'bench', 'watch-floor.ts'), `${url}/api/v1/namespaces/bench/configmaps?watch=1&allowWatchBookmarks=true&resourceVersion=${fake.currentRevision}`, readInterval],
+      { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'], env: { ...recorderEnv(), ...process.env } },
+    );
+    floorProcess = floor;
+    let floorOutput = '';
+    floor.stdout!.on('data', (chunk: Buffer) => (floorOutput += chunk.toString()));
+    const floorExited = new Promise<void>((resolve) => floor.on('exit', () => resolve()));
+    await sleep(2000); // its loader compiles at start: not part of the floor
+
+    const sizeDb = new Database(dbPath, { readonly: true, fileMustExist: true });
     const store = openStore(dbPath, { readonly: true });
     const session = store.findSession('bench')!;
     let lastSeq = store.page(session.id, { beforeSeq: Number.MAX_SAFE_INTEGER, limit: 1 })[0]?.seq ?? 0;
@@ -220,9 +155,13 @@ export default async function run(): Promise<Figure[]> {
 
     // Drive `rate` updates a second, in 10 ms ticks, catching up if a tick is late.
     const rssSamples: number[] = [];
-    const cpuStart = procStat(pid)!;
+    const ioSamples: IoSample[] = [];
+    const cpuStart = cpuSeconds(pid)!;
+    const floorStart = cpuSeconds(floor.pid!)!;
     const writtenStart = writeBytes(pid);
     const started = performance.now();
+    ioSamples.push({ t: 0, written: writtenStart ?? 0, stored: storedBytes(sizeDb) });
+    let nextIoSample = started + 1000;
     let sent = 0;
     let generation = 1;
     let nextSample = started;
@@ -231,9 +170,13 @@ export default async function run(): Promise<Figure[]> {
       while (sent < due) {
         const i = sent % objectCount;
         if (i === 0 && sent > 0) generation += 1;
-        const object = fake.update('', 'configmaps', 'bench', `obj-${i}`, objectFields(i, generation));
+        const object = fake.update('', 'configmaps', 'bench', `obj-${i}`, configMapFields(i, generation));
         sentAt.set(object.metadata!.resourceVersion!, performance.now());
         sent += 1;
+      }
+      if (performance.now() >= nextIoSample) {
+        ioSamples.push({ t: (performance.now() - started) / 1000, written: writeBytes(pid) ?? 0, stored: storedBytes(sizeDb) });
+        nextIoSample += 1000;
       }
       if (performance.now() >= nextSample) {
         rssSamples.push(rssBytes(pid));
@@ -247,11 +190,16 @@ export default async function run(): Promise<Figure[]> {
       await sleep(10);
     }
     const elapsed = (performance.now() - started) / 1000;
-    const cpuEnd = procStat(pid)!;
+    const cpuEnd = cpuSeconds(pid)!;
     const finalMetrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     stopReaders.abort();
     await Promise.all([follower, puller]);
+    const floorEnd = cpuSeconds(floor.pid!)!;
     const writtenEnd = writeBytes(pid);
+    ioSamples.push({ t: elapsed, written: writtenEnd ?? 0, stored: storedBytes(sizeDb) });
+    sizeDb.close();
+    floor.kill('SIGTERM');
+    await Promise.race([floorExited, sleep(5000)]);
     if (process.env['KREPLAY_BENCH_DEBUG']) {
       const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
       console.error(metrics.split('\n').filter((l) => /heap_size|external_memory|resident|gc_duration_seconds_sum|queue_depth |commit_duration_seconds_(sum|count)|receive_to_commit_seconds_(sum|count|bucket)/.test(l) && !l.startsWith('#')).join('\n'));
@@ -263,7 +211,22 @@ export default async function run(): Promise<Figure[]> {
     store.close();
 
     const sorted = [...latencies].sort((a, b) => a - b);
-    const cpuShare = ((cpuEnd.cpuTicks - cpuStart.cpuTicks) / clockTicks / elapsed) * 100;
+    const cpuShare = ((cpuEnd - cpuStart) / elapsed) * 100;
+    const floorShare = ((floorEnd - floorStart) / elapsed) * 100;
+    const floorEvents = Number(floorOutput.trim());
+    const first = amplification(ioSamples, 0, elapsed / 5);
+    const last = amplification(ioSamples, (elapsed * 4) / 5, elapsed);
+    const whole = amplification(ioSamples, 0, elapsed);
+    // The series: per minute, or per tenth of a run shorter than ten minutes.
+    const step = elapsed >= 600 ? 60 : elapsed / 10;
+    const mib = (bytes: number) => (bytes / 1024 / 1024).toFixed(2);
+    for (let from = 0; from + step <= elapsed + 0.5; from += step) {
+      const part = amplification(ioSamples, from, from + step);
+      console.error(
+        `# write amplification ${Math.round(from)}–${Math.round(from + step)} s: ${mib(part.written)} MiB written, ${mib(part.stored)} MiB stored, ${part.ratio.toFixed(2)}× (${(part.written / 1024 / 1024 / step).toFixed(2)} MiB/s)`,
+      );
+    }
+    console.error(`# floor: ${floorEvents} events parsed, ${floorShare.toFixed(1)} % of a core`);
     const figures: Figure[] = [
       { name: 'recorder.events_per_second', value: Math.round(sent / elapsed), unit: 'events/s' },
       { name: 'recorder.duration', value: Math.round(elapsed), unit: 's' },
@@ -286,13 +249,19 @@ export default async function run(): Promise<Figure[]> {
       ...(writtenStart !== undefined && writtenEnd !== undefined
         ? [{ name: 'recorder.disk_writes', value: Math.round(((writtenEnd - writtenStart) / elapsed / 1024 / 1024) * 100) / 100, unit: 'MiB/s' }]
         : []),
+      { name: 'recorder.write_amplification', value: Number(last.ratio.toFixed(2)), unit: 'x' },
+      { name: 'recorder.write_amplification_first', value: Number(first.ratio.toFixed(2)), unit: 'x' },
+      { name: 'recorder.write_amplification_whole', value: Number(whole.ratio.toFixed(2)), unit: 'x' },
+      { name: 'recorder.stored_bytes_per_event', value: Math.round(whole.stored / sent), unit: 'bytes' },
+      { name: 'recorder.written_bytes_per_event', value: Math.round(whole.written / sent), unit: 'bytes' },
+      { name: 'recorder.cpu_floor', value: Math.round(floorShare * 10) / 10, unit: '% of a core' },
+      { name: 'recorder.cpu_vs_floor', value: Number((cpuShare / floorShare).toFixed(2)), unit: 'x' },
     ];
     console.error(`# recorder: ${sent} events in ${elapsed.toFixed(1)} s via ${built ? 'dist/' : 'tsx'}; ${latencies.length} seen committed`);
     return figures;
   } finally {
-    child.kill('SIGTERM');
-    await Promise.race([exited, sleep(20_000)]);
-    if (child.exitCode === null) child.kill('SIGKILL');
+    if (floorProcess && floorProcess.exitCode === null) floorProcess.kill('SIGKILL');
+    await recorder.stop();
     await fake.close();
     rmSync(dir, { recursive: true, force: true });
   }

@@ -19,7 +19,7 @@ export interface CliContext {
   /** The database path from --db, $KREPLAY_DB, or the user's data directory. */
   dbPath(): string;
   /** Opens the database; commands close it through `withStore`. */
-  openStore(options?: { mustExist?: boolean; cacheKiB?: number }): SessionStore;
+  openStore(options?: { mustExist?: boolean; cacheKiB?: number; pageSize?: number }): SessionStore;
   withStore<T>(fn: (store: SessionStore) => T, options?: { mustExist?: boolean }): T;
   resolveSession(store: SessionStore, nameOrId: string): SessionInfo;
 }
@@ -47,12 +47,12 @@ export function createContext(options: { db?: string | undefined; output: Output
     output: options.output,
     env: options.env,
     dbPath,
-    openStore({ mustExist = false, cacheKiB } = {}) {
+    openStore({ mustExist = false, cacheKiB, pageSize } = {}) {
       const path = dbPath();
       if (mustExist && !existsSync(path)) {
         throw new UserError(`no kreplay database at ${path}`, 'Record or import a session first (kreplay import, kreplay record, kreplay demo), or point --db / KREPLAY_DB at your database.');
       }
-      return openStore(path, cacheKiB === undefined ? {} : { cacheKiB });
+      return openStore(path, { ...(cacheKiB === undefined ? {} : { cacheKiB }), ...(pageSize === undefined ? {} : { pageSize }) });
     },
     withStore(fn, storeOptions) {
       const store = context.openStore(storeOptions);

@@ -38,6 +38,18 @@ export class RecorderMetrics {
     labelNames: ['resource', 'reason'] as const,
     registers: [this.registry],
   });
+  readonly backpressurePauses = new Counter({
+    name: 'kreplay_recorder_backpressure_pauses_total',
+    help: 'Times a watch stopped reading its stream because the queue was full (the disk did not keep up), by resource.',
+    labelNames: ['resource'] as const,
+    registers: [this.registry],
+  });
+  readonly backpressureSeconds = new Counter({
+    name: 'kreplay_recorder_backpressure_seconds_total',
+    help: 'Time watches spent not reading their stream because the queue was full, by resource.',
+    labelNames: ['resource'] as const,
+    registers: [this.registry],
+  });
   readonly gone = new Counter({
     name: 'kreplay_recorder_gone_total',
     help: '410 Gone answers (in-stream ERROR on a watch, or HTTP 410 on a list), by resource.',

@@ -143,6 +143,9 @@ export class WatchSupervisor {
   private interrupt = new AbortController();
   private held: { released: Promise<void>; release: () => void; parked: () => void } | undefined;
   private readonly label: string;
+  /** Back-pressure pauses of the current watch stream (reset when one opens): how often, and how long not reading. */
+  private backpressure = { pauses: 0, ms: 0 };
+  private backpressureWarnedAt: number | undefined;
   private resolved: Resolved | undefined;
   private known: KnownObjects;
   private needList = true;
@@ -568,6 +571,7 @@ export class WatchSupervisor {
         startMarker = undefined;
         opened = true;
       }
+      this.backpressure = { pauses: 0, ms: 0 };
       const result = await this.consume(response, resolved, startMarker);
       outcome = result.outcome;
       events = result.events;
@@ -618,7 +622,21 @@ export class WatchSupervisor {
       // A refused resume is said by the list-started that follows (resume: relisted, code 410), not by a gone marker:
       // the replayer reads `gone` as a gap of the watch the controller shares (lost-event relist-gap), while this one
       // is the recorder's own downtime, already marked by recorder-started (replayer/fold/relists.ts).
-      if (this.resumeRefused === undefined) {
+      if (this.resumeRefused === undefined && this.backpressure.pauses > 0) {
+        // The recorder's own loss, not the controller's: the watch fell behind because this recorder stopped reading
+        // it. A `gone` would read as a gap of the watch the controller shares (as for a refused resume, above).
+        const rv = this.lastRV ?? fromRV;
+        const seconds = (this.backpressure.ms / 1000).toFixed(1);
+        this.mark('gap', {
+          code: 410,
+          resourceVersion: rv,
+          message:
+            `the watch stopped reading ${this.backpressure.pauses} time(s), ${seconds} s in all, because the recorder's queue was full (the disk did not keep up), ` +
+            `and the API server expired it (410 Gone: ${outcome.status.message ?? 'too old resource version'}): changes after resourceVersion ${rv} until the relist that follows ` +
+            'were not recorded one by one; the relist records every object as it is then, and objects deleted meanwhile as tombstones',
+        });
+        this.log.warn('the disk did not keep up and the API server expired the watch: relisting; changes since the last recorded resourceVersion are not recorded one by one', { rv, pausedSeconds: seconds });
+      } else if (this.resumeRefused === undefined) {
         this.mark('gone', { code: 410, resourceVersion: this.lastRV ?? fromRV, message: outcome.status.message ?? 'too old resource version' });
       } else {
         this.refusedStatus = outcome.status.message;
@@ -756,8 +774,14 @@ export class WatchSupervisor {
             pacer.release();
             response.pause();
             disarm();
-            this.log.debug('queue full: pausing the watch stream');
+            const pausedAt = this.monotonic();
+            this.backpressure.pauses += 1;
+            this.options.metrics?.backpressurePauses.inc({ resource: this.label });
+            this.warnBackpressure();
             void this.options.sink.whenRoom().then(() => {
+              const pausedMs = this.monotonic() - pausedAt;
+              this.backpressure.ms += pausedMs;
+              this.options.metrics?.backpressureSeconds.inc({ resource: this.label }, pausedMs / 1000);
               if (settled) return;
               paused = false;
               arm();
@@ -920,6 +944,21 @@ export class WatchSupervisor {
     if (fields.count !== undefined) record.count = fields.count;
     if (fields.message !== undefined) record.message = fields.message;
     return record;
+  }
+
+  /**
+   * Says, at most every 30 s per watch, that the disk is not keeping up: the watch has stopped reading its stream
+   * until the queue has room. Nothing is lost yet (the API server holds the events, TCP pushes back); if the server
+   * gives up on the watch meanwhile, afterWatch writes a gap marker naming what was not recorded.
+   */
+  private warnBackpressure(): void {
+    const now = this.monotonic();
+    if (this.backpressureWarnedAt !== undefined && now - this.backpressureWarnedAt < 30_000) return;
+    this.backpressureWarnedAt = now;
+    this.log.warn('the disk is not keeping up: the queue is full and this watch stops reading until it has room', {
+      pauses: this.backpressure.pauses,
+      rv: this.lastRV,
+    });
   }
 
   private mark(marker: MarkerKind, fields: { code?: number | undefined; resourceVersion?: string | undefined; count?: number; message?: string }): void {

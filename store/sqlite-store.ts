@@ -23,6 +23,7 @@ import {
 } from '../model/index.js';
 import { BodyKind, KEYFRAME_INTERVAL, MAX_CHUNK_BODIES, compressChunk, decodeBody, decompressChunk, encodeBody, patchTouches, type Json } from './codec.js';
 import { DatabaseUnreadableError, migrate, refuseTooNew } from './migrate.js';
+import { BodyMask, ObjectIndex } from './object-index.js';
 import { parallelRows } from './parallel-read.js';
 import { toolVersion } from './tool-version.js';
 import { inspectDatabaseFile, MissingWalError, schemaOnlyInMissingWal, walMissingLikelihood } from './wal-check.js';
@@ -225,6 +226,12 @@ export interface OpenOptions {
    * that much over its first minutes. Readers (check, the TUI) keep the default.
    */
   cacheKiB?: number;
+  /**
+   * The page size (bytes, a power of two from 512 to 65536) if this open creates the database; SQLite's default is
+   * 4096. A writer that commits small batches often (the recorder) wants small pages: every commit rewrites the last,
+   * part-filled page of each table and index it appends to, about ten of them (docs/recorder.md, Performance).
+   */
+  pageSize?: number;
 }
 
 export class SqliteSessionStore implements SessionStore {
@@ -241,6 +248,10 @@ export class SqliteSessionStore implements SessionStore {
   private readonly hasSources: boolean;
   /** The database has the schema-6 watch_checkpoints table (likewise). */
   private readonly hasCheckpoints: boolean;
+  /** Where each object's records are (schema 7's object_index; records_object before). */
+  private readonly objectIndex: ObjectIndex;
+  /** Object id → its session (object rows never move). */
+  private readonly objectSessions = new Map<number, number>();
   /** Per session: API requests stored without their other source's report yet (model/api-pairing.ts). */
   private readonly unpaired = new Map<number, UnpairedRequests>();
   private readonly statements;
@@ -267,8 +278,12 @@ export class SqliteSessionStore implements SessionStore {
       if (options.cacheKiB !== undefined) this.db.pragma(`cache_size = ${-Math.max(64, Math.round(options.cacheKiB))}`);
       refuseTooNew(this.db, path);
       if (!readonly) {
+        // Only possible before the first write; an existing database keeps its page size.
+        if (options.pageSize !== undefined && (this.db.pragma('page_count', { simple: true }) as number) === 0) this.db.pragma(`page_size = ${options.pageSize}`);
         // WAL lets the TUI read a session while the recorder appends to it.
         this.db.pragma('journal_mode = WAL');
+        // Checkpoint every ~4 MiB of WAL whatever the page size (SQLite's default is 1,000 pages).
+        this.db.pragma(`wal_autocheckpoint = ${Math.round((4 * 1024 * 1024) / (this.db.pragma('page_size', { simple: true }) as number))}`);
         this.db.pragma('synchronous = NORMAL');
         migrate(this.db, path);
       }
@@ -283,6 +298,7 @@ export class SqliteSessionStore implements SessionStore {
     this.hasFacts = schema >= 4;
     this.hasSources = schema >= 5;
     this.hasCheckpoints = schema >= 6;
+    this.objectIndex = new ObjectIndex(this.db, schema >= 7);
     this.statements = this.prepareStatements();
   }
 
@@ -331,25 +347,10 @@ export class SqliteSessionStore implements SessionStore {
       ),
       insertChunk: db.prepare<[number, number, Buffer]>('INSERT INTO chunks (session_id, encoding, data) VALUES (?, ?, ?)'),
       chunkById: db.prepare<[number], { encoding: number; data: Buffer }>('SELECT encoding, data FROM chunks WHERE id = ?'),
-      lastBodySeq: db.prepare<[number], { seq: number; session_id: number; resource_version: string | null }>(
-        'SELECT seq, session_id, resource_version FROM records WHERE object_id = ? AND body_kind <> 0 ORDER BY seq DESC LIMIT 1',
-      ),
-      keyframeAtOrBefore: db.prepare<[number, number], { seq: number; body_length: number }>(
-        `SELECT seq, body_length FROM records WHERE object_id = ? AND seq <= ? AND body_kind = ${BodyKind.keyframe} ORDER BY seq DESC LIMIT 1`,
-      ),
-      bodiesBetween: db.prepare<[number, number, number], RecordRow>(
-        `SELECT ${RECORD_COLUMNS} FROM records WHERE object_id = ? AND seq >= ? AND seq <= ? AND body_kind <> 0 ORDER BY seq`,
-      ),
-      versionsSinceKeyframe: db.prepare<[number, number], { n: number }>(
-        'SELECT count(*) AS n FROM records WHERE object_id = ? AND seq > ? AND body_kind <> 0',
-      ),
       recordBySeq: db.prepare<[number, number], RecordRow>(`SELECT ${RECORD_COLUMNS} FROM records WHERE session_id = ? AND seq = ?`),
       rawRecordBySeq: db.prepare<[number, number], RawRow>(`SELECT ${RECORD_COLUMNS} FROM records WHERE session_id = ? AND seq = ?`).raw(true),
       bodyAt: db.prepare<[number, number], { body_kind: number; chunk_id: number; body_offset: number; body_length: number }>(
         'SELECT body_kind, chunk_id, body_offset, body_length FROM records WHERE session_id = ? AND seq = ?',
-      ),
-      lastBodySeqBefore: db.prepare<[number, number], { seq: number }>(
-        'SELECT seq FROM records WHERE object_id = ? AND seq < ? AND body_kind <> 0 ORDER BY seq DESC LIMIT 1',
       ),
       markPartial: db.prepare<[string, number]>('UPDATE sessions SET partial = 1, problems = ? WHERE id = ?'),
       endSession: db.prepare<[string | null, number]>('UPDATE sessions SET ended_at = ? WHERE id = ?'),
@@ -424,9 +425,10 @@ export class SqliteSessionStore implements SessionStore {
        FROM records WHERE session_id = ?`,
     );
     // Counted by model/objects.ts, as `check` and the exports count: object rows, uid-less ones joining their name's.
+    // Every object row has records: rows are only created by the append that writes a record naming them, in its
+    // transaction, and records are only ever deleted with their whole session.
     const objectRows = this.db.prepare<[number], { group: string; kind: string; namespace: string; name: string; uid: string }>(
-      `SELECT api_group AS "group", kind, namespace, name, uid FROM objects o
-       WHERE o.session_id = ? AND EXISTS (SELECT 1 FROM records r WHERE r.object_id = o.id)`,
+      `SELECT api_group AS "group", kind, namespace, name, uid FROM objects o WHERE o.session_id = ?`,
     );
     return this.statements.allSessions.all().map((row) => {
       const countsByKind: Partial<Record<RecordKind, number>> = {};
@@ -463,16 +465,27 @@ export class SqliteSessionStore implements SessionStore {
 
   deleteSession(sessionId: number): void {
     this.requireSessionRow(sessionId);
-    this.db.transaction(() => {
-      // Deleting children first keeps the cascade from walking them object by object.
-      this.db.prepare('DELETE FROM records WHERE session_id = ?').run(sessionId);
-      this.db.prepare('DELETE FROM chunks WHERE session_id = ?').run(sessionId);
-      this.db.prepare('DELETE FROM objects WHERE session_id = ?').run(sessionId);
-      this.db.prepare('DELETE FROM analyses WHERE session_id = ?').run(sessionId);
-      if (this.hasFacts) this.db.prepare('DELETE FROM version_facts WHERE session_id = ?').run(sessionId);
-      if (this.hasCheckpoints) this.db.prepare('DELETE FROM watch_checkpoints WHERE session_id = ?').run(sessionId);
-      this.statements.deleteSession.run(sessionId);
-    })();
+    // records.object_id has no index since schema 7 (object_index holds that): with foreign keys on, deleting each
+    // object row would scan every record of the database for children. The records go first, so none is left.
+    const foreignKeys = this.db.pragma('foreign_keys', { simple: true }) as number;
+    this.db.pragma('foreign_keys = OFF');
+    try {
+      this.db.transaction(() => {
+        // Deleting children first keeps the cascade from walking them object by object.
+        this.db.prepare('DELETE FROM records WHERE session_id = ?').run(sessionId);
+        if (this.objectIndex.present) this.db.prepare('DELETE FROM object_index WHERE session_id = ?').run(sessionId);
+        this.db.prepare('DELETE FROM chunks WHERE session_id = ?').run(sessionId);
+        this.db.prepare('DELETE FROM objects WHERE session_id = ?').run(sessionId);
+        this.db.prepare('DELETE FROM analyses WHERE session_id = ?').run(sessionId);
+        if (this.hasFacts) this.db.prepare('DELETE FROM version_facts WHERE session_id = ?').run(sessionId);
+        if (this.hasCheckpoints) this.db.prepare('DELETE FROM watch_checkpoints WHERE session_id = ?').run(sessionId);
+        this.statements.deleteSession.run(sessionId);
+      })();
+    } finally {
+      if (foreignKeys) this.db.pragma('foreign_keys = ON');
+    }
+    this.objectSessions.clear();
+    this.objectIndex.forget();
     this.tips.clear();
     this.tipChars = 0;
     this.unpaired.delete(sessionId);
@@ -539,6 +552,7 @@ export class SqliteSessionStore implements SessionStore {
       }
       this.writeRows(sessionId, pending);
       this.statements.setNextSeq.run(seq, sessionId);
+      this.objectIndex.flush(sessionId, firstSeq, seq);
       // Same transaction as the rows: the resume point moves exactly when the records that carry it are committed.
       if (checkpoints.length) {
         const committedAt = new Date().toISOString();
@@ -729,15 +743,19 @@ export class SqliteSessionStore implements SessionStore {
 
   /** The tip of an object the cache no longer holds (or a session resumed by a new process), rebuilt from disk. */
   private tipFromDisk(objectId: number): Tip | undefined {
-    const last = this.statements.lastBodySeq.get(objectId);
-    if (!last) return undefined;
-    const keyframe = this.statements.keyframeAtOrBefore.get(objectId, last.seq)!;
+    const sessionId = this.sessionOfObject(objectId);
+    const boundary = this.indexBoundary(sessionId);
+    const lastBody = this.objectIndex.last(sessionId, objectId, Number.MAX_SAFE_INTEGER, boundary, BodyMask.body);
+    if (!lastBody) return undefined;
+    const last = { seq: lastBody.seq, session_id: sessionId, resource_version: this.statements.recordBySeq.get(sessionId, lastBody.seq)!.resource_version };
+    const keyframeRow = this.objectIndex.last(sessionId, objectId, last.seq, boundary, BodyMask.keyframe)!;
+    const keyframe = { seq: keyframeRow.seq, body_length: this.statements.bodyAt.get(sessionId, keyframeRow.seq)!.body_length };
     const body = this.rebuild(objectId, last.seq) as KubeObject;
     const row = this.statements.rowFacts.get(last.session_id, last.seq);
     const facts = row && row.facts_flags & FactsFlag.present ? this.factsOfRow(row.facts_flags, row.facts_id, row.observed_generation, row.spec_hash) : undefined;
     return {
       body: body as Json,
-      versionsSinceKeyframe: this.statements.versionsSinceKeyframe.get(objectId, keyframe.seq)!.n,
+      versionsSinceKeyframe: this.objectIndex.rows(sessionId, objectId, keyframe.seq + 1, Number.MAX_SAFE_INTEGER, boundary, BodyMask.body).length,
       keyframeBytes: keyframe.body_length,
       // A row written before schema 4 has no facts: compute them from its body (attribution then has no base).
       factsBase: { object: body, facts: facts ?? versionFacts(null, body, null, false), rvNum: numericRV(last.resource_version), factsId: facts ? row!.facts_id : null },
@@ -817,18 +835,41 @@ export class SqliteSessionStore implements SessionStore {
 
   /** The object body as of the watch record at `seq`: nearest keyframe, then the deltas after it. */
   private rebuild(objectId: number, seq: number): unknown {
-    const keyframe = this.statements.keyframeAtOrBefore.get(objectId, seq);
+    const sessionId = this.sessionOfObject(objectId);
+    const boundary = this.indexBoundary(sessionId);
+    const keyframe = this.objectIndex.last(sessionId, objectId, seq, boundary, BodyMask.keyframe);
     if (!keyframe) throw new Error(`object ${objectId} has no keyframe at or before seq ${seq}: the database is damaged`);
     let body: unknown;
-    for (const row of this.statements.bodiesBetween.iterate(objectId, keyframe.seq, seq)) {
+    for (const { seq: bodySeq } of this.objectIndex.rows(sessionId, objectId, keyframe.seq, seq, boundary, BodyMask.body)) {
+      const row = this.statements.recordBySeq.get(sessionId, bodySeq);
+      if (!row) throw new Error(`record ${bodySeq} of session ${sessionId} is missing: the session was deleted while being read`);
       body = decodeBody(row.body_kind, this.bodyText(row), body);
     }
     return body;
   }
 
+  /** The session an object row belongs to (cached: object rows never move). */
+  private sessionOfObject(objectId: number): number {
+    let sessionId = this.objectSessions.get(objectId);
+    if (sessionId === undefined) {
+      const row = this.statements.objectById.get(objectId) as (ObjectRow & { session_id: number }) | undefined;
+      if (!row) throw new Error(`object ${objectId} is missing: the session was deleted while being read`);
+      sessionId = row.session_id;
+      if (this.objectSessions.size >= MAX_CACHED_TIPS) this.objectSessions.clear();
+      this.objectSessions.set(objectId, sessionId);
+    }
+    return sessionId;
+  }
+
+  /** The session's next seq, read once per lookup: where object_index ends (object-index.ts). */
+  private indexBoundary(sessionId: number): number {
+    return this.requireSessionRow(sessionId).next_seq;
+  }
+
   // ---- reading -------------------------------------------------------------------------------------------------
 
-  private filterSql(sessionId: number, filter: RecordFilter | undefined, params: unknown[]): string {
+  /** SQL for `filter` on `records r`; `seqs`: the seq range the read covers (object lookups then visit only it). */
+  private filterSql(sessionId: number, filter: RecordFilter | undefined, params: unknown[], seqs: { from?: number; to?: number } = {}): string {
     if (!filter) return '';
     const clauses: string[] = [];
     if (filter.kinds?.length) {
@@ -849,8 +890,7 @@ export class SqliteSessionStore implements SessionStore {
       } else clauses.push(origin);
     }
     if (filter.objectId !== undefined) {
-      clauses.push('r.object_id = ?');
-      params.push(filter.objectId);
+      clauses.push(this.objectIndex.seqCondition(sessionId, [filter.objectId], this.indexBoundary(sessionId), params, seqs));
     }
     const objectClauses: string[] = [];
     const objectParams: unknown[] = [];
@@ -872,14 +912,15 @@ export class SqliteSessionStore implements SessionStore {
     }
     if (objectClauses.length) {
       const objectsWhere = `o.session_id = ? AND ${objectClauses.join(' AND ')}`;
-      // A name or uid names a few objects: list their ids so SQLite walks records_object (object_id, seq) instead of
-      // scanning the whole session for them (measured: 900 ms -> 0.2 ms on a 1,000,000-record session).
+      // A name or uid names a few objects: list their ids so SQLite reads their records through object_index (one
+      // seek per bucket, object-index.ts) instead of scanning the whole session for them (measured: 900 ms -> 0.2 ms
+      // on a 1,000,000-record session with records_object, the index schema 7 replaced).
       const ids =
         filter.name !== undefined || filter.uid !== undefined
           ? this.db.prepare<unknown[], { id: number }>(`SELECT o.id FROM objects o WHERE ${objectsWhere} LIMIT 65`).all(sessionId, ...objectParams)
           : undefined;
       if (ids && ids.length <= 64) {
-        clauses.push(ids.length ? `r.object_id IN (${ids.map((row) => row.id).join(',')})` : '0');
+        clauses.push(ids.length ? this.objectIndex.seqCondition(sessionId, ids.map((row) => row.id), this.indexBoundary(sessionId), params, seqs) : '0');
       } else {
         clauses.push(`r.object_id IN (SELECT o.id FROM objects o WHERE ${objectsWhere})`);
         params.push(sessionId, ...objectParams);
@@ -890,7 +931,7 @@ export class SqliteSessionStore implements SessionStore {
 
   records(sessionId: number, options: ReadOptions = {}): IterableIterator<StoredRecord> {
     const params: unknown[] = [sessionId, options.fromSeq ?? 0, options.toSeq ?? Number.MAX_SAFE_INTEGER];
-    const where = this.filterSql(sessionId, options.filter, params);
+    const where = this.filterSql(sessionId, options.filter, params, { from: options.fromSeq, to: options.toSeq });
     const withObjects = options.withObjects ?? true;
     const lazy = withObjects === 'lazy';
     const columns = lazy ? (this.hasFacts ? LAZY_FACTS_COLUMNS : LAZY_NO_FACTS_COLUMNS) : RECORD_COLUMNS;
@@ -956,13 +997,19 @@ export class SqliteSessionStore implements SessionStore {
         body = decodeBody(bodyKind, this.chunkText(chunkId, offset, length), undefined);
       } else {
         // When rows may have been skipped, ask the database which body comes just before (one index lookup).
-        const before = known && (previousSeq ?? (mayHaveSkipped ? this.statements.lastBodySeqBefore.get(objectId, seq)?.seq : undefined));
+        const before = known && (previousSeq ?? (mayHaveSkipped ? this.lastBodySeqBefore(objectId, seq) : undefined));
         body = known && before === known.seq ? decodeBody(bodyKind, this.chunkText(chunkId, offset, length), known.body) : this.rebuild(objectId, seq);
       }
       if (!known || known.seq < seq) decoded.set(objectId, { seq, body });
       return body;
     };
     return { objectRow, previousOf, decode };
+  }
+
+  /** The seq of the object's body row just before `seq`. */
+  private lastBodySeqBefore(objectId: number, seq: number): number | undefined {
+    const sessionId = this.sessionOfObject(objectId);
+    return this.objectIndex.last(sessionId, objectId, seq - 1, this.indexBoundary(sessionId), BodyMask.body)?.seq;
   }
 
   /** Turns rows into records; `withObjects` decodes every watch record's body, else leaves it null. */
@@ -1044,7 +1091,10 @@ export class SqliteSessionStore implements SessionStore {
       bound = ' AND r.seq < ?';
       params.push(options.beforeSeq);
     }
-    const where = this.filterSql(sessionId, options.filter, params);
+    const where = this.filterSql(sessionId, options.filter, params, {
+      from: options.afterSeq !== undefined ? options.afterSeq + 1 : undefined,
+      to: options.afterSeq === undefined && options.beforeSeq !== undefined ? options.beforeSeq - 1 : undefined,
+    });
     const descending = options.afterSeq === undefined && options.beforeSeq !== undefined;
     params.push(options.limit);
     const rows = this.db
@@ -1084,11 +1134,14 @@ export class SqliteSessionStore implements SessionStore {
   objects(sessionId: number): ObjectSummary[] {
     return this.db
       .prepare<[number], ObjectRow & { record_count: number; version_count: number; first_seq: number; last_seq: number; last_type: string | null }>(
-        `SELECT o.*, count(r.seq) AS record_count, sum(r.body_kind <> 0) AS version_count,
-                min(r.seq) AS first_seq, max(r.seq) AS last_seq,
-                (SELECT type FROM records w WHERE w.object_id = o.id AND w.kind = 'watch' ORDER BY w.seq DESC LIMIT 1) AS last_type
-         FROM objects o JOIN records r ON r.object_id = o.id
-         WHERE o.session_id = ? GROUP BY o.id ORDER BY o.api_group, o.kind, o.namespace, o.name, min(r.seq)`,
+        // One pass over the session's records grouped by object (records.object_id has no index of its own).
+        `SELECT o.*, a.record_count, a.version_count, a.first_seq, a.last_seq,
+                (SELECT w.type FROM records w WHERE w.session_id = o.session_id AND w.seq = a.last_watch_seq) AS last_type
+         FROM (SELECT object_id, count(*) AS record_count, sum(body_kind <> 0) AS version_count, min(seq) AS first_seq,
+                      max(seq) AS last_seq, max(CASE WHEN kind = 'watch' THEN seq END) AS last_watch_seq
+               FROM records WHERE session_id = ? AND object_id IS NOT NULL GROUP BY object_id) a
+         JOIN objects o ON o.id = a.object_id
+         ORDER BY o.api_group, o.kind, o.namespace, o.name, a.first_seq`,
       )
       .all(sessionId)
       .map((row) => ({

@@ -12,6 +12,24 @@ const newSession = { name: 'run-1', source: 'import:ndjson', cluster: null, cont
 describe('SQLite session store', () => {
   const tempDir = useTempDir();
 
+  it('creates a database with the page size asked for, and leaves an existing one at its own', () => {
+    const path = join(tempDir(), 'small-pages.db');
+    const store = openStore(path, { pageSize: 512 });
+    store.append(store.createSession(newSession).id, [{ record: 'marker', observedAt: null, origin: 'import', marker: 'gap' }]);
+    store.close();
+    const reopened = openStore(path, { pageSize: 4096 });
+    reopened.close();
+    const raw = new Database(path, { readonly: true });
+    expect(raw.pragma('page_size', { simple: true })).toBe(512);
+    raw.close();
+    const defaultPath = join(tempDir(), 'default.db');
+    const fresh = openStore(defaultPath);
+    fresh.close();
+    const rawDefault = new Database(defaultPath, { readonly: true });
+    expect(rawDefault.pragma('page_size', { simple: true })).toBe(4096);
+    rawDefault.close();
+  });
+
   it('appends records in one transaction and reads them back in seq order with their objects', () => {
     const path = join(tempDir(), 'kreplay.db');
     const store = openStore(path);

@@ -13,6 +13,12 @@ import type { CliContext } from '../context.js';
 import { checkAnalysis, checkAnalysisInWorker, exportReports } from '../live-analysis.js';
 import { ExitCode, UserError } from '../errors.js';
 
+/**
+ * The page size of a database the recorder creates. It commits ten times a second, and each commit rewrites the last,
+ * part-filled page of each table and index it appends to: per event stored (~190 bytes), 4 KiB pages wrote ~930 bytes
+ * of WAL, 1 KiB ~420 and 512 bytes ~340, checkpoints not counted (docs/recorder.md, Performance).
+ */
+const RECORDER_PAGE_SIZE = 512;
 import { toolVersion } from '../version.js';
 
 interface RecordOptions {
@@ -202,7 +208,7 @@ is what the sidecar uses); named resources replace its resources.`,
         log.warn('listening on a non-loopback address without a token: anyone who can reach it can write to the session', { listen: config.server.listen });
       }
 
-      const store = context.openStore({ cacheKiB: APPENDER_CACHE_KIB });
+      const store = context.openStore({ cacheKiB: APPENDER_CACHE_KIB, pageSize: RECORDER_PAGE_SIZE });
       let recorder: Recorder;
       try {
         recorder = await Recorder.start({

@@ -164,7 +164,14 @@ export function ReplayApp({ source, analysis, initialSeq, initialFilter, size: f
     return () => clearTimeout(timer);
   }, [follow, analysis, head, analysisState.status.state, analysisState.refreshing]);
   const [view, setView] = useState<DetailView>('diff');
-  const [focus, setFocus] = useState<'timeline' | 'detail'>('timeline');
+  const [focus, setFocusState] = useState<'timeline' | 'detail'>('timeline');
+  // Read by the key handler from a ref, as the cursor is: Tab then Enter typed before the next frame must act on the
+  // pane Tab focused (the tmux test lost that jump on a loaded machine).
+  const focusRef = useRef(focus);
+  const setFocus = useCallback((value: 'timeline' | 'detail') => {
+    focusRef.current = value;
+    setFocusState(value);
+  }, []);
   const [showManagedFields, setShowManagedFields] = useState(false);
   const [zoom, setZoom] = useState(false);
   const [help, setHelpState] = useState<{ scroll: number } | null>(null);
@@ -479,7 +486,7 @@ export function ReplayApp({ source, analysis, initialSeq, initialFilter, size: f
         return;
       case 'cancel':
         if (task.current) task.current.abort();
-        else if (focus === 'detail') setFocus('timeline');
+        else if (focusRef.current === 'detail') setFocus('timeline');
         else {
           setMessage(null);
           setWatchBanner(undefined);
@@ -488,7 +495,7 @@ export function ReplayApp({ source, analysis, initialSeq, initialFilter, size: f
       case 'next':
       case 'prev': {
         const delta = action === 'next' ? 1 : -1;
-        if (focus === 'detail') {
+        if (focusRef.current === 'detail') {
           setPane((p) => {
             const current = p.key === paneKey ? p.sel : sel;
             return { key: paneKey, sel: Math.max(0, Math.min(lines.length - 1, current + delta)), scroll: p.key === paneKey ? p.scroll : scroll };
@@ -503,7 +510,7 @@ export function ReplayApp({ source, analysis, initialSeq, initialFilter, size: f
       case 'pageDown':
       case 'pageUp': {
         const delta = action === 'pageDown' ? 1 : -1;
-        if (focus === 'detail') {
+        if (focusRef.current === 'detail') {
           setPane({ key: paneKey, sel: Math.max(0, Math.min(lines.length - 1, sel + delta * detailBody)), scroll: scroll + delta * detailBody });
           return;
         }
@@ -511,11 +518,11 @@ export function ReplayApp({ source, analysis, initialSeq, initialFilter, size: f
         return;
       }
       case 'start':
-        if (focus === 'detail') return setPane({ key: paneKey, sel: 0, scroll: 0 });
+        if (focusRef.current === 'detail') return setPane({ key: paneKey, sel: 0, scroll: 0 });
         moveTo(timeline.first(), { jump: true });
         return;
       case 'end':
-        if (focus === 'detail') return setPane({ key: paneKey, sel: lines.length - 1, scroll: lines.length });
+        if (focusRef.current === 'detail') return setPane({ key: paneKey, sel: lines.length - 1, scroll: lines.length });
         moveTo(timeline.last(), { jump: true });
         return;
       case 'nextFinding':
@@ -574,7 +581,7 @@ export function ReplayApp({ source, analysis, initialSeq, initialFilter, size: f
           setMessage({ text: 'select a record about an object to watch one of its fields', tone: 'warn' });
           return;
         }
-        const selectedPath = focus === 'detail' ? lines[sel]?.path : undefined;
+        const selectedPath = focusRef.current === 'detail' ? lines[sel]?.path : undefined;
         setPrompt({ kind: 'watch', text: selectedPath ?? watch?.path.text ?? '.status.' });
         return;
       }
@@ -623,10 +630,10 @@ export function ReplayApp({ source, analysis, initialSeq, initialFilter, size: f
         setView(detailViews[['viewDiff', 'viewObject', 'viewHistory', 'viewFindings', 'viewRecord'].indexOf(action)]!);
         return;
       case 'focus':
-        setFocus(focus === 'timeline' ? 'detail' : 'timeline');
+        setFocus(focusRef.current === 'timeline' ? 'detail' : 'timeline');
         return;
       case 'activate': {
-        if (focus === 'timeline') {
+        if (focusRef.current === 'timeline') {
           setFocus('detail');
           return;
         }

@@ -40,13 +40,15 @@ export interface ProxiedRun {
   readonly kubeconfig: string;
   /** Everything the proxy and the controller printed so far. */
   output(): string;
+  /** SIGUSR1 to kreplay: no fault fires from now on; resolves once the session holds the marker that says so. */
+  stopFaults(): Promise<void>;
   /** SIGTERM to kreplay (which stops the controller first), then its exit code. */
   stop(): Promise<number | null>;
   readonly exited: Promise<number | null>;
 }
 
 /** `kreplay proxy ... -- <zoo> <controller> --namespace NS`, from the repository as a user runs it (tsx). */
-export function startProxied(options: { zoo: string; controller: string; namespace: string; session: string; adminKubeconfig: string; faults?: string; dir?: string }): ProxiedRun {
+export function startProxied(options: { zoo: string; controller: string; namespace: string; session: string; adminKubeconfig: string; faults?: string; faultsProfile?: string; dir?: string }): ProxiedRun {
   const dir = options.dir ?? mkdtempSync(path.join(tmpdir(), 'kreplay-proxy-e2e-'));
   const db = path.join(dir, 'proxy.db');
   const kubeconfig = path.join(dir, `${options.session}.kubeconfig`);
@@ -55,7 +57,7 @@ export function startProxied(options: { zoo: string; controller: string; namespa
     const file = path.join(dir, `${options.session}.faults.yaml`);
     writeFileSync(file, options.faults);
     args.push('--faults', file);
-  }
+  } else if (options.faultsProfile) args.push('--faults', options.faultsProfile);
   args.push('--', options.zoo, options.controller, '--namespace', options.namespace);
   const child = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KUBECONFIG: '' } });
   let output = '';
@@ -68,6 +70,13 @@ export function startProxied(options: { zoo: string; controller: string; namespa
     kubeconfig,
     output: () => output,
     exited,
+    async stopFaults() {
+      child.kill('SIGUSR1');
+      await eventually(async () => {
+        const stopped = sessionRecords(db, options.session).some((r) => r.record === 'marker' && r.marker === 'fault' && r.message?.startsWith('fault injection stopped'));
+        if (!stopped) throw new Error(`no fault-injection-stopped marker yet\n${output.slice(-1000)}`);
+      }, 30_000, 250);
+    },
     async stop() {
       if (child.exitCode === null) child.kill('SIGTERM');
       return exited;

@@ -61,6 +61,8 @@ export class FaultEngine {
   private readonly random: () => number;
   /** Watch streams (group/resource/namespace) whose next resume is answered 410 Expired, with the rule that armed it. */
   private readonly expired = new Map<string, FaultDecision>();
+  /** After stop(): nothing fires any more (the run's "faults stop" point, after which a healthy controller converges). */
+  private stopped = false;
 
   constructor(
     plan: FaultPlan,
@@ -73,6 +75,24 @@ export class FaultEngine {
 
   get empty(): boolean {
     return this.rules.length === 0;
+  }
+
+  get active(): boolean {
+    return !this.stopped && this.rules.length > 0;
+  }
+
+  /** How many times the rules fired so far. */
+  get firings(): number {
+    return this.rules.reduce((sum, s) => sum + s.fired, 0);
+  }
+
+  /**
+   * No rule fires from now on, and an expiry armed but not yet answered is forgotten (the resume then finds the
+   * server's watch cache as it is). Faults already under way (an event being held) finish.
+   */
+  stop(): void {
+    this.stopped = true;
+    this.expired.clear();
   }
 
   /** Whether any event rule could act on a watch of this resource: only such watches are read line by line. */
@@ -149,6 +169,7 @@ export class FaultEngine {
   }
 
   private fire(state: RuleState): FaultDecision | undefined {
+    if (this.stopped) return undefined;
     const { when } = state.rule;
     const t = this.elapsed();
     if (when.after !== undefined && t < when.after) return undefined;

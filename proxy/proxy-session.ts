@@ -36,6 +36,7 @@ export class ProxySession {
   private server!: ProxyServer;
   private sessionInfo!: SessionInfo;
   private recorder!: ViewRecorder;
+  private faults!: FaultEngine;
   private urlValue = '';
   private readonly now: () => number;
   private readonly log: Logger;
@@ -78,6 +79,7 @@ export class ProxySession {
     });
     const started = performance.now();
     const faults = new FaultEngine(options.faults, () => performance.now() - started);
+    this.faults = faults;
     this.server = new ProxyServer({ upstream: connection, recorder: this.recorder, faults, impersonate: options.impersonate, log: this.log });
     const address = await this.server.listen(options.listen.host, options.listen.port);
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -89,6 +91,19 @@ export class ProxySession {
       ),
     ]);
     writeFileSync(options.kubeconfigOut, proxyKubeconfig(this.urlValue, options.upstream.namespace), { mode: 0o600 });
+  }
+
+  /**
+   * Ends fault injection for the rest of the run (SIGUSR1 to `kreplay proxy`): from the marker on, the controller
+   * sees the API server as it is, so a run can show whether it converges once the faults stop. False when there was
+   * nothing to stop.
+   */
+  stopFaults(reason: string): boolean {
+    if (!this.faults.active) return false;
+    this.faults.stop();
+    // A fault marker with no resource: the point where injection ended (no finding is explained by it).
+    this.writer.push([{ record: 'marker', observedAt: new Date(this.now()).toISOString(), origin: 'proxy', marker: 'fault', message: `fault injection stopped (${reason}) after ${this.faults.firings} fault(s): from here the controller sees the API server as it is` }]);
+    return true;
   }
 
   async stop(reason: string): Promise<void> {

@@ -128,6 +128,7 @@ export function registerProxy(program: Command, context: CliContext): void {
           stopping = true;
           process.off('SIGTERM', onSignal);
           process.off('SIGINT', onSignal);
+          process.off('SIGUSR1', onStopFaults);
           void run
             .stop(reason)
             .catch((error: unknown) => log.error('stopping the proxy failed', { error: (error as Error).message }))
@@ -135,6 +136,10 @@ export function registerProxy(program: Command, context: CliContext): void {
               store.close();
               resolveCode(exitCode);
             });
+        };
+        // SIGUSR1: the faults stop, the proxy goes on (does the controller converge once the API server behaves?).
+        const onStopFaults = () => {
+          if (run.stopFaults('SIGUSR1 received')) context.output.err('kreplay proxy: fault injection stopped (SIGUSR1)\n');
         };
         const onSignal = (signal: NodeJS.Signals) => {
           if (child && child.exitCode === null && child.signalCode === null) {
@@ -148,6 +153,7 @@ export function registerProxy(program: Command, context: CliContext): void {
         };
         process.on('SIGTERM', onSignal);
         process.on('SIGINT', onSignal);
+        process.on('SIGUSR1', onStopFaults);
         if (command.length) {
           child = spawn(command[0]!, command.slice(1), { stdio: 'inherit', env: { ...context.env, KUBECONFIG: kubeconfigOut } });
           child.on('error', (error) => {

@@ -183,6 +183,31 @@ export class FaultEngine {
   }
 }
 
+/**
+ * Whether a real API server may answer this list (a LIST, or a watch's initial events) from a snapshot at
+ * `snapshotRV` that is older than its current state: what a `stale-list` fault can faithfully do. The request's
+ * resourceVersion says what it accepts (https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions,
+ * apiserver pkg/storage/cacher/cacher.go GetList / Watch):
+ *   - unset: the most recent state, a consistent read (a quorum read from etcd, or the watch cache once it has caught
+ *     up with etcd's current revision: ConsistentListFromCache). Never stale.
+ *   - "0": any state the server holds (its watch cache, which after a restart may lag behind): any snapshot.
+ *   - N with resourceVersionMatch=Exact: exactly N.
+ *   - N otherwise (NotOlderThan, the default for a non-zero N): a state at N or newer.
+ * client-go's reflectors list and watch-list with the last resourceVersion they synced (NotOlderThan), or unset
+ * after a 410 and on their first list (WatchListClient), so against them a stale list can only repeat what the
+ * controller had already seen by then: a lagging server, not a time machine.
+ */
+export function mayServeStale(query: URLSearchParams, snapshotRV: string): boolean {
+  const requested = query.get('resourceVersion') ?? '';
+  if (requested === '') return false;
+  if (requested === '0') return true;
+  const asked = Number(requested);
+  const snapshot = Number(snapshotRV);
+  // resourceVersions are opaque; only numeric ones (etcd revisions, every real server) can be ordered.
+  if (!Number.isSafeInteger(asked) || !Number.isSafeInteger(snapshot)) return false;
+  return query.get('resourceVersionMatch') === 'Exact' ? snapshot === asked : snapshot >= asked;
+}
+
 export function streamKeyOf(target: { group: string; resource: string; namespace: string | null }): string {
   return `${target.group}/${target.resource}/${target.namespace ?? '*'}`;
 }

@@ -149,15 +149,16 @@ describe('kreplay proxy against the fake API server', () => {
 
   it('stale-list serves a relist the previous list, and the watch from its old resourceVersion catches up', async () => {
     const { proxy, fake, stop, records } = await setup({ rules: [{ name: 'lagging', match: { resource: 'configmaps' }, when: { count: 2 }, action: 'stale-list' }] });
-    const list = async () => JSON.parse((await request(`${proxy}/api/v1/namespaces/ns/configmaps`)).body) as { metadata: { resourceVersion: string }; items: { metadata: { name: string } }[] };
-    const first = await list();
+    const list = async (query = 'resourceVersion=0') => JSON.parse((await request(`${proxy}/api/v1/namespaces/ns/configmaps?${query}`)).body) as { metadata: { resourceVersion: string }; items: { metadata: { name: string } }[] };
+    const first = await list('');
     fake.delete('', 'configmaps', 'ns', 'cm-0');
     fake.create('', 'configmaps', 'ns', 'cm-9', {});
+    // resourceVersion=0 takes any state the server holds: a lagging cache may answer with an old one.
     const stale = await list();
     expect(stale.metadata.resourceVersion).toBe(first.metadata.resourceVersion);
     expect(stale.items.map((i) => i.metadata.name)).toEqual(['cm-0', 'cm-1', 'cm-2', 'cm-3', 'cm-4']);
     // The initial events of a watch-list are stale the same way, and the stream ends at the old bookmark.
-    const initial = watchNames(`${proxy}/api/v1/namespaces/ns/configmaps?watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true`);
+    const initial = watchNames(`${proxy}/api/v1/namespaces/ns/configmaps?watch=true&sendInitialEvents=true&resourceVersion=${first.metadata.resourceVersion}&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true`);
     await initial.ended;
     expect(initial.names).toContain('ADDED cm-0');
     expect(initial.names).not.toContain('ADDED cm-9');
@@ -173,6 +174,24 @@ describe('kreplay proxy against the fake API server', () => {
     expect(faults).toHaveLength(2);
     expect(faults[0]!.message).toContain(`previous list (resourceVersion ${first.metadata.resourceVersion}`);
     expect(markersOf(records(), 'list-finished').map((m) => m.resourceVersion)).toEqual([first.metadata.resourceVersion, first.metadata.resourceVersion, first.metadata.resourceVersion, expect.any(String)]);
+  });
+
+  it('stale-list never answers what a real server answers fresh: a consistent read, or a state older than asked for', async () => {
+    const { proxy, fake, stop, records } = await setup({ rules: [{ name: 'lagging', match: { resource: 'configmaps' }, when: { count: 1 }, action: 'stale-list' }] });
+    const names = async (query: string) => (JSON.parse((await request(`${proxy}/api/v1/namespaces/ns/configmaps?${query}`)).body) as { items: { metadata: { name: string } }[] }).items.map((i) => i.metadata.name);
+    await names('');
+    fake.create('', 'configmaps', 'ns', 'cm-7', {});
+    expect(await names('')).toContain('cm-7');
+    fake.create('', 'configmaps', 'ns', 'cm-8', {});
+    expect(await names(`resourceVersion=${fake.currentRevision}&resourceVersionMatch=NotOlderThan`)).toContain('cm-8');
+    expect(markersOf(records(), 'fault')).toEqual([]);
+    // The rule was not spent on them: the first list that may be stale is.
+    fake.create('', 'configmaps', 'ns', 'cm-9', {});
+    const stale = await names('resourceVersion=0');
+    expect(stale).toContain('cm-8');
+    expect(stale).not.toContain('cm-9');
+    await stop();
+    expect(markersOf(records(), 'fault')).toHaveLength(1);
   });
 
   it('coalesce hides the intermediate versions of an object inside its window: only the last arrives, in order', async () => {

@@ -3,7 +3,7 @@ import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { KubeConnection } from '../recorder/kube-client.js';
 import { silentLogger, type Logger } from '../recorder/log.js';
-import { streamKeyOf, type FaultDecision, type FaultEngine } from './fault-engine.js';
+import { mayServeStale, streamKeyOf, type FaultDecision, type FaultEngine } from './fault-engine.js';
 import { requestInfoOf, type ResourceRequest } from './request-info.js';
 import { faultStatus, expiredWatchLine } from './statuses.js';
 import type { ListSnapshot, ViewRecorder } from './view-records.js';
@@ -94,14 +94,18 @@ export class ProxyServer {
     }
     const initialList = request !== undefined && ((request.verb === 'list' && !request.query.get('continue')) || (request.verb === 'watch' && request.query.get('sendInitialEvents') === 'true'));
     const snapshot = initialList ? recorder.snapshotOf(request) : undefined;
-    const stale = snapshot ? faults.onList(request!) : undefined;
+    const stale = snapshot && mayServeStale(request!.query, snapshot.resourceVersion) ? faults.onList(request!) : undefined;
     if (stale && snapshot) return this.answerStale(res, request!, snapshot, stale);
     if (request?.verb === 'watch') {
       const rv = request.query.get('resourceVersion');
       // Only a resume (a watch from a resourceVersion, not a fresh list-watch) can be too old.
-      const expiry = rv && rv !== '0' && request.query.get('sendInitialEvents') !== 'true' ? faults.takeExpiry(streamKeyOf(request)) : undefined;
+      const resume = rv && rv !== '0' && request.query.get('sendInitialEvents') !== 'true';
+      const expiry = resume ? faults.takeExpiry(streamKeyOf(request)) : undefined;
       if (expiry) return this.answerExpired(res, request, expiry, rv!);
-    }
+      // A watch-list instead of a resume (client-go lists again when the initial events were cut): the server sends
+      // the current state, which no compaction makes too old, so the armed expiry is spent.
+      if (!resume) faults.takeExpiry(streamKeyOf(request));
+    } else if (initialList) faults.takeExpiry(streamKeyOf(request!));
     void (request ? recorder.resolveKind(request) : Promise.resolve())
       .then(() => this.forward(req, res, request))
       .catch((error: unknown) => {

@@ -1,7 +1,8 @@
 // Faults injected by `kreplay proxy --faults` into what a real client-go controller sees, on the real control plane,
 // and what `check` then finds in the controller's own view:
 //   - expire (410 after a delete): the zoo's dfsu controller, which drops DeletedFinalStateUnknown, never releases the
-//     deleted Widget's reservation; check reports dfsu-gap naming the fault
+//     deleted Widget's reservation; with its reconciles reported into the session (--ingest), check reports dfsu-gap
+//     (tombstone-not-reconciled) naming the fault
 //   - drop: the child ConfigMap's ADDED never reaches the controller: lost-event
 //   - duplicate: a Widget's MODIFIED is delivered twice: duplicate-event
 import path from 'node:path';
@@ -31,7 +32,7 @@ rules:
     when: { count: 1 }
     action: expire
 `;
-    const run = startProxied({ zoo, controller: 'dfsu', namespace, session: 'dfsu', adminKubeconfig: cluster.paths.kubeconfig, faults });
+    const run = startProxied({ zoo, controller: 'dfsu', namespace, session: 'dfsu', adminKubeconfig: cluster.paths.kubeconfig, faults, ingest: true });
     try {
       await waitSynced(run, ['widgets', 'configmaps']);
       await createWidget(cluster, namespace, 'kept', 1);
@@ -70,6 +71,8 @@ rules:
       const check = await checkSession(run.db, run.session, 'zoo-dfsu');
       const dfsu = check.findings.filter((f) => f.kind === 'dfsu-gap' && f.object.name === 'lost');
       expect(dfsu, JSON.stringify(check.findings, null, 2)).toHaveLength(1);
+      // Its reconciles say it never handled the key: the controller dropped the tombstone.
+      expect(dfsu[0]!.rule).toBe('tombstone-not-reconciled');
       expect(dfsu[0]!.severity).not.toBe('info');
       expect(dfsu[0]!.message).toContain('lose-the-delete');
 

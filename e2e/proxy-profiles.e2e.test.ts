@@ -50,7 +50,10 @@ const firedEnough: Record<FaultProfileName, (messages: string[]) => string | und
         : !m.some((x) => x.startsWith('fault "relist-storm: close"'))
           ? 'no close yet'
           : undefined,
-  'stale-restart': (m) => (!m.some((x) => x.startsWith('fault "stale-restart: stale list"')) ? 'no stale list yet' : undefined),
+  // Its stale lists are served only where a real server may serve one (fault-engine.ts mayServeStale): a list at
+  // resourceVersion 0, or one not older than asked for. client-go 0.36 asks for neither (its watch-lists are
+  // consistent reads, or not older than what it has seen), so against it the profile is its relists after 410s.
+  'stale-restart': (m) => (!m.some((x) => x.startsWith('fault "stale-restart: expire": answered')) ? 'no resume answered 410 yet' : undefined),
   'flaky-network': (m) =>
     !m.some((x) => /^fault "flaky-network: (500|429|409)"/.test(x))
       ? 'no failed write yet'
@@ -150,10 +153,12 @@ describe('healthy controllers converge under every fault profile', () => {
         expect(diff.code, diff.stdout + diff.stderr).toBe(0);
         expect(JSON.parse(diff.stdout)).toMatchObject({ same: true, onlyInA: [], onlyInB: [], changed: [] });
 
-        // A correct client-go controller copes with every fault of the profile: nothing at warning or above beyond
-        // what the faults themselves are (a dropped or duplicated delivery is the fault, seen on the view).
+        // A correct client-go controller copes with every fault of the profile: no finding at warning or above blames
+        // it. What the faults did to its view is reported as such (a delivery twice, transitions a relist skipped),
+        // each naming the fault; a tombstone it was handed is context (its reconciles are not in this session).
         const check = await checkSession(run.db, run.session, 'zoo-healthy-clientgo');
-        const alarms = check.findings.filter((f) => f.severity !== 'info' && !(f.kind === 'duplicate-event' && f.message.includes('An injected fault preceded it')));
+        const theFault = (f: (typeof check.findings)[number]) => (f.kind === 'duplicate-event' || f.kind === 'lost-event') && f.message.includes('An injected fault preceded it');
+        const alarms = check.findings.filter((f) => f.severity !== 'info' && !theFault(f));
         expect(alarms, JSON.stringify(alarms, null, 2)).toEqual([]);
       } finally {
         await run.stop();

@@ -18,7 +18,7 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function setup(plan: FaultPlanInput = {}) {
+async function setup(plan: FaultPlanInput = {}, extra: { ingest?: boolean } = {}) {
   const fake = new FakeApiServer([configMaps]);
   const server = await fake.start();
   for (let i = 0; i < 5; i++) fake.create('', 'configmaps', 'ns', `cm-${i}`, { data: { i: String(i) } });
@@ -32,6 +32,7 @@ async function setup(plan: FaultPlanInput = {}) {
     kubeconfigOut: join(dir, 'kubeconfig'),
     faults: FaultPlan.parse(plan),
     controller: 'ctrl',
+    ...(extra.ingest ? { ingest: { host: '127.0.0.1', port: 0 } } : {}),
     toolVersion: 'test',
     config: {},
   });
@@ -48,7 +49,7 @@ async function setup(plan: FaultPlanInput = {}) {
     await fake.close();
   });
   const records = (): StoredRecord[] => [...store.records(session.session.id)];
-  return { fake, proxy: session.url, stop, records };
+  return { fake, proxy: session.url, stop, records, session };
 }
 
 function request(url: string, method = 'GET', body?: unknown): Promise<{ status: number; body: string }> {
@@ -192,6 +193,23 @@ describe('kreplay proxy against the fake API server', () => {
     expect(stale).not.toContain('cm-9');
     await stop();
     expect(markersOf(records(), 'fault')).toHaveLength(1);
+  });
+
+  it("--ingest: the SDK's reconciles and handler calls join the session; its api records do not (the proxy saw the requests)", async () => {
+    const { stop, records, session } = await setup({}, { ingest: true });
+    const object = { group: '', version: 'v1', kind: 'ConfigMap', namespace: 'ns', name: 'cm-1' };
+    const at = new Date().toISOString();
+    const body = [
+      { record: 'reconcile', observedAt: at, origin: 'ingest', controller: 'ctrl', object, startedAt: at, finishedAt: at, result: 'success' },
+      { record: 'delivery', observedAt: at, origin: 'ingest', controller: 'ctrl', handler: 'delete', tombstone: true, object, resourceVersion: '3' },
+      { record: 'api', observedAt: at, origin: 'ingest', actor: 'ctrl', byController: true, verb: 'update', object, code: 200 },
+    ]
+      .map((r) => JSON.stringify(r))
+      .join('\n');
+    const answer = await fetch(`${session.ingestUrl}/v1/records`, { method: 'POST', body });
+    expect(answer.status, await answer.text()).toBe(202);
+    await stop();
+    expect(records().map((r) => r.record).filter((k) => k !== 'marker')).toEqual(['reconcile', 'delivery']);
   });
 
   it('coalesce hides the intermediate versions of an object inside its window: only the last arrives, in order', async () => {

@@ -1,9 +1,10 @@
 import { writeFileSync } from 'node:fs';
-import type { FaultPlan, MarkerRecord, SessionInfo } from '../model/index.js';
+import type { FaultPlan, MarkerRecord, SessionInfo, SessionRecord } from '../model/index.js';
 import { KubeClient, connectionFromConfig, discover } from '../recorder/kube-client.js';
 import type { ResolvedKubeConfig } from '../recorder/kubeconfig.js';
 import { silentLogger, type Logger } from '../recorder/log.js';
-import { Writer } from '../recorder/writer.js';
+import { IngestServer } from '../recorder/ingest-server.js';
+import { Writer, type RecordSink } from '../recorder/writer.js';
 import type { SessionStore } from '../store/index.js';
 import { FaultEngine } from './fault-engine.js';
 import { ProxyServer } from './server.js';
@@ -22,6 +23,11 @@ export interface ProxySessionOptions {
   readonly listen: { readonly host: string; readonly port: number };
   readonly kubeconfigOut: string;
   readonly faults: FaultPlan;
+  /**
+   * `--ingest HOST:PORT`: the SDK's ingest endpoint (POST /v1/records), into this session, so the controller's
+   * reconciles and handler calls join its view (a tombstone is then judged by whether the key was reconciled).
+   */
+  readonly ingest?: { readonly host: string; readonly port: number } | undefined;
   readonly controller?: string | undefined;
   readonly impersonate?: { readonly user?: string | undefined; readonly groups: readonly string[] };
   readonly toolVersion: string;
@@ -37,6 +43,8 @@ export class ProxySession {
   private sessionInfo!: SessionInfo;
   private recorder!: ViewRecorder;
   private faults!: FaultEngine;
+  private ingest: IngestServer | undefined;
+  private ingestUrlValue: string | undefined;
   private urlValue = '';
   private readonly now: () => number;
   private readonly log: Logger;
@@ -52,6 +60,11 @@ export class ProxySession {
 
   get url(): string {
     return this.urlValue;
+  }
+
+  /** The SDK's ingest URL (KREPLAY_INGEST_URL for the controller), when `ingest` was asked for. */
+  get ingestUrl(): string | undefined {
+    return this.ingestUrlValue;
   }
 
   async start(): Promise<void> {
@@ -90,6 +103,10 @@ export class ProxySession {
         `kreplay ${options.toolVersion} proxy on ${this.urlValue} for ${connection.description}${options.faults.rules.length ? ` with ${options.faults.rules.length} fault rule(s), seed ${options.faults.seed}` : ''} (pid ${process.pid})`,
       ),
     ]);
+    if (options.ingest) {
+      this.ingest = new IngestServer({ host: options.ingest.host, port: options.ingest.port, maxBodyBytes: 4 * 1024 * 1024, recordsPerSecond: 5_000, burst: 20_000, sink: withoutApiRecords(this.writer), log: this.log });
+      this.ingestUrlValue = (await this.ingest.start()).url;
+    }
     writeFileSync(options.kubeconfigOut, proxyKubeconfig(this.urlValue, options.upstream.namespace), { mode: 0o600 });
   }
 
@@ -108,6 +125,7 @@ export class ProxySession {
 
   async stop(reason: string): Promise<void> {
     await this.server.close();
+    await this.ingest?.close();
     this.recorder.close();
     this.writer.push([this.marker('recorder-stopped', `proxy stopped (${reason})`)]);
     await this.writer.close();
@@ -120,6 +138,20 @@ export class ProxySession {
 }
 
 export class ProxyStartError extends Error {}
+
+/**
+ * The SDK's reports without its `api` records: the proxy records every request the controller sends itself, with
+ * the answer it got, so the SDK's copy of a write would only count it twice.
+ */
+function withoutApiRecords(sink: RecordSink): RecordSink {
+  const keep = (records: readonly SessionRecord[]) => records.filter((r) => r.record !== 'api');
+  return {
+    push: (records, receivedAt, watch) => sink.push(keep(records), receivedAt, watch),
+    offer: (records, source, receivedAt) => sink.offer(keep(records), source, receivedAt),
+    whenRoom: () => sink.whenRoom(),
+    flush: () => sink.flush(),
+  };
+}
 
 /** The controller's kubeconfig: the proxy, plain HTTP on loopback, no credentials (the proxy holds them). */
 export function proxyKubeconfig(url: string, namespace?: string): string {

@@ -21,6 +21,7 @@ interface ProxyOptions {
   as?: string;
   asGroup?: string[];
   controller?: string;
+  ingest?: string;
   logLevel?: string;
 }
 
@@ -31,15 +32,15 @@ function collect(value: string, previous: string[] = []): string[] {
 const loopbackHosts = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
 
 /** host:port, loopback only: the proxy serves plain HTTP with the upstream credentials behind it. */
-export function parseProxyListen(text: string): { host: string; port: number } {
+export function parseProxyListen(text: string, flag = '--listen'): { host: string; port: number } {
   const match = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(text.trim());
-  if (!match) throw new UserError(`--listen must be host:port, e.g. 127.0.0.1:8001, got "${text}"`);
+  if (!match) throw new UserError(`${flag} must be host:port, e.g. 127.0.0.1:8001, got "${text}"`);
   const host = match[1]!;
   const port = Number(match[2]);
-  if (port > 65535) throw new UserError(`--listen: port ${port} is out of range`);
+  if (port > 65535) throw new UserError(`${flag}: port ${port} is out of range`);
   if (!loopbackHosts.has(host) && !/^127\./.test(host)) {
     throw new UserError(
-      `--listen ${text}: the proxy only listens on loopback (127.0.0.1, ::1) for now`,
+      `${flag} ${text}: the proxy only listens on loopback (127.0.0.1, ::1) for now`,
       'It serves plain HTTP and acts with your kubeconfig\'s credentials: anyone who can reach it can use them. Run the controller on this machine, or tunnel to it.',
     );
   }
@@ -59,12 +60,14 @@ export function registerProxy(program: Command, context: CliContext): void {
     .option('--as <user>', 'impersonate this user upstream (as kubectl --as)')
     .option('--as-group <group>', 'impersonate this group upstream (repeatable)', collect)
     .option('--controller <name>', "the controller's name in the session (API records' actor when it does not impersonate; what `check --controller` matches)")
+    .option('--ingest <host:port>', "also serve the kreplay SDK's ingest endpoint (loopback; port 0 picks one) into this session; -- COMMAND gets KREPLAY_INGEST_URL")
     .option('--log-level <level>', 'debug, info, warn or error', 'info')
     .argument('[command...]', 'the controller to run (after --), with KUBECONFIG set to the written kubeconfig')
     .action(async (command: string[], options: ProxyOptions) => {
       const nameCheck = SessionName.safeParse(options.session);
       if (!nameCheck.success) throw new UserError(`--session: ${nameCheck.error.issues[0]?.message}`);
       const listen = parseProxyListen(options.listen);
+      const ingest = options.ingest === undefined ? undefined : parseProxyListen(options.ingest, '--ingest');
       if (options.asGroup?.length && !options.as) throw new UserError('--as-group needs --as (impersonating groups without a user is not allowed by the API server)');
       if (!['debug', 'info', 'warn', 'error'].includes(options.logLevel ?? 'info')) throw new UserError(`--log-level must be debug, info, warn or error, got "${options.logLevel}"`);
       let faults: FaultPlanType = FaultPlan.parse({});
@@ -98,6 +101,7 @@ export function registerProxy(program: Command, context: CliContext): void {
         listen,
         kubeconfigOut,
         faults,
+        ingest,
         controller: options.controller,
         impersonate: options.as ? { user: options.as, groups: options.asGroup ?? [] } : undefined,
         toolVersion,
@@ -119,7 +123,7 @@ export function registerProxy(program: Command, context: CliContext): void {
         if (code === 'EADDRINUSE' || code === 'EACCES') throw new UserError(`--listen ${options.listen}: ${(error as Error).message}`);
         throw error;
       }
-      context.output.err(`kreplay proxy: ${run.url} → ${upstream.cluster.server} (context ${upstream.contextName}); session ${run.session.name}; kubeconfig ${kubeconfigOut}\n`);
+      context.output.err(`kreplay proxy: ${run.url} → ${upstream.cluster.server} (context ${upstream.contextName}); session ${run.session.name}; kubeconfig ${kubeconfigOut}${run.ingestUrl ? `; SDK ingest ${run.ingestUrl}` : ''}\n`);
       const code = await new Promise<number>((resolveCode) => {
         let child: ChildProcess | undefined;
         let stopping = false;
@@ -155,7 +159,7 @@ export function registerProxy(program: Command, context: CliContext): void {
         process.on('SIGINT', onSignal);
         process.on('SIGUSR1', onStopFaults);
         if (command.length) {
-          child = spawn(command[0]!, command.slice(1), { stdio: 'inherit', env: { ...context.env, KUBECONFIG: kubeconfigOut } });
+          child = spawn(command[0]!, command.slice(1), { stdio: 'inherit', env: { ...context.env, KUBECONFIG: kubeconfigOut, ...(run.ingestUrl ? { KREPLAY_INGEST_URL: run.ingestUrl } : {}) } });
           child.on('error', (error) => {
             context.output.err(`kreplay proxy: could not run ${command[0]}: ${error.message}\n`);
             stop(`the command failed to start: ${error.message}`, ExitCode.usage);

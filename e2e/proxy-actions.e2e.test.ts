@@ -2,11 +2,29 @@
 // controller behind `kreplay proxy --faults`: delay, close and coalesce. Each test checks the controller's view
 // (the fault marker, and what the controller was then given), that the controller still brings the cluster where
 // the workload asks, and what `check` says: nothing where a correct client-go controller copes (delay, close), the
-// hidden spec changes where the fault broke what one watch guarantees (coalesce).
+// hidden spec changes where the fault broke what one watch guarantees (coalesce). And stale-list where a real server
+// can serve one: the first LIST of a restarted controller, at resourceVersion 0.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { MarkerRecord, StoredRecord, WatchEventRecord } from '../model/index.js';
 import { createNamespace, eventually, useE2e } from './harness.js';
-import { buildZoo, checkSession, createWidget, ensureWidgetCrd, releaseAndDeleteNamespace, resizeWidget, sessionRecords, startProxied, waitChild, waitSynced, waitViewConverged } from './proxy-harness.js';
+import {
+  buildZoo,
+  checkSession,
+  createWidget,
+  deleteWidget,
+  ensureWidgetCrd,
+  must,
+  releaseAndDeleteNamespace,
+  resizeWidget,
+  sessionRecords,
+  startProxied,
+  waitChild,
+  waitSynced,
+  waitViewConverged,
+  widgetsPath,
+} from './proxy-harness.js';
 
 const e2e = useE2e('proxy-actions');
 let zoo: string;
@@ -152,4 +170,95 @@ describe('kreplay proxy --faults: delay, close, coalesce on the zoo', () => {
       await releaseAndDeleteNamespace(cluster, namespace);
     }
   }, 180_000);
+});
+
+describe('kreplay proxy --faults: stale-list on a controller restart (Sieve\'s stale state)', () => {
+  it("the restarted controller's first LIST (resourceVersion=0: any state) is answered with the previous list; it sees the deleted Widget again, then the watch from the old resourceVersion replays the delete and it converges", async () => {
+    const cluster = e2e.cluster;
+    const namespace = await createNamespace(cluster, 'proxy-stale');
+    const faults = `rules:
+  - name: lagging-cache
+    match: { resource: widgets }
+    when: { count: 1 }
+    action: stale-list
+`;
+    // Both Widgets exist before the controller starts, so its first list (the snapshot a stale list serves) has them.
+    await createWidget(cluster, namespace, 'a', 1);
+    await createWidget(cluster, namespace, 'b', 1);
+    const run = startProxied({ zoo, controller: 'healthy-clientgo', namespace, session: 'stale', adminKubeconfig: cluster.paths.kubeconfig, faults, standalone: true });
+    // The LIST path of client-go's reflector (WatchListClient off, as in client-go before 0.35 and in controllers
+    // that turn it off): the first list of a process asks for resourceVersion 0, which a server may answer from a
+    // cache that lags (k8s.io/client-go tools/cache/reflector.go relistResourceVersion).
+    const controller = (): ChildProcess =>
+      spawn(zoo, ['healthy-clientgo', '--kubeconfig', run.kubeconfig, '--namespace', namespace], { stdio: 'ignore', env: { ...process.env, KUBECONFIG: '', KUBE_FEATURE_WatchListClient: 'false' } });
+    const stopped = (child: ChildProcess) => new Promise<void>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve())));
+    let first: ChildProcess | undefined;
+    let second: ChildProcess | undefined;
+    try {
+      await eventually(async () => {
+        if (!existsSync(run.kubeconfig)) throw new Error(`the proxy has not written its kubeconfig yet\n${run.output()}`);
+      }, 60_000);
+      first = controller();
+      await waitSynced(run, ['widgets', 'configmaps']);
+      await waitChild(cluster, namespace, 'a', 1);
+      await waitChild(cluster, namespace, 'b', 1);
+      first.kill('SIGTERM');
+      await stopped(first);
+      // While the controller is away: b is deleted (and its child collected), a is resized.
+      const b = await must(cluster, 'GET', widgetsPath(namespace, 'b'));
+      await deleteWidget(cluster, namespace, 'b');
+      await eventually(async () => {
+        const res = await cluster.http.request('GET', `/api/v1/namespaces/${namespace}/configmaps/b-config`);
+        if (res.status !== 404) throw new Error(`b-config still there (${res.status})`);
+      }, 60_000, 250);
+      await resizeWidget(cluster, namespace, 'a', 2);
+      second = controller();
+      await waitChild(cluster, namespace, 'a', 2, 60_000);
+      await waitViewConverged(run, 'a', 60_000);
+      // The view ends without b: the watch from the stale list's resourceVersion delivered its DELETED.
+      await eventually(async () => {
+        if (!widgetEvents(sessionRecords(run.db, run.session), 'b').some((r) => r.type === 'DELETED')) throw new Error("b's DELETED not delivered yet");
+      }, 60_000, 250);
+      // A child the controller may have recreated for the stale b is collected (its owner is gone).
+      await eventually(async () => {
+        const res = await cluster.http.request('GET', `/api/v1/namespaces/${namespace}/configmaps/b-config`);
+        if (res.status !== 404) throw new Error(`b-config back (${res.status})`);
+      }, 60_000, 250);
+      second.kill('SIGTERM');
+      await stopped(second);
+      expect(await run.stop(), run.output()).toBe(0);
+
+      const records = sessionRecords(run.db, run.session);
+      const [fault, ...more] = markers(records, 'fault');
+      expect(more).toEqual([]);
+      expect(fault!.message).toMatch(/^fault "lagging-cache": answered the LIST with the previous list \(resourceVersion (\d+), 2 object\(s\)\)/);
+      const lists = markers(records, 'list-finished');
+      expect(lists).toHaveLength(2);
+      expect(lists[1]!.resourceVersion).toBe(lists[0]!.resourceVersion);
+      // The restarted controller was shown b, deleted before it started, at its old version...
+      const bEvents = widgetEvents(records, 'b');
+      const relisted = bEvents.find((r) => r.seq > fault!.seq && r.origin === 'relist');
+      expect(relisted?.uid).toBe(b.metadata.uid);
+      // ...then, on the watch from the stale resourceVersion, the delete it had missed.
+      const deleted = bEvents.find((r) => r.type === 'DELETED')!;
+      expect(deleted.seq).toBeGreaterThan(relisted!.seq);
+      expect(deleted.origin).toBe('watch');
+
+      // What check says is the fault, seen in the view: the relist went back in time, for both Widgets. Nothing
+      // blames the controller (it acted on what it was shown, then on the replayed delete).
+      const check = await checkSession(run.db, run.session, 'zoo-healthy-clientgo');
+      const back = check.findings.filter((f) => f.kind === 'lost-event' && f.rule === 'relist-gap');
+      expect(back.map((f) => f.object.name).sort(), JSON.stringify(check.findings, null, 2)).toEqual(['a', 'b']);
+      for (const f of back) {
+        expect(f.message).toMatch(/went back from resourceVersion/);
+        expect(f.message).toContain('fault "lagging-cache"');
+      }
+      expect(alarmsOf(check.findings).filter((f) => !back.includes(f)), JSON.stringify(check.findings, null, 2)).toEqual([]);
+    } finally {
+      first?.kill('SIGTERM');
+      second?.kill('SIGTERM');
+      await run.stop();
+      await releaseAndDeleteNamespace(cluster, namespace);
+    }
+  }, 240_000);
 });

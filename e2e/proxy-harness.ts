@@ -48,7 +48,7 @@ export interface ProxiedRun {
 }
 
 /** `kreplay proxy ... -- <zoo> <controller> --namespace NS`, from the repository as a user runs it (tsx). */
-export function startProxied(options: { zoo: string; controller: string; namespace: string; session: string; adminKubeconfig: string; faults?: string; faultsProfile?: string; ingest?: boolean; dir?: string }): ProxiedRun {
+export function startProxied(options: { zoo: string; controller: string; namespace: string; session: string; adminKubeconfig: string; faults?: string; faultsProfile?: string; ingest?: boolean; dir?: string; standalone?: boolean }): ProxiedRun {
   const dir = options.dir ?? mkdtempSync(path.join(tmpdir(), 'kreplay-proxy-e2e-'));
   const db = path.join(dir, 'proxy.db');
   const kubeconfig = path.join(dir, `${options.session}.kubeconfig`);
@@ -60,7 +60,8 @@ export function startProxied(options: { zoo: string; controller: string; namespa
   } else if (options.faultsProfile) args.push('--faults', options.faultsProfile);
   // The zoo's controllers report reconciles and handler calls through the SDK when KREPLAY_INGEST_URL is set.
   if (options.ingest) args.push('--ingest', '127.0.0.1:0');
-  args.push('--', options.zoo, options.controller, '--namespace', options.namespace);
+  // standalone: the proxy alone; the test runs (and restarts) the controller itself with the written kubeconfig.
+  if (!options.standalone) args.push('--', options.zoo, options.controller, '--namespace', options.namespace);
   const child = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KUBECONFIG: '' } });
   let output = '';
   child.stdout!.on('data', (c: Buffer) => (output += c.toString()));

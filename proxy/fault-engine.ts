@@ -1,4 +1,4 @@
-import { asList, eventFaultActions, faultRuleName, type FaultAction, type FaultPlan, type FaultRule } from '../model/index.js';
+import { asList, eventFaultActions, faultRuleName, requestFaultActions, type FaultAction, type FaultPlan, type FaultRule } from '../model/index.js';
 
 /**
  * Decides, for each watch event about to reach the controller and each request it sends, whether a rule of the
@@ -126,7 +126,7 @@ export class FaultEngine {
 
   onRequest(target: RequestTarget): FaultDecision | undefined {
     for (const state of this.rules) {
-      if (state.rule.action !== 'fail') continue;
+      if (!requestFaultActions.includes(state.rule.action)) continue;
       const m = state.rule.match;
       if (m.resource !== undefined && m.resource !== target.resource) continue;
       if (m.group !== undefined && m.group !== target.group) continue;
@@ -134,7 +134,7 @@ export class FaultEngine {
       if (m.name !== undefined && m.name !== target.name) continue;
       if (m.subresource !== undefined && m.subresource !== target.subresource) continue;
       const verbs = asList(m.verb);
-      // Without verbs a fail rule fails writes: failing reads is asked for by naming get or list.
+      // Without verbs a request rule acts on writes: failing or timing out reads is asked for by naming get or list.
       if (verbs ? !verbs.includes(target.verb as never) : !['create', 'update', 'patch', 'delete', 'deletecollection'].includes(target.verb)) continue;
       const decision = this.fire(state);
       if (decision) return decision;

@@ -1,4 +1,5 @@
 import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FaultPlan, type FaultPlanInput, type MarkerRecord, type StoredRecord } from '../model/index.js';
@@ -18,9 +19,9 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function setup(plan: FaultPlanInput = {}, extra: { ingest?: boolean } = {}) {
+async function setup(plan: FaultPlanInput = {}, extra: { ingest?: boolean; upstream?: string; requestTimeoutMs?: number } = {}) {
   const fake = new FakeApiServer([configMaps]);
-  const server = await fake.start();
+  const server = extra.upstream ?? (await fake.start());
   for (let i = 0; i < 5; i++) fake.create('', 'configmaps', 'ns', `cm-${i}`, { data: { i: String(i) } });
   const dir = tempDir();
   const store = openStore(join(dir, 'k.db'));
@@ -33,6 +34,7 @@ async function setup(plan: FaultPlanInput = {}, extra: { ingest?: boolean } = {}
     faults: FaultPlan.parse(plan),
     controller: 'ctrl',
     ...(extra.ingest ? { ingest: { host: '127.0.0.1', port: 0 } } : {}),
+    ...(extra.requestTimeoutMs !== undefined ? { requestTimeoutMs: extra.requestTimeoutMs } : {}),
     toolVersion: 'test',
     config: {},
   });
@@ -193,6 +195,56 @@ describe('kreplay proxy against the fake API server', () => {
     expect(stale).not.toContain('cm-9');
     await stop();
     expect(markersOf(records(), 'fault')).toHaveLength(1);
+  });
+
+  it('timeout: the write goes to the API server, and the controller is answered 504 Timeout after the delay', async () => {
+    const { proxy, fake, stop, records } = await setup({ rules: [{ name: 'slow-write', match: { resource: 'configmaps', verb: 'update' }, when: { count: 1 }, action: 'timeout', delay: '300ms' }] });
+    // What the API server answers the update (the fake serves reads only): it was applied.
+    fake.failNext((r) => r.method === 'PUT', 200, { kind: 'ConfigMap', apiVersion: 'v1', metadata: { name: 'cm-1', namespace: 'ns', resourceVersion: '200' } });
+    const started = performance.now();
+    const answer = await request(`${proxy}/api/v1/namespaces/ns/configmaps/cm-1`, 'PUT', { kind: 'ConfigMap', apiVersion: 'v1', metadata: { name: 'cm-1', namespace: 'ns', resourceVersion: '101' } });
+    expect(performance.now() - started).toBeGreaterThanOrEqual(290);
+    expect(answer.status).toBe(504);
+    expect(JSON.parse(answer.body)).toMatchObject({ kind: 'Status', reason: 'Timeout', code: 504 });
+    expect(fake.requests.filter((r) => r.method === 'PUT')).toHaveLength(1);
+    await stop();
+    const all = records();
+    const [fault] = markersOf(all, 'fault');
+    expect(fault).toMatchObject({ code: 504, resourceVersion: '200' });
+    expect(fault!.message).toContain('(answered 200, resourceVersion 200) and answered the controller 504 Timeout after 300 ms');
+    expect(all.find((r) => r.record === 'api')).toMatchObject({ verb: 'update', code: 504, reason: 'Timeout', resourceVersionBefore: '101' });
+  });
+
+  it("the proxy's own request timeout answers 504 for a request the API server never answers, and never cuts a watch", async () => {
+    const hanging = http.createServer((req, res) => {
+      const url = new URL(req.url ?? '/', 'http://x');
+      if (url.pathname === '/api/v1') {
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify({ kind: 'APIResourceList', groupVersion: 'v1', resources: [{ name: 'configmaps', namespaced: true, kind: 'ConfigMap', verbs: ['get', 'list', 'watch'] }] }));
+      } else if (url.searchParams.get('watch') === 'true') {
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.flushHeaders();
+      }
+      // Anything else: never answered.
+    });
+    await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve));
+    cleanups.push(async () => {
+      hanging.closeAllConnections();
+      await new Promise((resolve) => hanging.close(resolve));
+    });
+    const { proxy, stop, records } = await setup({}, { upstream: `http://127.0.0.1:${(hanging.address() as AddressInfo).port}`, requestTimeoutMs: 300 });
+    const watch = watchNames(`${proxy}/api/v1/namespaces/ns/configmaps?watch=true&resourceVersion=5`);
+    let watchEnded = false;
+    void watch.ended.then(() => (watchEnded = true));
+    const answer = await request(`${proxy}/api/v1/namespaces/ns/configmaps/slow`);
+    expect(answer.status).toBe(504);
+    expect(JSON.parse(answer.body)).toMatchObject({ reason: 'Timeout', message: expect.stringContaining('did not answer within 0.3 s') });
+    // Well past the limit, the watch is still open.
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(watchEnded).toBe(false);
+    watch.close();
+    await stop();
+    expect(markersOf(records(), 'error').map((m) => m.message)).toEqual([expect.stringContaining('get ns/slow: kreplay proxy: the API server did not answer within 0.3 s')]);
   });
 
   it("--ingest: the SDK's reconciles and handler calls join the session; its api records do not (the proxy saw the requests)", async () => {

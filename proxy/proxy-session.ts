@@ -28,6 +28,8 @@ export interface ProxySessionOptions {
    * reconciles and handler calls join its view (a tombstone is then judged by whether the key was reconciled).
    */
   readonly ingest?: { readonly host: string; readonly port: number } | undefined;
+  /** The proxy's own limit for requests that are not long-running (server.ts); default 90 s, 0 never. */
+  readonly requestTimeoutMs?: number | undefined;
   readonly controller?: string | undefined;
   readonly impersonate?: { readonly user?: string | undefined; readonly groups: readonly string[] };
   readonly toolVersion: string;
@@ -93,7 +95,7 @@ export class ProxySession {
     const started = performance.now();
     const faults = new FaultEngine(options.faults, () => performance.now() - started);
     this.faults = faults;
-    this.server = new ProxyServer({ upstream: connection, recorder: this.recorder, faults, impersonate: options.impersonate, log: this.log });
+    this.server = new ProxyServer({ upstream: connection, recorder: this.recorder, faults, impersonate: options.impersonate, log: this.log, ...(options.requestTimeoutMs !== undefined ? { requestTimeoutMs: options.requestTimeoutMs } : {}) });
     const address = await this.server.listen(options.listen.host, options.listen.port);
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     this.urlValue = `http://${host}:${address.port}`;

@@ -305,6 +305,7 @@ export class WatchRelay {
         this.endResponse();
         return;
       case 'fail':
+      case 'timeout':
       case 'stale-list':
       case 'coalesce':
         return this.deliver(line, event);

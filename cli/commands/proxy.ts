@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
-import { FaultPlan, SessionName, faultProfiles, type FaultPlan as FaultPlanType, type FaultProfileName } from '../../model/index.js';
+import { Duration, FaultPlan, SessionName, faultProfiles, type FaultPlan as FaultPlanType, type FaultProfileName } from '../../model/index.js';
 import { KubeConfigError, loadKubeConfig } from '../../recorder/kubeconfig.js';
 import { createLogger, type LogLevel } from '../../recorder/log.js';
 import { FaultFileError, loadFaultPlan } from '../../proxy/fault-file.js';
@@ -22,6 +22,7 @@ interface ProxyOptions {
   asGroup?: string[];
   controller?: string;
   ingest?: string;
+  requestTimeout?: string;
   logLevel?: string;
 }
 
@@ -61,6 +62,7 @@ export function registerProxy(program: Command, context: CliContext): void {
     .option('--as-group <group>', 'impersonate this group upstream (repeatable)', collect)
     .option('--controller <name>', "the controller's name in the session (API records' actor when it does not impersonate; what `check --controller` matches)")
     .option('--ingest <host:port>', "also serve the kreplay SDK's ingest endpoint (loopback; port 0 picks one) into this session; -- COMMAND gets KREPLAY_INGEST_URL")
+    .option('--request-timeout <duration>', 'answer 504 when the API server has not answered a request that is not long-running within this (90s; 0: never; watches are never cut)')
     .option('--log-level <level>', 'debug, info, warn or error', 'info')
     .argument('[command...]', 'the controller to run (after --), with KUBECONFIG set to the written kubeconfig')
     .action(async (command: string[], options: ProxyOptions) => {
@@ -68,6 +70,12 @@ export function registerProxy(program: Command, context: CliContext): void {
       if (!nameCheck.success) throw new UserError(`--session: ${nameCheck.error.issues[0]?.message}`);
       const listen = parseProxyListen(options.listen);
       const ingest = options.ingest === undefined ? undefined : parseProxyListen(options.ingest, '--ingest');
+      let requestTimeoutMs: number | undefined;
+      if (options.requestTimeout !== undefined) {
+        const parsed = options.requestTimeout === '0' ? { success: true as const, data: 0 } : Duration.safeParse(options.requestTimeout);
+        if (!parsed.success) throw new UserError(`--request-timeout: ${parsed.error.issues[0]?.message}`);
+        requestTimeoutMs = parsed.data;
+      }
       if (options.asGroup?.length && !options.as) throw new UserError('--as-group needs --as (impersonating groups without a user is not allowed by the API server)');
       if (!['debug', 'info', 'warn', 'error'].includes(options.logLevel ?? 'info')) throw new UserError(`--log-level must be debug, info, warn or error, got "${options.logLevel}"`);
       let faults: FaultPlanType = FaultPlan.parse({});
@@ -102,6 +110,7 @@ export function registerProxy(program: Command, context: CliContext): void {
         kubeconfigOut,
         faults,
         ingest,
+        requestTimeoutMs,
         controller: options.controller,
         impersonate: options.as ? { user: options.as, groups: options.asGroup ?? [] } : undefined,
         toolVersion,

@@ -1,7 +1,10 @@
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import { FaultPlan, type FaultPlanInput, type MarkerRecord, type StoredRecord } from '../model/index.js';
 import { FakeApiServer, configMaps } from '../recorder/fake-apiserver.js';
 import { openStore } from '../store/index.js';
@@ -19,7 +22,7 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function setup(plan: FaultPlanInput = {}, extra: { ingest?: boolean; upstream?: string; requestTimeoutMs?: number } = {}) {
+async function setup(plan: FaultPlanInput = {}, extra: { ingest?: boolean; upstream?: string; requestTimeoutMs?: number; tls?: boolean } = {}) {
   const fake = new FakeApiServer([configMaps]);
   const server = extra.upstream ?? (await fake.start());
   for (let i = 0; i < 5; i++) fake.create('', 'configmaps', 'ns', `cm-${i}`, { data: { i: String(i) } });
@@ -35,6 +38,7 @@ async function setup(plan: FaultPlanInput = {}, extra: { ingest?: boolean; upstr
     controller: 'ctrl',
     ...(extra.ingest ? { ingest: { host: '127.0.0.1', port: 0 } } : {}),
     ...(extra.requestTimeoutMs !== undefined ? { requestTimeoutMs: extra.requestTimeoutMs } : {}),
+    ...(extra.tls ? { tls: true } : {}),
     toolVersion: 'test',
     config: {},
   });
@@ -51,7 +55,7 @@ async function setup(plan: FaultPlanInput = {}, extra: { ingest?: boolean; upstr
     await fake.close();
   });
   const records = (): StoredRecord[] => [...store.records(session.session.id)];
-  return { fake, proxy: session.url, stop, records, session };
+  return { fake, proxy: session.url, stop, records, session, kubeconfig: join(dir, 'kubeconfig') };
 }
 
 function request(url: string, method = 'GET', body?: unknown): Promise<{ status: number; body: string }> {
@@ -245,6 +249,36 @@ describe('kreplay proxy against the fake API server', () => {
     watch.close();
     await stop();
     expect(markersOf(records(), 'error').map((m) => m.message)).toEqual([expect.stringContaining('get ns/slow: kreplay proxy: the API server did not answer within 0.3 s')]);
+  });
+
+  it('TLS: the written kubeconfig carries the run\'s CA and the client certificate the proxy asks for; without it no client gets in', async () => {
+    const { proxy, stop, records, kubeconfig } = await setup({}, { tls: true });
+    expect(proxy).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    const config = parseYaml(readFileSync(kubeconfig, 'utf8')) as { clusters: { cluster: { server: string; 'certificate-authority-data': string } }[]; users: { user: Record<string, string> }[] };
+    expect(config.clusters[0]!.cluster.server).toBe(proxy);
+    const pem = (b64: string) => Buffer.from(b64, 'base64').toString('utf8');
+    const ca = pem(config.clusters[0]!.cluster['certificate-authority-data']);
+    const cert = pem(config.users[0]!.user['client-certificate-data']!);
+    const key = pem(config.users[0]!.user['client-key-data']!);
+    const get = (options: https.RequestOptions) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = https.get(`${proxy}/api/v1/namespaces/ns/configmaps`, options, (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => (body += c.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        });
+        req.on('error', reject);
+      });
+    // A real TLS client (OpenSSL under node:https) that verifies the server against the kubeconfig's CA.
+    const answer = await get({ ca, cert, key });
+    expect(answer.status).toBe(200);
+    expect((JSON.parse(answer.body) as { items: unknown[] }).items).toHaveLength(5);
+    // No client certificate: the proxy refuses the handshake (it would otherwise lend its credentials to anyone).
+    await expect(get({ ca })).rejects.toThrow();
+    // A server certificate the client cannot trust without the run's CA.
+    await expect(get({ cert, key })).rejects.toThrow(/self[- ]signed|unable to verify|certificate/i);
+    await stop();
+    expect(records().filter((r) => r.record === 'marker' && r.marker === 'list-finished')).toHaveLength(1);
   });
 
   it("--ingest: the SDK's reconciles and handler calls join the session; its api records do not (the proxy saw the requests)", async () => {

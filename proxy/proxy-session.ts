@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs';
+import { hostname, networkInterfaces } from 'node:os';
 import type { FaultPlan, MarkerRecord, SessionInfo, SessionRecord } from '../model/index.js';
 import { KubeClient, connectionFromConfig, discover } from '../recorder/kube-client.js';
 import type { ResolvedKubeConfig } from '../recorder/kubeconfig.js';
@@ -8,6 +9,7 @@ import { Writer, type RecordSink } from '../recorder/writer.js';
 import type { SessionStore } from '../store/index.js';
 import { FaultEngine } from './fault-engine.js';
 import { ProxyServer } from './server.js';
+import { generateProxyTls, type ProxyTls } from './tls.js';
 import { ViewRecorder } from './view-records.js';
 
 /**
@@ -28,6 +30,11 @@ export interface ProxySessionOptions {
    * reconciles and handler calls join its view (a tombstone is then judged by whether the key was reconciled).
    */
   readonly ingest?: { readonly host: string; readonly port: number } | undefined;
+  /**
+   * Serve TLS with a CA made for this run and take only clients with its certificate (the written kubeconfig
+   * carries the CA and the client's certificate and key): what `kreplay proxy` does when --listen is not loopback.
+   */
+  readonly tls?: boolean | undefined;
   /** The proxy's own limit for requests that are not long-running (server.ts); default 90 s, 0 never. */
   readonly requestTimeoutMs?: number | undefined;
   readonly controller?: string | undefined;
@@ -95,10 +102,20 @@ export class ProxySession {
     const started = performance.now();
     const faults = new FaultEngine(options.faults, () => performance.now() - started);
     this.faults = faults;
-    this.server = new ProxyServer({ upstream: connection, recorder: this.recorder, faults, impersonate: options.impersonate, log: this.log, ...(options.requestTimeoutMs !== undefined ? { requestTimeoutMs: options.requestTimeoutMs } : {}) });
+    const tls = options.tls ? generateProxyTls({ hosts: servingHosts(options.listen.host) }) : undefined;
+    this.server = new ProxyServer({
+      upstream: connection,
+      recorder: this.recorder,
+      faults,
+      impersonate: options.impersonate,
+      log: this.log,
+      ...(options.requestTimeoutMs !== undefined ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
+      ...(tls ? { tls: { caPem: tls.caPem, certPem: tls.serverCertPem, keyPem: tls.serverKeyPem } } : {}),
+    });
     const address = await this.server.listen(options.listen.host, options.listen.port);
-    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-    this.urlValue = `http://${host}:${address.port}`;
+    const reachable = wildcard(address.address) ? externalAddress() : address.address;
+    const host = reachable.includes(':') ? `[${reachable}]` : reachable;
+    this.urlValue = `${tls ? 'https' : 'http'}://${host}:${address.port}`;
     this.writer.push([
       this.marker(
         'recorder-started',
@@ -109,7 +126,7 @@ export class ProxySession {
       this.ingest = new IngestServer({ host: options.ingest.host, port: options.ingest.port, maxBodyBytes: 4 * 1024 * 1024, recordsPerSecond: 5_000, burst: 20_000, sink: withoutApiRecords(this.writer), log: this.log });
       this.ingestUrlValue = (await this.ingest.start()).url;
     }
-    writeFileSync(options.kubeconfigOut, proxyKubeconfig(this.urlValue, options.upstream.namespace), { mode: 0o600 });
+    writeFileSync(options.kubeconfigOut, proxyKubeconfig(this.urlValue, options.upstream.namespace, tls), { mode: 0o600 });
   }
 
   /**
@@ -155,8 +172,31 @@ function withoutApiRecords(sink: RecordSink): RecordSink {
   };
 }
 
-/** The controller's kubeconfig: the proxy, plain HTTP on loopback, no credentials (the proxy holds them). */
-export function proxyKubeconfig(url: string, namespace?: string): string {
+const wildcard = (address: string) => address === '0.0.0.0' || address === '::';
+
+/** The address a controller elsewhere reaches a proxy listening on every interface by: the first external IPv4. */
+function externalAddress(): string {
+  for (const entries of Object.values(networkInterfaces())) for (const entry of entries ?? []) if (!entry.internal && entry.family === 'IPv4') return entry.address;
+  return '127.0.0.1';
+}
+
+/** The names the serving certificate must carry: the listen address (every interface's, for a wildcard), the host's name, loopback. */
+function servingHosts(listenHost: string): string[] {
+  const hosts = ['127.0.0.1', '::1', 'localhost'];
+  if (wildcard(listenHost)) {
+    for (const entries of Object.values(networkInterfaces())) for (const entry of entries ?? []) hosts.push(entry.address.replace(/%.*$/, ''));
+    hosts.push(hostname());
+  } else hosts.push(listenHost);
+  return hosts;
+}
+
+const b64 = (pem: string) => Buffer.from(pem, 'utf8').toString('base64');
+
+/**
+ * The controller's kubeconfig: the proxy, and no upstream credentials (the proxy holds them). Plain HTTP on loopback;
+ * with TLS, the run's CA and the client certificate the proxy asks for.
+ */
+export function proxyKubeconfig(url: string, namespace?: string, tls?: ProxyTls): string {
   return [
     'apiVersion: v1',
     'kind: Config',
@@ -164,9 +204,10 @@ export function proxyKubeconfig(url: string, namespace?: string): string {
     '- name: kreplay-proxy',
     '  cluster:',
     `    server: ${url}`,
+    ...(tls ? [`    certificate-authority-data: ${b64(tls.caPem)}`] : []),
     'users:',
     '- name: kreplay-proxy',
-    '  user: {}',
+    ...(tls ? ['  user:', `    client-certificate-data: ${b64(tls.clientCertPem)}`, `    client-key-data: ${b64(tls.clientKeyPem)}`] : ['  user: {}']),
     'contexts:',
     '- name: kreplay-proxy',
     '  context:',

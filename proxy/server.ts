@@ -34,6 +34,11 @@ export interface ProxyServerOptions {
    * never cut.
    */
   readonly requestTimeoutMs?: number;
+  /**
+   * Beyond loopback: serve TLS with this run's certificates (tls.ts) and take only clients holding a certificate of
+   * its CA (the written kubeconfig's): plain HTTP there would hand the upstream credentials to anyone on the network.
+   */
+  readonly tls?: { readonly caPem: string; readonly certPem: string; readonly keyPem: string } | undefined;
   readonly log?: Logger;
 }
 
@@ -62,7 +67,9 @@ export class ProxyServer {
 
   constructor(private readonly options: ProxyServerOptions) {
     this.log = options.log ?? silentLogger;
-    this.server = http.createServer((req, res) => this.handle(req, res));
+    const handler = (req: http.IncomingMessage, res: http.ServerResponse) => this.handle(req, res);
+    const tls = options.tls;
+    this.server = tls ? https.createServer({ cert: tls.certPem, key: tls.keyPem, ca: tls.caPem, requestCert: true, rejectUnauthorized: true }, handler) : http.createServer(handler);
     // Watches last as long as the API server keeps them: no proxy-side request or idle timeout cuts them.
     this.server.requestTimeout = 0;
     this.server.timeout = 0;

@@ -32,27 +32,29 @@ function collect(value: string, previous: string[] = []): string[] {
 
 const loopbackHosts = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
 
-/** host:port, loopback only: the proxy serves plain HTTP with the upstream credentials behind it. */
-export function parseProxyListen(text: string, flag = '--listen'): { host: string; port: number } {
+/**
+ * host:port. `loopback` says whether only this machine can reach it: beyond loopback the proxy serves TLS and asks
+ * for the client certificate it writes into the kubeconfig (proxy/tls.ts), since anyone who reaches it acts with the
+ * upstream credentials. `loopbackOnly` (--ingest, plain HTTP with no client check) refuses anything else.
+ */
+export function parseProxyListen(text: string, flag = '--listen', loopbackOnly = false): { host: string; port: number; loopback: boolean } {
   const match = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(text.trim());
   if (!match) throw new UserError(`${flag} must be host:port, e.g. 127.0.0.1:8001, got "${text}"`);
   const host = match[1]!;
   const port = Number(match[2]);
   if (port > 65535) throw new UserError(`${flag}: port ${port} is out of range`);
-  if (!loopbackHosts.has(host) && !/^127\./.test(host)) {
-    throw new UserError(
-      `${flag} ${text}: the proxy only listens on loopback (127.0.0.1, ::1) for now`,
-      'It serves plain HTTP and acts with your kubeconfig\'s credentials: anyone who can reach it can use them. Run the controller on this machine, or tunnel to it.',
-    );
+  const loopback = loopbackHosts.has(host) || /^127\./.test(host);
+  if (!loopback && loopbackOnly) {
+    throw new UserError(`${flag} ${text}: only loopback (127.0.0.1, ::1)`, 'It serves plain HTTP with no client check. Run the controller on this machine, or tunnel to it.');
   }
-  return { host: host.replace(/^\[|\]$/g, ''), port };
+  return { host: host.replace(/^\[|\]$/g, ''), port, loopback };
 }
 
 export function registerProxy(program: Command, context: CliContext): void {
   program
     .command('proxy')
     .description("run a Kubernetes API proxy for one controller and record what it saw (its LIST/WATCH deliveries and its writes) into a session; optionally inject faults. With -- COMMAND, runs the controller with KUBECONFIG pointing at the proxy and stops with it")
-    .requiredOption('--listen <host:port>', 'where the proxy listens (loopback only; port 0 picks a free one)')
+    .requiredOption('--listen <host:port>', 'where the proxy listens (port 0 picks a free one); beyond loopback it serves TLS with a CA made for the run and takes only the client certificate it writes into the kubeconfig')
     .requiredOption('--write-kubeconfig <file>', 'write the kubeconfig the controller should use here')
     .requiredOption('-s, --session <name>', 'the new session to record into')
     .option('--kubeconfig <file>', 'upstream kubeconfig (default: $KUBECONFIG, ~/.kube/config, then the in-cluster service account)')
@@ -69,7 +71,7 @@ export function registerProxy(program: Command, context: CliContext): void {
       const nameCheck = SessionName.safeParse(options.session);
       if (!nameCheck.success) throw new UserError(`--session: ${nameCheck.error.issues[0]?.message}`);
       const listen = parseProxyListen(options.listen);
-      const ingest = options.ingest === undefined ? undefined : parseProxyListen(options.ingest, '--ingest');
+      const ingest = options.ingest === undefined ? undefined : parseProxyListen(options.ingest, '--ingest', true);
       let requestTimeoutMs: number | undefined;
       if (options.requestTimeout !== undefined) {
         const parsed = options.requestTimeout === '0' ? { success: true as const, data: 0 } : Duration.safeParse(options.requestTimeout);
@@ -106,7 +108,8 @@ export function registerProxy(program: Command, context: CliContext): void {
         store,
         sessionName: options.session,
         upstream,
-        listen,
+        listen: { host: listen.host, port: listen.port },
+        tls: !listen.loopback,
         kubeconfigOut,
         faults,
         ingest,

@@ -48,11 +48,11 @@ export interface ProxiedRun {
 }
 
 /** `kreplay proxy ... -- <zoo> <controller> --namespace NS`, from the repository as a user runs it (tsx). */
-export function startProxied(options: { zoo: string; controller: string; namespace: string; session: string; adminKubeconfig: string; faults?: string; faultsProfile?: string; ingest?: boolean; dir?: string; standalone?: boolean }): ProxiedRun {
+export function startProxied(options: { zoo: string; controller: string; namespace: string; session: string; adminKubeconfig: string; faults?: string; faultsProfile?: string; ingest?: boolean; dir?: string; standalone?: boolean; listen?: string }): ProxiedRun {
   const dir = options.dir ?? mkdtempSync(path.join(tmpdir(), 'kreplay-proxy-e2e-'));
   const db = path.join(dir, 'proxy.db');
   const kubeconfig = path.join(dir, `${options.session}.kubeconfig`);
-  const args = ['--import', 'tsx', 'cli/run.ts', '--db', db, 'proxy', '--kubeconfig', options.adminKubeconfig, '--listen', '127.0.0.1:0', '--write-kubeconfig', kubeconfig, '--session', options.session, '--controller', `zoo-${options.controller}`];
+  const args = ['--import', 'tsx', 'cli/run.ts', '--db', db, 'proxy', '--kubeconfig', options.adminKubeconfig, '--listen', options.listen ?? '127.0.0.1:0', '--write-kubeconfig', kubeconfig, '--session', options.session, '--controller', `zoo-${options.controller}`];
   if (options.faults) {
     const file = path.join(dir, `${options.session}.faults.yaml`);
     writeFileSync(file, options.faults);

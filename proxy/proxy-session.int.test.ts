@@ -202,7 +202,7 @@ describe('kreplay proxy against the fake API server', () => {
   });
 
   it('timeout: the write goes to the API server, and the controller is answered 504 Timeout after the delay', async () => {
-    const { proxy, fake, stop, records } = await setup({ rules: [{ name: 'slow-write', match: { resource: 'configmaps', verb: 'update' }, when: { count: 1 }, action: 'timeout', delay: '300ms' }] });
+    const { proxy, fake, stop, records, session } = await setup({ rules: [{ name: 'slow-write', match: { resource: 'configmaps', verb: 'update' }, when: { count: 2 }, action: 'timeout', delay: '300ms' }] });
     // What the API server answers the update (the fake serves reads only): it was applied.
     fake.failNext((r) => r.method === 'PUT', 200, { kind: 'ConfigMap', apiVersion: 'v1', metadata: { name: 'cm-1', namespace: 'ns', resourceVersion: '200' } });
     const started = performance.now();
@@ -211,8 +211,16 @@ describe('kreplay proxy against the fake API server', () => {
     expect(answer.status).toBe(504);
     expect(JSON.parse(answer.body)).toMatchObject({ kind: 'Status', reason: 'Timeout', code: 504 });
     expect(fake.requests.filter((r) => r.method === 'PUT')).toHaveLength(1);
+    // The faults stop while the second write's answer is held: the controller gets the server's own answer.
+    fake.failNext((r) => r.method === 'PUT', 200, { kind: 'ConfigMap', apiVersion: 'v1', metadata: { name: 'cm-2', namespace: 'ns', resourceVersion: '201' } });
+    const second = request(`${proxy}/api/v1/namespaces/ns/configmaps/cm-2`, 'PUT', { kind: 'ConfigMap', apiVersion: 'v1', metadata: { name: 'cm-2', namespace: 'ns', resourceVersion: '102' } });
+    await until(() => fake.requests.filter((r) => r.method === 'PUT').length === 2, 'the second write upstream');
+    expect(session.stopFaults('test')).toBe(true);
+    expect((await second).status).toBe(200);
     await stop();
     const all = records();
+    expect(markersOf(all, 'fault')).toHaveLength(2); // the first timeout, and the stop
+    expect(all.filter((r) => r.record === 'api').map((r) => (r as { code: number }).code)).toEqual([504, 200]);
     const [fault] = markersOf(all, 'fault');
     expect(fault).toMatchObject({ code: 504, resourceVersion: '200' });
     expect(fault!.message).toContain('(answered 200, resourceVersion 200) and answered the controller 504 Timeout after 300 ms');

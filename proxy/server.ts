@@ -272,9 +272,13 @@ export class ProxyServer {
     response: http.IncomingMessage,
     sent: { requestBody: BodyTap | undefined; observedAt: string; startedAt: number },
   ): void {
-    const { recorder } = this.options;
+    const { recorder, faults } = this.options;
     const answer = new BodyTap(response.headers['content-type']);
-    response.on('data', (chunk: Buffer) => answer.add(chunk));
+    const raw: Buffer[] = [];
+    response.on('data', (chunk: Buffer) => {
+      answer.add(chunk);
+      raw.push(chunk);
+    });
     response.on('end', () => {
       const upstreamStatus = response.statusCode ?? 0;
       const body = answer.json() as { metadata?: { resourceVersion?: unknown } } | undefined;
@@ -282,6 +286,16 @@ export class ProxyServer {
       const wait = Math.max(0, fault.delayMs - (performance.now() - sent.startedAt));
       const timer = setTimeout(() => {
         if (res.destroyed || res.headersSent) return;
+        const apiRecord = { requestBody: sent.requestBody?.json(), userAgent: req.headers['user-agent'], impersonated: this.impersonated(req), observedAt: sent.observedAt };
+        if (!faults.active) {
+          // The faults stopped while the answer was held: the controller gets the server's own answer, late.
+          const headers: http.OutgoingHttpHeaders = {};
+          for (const [name, value] of Object.entries(response.headers)) if (!dropResponseHeaders.has(name) && value !== undefined) headers[name] = value;
+          res.writeHead(upstreamStatus, response.statusMessage, headers);
+          res.end(Buffer.concat(raw));
+          recorder.api(request, { ...apiRecord, code: upstreamStatus, responseBody: body });
+          return;
+        }
         const status = faultStatus(504, request);
         status.message = 'Timeout: request did not complete within the allotted timeout';
         recorder.mark(request, 'fault', {
@@ -291,7 +305,7 @@ export class ProxyServer {
         });
         res.writeHead(504, { 'Content-Type': 'application/json' });
         res.end(JSON.stringify(status));
-        recorder.api(request, { code: 504, requestBody: sent.requestBody?.json(), responseBody: status, userAgent: req.headers['user-agent'], impersonated: this.impersonated(req), observedAt: sent.observedAt });
+        recorder.api(request, { ...apiRecord, code: 504, responseBody: status });
       }, wait);
       res.on('close', () => clearTimeout(timer));
     });

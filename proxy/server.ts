@@ -4,6 +4,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { KubeConnection } from '../recorder/kube-client.js';
 import { silentLogger, type Logger } from '../recorder/log.js';
 import { mayServeStale, streamKeyOf, type FaultDecision, type FaultEngine } from './fault-engine.js';
+import { protobufMeta } from './protobuf-meta.js';
 import { requestInfoOf, type ResourceRequest } from './request-info.js';
 import { faultStatus, expiredWatchLine } from './statuses.js';
 import type { ListSnapshot, ViewRecorder } from './view-records.js';
@@ -409,6 +410,8 @@ class BodyTap {
 
   json(): unknown {
     if (this.overflow || this.size === 0) return undefined;
+    // A typed client's protobuf body: its metadata only (what a write's record needs: the resourceVersion sent).
+    if (this.contentType?.startsWith('application/vnd.kubernetes.protobuf')) return protobufMeta(Buffer.concat(this.chunks));
     // Patches are JSON too (json-patch, merge-patch, strategic-merge-patch, apply-patch+yaml is not).
     if (this.contentType && !/json/.test(this.contentType)) return undefined;
     try {

@@ -106,11 +106,23 @@ async function converged(cluster: Cluster, namespace: string, run: ProxiedRun): 
   expect((JSON.parse(widgets.body) as { items: { metadata: { name: string } }[] }).items.map((i) => i.metadata.name).sort()).toEqual([...kept]);
 }
 
+/**
+ * kube-controller-manager writes ConfigMap kube-root-ca.crt into each new namespace, seconds later on a busy machine
+ * (or after another test restarted the control plane): both runs must start with it, or the diff sees it in one only.
+ */
+async function namespaceSettled(cluster: Cluster, namespace: string): Promise<void> {
+  await eventually(async () => {
+    const res = await cluster.http.request('GET', `/api/v1/namespaces/${namespace}/configmaps/kube-root-ca.crt`);
+    if (res.status !== 200) throw new Error(`kube-root-ca.crt not in ${namespace} yet (${res.status})`);
+  }, 120_000, 500);
+}
+
 beforeAll(async () => {
   zoo = await buildZoo();
   await ensureWidgetCrd(e2e.cluster);
   // The fault-free run every profile is compared with.
   cleanNamespace = await createNamespace(e2e.cluster, 'profiles-clean');
+  await namespaceSettled(e2e.cluster, cleanNamespace);
   const clean = startProxied({ zoo, controller: 'healthy-clientgo', namespace: cleanNamespace, session: cleanSession, adminKubeconfig: e2e.cluster.paths.kubeconfig });
   dir = path.dirname(clean.db);
   try {
@@ -132,6 +144,7 @@ describe('healthy controllers converge under every fault profile', () => {
     it(`${profile}: healthy-clientgo meets the profile's faults, and once they stop its end state is the fault-free run's`, async () => {
       const cluster = e2e.cluster;
       const namespace = await createNamespace(cluster, `profile-${profile}`);
+      await namespaceSettled(cluster, namespace);
       const session = `profile-${profile}`;
       const run = startProxied({ zoo, controller: 'healthy-clientgo', namespace, session, adminKubeconfig: cluster.paths.kubeconfig, faultsProfile: profile, dir: dir! });
       try {

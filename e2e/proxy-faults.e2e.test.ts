@@ -9,7 +9,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { MarkerRecord, StoredRecord } from '../model/index.js';
 import { createNamespace, eventually, useE2e } from './harness.js';
-import { buildZoo, checkSession, kreplayCli, waitViewConverged, createWidget, deleteWidget, ensureWidgetCrd, resizeWidget, sessionRecords, startProxied, waitChild, waitSynced, releaseAndDeleteNamespace } from './proxy-harness.js';
+import { buildZoo, checkSession, kreplayCli, waitViewConverged, createWidget, deleteWidget, ensureWidgetCrd, namespaceSettled, resizeWidget, sessionRecords, startProxied, waitChild, waitSynced, releaseAndDeleteNamespace } from './proxy-harness.js';
 
 const e2e = useE2e('proxy-faults');
 let zoo: string;
@@ -25,6 +25,7 @@ describe('kreplay proxy --faults on the zoo', () => {
   it('expire after a delete: the dfsu controller gets a tombstone it drops, and check reports dfsu-gap after the fault', async () => {
     const cluster = e2e.cluster;
     const namespace = await createNamespace(cluster, 'proxy-dfsu');
+    await namespaceSettled(cluster, namespace);
     const faults = `seed: 7
 rules:
   - name: lose-the-delete
@@ -79,6 +80,7 @@ rules:
       // The same workload with no faults, for the oracle: the cluster ends the same (the leak is the controller's
       // own memory, which no object shows), so `kreplay diff` finds no difference between the two views.
       const cleanNamespace = await createNamespace(cluster, 'proxy-dfsu-clean');
+      await namespaceSettled(cluster, cleanNamespace);
       const clean = startProxied({ zoo, controller: 'dfsu', namespace: cleanNamespace, session: 'dfsu-clean', adminKubeconfig: cluster.paths.kubeconfig, dir: path.dirname(run.db) });
       try {
         await waitSynced(clean, ['widgets', 'configmaps']);

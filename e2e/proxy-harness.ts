@@ -164,6 +164,18 @@ export async function releaseAndDeleteNamespace(cluster: Cluster, namespace: str
   await deleteNamespace(cluster, namespace);
 }
 
+/**
+ * kube-controller-manager writes ConfigMap kube-root-ca.crt into each new namespace, seconds later on a busy machine
+ * (or after another test restarted the control plane): two runs compared by `kreplay diff` must both start with it,
+ * or the diff sees it in one only.
+ */
+export async function namespaceSettled(cluster: Cluster, namespace: string): Promise<void> {
+  await eventually(async () => {
+    const res = await cluster.http.request('GET', `/api/v1/namespaces/${namespace}/configmaps/kube-root-ca.crt`);
+    if (res.status !== 200) throw new Error(`kube-root-ca.crt not in ${namespace} yet (${res.status})`);
+  }, 120_000, 500);
+}
+
 /** Waits for the controller's child ConfigMap to hold the Widget's size (it wrote it through the proxy). */
 export async function waitChild(cluster: Cluster, namespace: string, widget: string, size: number, timeoutMs = 30_000): Promise<void> {
   await eventually(async () => {

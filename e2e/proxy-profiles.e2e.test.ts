@@ -16,6 +16,7 @@ import {
   ensureWidgetCrd,
   kreplayCli,
   must,
+  namespaceSettled,
   releaseAndDeleteNamespace,
   resizeWidget,
   sessionRecords,
@@ -104,17 +105,6 @@ async function converged(cluster: Cluster, namespace: string, run: ProxiedRun): 
   for (const name of kept) await waitViewConverged(run, name, 120_000);
   const widgets = await cluster.http.request('GET', widgetsPath(namespace));
   expect((JSON.parse(widgets.body) as { items: { metadata: { name: string } }[] }).items.map((i) => i.metadata.name).sort()).toEqual([...kept]);
-}
-
-/**
- * kube-controller-manager writes ConfigMap kube-root-ca.crt into each new namespace, seconds later on a busy machine
- * (or after another test restarted the control plane): both runs must start with it, or the diff sees it in one only.
- */
-async function namespaceSettled(cluster: Cluster, namespace: string): Promise<void> {
-  await eventually(async () => {
-    const res = await cluster.http.request('GET', `/api/v1/namespaces/${namespace}/configmaps/kube-root-ca.crt`);
-    if (res.status !== 200) throw new Error(`kube-root-ca.crt not in ${namespace} yet (${res.status})`);
-  }, 120_000, 500);
 }
 
 beforeAll(async () => {

@@ -1,14 +1,15 @@
 // Faults injected by `kreplay proxy --faults` into what a real client-go controller sees, on the real control plane,
 // and what `check` then finds in the controller's own view:
 //   - expire (410 after a delete): the zoo's dfsu controller, which drops DeletedFinalStateUnknown, never releases the
-//     deleted Widget's reservation; check reports dfsu-gap naming the fault
+//     deleted Widget's reservation; with its reconciles reported into the session (--ingest), check reports dfsu-gap
+//     (tombstone-not-reconciled) naming the fault
 //   - drop: the child ConfigMap's ADDED never reaches the controller: lost-event
 //   - duplicate: a Widget's MODIFIED is delivered twice: duplicate-event
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { MarkerRecord, StoredRecord } from '../model/index.js';
 import { createNamespace, eventually, useE2e } from './harness.js';
-import { buildZoo, checkSession, kreplayCli, waitViewConverged, createWidget, deleteWidget, ensureWidgetCrd, resizeWidget, sessionRecords, startProxied, waitChild, waitSynced, releaseAndDeleteNamespace } from './proxy-harness.js';
+import { buildZoo, checkSession, kreplayCli, waitViewConverged, createWidget, deleteWidget, ensureWidgetCrd, namespaceSettled, resizeWidget, sessionRecords, startProxied, waitChild, waitSynced, releaseAndDeleteNamespace } from './proxy-harness.js';
 
 const e2e = useE2e('proxy-faults');
 let zoo: string;
@@ -24,6 +25,7 @@ describe('kreplay proxy --faults on the zoo', () => {
   it('expire after a delete: the dfsu controller gets a tombstone it drops, and check reports dfsu-gap after the fault', async () => {
     const cluster = e2e.cluster;
     const namespace = await createNamespace(cluster, 'proxy-dfsu');
+    await namespaceSettled(cluster, namespace);
     const faults = `seed: 7
 rules:
   - name: lose-the-delete
@@ -31,7 +33,7 @@ rules:
     when: { count: 1 }
     action: expire
 `;
-    const run = startProxied({ zoo, controller: 'dfsu', namespace, session: 'dfsu', adminKubeconfig: cluster.paths.kubeconfig, faults });
+    const run = startProxied({ zoo, controller: 'dfsu', namespace, session: 'dfsu', adminKubeconfig: cluster.paths.kubeconfig, faults, ingest: true });
     try {
       await waitSynced(run, ['widgets', 'configmaps']);
       await createWidget(cluster, namespace, 'kept', 1);
@@ -70,12 +72,15 @@ rules:
       const check = await checkSession(run.db, run.session, 'zoo-dfsu');
       const dfsu = check.findings.filter((f) => f.kind === 'dfsu-gap' && f.object.name === 'lost');
       expect(dfsu, JSON.stringify(check.findings, null, 2)).toHaveLength(1);
+      // Its reconciles say it never handled the key: the controller dropped the tombstone.
+      expect(dfsu[0]!.rule).toBe('tombstone-not-reconciled');
       expect(dfsu[0]!.severity).not.toBe('info');
       expect(dfsu[0]!.message).toContain('lose-the-delete');
 
       // The same workload with no faults, for the oracle: the cluster ends the same (the leak is the controller's
       // own memory, which no object shows), so `kreplay diff` finds no difference between the two views.
       const cleanNamespace = await createNamespace(cluster, 'proxy-dfsu-clean');
+      await namespaceSettled(cluster, cleanNamespace);
       const clean = startProxied({ zoo, controller: 'dfsu', namespace: cleanNamespace, session: 'dfsu-clean', adminKubeconfig: cluster.paths.kubeconfig, dir: path.dirname(run.db) });
       try {
         await waitSynced(clean, ['widgets', 'configmaps']);

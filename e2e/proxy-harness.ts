@@ -40,23 +40,28 @@ export interface ProxiedRun {
   readonly kubeconfig: string;
   /** Everything the proxy and the controller printed so far. */
   output(): string;
+  /** SIGUSR1 to kreplay: no fault fires from now on; resolves once the session holds the marker that says so. */
+  stopFaults(): Promise<void>;
   /** SIGTERM to kreplay (which stops the controller first), then its exit code. */
   stop(): Promise<number | null>;
   readonly exited: Promise<number | null>;
 }
 
 /** `kreplay proxy ... -- <zoo> <controller> --namespace NS`, from the repository as a user runs it (tsx). */
-export function startProxied(options: { zoo: string; controller: string; namespace: string; session: string; adminKubeconfig: string; faults?: string; dir?: string }): ProxiedRun {
+export function startProxied(options: { zoo: string; controller: string; namespace: string; session: string; adminKubeconfig: string; faults?: string; faultsProfile?: string; ingest?: boolean; dir?: string; standalone?: boolean; listen?: string }): ProxiedRun {
   const dir = options.dir ?? mkdtempSync(path.join(tmpdir(), 'kreplay-proxy-e2e-'));
   const db = path.join(dir, 'proxy.db');
   const kubeconfig = path.join(dir, `${options.session}.kubeconfig`);
-  const args = ['--import', 'tsx', 'cli/run.ts', '--db', db, 'proxy', '--kubeconfig', options.adminKubeconfig, '--listen', '127.0.0.1:0', '--write-kubeconfig', kubeconfig, '--session', options.session, '--controller', `zoo-${options.controller}`];
+  const args = ['--import', 'tsx', 'cli/run.ts', '--db', db, 'proxy', '--kubeconfig', options.adminKubeconfig, '--listen', options.listen ?? '127.0.0.1:0', '--write-kubeconfig', kubeconfig, '--session', options.session, '--controller', `zoo-${options.controller}`];
   if (options.faults) {
     const file = path.join(dir, `${options.session}.faults.yaml`);
     writeFileSync(file, options.faults);
     args.push('--faults', file);
-  }
-  args.push('--', options.zoo, options.controller, '--namespace', options.namespace);
+  } else if (options.faultsProfile) args.push('--faults', options.faultsProfile);
+  // The zoo's controllers report reconciles and handler calls through the SDK when KREPLAY_INGEST_URL is set.
+  if (options.ingest) args.push('--ingest', '127.0.0.1:0');
+  // standalone: the proxy alone; the test runs (and restarts) the controller itself with the written kubeconfig.
+  if (!options.standalone) args.push('--', options.zoo, options.controller, '--namespace', options.namespace);
   const child = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KUBECONFIG: '' } });
   let output = '';
   child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
@@ -68,6 +73,13 @@ export function startProxied(options: { zoo: string; controller: string; namespa
     kubeconfig,
     output: () => output,
     exited,
+    async stopFaults() {
+      child.kill('SIGUSR1');
+      await eventually(async () => {
+        const stopped = sessionRecords(db, options.session).some((r) => r.record === 'marker' && r.marker === 'fault' && r.message?.startsWith('fault injection stopped'));
+        if (!stopped) throw new Error(`no fault-injection-stopped marker yet\n${output.slice(-1000)}`);
+      }, 30_000, 250);
+    },
     async stop() {
       if (child.exitCode === null) child.kill('SIGTERM');
       return exited;
@@ -150,6 +162,18 @@ export async function releaseAndDeleteNamespace(cluster: Cluster, namespace: str
     }
   }
   await deleteNamespace(cluster, namespace);
+}
+
+/**
+ * kube-controller-manager writes ConfigMap kube-root-ca.crt into each new namespace, seconds later on a busy machine
+ * (or after another test restarted the control plane): two runs compared by `kreplay diff` must both start with it,
+ * or the diff sees it in one only.
+ */
+export async function namespaceSettled(cluster: Cluster, namespace: string): Promise<void> {
+  await eventually(async () => {
+    const res = await cluster.http.request('GET', `/api/v1/namespaces/${namespace}/configmaps/kube-root-ca.crt`);
+    if (res.status !== 200) throw new Error(`kube-root-ca.crt not in ${namespace} yet (${res.status})`);
+  }, 120_000, 500);
 }
 
 /** Waits for the controller's child ConfigMap to hold the Widget's size (it wrote it through the proxy). */

@@ -11,18 +11,20 @@ import { apiVerbs, watchEventTypes } from './records.js';
  *     - name: lose-the-delete
  *       match: { resource: widgets, namespace: zoo-dfsu, name: lost, event: DELETED }
  *       when: { count: 1 }       # and/or after/before (since the proxy started), probability
- *       action: expire           # drop | duplicate | delay | close | expire | fail
+ *       action: expire           # drop | duplicate | delay | close | expire | coalesce | stale-list | fail | timeout
  */
 
 /**
- * What a rule does. Event actions apply to watch events delivered to the controller; `fail` to requests;
+ * What a rule does. Event actions apply to watch events delivered to the controller; `fail` and `timeout` to requests;
  * `stale-list` to lists (a LIST, or a watch's initial events) once the controller has listed before.
  */
-export const faultActions = ['drop', 'duplicate', 'delay', 'close', 'expire', 'coalesce', 'fail', 'stale-list'] as const;
+export const faultActions = ['drop', 'duplicate', 'delay', 'close', 'expire', 'coalesce', 'fail', 'stale-list', 'timeout'] as const;
 export const FaultAction = z.enum(faultActions);
 export type FaultAction = z.infer<typeof FaultAction>;
 
 export const eventFaultActions: readonly FaultAction[] = ['drop', 'duplicate', 'delay', 'close', 'expire', 'coalesce'];
+/** Actions on the controller's requests (not its watches). */
+export const requestFaultActions: readonly FaultAction[] = ['fail', 'timeout'];
 
 /** The status codes a `fail` rule may answer with: what real API servers answer under contention and load. */
 export const failCodes = [409, 429, 500, 503, 504] as const;
@@ -67,6 +69,8 @@ export const FaultRule = z
     /**
      * `delay`: how long each matching delivery is held (later events wait behind it: a watch keeps its order).
      * `coalesce`: the window over which the object's later versions replace the held one (only the last arrives).
+     * `timeout`: how long the controller waits before its request is answered 504 Timeout (the request itself went
+     * through: a timed-out write may well have been applied, as with the API server's own timeout).
      */
     delay: Duration.optional(),
     /** `fail`: the HTTP status to answer with. */
@@ -77,7 +81,7 @@ export const FaultRule = z
       .optional(),
   })
   .superRefine((rule, ctx) => {
-    const timed = rule.action === 'delay' || rule.action === 'coalesce';
+    const timed = rule.action === 'delay' || rule.action === 'coalesce' || rule.action === 'timeout';
     if (timed && rule.delay === undefined) ctx.addIssue({ code: 'custom', path: ['delay'], message: `a ${rule.action} rule needs \`delay\` (e.g. 2s)` });
     if (!timed && rule.delay !== undefined) ctx.addIssue({ code: 'custom', path: ['delay'], message: `\`delay\` only applies to the delay and coalesce actions, not ${rule.action}` });
     if (rule.action === 'fail' && rule.code === undefined) ctx.addIssue({ code: 'custom', path: ['code'], message: `a fail rule needs \`code\`: one of ${failCodes.join(', ')}` });
@@ -86,6 +90,9 @@ export const FaultRule = z
     if (rule.action === 'stale-list') {
       if (verbs.some((v) => v !== 'list' && v !== 'watch')) ctx.addIssue({ code: 'custom', path: ['match', 'verb'], message: 'stale-list acts on lists (list, or watch with sendInitialEvents)' });
       if (rule.match.event !== undefined) ctx.addIssue({ code: 'custom', path: ['match', 'event'], message: 'stale-list acts on whole lists, not on events: drop `event`' });
+    } else if (rule.action === 'timeout') {
+      if (rule.match.event !== undefined) ctx.addIssue({ code: 'custom', path: ['match', 'event'], message: 'timeout acts on requests, not on watch events: drop `event`' });
+      if (verbs.includes('watch')) ctx.addIssue({ code: 'custom', path: ['match', 'verb'], message: 'a watch is long-running and never times out: to break one use close or expire' });
     } else if (rule.action !== 'fail' && verbs.some((v) => v !== 'watch')) {
       ctx.addIssue({ code: 'custom', path: ['match', 'verb'], message: `${rule.action} acts on watch events: its verb can only be watch` });
     }
@@ -140,6 +147,7 @@ export const faultProfiles = {
     seed: 1,
     rules: [
       { name: 'flaky-network: close', when: { probability: 0.02 }, action: 'close' },
+      { name: 'flaky-network: timeout', when: { probability: 0.02 }, action: 'timeout', delay: '2s' },
       { name: 'flaky-network: delay', when: { probability: 0.05 }, action: 'delay', delay: '500ms' },
       { name: 'flaky-network: duplicate', when: { probability: 0.02 }, action: 'duplicate' },
       { name: 'flaky-network: 500', when: { probability: 0.05 }, action: 'fail', code: 500 },

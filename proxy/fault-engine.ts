@@ -1,4 +1,4 @@
-import { asList, eventFaultActions, faultRuleName, type FaultAction, type FaultPlan, type FaultRule } from '../model/index.js';
+import { asList, eventFaultActions, faultRuleName, requestFaultActions, type FaultAction, type FaultPlan, type FaultRule } from '../model/index.js';
 
 /**
  * Decides, for each watch event about to reach the controller and each request it sends, whether a rule of the
@@ -61,6 +61,8 @@ export class FaultEngine {
   private readonly random: () => number;
   /** Watch streams (group/resource/namespace) whose next resume is answered 410 Expired, with the rule that armed it. */
   private readonly expired = new Map<string, FaultDecision>();
+  /** After stop(): nothing fires any more (the run's "faults stop" point, after which a healthy controller converges). */
+  private stopped = false;
 
   constructor(
     plan: FaultPlan,
@@ -73,6 +75,24 @@ export class FaultEngine {
 
   get empty(): boolean {
     return this.rules.length === 0;
+  }
+
+  get active(): boolean {
+    return !this.stopped && this.rules.length > 0;
+  }
+
+  /** How many times the rules fired so far. */
+  get firings(): number {
+    return this.rules.reduce((sum, s) => sum + s.fired, 0);
+  }
+
+  /**
+   * No rule fires from now on, and an expiry armed but not yet answered is forgotten (the resume then finds the
+   * server's watch cache as it is). Faults already under way (an event being held) finish.
+   */
+  stop(): void {
+    this.stopped = true;
+    this.expired.clear();
   }
 
   /** Whether any event rule could act on a watch of this resource: only such watches are read line by line. */
@@ -106,7 +126,7 @@ export class FaultEngine {
 
   onRequest(target: RequestTarget): FaultDecision | undefined {
     for (const state of this.rules) {
-      if (state.rule.action !== 'fail') continue;
+      if (!requestFaultActions.includes(state.rule.action)) continue;
       const m = state.rule.match;
       if (m.resource !== undefined && m.resource !== target.resource) continue;
       if (m.group !== undefined && m.group !== target.group) continue;
@@ -114,7 +134,7 @@ export class FaultEngine {
       if (m.name !== undefined && m.name !== target.name) continue;
       if (m.subresource !== undefined && m.subresource !== target.subresource) continue;
       const verbs = asList(m.verb);
-      // Without verbs a fail rule fails writes: failing reads is asked for by naming get or list.
+      // Without verbs a request rule acts on writes: failing or timing out reads is asked for by naming get or list.
       if (verbs ? !verbs.includes(target.verb as never) : !['create', 'update', 'patch', 'delete', 'deletecollection'].includes(target.verb)) continue;
       const decision = this.fire(state);
       if (decision) return decision;
@@ -149,6 +169,7 @@ export class FaultEngine {
   }
 
   private fire(state: RuleState): FaultDecision | undefined {
+    if (this.stopped) return undefined;
     const { when } = state.rule;
     const t = this.elapsed();
     if (when.after !== undefined && t < when.after) return undefined;
@@ -160,6 +181,31 @@ export class FaultEngine {
     state.fired += 1;
     return { rule: state.rule, ruleName: state.name, action: state.rule.action, delayMs: state.rule.delay ?? 0, code: state.rule.code };
   }
+}
+
+/**
+ * Whether a real API server may answer this list (a LIST, or a watch's initial events) from a snapshot at
+ * `snapshotRV` that is older than its current state: what a `stale-list` fault can faithfully do. The request's
+ * resourceVersion says what it accepts (https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions,
+ * apiserver pkg/storage/cacher/cacher.go GetList / Watch):
+ *   - unset: the most recent state, a consistent read (a quorum read from etcd, or the watch cache once it has caught
+ *     up with etcd's current revision: ConsistentListFromCache). Never stale.
+ *   - "0": any state the server holds (its watch cache, which after a restart may lag behind): any snapshot.
+ *   - N with resourceVersionMatch=Exact: exactly N.
+ *   - N otherwise (NotOlderThan, the default for a non-zero N): a state at N or newer.
+ * client-go's reflectors list and watch-list with the last resourceVersion they synced (NotOlderThan), or unset
+ * after a 410 and on their first list (WatchListClient), so against them a stale list can only repeat what the
+ * controller had already seen by then: a lagging server, not a time machine.
+ */
+export function mayServeStale(query: URLSearchParams, snapshotRV: string): boolean {
+  const requested = query.get('resourceVersion') ?? '';
+  if (requested === '') return false;
+  if (requested === '0') return true;
+  const asked = Number(requested);
+  const snapshot = Number(snapshotRV);
+  // resourceVersions are opaque; only numeric ones (etcd revisions, every real server) can be ordered.
+  if (!Number.isSafeInteger(asked) || !Number.isSafeInteger(snapshot)) return false;
+  return query.get('resourceVersionMatch') === 'Exact' ? snapshot === asked : snapshot >= asked;
 }
 
 export function streamKeyOf(target: { group: string; resource: string; namespace: string | null }): string {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FaultPlan, type FaultPlanInput } from '../model/index.js';
-import { FaultEngine, seededRandom, streamKeyOf, type EventTarget } from './fault-engine.js';
+import { FaultEngine, mayServeStale, seededRandom, streamKeyOf, type EventTarget } from './fault-engine.js';
 
 const widget = (type: EventTarget['type'], name: string, namespace = 'ns'): EventTarget => ({ group: 'zoo.kreplay.dev', resource: 'widgets', watchNamespace: namespace, type, namespace, name });
 
@@ -95,5 +95,35 @@ describe('FaultEngine', () => {
     expect(faults.onList({ group: 'zoo.kreplay.dev', resource: 'configmaps', namespace: 'ns' })).toBeUndefined();
     expect(faults.onList({ group: 'zoo.kreplay.dev', resource: 'widgets', namespace: 'ns' })?.action).toBe('stale-list');
     expect(faults.onList({ group: 'zoo.kreplay.dev', resource: 'widgets', namespace: 'ns' })).toBeUndefined();
+  });
+
+  it('stops: nothing fires after stop(), and an armed expiry is forgotten', () => {
+    const faults = engine({ rules: [{ action: 'drop' }, { action: 'fail', code: 500 }] });
+    const key = streamKeyOf({ group: 'zoo.kreplay.dev', resource: 'widgets', namespace: 'ns' });
+    const decision = faults.onEvent(widget('ADDED', 'a'))!;
+    faults.armExpiry(key, decision);
+    expect(faults.firings).toBe(1);
+    expect(faults.active).toBe(true);
+    faults.stop();
+    expect(faults.active).toBe(false);
+    expect(faults.onEvent(widget('ADDED', 'b'))).toBeUndefined();
+    expect(faults.onRequest({ verb: 'create', group: '', resource: 'configmaps', namespace: 'ns', name: null, subresource: null })).toBeUndefined();
+    expect(faults.takeExpiry(key)).toBeUndefined();
+    expect(faults.firings).toBe(1);
+  });
+});
+
+describe('mayServeStale', () => {
+  const q = (s: string) => new URLSearchParams(s);
+  it('never for a consistent read, always for resourceVersion=0, else not older than asked (exactly, with Exact)', () => {
+    expect(mayServeStale(q(''), '10')).toBe(false);
+    expect(mayServeStale(q('resourceVersion='), '10')).toBe(false);
+    expect(mayServeStale(q('resourceVersion=0'), '10')).toBe(true);
+    expect(mayServeStale(q('resourceVersion=10&resourceVersionMatch=NotOlderThan'), '10')).toBe(true);
+    expect(mayServeStale(q('resourceVersion=11&resourceVersionMatch=NotOlderThan'), '10')).toBe(false);
+    expect(mayServeStale(q('resourceVersion=9'), '10')).toBe(true);
+    expect(mayServeStale(q('resourceVersion=9&resourceVersionMatch=Exact'), '10')).toBe(false);
+    expect(mayServeStale(q('resourceVersion=10&resourceVersionMatch=Exact'), '10')).toBe(true);
+    expect(mayServeStale(q('resourceVersion=abc'), '10')).toBe(false);
   });
 });

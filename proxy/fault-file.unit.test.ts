@@ -39,6 +39,9 @@ rules:
     expect(problems('rules:\n  - action: drop\n    mtach: {}\n')[0]).toMatch(/mtach/);
     expect(problems('rules: [\n')[0]).toMatch(/^line \d+, column \d+/);
     expect(problems('rules:\n  - action: stale-list\n    match: { event: ADDED }\n')).toEqual(['rules[0].match.event (line 3): stale-list acts on whole lists, not on events: drop `event`']);
+    expect(problems('rules:\n  - action: timeout\n')).toEqual(['rules[0].delay (line 2): a timeout rule needs `delay` (e.g. 2s)']);
+    expect(problems('rules:\n  - action: timeout\n    delay: 2s\n    match: { verb: watch }\n')).toEqual(['rules[0].match.verb (line 4): a watch is long-running and never times out: to break one use close or expire']);
+    expect(parseFaultPlan('rules:\n  - { action: timeout, delay: 2s, match: { verb: [create, get] } }\n', 'f.yaml').rules[0]).toMatchObject({ action: 'timeout', delay: 2000 });
   });
 });
 
@@ -50,6 +53,6 @@ describe('fault profiles', () => {
       expect(plan.rules.length, name).toBeGreaterThan(0);
       expect(plan.rules.every((r) => r.name?.startsWith(`${name}:`))).toBe(true);
     }
-    expect(FaultPlan.parse(faultProfiles['flaky-network']).rules.map((r) => r.action)).toEqual(expect.arrayContaining(['close', 'delay', 'duplicate', 'fail']));
+    expect(FaultPlan.parse(faultProfiles['flaky-network']).rules.map((r) => r.action)).toEqual(expect.arrayContaining(['close', 'delay', 'duplicate', 'fail', 'timeout']));
   });
 });

@@ -1,6 +1,10 @@
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import { FaultPlan, type FaultPlanInput, type MarkerRecord, type StoredRecord } from '../model/index.js';
 import { FakeApiServer, configMaps } from '../recorder/fake-apiserver.js';
 import { openStore } from '../store/index.js';
@@ -18,9 +22,9 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function setup(plan: FaultPlanInput = {}) {
+async function setup(plan: FaultPlanInput = {}, extra: { ingest?: boolean; upstream?: string; requestTimeoutMs?: number; tls?: boolean } = {}) {
   const fake = new FakeApiServer([configMaps]);
-  const server = await fake.start();
+  const server = extra.upstream ?? (await fake.start());
   for (let i = 0; i < 5; i++) fake.create('', 'configmaps', 'ns', `cm-${i}`, { data: { i: String(i) } });
   const dir = tempDir();
   const store = openStore(join(dir, 'k.db'));
@@ -32,6 +36,9 @@ async function setup(plan: FaultPlanInput = {}) {
     kubeconfigOut: join(dir, 'kubeconfig'),
     faults: FaultPlan.parse(plan),
     controller: 'ctrl',
+    ...(extra.ingest ? { ingest: { host: '127.0.0.1', port: 0 } } : {}),
+    ...(extra.requestTimeoutMs !== undefined ? { requestTimeoutMs: extra.requestTimeoutMs } : {}),
+    ...(extra.tls ? { tls: true } : {}),
     toolVersion: 'test',
     config: {},
   });
@@ -48,7 +55,7 @@ async function setup(plan: FaultPlanInput = {}) {
     await fake.close();
   });
   const records = (): StoredRecord[] => [...store.records(session.session.id)];
-  return { fake, proxy: session.url, stop, records };
+  return { fake, proxy: session.url, stop, records, session, kubeconfig: join(dir, 'kubeconfig') };
 }
 
 function request(url: string, method = 'GET', body?: unknown): Promise<{ status: number; body: string }> {
@@ -149,15 +156,16 @@ describe('kreplay proxy against the fake API server', () => {
 
   it('stale-list serves a relist the previous list, and the watch from its old resourceVersion catches up', async () => {
     const { proxy, fake, stop, records } = await setup({ rules: [{ name: 'lagging', match: { resource: 'configmaps' }, when: { count: 2 }, action: 'stale-list' }] });
-    const list = async () => JSON.parse((await request(`${proxy}/api/v1/namespaces/ns/configmaps`)).body) as { metadata: { resourceVersion: string }; items: { metadata: { name: string } }[] };
-    const first = await list();
+    const list = async (query = 'resourceVersion=0') => JSON.parse((await request(`${proxy}/api/v1/namespaces/ns/configmaps?${query}`)).body) as { metadata: { resourceVersion: string }; items: { metadata: { name: string } }[] };
+    const first = await list('');
     fake.delete('', 'configmaps', 'ns', 'cm-0');
     fake.create('', 'configmaps', 'ns', 'cm-9', {});
+    // resourceVersion=0 takes any state the server holds: a lagging cache may answer with an old one.
     const stale = await list();
     expect(stale.metadata.resourceVersion).toBe(first.metadata.resourceVersion);
     expect(stale.items.map((i) => i.metadata.name)).toEqual(['cm-0', 'cm-1', 'cm-2', 'cm-3', 'cm-4']);
     // The initial events of a watch-list are stale the same way, and the stream ends at the old bookmark.
-    const initial = watchNames(`${proxy}/api/v1/namespaces/ns/configmaps?watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true`);
+    const initial = watchNames(`${proxy}/api/v1/namespaces/ns/configmaps?watch=true&sendInitialEvents=true&resourceVersion=${first.metadata.resourceVersion}&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true`);
     await initial.ended;
     expect(initial.names).toContain('ADDED cm-0');
     expect(initial.names).not.toContain('ADDED cm-9');
@@ -173,6 +181,129 @@ describe('kreplay proxy against the fake API server', () => {
     expect(faults).toHaveLength(2);
     expect(faults[0]!.message).toContain(`previous list (resourceVersion ${first.metadata.resourceVersion}`);
     expect(markersOf(records(), 'list-finished').map((m) => m.resourceVersion)).toEqual([first.metadata.resourceVersion, first.metadata.resourceVersion, first.metadata.resourceVersion, expect.any(String)]);
+  });
+
+  it('stale-list never answers what a real server answers fresh: a consistent read, or a state older than asked for', async () => {
+    const { proxy, fake, stop, records } = await setup({ rules: [{ name: 'lagging', match: { resource: 'configmaps' }, when: { count: 1 }, action: 'stale-list' }] });
+    const names = async (query: string) => (JSON.parse((await request(`${proxy}/api/v1/namespaces/ns/configmaps?${query}`)).body) as { items: { metadata: { name: string } }[] }).items.map((i) => i.metadata.name);
+    await names('');
+    fake.create('', 'configmaps', 'ns', 'cm-7', {});
+    expect(await names('')).toContain('cm-7');
+    fake.create('', 'configmaps', 'ns', 'cm-8', {});
+    expect(await names(`resourceVersion=${fake.currentRevision}&resourceVersionMatch=NotOlderThan`)).toContain('cm-8');
+    expect(markersOf(records(), 'fault')).toEqual([]);
+    // The rule was not spent on them: the first list that may be stale is.
+    fake.create('', 'configmaps', 'ns', 'cm-9', {});
+    const stale = await names('resourceVersion=0');
+    expect(stale).toContain('cm-8');
+    expect(stale).not.toContain('cm-9');
+    await stop();
+    expect(markersOf(records(), 'fault')).toHaveLength(1);
+  });
+
+  it('timeout: the write goes to the API server, and the controller is answered 504 Timeout after the delay', async () => {
+    const { proxy, fake, stop, records, session } = await setup({ rules: [{ name: 'slow-write', match: { resource: 'configmaps', verb: 'update' }, when: { count: 2 }, action: 'timeout', delay: '300ms' }] });
+    // What the API server answers the update (the fake serves reads only): it was applied.
+    fake.failNext((r) => r.method === 'PUT', 200, { kind: 'ConfigMap', apiVersion: 'v1', metadata: { name: 'cm-1', namespace: 'ns', resourceVersion: '200' } });
+    const started = performance.now();
+    const answer = await request(`${proxy}/api/v1/namespaces/ns/configmaps/cm-1`, 'PUT', { kind: 'ConfigMap', apiVersion: 'v1', metadata: { name: 'cm-1', namespace: 'ns', resourceVersion: '101' } });
+    expect(performance.now() - started).toBeGreaterThanOrEqual(290);
+    expect(answer.status).toBe(504);
+    expect(JSON.parse(answer.body)).toMatchObject({ kind: 'Status', reason: 'Timeout', code: 504 });
+    expect(fake.requests.filter((r) => r.method === 'PUT')).toHaveLength(1);
+    // The faults stop while the second write's answer is held: the controller gets the server's own answer.
+    fake.failNext((r) => r.method === 'PUT', 200, { kind: 'ConfigMap', apiVersion: 'v1', metadata: { name: 'cm-2', namespace: 'ns', resourceVersion: '201' } });
+    const second = request(`${proxy}/api/v1/namespaces/ns/configmaps/cm-2`, 'PUT', { kind: 'ConfigMap', apiVersion: 'v1', metadata: { name: 'cm-2', namespace: 'ns', resourceVersion: '102' } });
+    await until(() => fake.requests.filter((r) => r.method === 'PUT').length === 2, 'the second write upstream');
+    expect(session.stopFaults('test')).toBe(true);
+    expect((await second).status).toBe(200);
+    await stop();
+    const all = records();
+    expect(markersOf(all, 'fault')).toHaveLength(2); // the first timeout, and the stop
+    expect(all.filter((r) => r.record === 'api').map((r) => (r as { code: number }).code)).toEqual([504, 200]);
+    const [fault] = markersOf(all, 'fault');
+    expect(fault).toMatchObject({ code: 504, resourceVersion: '200' });
+    expect(fault!.message).toContain('(answered 200, resourceVersion 200) and answered the controller 504 Timeout after 300 ms');
+    expect(all.find((r) => r.record === 'api')).toMatchObject({ verb: 'update', code: 504, reason: 'Timeout', resourceVersionBefore: '101' });
+  });
+
+  it("the proxy's own request timeout answers 504 for a request the API server never answers, and never cuts a watch", async () => {
+    const hanging = http.createServer((req, res) => {
+      const url = new URL(req.url ?? '/', 'http://x');
+      if (url.pathname === '/api/v1') {
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify({ kind: 'APIResourceList', groupVersion: 'v1', resources: [{ name: 'configmaps', namespaced: true, kind: 'ConfigMap', verbs: ['get', 'list', 'watch'] }] }));
+      } else if (url.searchParams.get('watch') === 'true') {
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.flushHeaders();
+      }
+      // Anything else: never answered.
+    });
+    await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve));
+    cleanups.push(async () => {
+      hanging.closeAllConnections();
+      await new Promise((resolve) => hanging.close(resolve));
+    });
+    const { proxy, stop, records } = await setup({}, { upstream: `http://127.0.0.1:${(hanging.address() as AddressInfo).port}`, requestTimeoutMs: 300 });
+    const watch = watchNames(`${proxy}/api/v1/namespaces/ns/configmaps?watch=true&resourceVersion=5`);
+    let watchEnded = false;
+    void watch.ended.then(() => (watchEnded = true));
+    const answer = await request(`${proxy}/api/v1/namespaces/ns/configmaps/slow`);
+    expect(answer.status).toBe(504);
+    expect(JSON.parse(answer.body)).toMatchObject({ reason: 'Timeout', message: expect.stringContaining('did not answer within 0.3 s') });
+    // Well past the limit, the watch is still open.
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(watchEnded).toBe(false);
+    watch.close();
+    await stop();
+    expect(markersOf(records(), 'error').map((m) => m.message)).toEqual([expect.stringContaining('get ns/slow: kreplay proxy: the API server did not answer within 0.3 s')]);
+  });
+
+  it('TLS: the written kubeconfig carries the run\'s CA and the client certificate the proxy asks for; without it no client gets in', async () => {
+    const { proxy, stop, records, kubeconfig } = await setup({}, { tls: true });
+    expect(proxy).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    const config = parseYaml(readFileSync(kubeconfig, 'utf8')) as { clusters: { cluster: { server: string; 'certificate-authority-data': string } }[]; users: { user: Record<string, string> }[] };
+    expect(config.clusters[0]!.cluster.server).toBe(proxy);
+    const pem = (b64: string) => Buffer.from(b64, 'base64').toString('utf8');
+    const ca = pem(config.clusters[0]!.cluster['certificate-authority-data']);
+    const cert = pem(config.users[0]!.user['client-certificate-data']!);
+    const key = pem(config.users[0]!.user['client-key-data']!);
+    const get = (options: https.RequestOptions) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = https.get(`${proxy}/api/v1/namespaces/ns/configmaps`, options, (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => (body += c.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        });
+        req.on('error', reject);
+      });
+    // A real TLS client (OpenSSL under node:https) that verifies the server against the kubeconfig's CA.
+    const answer = await get({ ca, cert, key });
+    expect(answer.status).toBe(200);
+    expect((JSON.parse(answer.body) as { items: unknown[] }).items).toHaveLength(5);
+    // No client certificate: the proxy refuses the handshake (it would otherwise lend its credentials to anyone).
+    await expect(get({ ca })).rejects.toThrow();
+    // A server certificate the client cannot trust without the run's CA.
+    await expect(get({ cert, key })).rejects.toThrow(/self[- ]signed|unable to verify|certificate/i);
+    await stop();
+    expect(records().filter((r) => r.record === 'marker' && r.marker === 'list-finished')).toHaveLength(1);
+  });
+
+  it("--ingest: the SDK's reconciles and handler calls join the session; its api records do not (the proxy saw the requests)", async () => {
+    const { stop, records, session } = await setup({}, { ingest: true });
+    const object = { group: '', version: 'v1', kind: 'ConfigMap', namespace: 'ns', name: 'cm-1' };
+    const at = new Date().toISOString();
+    const body = [
+      { record: 'reconcile', observedAt: at, origin: 'ingest', controller: 'ctrl', object, startedAt: at, finishedAt: at, result: 'success' },
+      { record: 'delivery', observedAt: at, origin: 'ingest', controller: 'ctrl', handler: 'delete', tombstone: true, object, resourceVersion: '3' },
+      { record: 'api', observedAt: at, origin: 'ingest', actor: 'ctrl', byController: true, verb: 'update', object, code: 200 },
+    ]
+      .map((r) => JSON.stringify(r))
+      .join('\n');
+    const answer = await fetch(`${session.ingestUrl}/v1/records`, { method: 'POST', body });
+    expect(answer.status, await answer.text()).toBe(202);
+    await stop();
+    expect(records().map((r) => r.record).filter((k) => k !== 'marker')).toEqual(['reconcile', 'delivery']);
   });
 
   it('coalesce hides the intermediate versions of an object inside its window: only the last arrives, in order', async () => {

@@ -3,7 +3,8 @@ import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { KubeConnection } from '../recorder/kube-client.js';
 import { silentLogger, type Logger } from '../recorder/log.js';
-import { streamKeyOf, type FaultDecision, type FaultEngine } from './fault-engine.js';
+import { mayServeStale, streamKeyOf, type FaultDecision, type FaultEngine } from './fault-engine.js';
+import { protobufMeta } from './protobuf-meta.js';
 import { requestInfoOf, type ResourceRequest } from './request-info.js';
 import { faultStatus, expiredWatchLine } from './statuses.js';
 import type { ListSnapshot, ViewRecorder } from './view-records.js';
@@ -28,7 +29,29 @@ export interface ProxyServerOptions {
   readonly faults: FaultEngine;
   /** `--as` / `--as-group`: who the controller acts as (replaces any impersonation the kubeconfig sets). */
   readonly impersonate?: { readonly user?: string | undefined; readonly groups: readonly string[] };
+  /**
+   * `--request-timeout`: how long a request that is not long-running may take upstream before the proxy answers 504
+   * itself (a hung connection must not hang the controller for ever). 0: never. Watches (and logs, exec, ...) are
+   * never cut.
+   */
+  readonly requestTimeoutMs?: number;
+  /**
+   * Beyond loopback: serve TLS with this run's certificates (tls.ts) and take only clients holding a certificate of
+   * its CA (the written kubeconfig's): plain HTTP there would hand the upstream credentials to anyone on the network.
+   */
+  readonly tls?: { readonly caPem: string; readonly certPem: string; readonly keyPem: string } | undefined;
   readonly log?: Logger;
+}
+
+/** The API server's own default request timeout is 60 s (--request-timeout): the proxy waits longer, and answers only when it did not. */
+export const defaultRequestTimeoutMs = 90_000;
+
+/** Requests the API server itself never times out (apiserver's long-running check: watch, and these subresources). */
+const longRunningSubresources = new Set(['log', 'exec', 'attach', 'portforward', 'proxy']);
+export function isLongRunning(request: ResourceRequest | undefined, query: URLSearchParams): boolean {
+  if (request?.verb === 'watch') return true;
+  if (request?.subresource && longRunningSubresources.has(request.subresource)) return true;
+  return query.get('watch') === 'true' || query.get('watch') === '1' || query.get('follow') === 'true';
 }
 
 /** Hop-by-hop headers (RFC 9110 7.6.1) and the ones the proxy itself decides. */
@@ -45,7 +68,9 @@ export class ProxyServer {
 
   constructor(private readonly options: ProxyServerOptions) {
     this.log = options.log ?? silentLogger;
-    this.server = http.createServer((req, res) => this.handle(req, res));
+    const handler = (req: http.IncomingMessage, res: http.ServerResponse) => this.handle(req, res);
+    const tls = options.tls;
+    this.server = tls ? https.createServer({ cert: tls.certPem, key: tls.keyPem, ca: tls.caPem, requestCert: true, rejectUnauthorized: true }, handler) : http.createServer(handler);
     // Watches last as long as the API server keeps them: no proxy-side request or idle timeout cuts them.
     this.server.requestTimeout = 0;
     this.server.timeout = 0;
@@ -88,23 +113,31 @@ export class ProxyServer {
     const info = requestInfoOf(req.method ?? 'GET', req.url ?? '/');
     const request = info.kind === 'resource' ? info : undefined;
     const { faults, recorder } = this.options;
+    let timeout: FaultDecision | undefined;
     if (request && request.verb !== 'watch') {
       const fault = faults.onRequest(request);
-      if (fault) return this.answerFault(req, res, request, fault);
+      if (fault?.action === 'fail') return this.answerFault(req, res, request, fault);
+      timeout = fault;
     }
     const initialList = request !== undefined && ((request.verb === 'list' && !request.query.get('continue')) || (request.verb === 'watch' && request.query.get('sendInitialEvents') === 'true'));
     const snapshot = initialList ? recorder.snapshotOf(request) : undefined;
-    const stale = snapshot ? faults.onList(request!) : undefined;
+    const stale = snapshot && mayServeStale(request!.query, snapshot.resourceVersion) ? faults.onList(request!) : undefined;
     if (stale && snapshot) return this.answerStale(res, request!, snapshot, stale);
     if (request?.verb === 'watch') {
       const rv = request.query.get('resourceVersion');
       // Only a resume (a watch from a resourceVersion, not a fresh list-watch) can be too old.
-      const expiry = rv && rv !== '0' && request.query.get('sendInitialEvents') !== 'true' ? faults.takeExpiry(streamKeyOf(request)) : undefined;
+      const resume = rv && rv !== '0' && request.query.get('sendInitialEvents') !== 'true';
+      const expiry = resume ? faults.takeExpiry(streamKeyOf(request)) : undefined;
       if (expiry) return this.answerExpired(res, request, expiry, rv!);
-    }
+      // A watch-list instead of a resume (client-go lists again when the initial events were cut): the server sends
+      // the current state, which no compaction makes too old, so the armed expiry is spent.
+      if (!resume) faults.takeExpiry(streamKeyOf(request));
+    } else if (initialList) faults.takeExpiry(streamKeyOf(request!));
     void (request ? recorder.resolveKind(request) : Promise.resolve())
-      .then(() => this.forward(req, res, request))
+      .then(() => this.forward(req, res, request, timeout))
       .catch((error: unknown) => {
+      // Already answered (the proxy's own timeout ended the upstream request): nothing more to say.
+      if (res.writableEnded) return;
       this.log.error('proxying failed', { url: req.url, error: (error as Error).message });
       if (request) recorder.mark(request, 'error', { message: `proxy: ${(error as Error).message}` });
       if (!res.headersSent) {
@@ -134,8 +167,9 @@ export class ProxyServer {
     return headers;
   }
 
-  private async forward(req: http.IncomingMessage, res: http.ServerResponse, request: ResourceRequest | undefined): Promise<void> {
+  private async forward(req: http.IncomingMessage, res: http.ServerResponse, request: ResourceRequest | undefined, timeout: FaultDecision | undefined): Promise<void> {
     const { upstream, recorder } = this.options;
+    const startedAt = performance.now();
     const server = upstream.server;
     const transport = server.protocol === 'http:' ? http : https;
     const headers = await this.upstreamHeaders(req);
@@ -157,14 +191,26 @@ export class ProxyServer {
     });
     req.on('data', (chunk: Buffer) => requestBody?.add(chunk));
     req.pipe(upstreamRequest);
+    const limit = this.options.requestTimeoutMs ?? defaultRequestTimeoutMs;
+    const url = new URL(req.url ?? '/', 'http://proxy');
+    const timer =
+      limit > 0 && !isLongRunning(request, url.searchParams)
+        ? setTimeout(() => this.upstreamTimedOut(res, request, upstreamRequest, limit), limit)
+        : undefined;
+    res.on('close', () => clearTimeout(timer));
     const response = await new Promise<http.IncomingMessage>((resolve, reject) => {
       upstreamRequest.once('response', resolve);
       upstreamRequest.once('error', reject);
     });
-    upstreamRequest.on('error', () => res.destroy());
+    // The API server answered in full: the proxy's own limit no longer applies (a timeout fault may still be waiting).
+    response.once('end', () => clearTimeout(timer));
+    upstreamRequest.on('error', () => {
+      if (!res.writableEnded) res.destroy();
+    });
     const responseHeaders: http.OutgoingHttpHeaders = {};
     for (const [name, value] of Object.entries(response.headers)) if (!dropResponseHeaders.has(name) && value !== undefined) responseHeaders[name] = value;
     const status = response.statusCode ?? 502;
+    if (timeout && request) return this.answerTimedOut(req, res, request, timeout, response, { requestBody, observedAt, startedAt });
     res.writeHead(status, response.statusMessage, responseHeaders);
     // A watch's headers go out at once (client-go waits for them before it reads); other answers go with their body.
     if (request?.verb === 'watch') res.flushHeaders();
@@ -211,6 +257,74 @@ export class ProxyServer {
   private impersonated(req: http.IncomingMessage): string | undefined {
     const header = req.headers['impersonate-user'];
     return this.options.impersonate?.user ?? (typeof header === 'string' && header ? header : undefined);
+  }
+
+  /**
+   * A `timeout` rule: the request went to the API server, which answered (a write is applied), but the controller
+   * is answered 504 Timeout once the rule's delay has passed, as the API server's timeout filter answers a request
+   * whose handler ran too long (apiserver pkg/server/filters/timeout.go: the handler goes on, the client gets 504).
+   * The controller cannot tell whether its write landed; its watch will say.
+   */
+  private answerTimedOut(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    request: ResourceRequest,
+    fault: FaultDecision,
+    response: http.IncomingMessage,
+    sent: { requestBody: BodyTap | undefined; observedAt: string; startedAt: number },
+  ): void {
+    const { recorder, faults } = this.options;
+    const answer = new BodyTap(response.headers['content-type']);
+    const raw: Buffer[] = [];
+    response.on('data', (chunk: Buffer) => {
+      answer.add(chunk);
+      raw.push(chunk);
+    });
+    response.on('end', () => {
+      const upstreamStatus = response.statusCode ?? 0;
+      const body = answer.json() as { metadata?: { resourceVersion?: unknown } } | undefined;
+      const rv = typeof body?.metadata?.resourceVersion === 'string' && upstreamStatus < 300 ? body.metadata.resourceVersion : undefined;
+      const wait = Math.max(0, fault.delayMs - (performance.now() - sent.startedAt));
+      const timer = setTimeout(() => {
+        if (res.destroyed || res.headersSent) return;
+        const apiRecord = { requestBody: sent.requestBody?.json(), userAgent: req.headers['user-agent'], impersonated: this.impersonated(req), observedAt: sent.observedAt };
+        if (!faults.active) {
+          // The faults stopped while the answer was held: the controller gets the server's own answer, late.
+          const headers: http.OutgoingHttpHeaders = {};
+          for (const [name, value] of Object.entries(response.headers)) if (!dropResponseHeaders.has(name) && value !== undefined) headers[name] = value;
+          res.writeHead(upstreamStatus, response.statusMessage, headers);
+          res.end(Buffer.concat(raw));
+          recorder.api(request, { ...apiRecord, code: upstreamStatus, responseBody: body });
+          return;
+        }
+        const status = faultStatus(504, request);
+        status.message = 'Timeout: request did not complete within the allotted timeout';
+        recorder.mark(request, 'fault', {
+          code: 504,
+          resourceVersion: rv,
+          message: `fault "${fault.ruleName}": sent ${request.verb} of ${request.namespace ? `${request.namespace}/` : ''}${request.name ?? request.resource} to the API server (answered ${upstreamStatus}${rv ? `, resourceVersion ${rv}` : ''}) and answered the controller 504 Timeout after ${fault.delayMs} ms`,
+        });
+        res.writeHead(504, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify(status));
+        recorder.api(request, { ...apiRecord, code: 504, responseBody: status });
+      }, wait);
+      res.on('close', () => clearTimeout(timer));
+    });
+    response.on('error', () => res.destroy());
+  }
+
+  /** The proxy's own limit for a request that is not long-running: the controller gets 504 rather than a hang. */
+  private upstreamTimedOut(res: http.ServerResponse, request: ResourceRequest | undefined, upstreamRequest: http.ClientRequest, limitMs: number): void {
+    upstreamRequest.destroy();
+    const message = `kreplay proxy: the API server did not answer within ${limitMs / 1000} s (--request-timeout)`;
+    if (request) this.options.recorder.mark(request, 'error', { code: 504, message: `${request.verb} ${request.namespace ? `${request.namespace}/` : ''}${request.name ?? request.resource}: ${message}` });
+    this.log.warn('the API server did not answer in time', { url: res.req?.url, timeoutMs: limitMs });
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    res.writeHead(504, { 'Content-Type': 'application/json' });
+    res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', reason: 'Timeout', code: 504, message }));
   }
 
   /** A `fail` rule: the request never reaches the API server; the controller gets the Status a real one would send. */
@@ -296,6 +410,8 @@ class BodyTap {
 
   json(): unknown {
     if (this.overflow || this.size === 0) return undefined;
+    // A typed client's protobuf body: its metadata only (what a write's record needs: the resourceVersion sent).
+    if (this.contentType?.startsWith('application/vnd.kubernetes.protobuf')) return protobufMeta(Buffer.concat(this.chunks));
     // Patches are JSON too (json-patch, merge-patch, strategic-merge-patch, apply-patch+yaml is not).
     if (this.contentType && !/json/.test(this.contentType)) return undefined;
     try {

@@ -227,7 +227,10 @@ export class ViewRecorder {
     if (!isStatus) this.learnKind(request.group, request.resource, response?.kind);
     this.learnKind(request.group, request.resource, sent?.kind);
     const kind = this.kindOf(request.group, request.resource) ?? request.resource;
-    const name = request.name ?? (isStatus ? undefined : response?.metadata?.name) ?? sent?.metadata?.name;
+    // A failed create names its object in the Status details (AlreadyExists: details.name), also when its body was
+    // protobuf and could not be read.
+    const statusName = isStatus ? (response as { details?: { name?: unknown } }).details?.name : undefined;
+    const name = request.name ?? (isStatus ? (typeof statusName === 'string' ? statusName : undefined) : response?.metadata?.name) ?? sent?.metadata?.name;
     const responseMeta = isStatus ? undefined : response?.metadata;
     const ok = outcome.code >= 200 && outcome.code < 300;
     const record: ApiRequestRecord = {

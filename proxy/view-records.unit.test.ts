@@ -63,6 +63,20 @@ describe('ViewRecorder', () => {
     expect(records[0]).toMatchObject({ actor: 'zoo-x', code: 409, reason: 'Conflict', subresource: 'status', resourceVersionAfter: null, responseObject: null, object: { name: 'w', kind: 'widgets' } });
   });
 
+  it('a create refused AlreadyExists is named from the Status details when its body could not be read (protobuf)', () => {
+    const { sink, records } = collecting();
+    const view = new ViewRecorder({ sink, actor: 'ctrl', now: () => 0 });
+    view.api(request('POST', '/api/v1/namespaces/ns/configmaps'), {
+      code: 409,
+      requestBody: undefined,
+      responseBody: { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'AlreadyExists', message: 'configmaps "w-config" already exists', details: { name: 'w-config', kind: 'configmaps' }, code: 409 },
+      userAgent: undefined,
+      impersonated: undefined,
+      observedAt: '2026-01-01T00:00:00.000Z',
+    });
+    expect(records[0]).toMatchObject({ verb: 'create', code: 409, reason: 'AlreadyExists', object: { name: 'w-config' } });
+  });
+
   it('an event without its identity becomes an error marker, not a record the store would reject', () => {
     const { sink } = collecting();
     const view = new ViewRecorder({ sink, actor: 'ctrl', now: () => 0 });

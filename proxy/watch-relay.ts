@@ -219,16 +219,25 @@ export class WatchRelay {
         this.write(line);
         return;
       }
-      if (!decision) return this.deliver(line, event);
+      // Decided before the faults stopped but not yet applied: from the stop on, nothing is injected.
+      if (!decision || !faults.active) return this.deliver(line, event);
       await this.apply(decision, line, event);
     });
   }
 
   private release(holding: { lines: Buffer[]; uid: string | undefined; decision: FaultDecision }): void {
-    const { recorder, request } = this.options;
+    const { recorder, request, faults } = this.options;
     const scratch: SessionRecord[] = [];
     const parsed = holding.lines.map((line) => ({ line, event: this.parse(line, scratch, recorder.observedAt()) }));
     recorder.events(scratch);
+    if (!faults.active) {
+      // The faults stopped during the window: what was held goes out as it came, nothing hidden.
+      for (const p of parsed) {
+        if (p.event) this.deliver(p.line, p.event);
+        else this.write(p.line);
+      }
+      return;
+    }
     let last = -1;
     parsed.forEach((p, i) => {
       if (holding.uid && p.event && p.event.type !== 'ERROR' && p.event.type !== 'BOOKMARK' && p.event.object.metadata?.uid === holding.uid) last = i;
@@ -296,6 +305,7 @@ export class WatchRelay {
         this.endResponse();
         return;
       case 'fail':
+      case 'timeout':
       case 'stale-list':
       case 'coalesce':
         return this.deliver(line, event);

@@ -21,9 +21,14 @@ export class InputTally {
   reconcileStarts = 0;
   /** Successful list/watch requests (what the audit importer keeps of reads). */
   collectionReads = 0;
+  /** The watch streams are the controller's own view: recorded by kreplay proxy (its recorder-started marker). */
+  controllerView = false;
 
   observe(record: StoredRecord): void {
     switch (record.record) {
+      case 'marker':
+        if (record.marker === 'recorder-started' && record.origin === 'proxy') this.controllerView = true;
+        return;
       case 'watch':
         if (record.type === 'BOOKMARK') return;
         if (isViewOrigin(record.origin)) this.views++;
@@ -56,7 +61,7 @@ const noReconciles = 'needs reconcile records';
 
 /** Where each missing input comes from: said once under the list. */
 export const coverageHint =
-  'watch streams come from kreplay record or a kubectl get -w dump; request records from an audit log, the audit webhook or the SDK; reconcile records from the SDK';
+  "watch streams come from kreplay record, a kubectl get -w dump or kreplay proxy (the controller's own view); request records from an audit log, the audit webhook, the SDK or kreplay proxy; reconcile records from the SDK (into a proxy session: kreplay proxy --ingest)";
 
 interface Need {
   readonly met: boolean;
@@ -70,7 +75,10 @@ interface Need {
 function requirements(t: InputTally): Record<FindingKind, { base: Need; rules: Need[] }> {
   const versions = { met: t.views > 0 || t.knownVersions > 0, missing: 'needs object versions (a watch stream, or an audit log at RequestResponse level)' };
   const watch = { met: t.views > 0, missing: noWatch };
-  const reconciles = (rule: string): Need => ({ met: t.reconciles > 0, missing: `${rule} ${noReconciles}` });
+  // In a proxy session the streams are what the controller's informers were handed: what it then did with them
+  // (reconciles) is the SDK's to report, into the same session with kreplay proxy --ingest.
+  const reconcilesNote = t.controllerView ? " (the controller's own view, from kreplay proxy, shows what its informers were handed, not what it reconciled: kreplay proxy --ingest adds its SDK reports)" : '';
+  const reconciles = (rule: string): Need => ({ met: t.reconciles > 0, missing: `${rule} ${noReconciles}${reconcilesNote}` });
   return {
     'duplicate-event': { base: watch, rules: [] },
     'lost-event': { base: watch, rules: [{ met: t.knownVersions > 0, missing: 'missed-write needs audit or API answers to compare the watch with' }] },

@@ -18,6 +18,20 @@ describe('coverage: what a session could show', () => {
     expect(coverage['lost-event']?.missing).toEqual(['missed-write needs audit or API answers to compare the watch with']);
   });
 
+  it("a proxy session names its streams as the controller's own view, and says where its reconciles would come from", () => {
+    const c = new Cluster();
+    const s = new SessionBuilder(c).marker('recorder-started', undefined, { origin: 'proxy' }).listAndWatch('Foo');
+    s.deliver(c.create('Foo', 'a', { spec: fooSpec() }, { manager: 'foo-controller' }));
+    const { coverage } = analyze(s.records).stats;
+    expect(coverage['dfsu-gap']?.status).toBe('partly');
+    expect(coverage['dfsu-gap']?.missing[0]).toMatch(/^tombstone-not-reconciled needs reconcile records \(the controller's own view, from kreplay proxy, .*kreplay proxy --ingest/);
+    // A recording's streams are an observer's: nothing is said about a proxy.
+    const other = new Cluster();
+    const plain = new SessionBuilder(other).listAndWatch('Foo');
+    plain.deliver(other.create('Foo', 'a', { spec: fooSpec() }, { manager: 'foo-controller' }));
+    expect(analyze(plain.records).stats.coverage['dfsu-gap']?.missing).toEqual(['tombstone-not-reconciled needs reconcile records']);
+  });
+
   it('an audit-only session has no watcher view: the watch kinds are not evaluated', () => {
     const c = new Cluster();
     const s = new SessionBuilder(c);

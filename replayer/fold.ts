@@ -60,6 +60,7 @@ export class Fold {
         else this.view.onKnownVersion(record, time);
         break;
       case 'marker':
+        if (record.marker === 'recorder-started' && record.origin === 'proxy') state.controllerView = true;
         this.relists.onMarker(record);
         break;
       case 'reconcile':

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
-import { FaultPlan, SessionName, faultProfiles, type FaultPlan as FaultPlanType, type FaultProfileName } from '../../model/index.js';
+import { Duration, FaultPlan, SessionName, faultProfiles, type FaultPlan as FaultPlanType, type FaultProfileName } from '../../model/index.js';
 import { KubeConfigError, loadKubeConfig } from '../../recorder/kubeconfig.js';
 import { createLogger, type LogLevel } from '../../recorder/log.js';
 import { FaultFileError, loadFaultPlan } from '../../proxy/fault-file.js';
@@ -21,6 +21,8 @@ interface ProxyOptions {
   as?: string;
   asGroup?: string[];
   controller?: string;
+  ingest?: string;
+  requestTimeout?: string;
   logLevel?: string;
 }
 
@@ -30,27 +32,29 @@ function collect(value: string, previous: string[] = []): string[] {
 
 const loopbackHosts = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
 
-/** host:port, loopback only: the proxy serves plain HTTP with the upstream credentials behind it. */
-export function parseProxyListen(text: string): { host: string; port: number } {
+/**
+ * host:port. `loopback` says whether only this machine can reach it: beyond loopback the proxy serves TLS and asks
+ * for the client certificate it writes into the kubeconfig (proxy/tls.ts), since anyone who reaches it acts with the
+ * upstream credentials. `loopbackOnly` (--ingest, plain HTTP with no client check) refuses anything else.
+ */
+export function parseProxyListen(text: string, flag = '--listen', loopbackOnly = false): { host: string; port: number; loopback: boolean } {
   const match = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(text.trim());
-  if (!match) throw new UserError(`--listen must be host:port, e.g. 127.0.0.1:8001, got "${text}"`);
+  if (!match) throw new UserError(`${flag} must be host:port, e.g. 127.0.0.1:8001, got "${text}"`);
   const host = match[1]!;
   const port = Number(match[2]);
-  if (port > 65535) throw new UserError(`--listen: port ${port} is out of range`);
-  if (!loopbackHosts.has(host) && !/^127\./.test(host)) {
-    throw new UserError(
-      `--listen ${text}: the proxy only listens on loopback (127.0.0.1, ::1) for now`,
-      'It serves plain HTTP and acts with your kubeconfig\'s credentials: anyone who can reach it can use them. Run the controller on this machine, or tunnel to it.',
-    );
+  if (port > 65535) throw new UserError(`${flag}: port ${port} is out of range`);
+  const loopback = loopbackHosts.has(host) || /^127\./.test(host);
+  if (!loopback && loopbackOnly) {
+    throw new UserError(`${flag} ${text}: only loopback (127.0.0.1, ::1)`, 'It serves plain HTTP with no client check. Run the controller on this machine, or tunnel to it.');
   }
-  return { host: host.replace(/^\[|\]$/g, ''), port };
+  return { host: host.replace(/^\[|\]$/g, ''), port, loopback };
 }
 
 export function registerProxy(program: Command, context: CliContext): void {
   program
     .command('proxy')
     .description("run a Kubernetes API proxy for one controller and record what it saw (its LIST/WATCH deliveries and its writes) into a session; optionally inject faults. With -- COMMAND, runs the controller with KUBECONFIG pointing at the proxy and stops with it")
-    .requiredOption('--listen <host:port>', 'where the proxy listens (loopback only; port 0 picks a free one)')
+    .requiredOption('--listen <host:port>', 'where the proxy listens (port 0 picks a free one); beyond loopback it serves TLS with a CA made for the run and takes only the client certificate it writes into the kubeconfig')
     .requiredOption('--write-kubeconfig <file>', 'write the kubeconfig the controller should use here')
     .requiredOption('-s, --session <name>', 'the new session to record into')
     .option('--kubeconfig <file>', 'upstream kubeconfig (default: $KUBECONFIG, ~/.kube/config, then the in-cluster service account)')
@@ -59,12 +63,21 @@ export function registerProxy(program: Command, context: CliContext): void {
     .option('--as <user>', 'impersonate this user upstream (as kubectl --as)')
     .option('--as-group <group>', 'impersonate this group upstream (repeatable)', collect)
     .option('--controller <name>', "the controller's name in the session (API records' actor when it does not impersonate; what `check --controller` matches)")
+    .option('--ingest <host:port>', "also serve the kreplay SDK's ingest endpoint (loopback; port 0 picks one) into this session; -- COMMAND gets KREPLAY_INGEST_URL")
+    .option('--request-timeout <duration>', 'answer 504 when the API server has not answered a request that is not long-running within this (90s; 0: never; watches are never cut)')
     .option('--log-level <level>', 'debug, info, warn or error', 'info')
     .argument('[command...]', 'the controller to run (after --), with KUBECONFIG set to the written kubeconfig')
     .action(async (command: string[], options: ProxyOptions) => {
       const nameCheck = SessionName.safeParse(options.session);
       if (!nameCheck.success) throw new UserError(`--session: ${nameCheck.error.issues[0]?.message}`);
       const listen = parseProxyListen(options.listen);
+      const ingest = options.ingest === undefined ? undefined : parseProxyListen(options.ingest, '--ingest', true);
+      let requestTimeoutMs: number | undefined;
+      if (options.requestTimeout !== undefined) {
+        const parsed = options.requestTimeout === '0' ? { success: true as const, data: 0 } : Duration.safeParse(options.requestTimeout);
+        if (!parsed.success) throw new UserError(`--request-timeout: ${parsed.error.issues[0]?.message}`);
+        requestTimeoutMs = parsed.data;
+      }
       if (options.asGroup?.length && !options.as) throw new UserError('--as-group needs --as (impersonating groups without a user is not allowed by the API server)');
       if (!['debug', 'info', 'warn', 'error'].includes(options.logLevel ?? 'info')) throw new UserError(`--log-level must be debug, info, warn or error, got "${options.logLevel}"`);
       let faults: FaultPlanType = FaultPlan.parse({});
@@ -95,9 +108,12 @@ export function registerProxy(program: Command, context: CliContext): void {
         store,
         sessionName: options.session,
         upstream,
-        listen,
+        listen: { host: listen.host, port: listen.port },
+        tls: !listen.loopback,
         kubeconfigOut,
         faults,
+        ingest,
+        requestTimeoutMs,
         controller: options.controller,
         impersonate: options.as ? { user: options.as, groups: options.asGroup ?? [] } : undefined,
         toolVersion,
@@ -119,7 +135,7 @@ export function registerProxy(program: Command, context: CliContext): void {
         if (code === 'EADDRINUSE' || code === 'EACCES') throw new UserError(`--listen ${options.listen}: ${(error as Error).message}`);
         throw error;
       }
-      context.output.err(`kreplay proxy: ${run.url} → ${upstream.cluster.server} (context ${upstream.contextName}); session ${run.session.name}; kubeconfig ${kubeconfigOut}\n`);
+      context.output.err(`kreplay proxy: ${run.url} → ${upstream.cluster.server} (context ${upstream.contextName}); session ${run.session.name}; kubeconfig ${kubeconfigOut}${run.ingestUrl ? `; SDK ingest ${run.ingestUrl}` : ''}\n`);
       const code = await new Promise<number>((resolveCode) => {
         let child: ChildProcess | undefined;
         let stopping = false;
@@ -128,6 +144,7 @@ export function registerProxy(program: Command, context: CliContext): void {
           stopping = true;
           process.off('SIGTERM', onSignal);
           process.off('SIGINT', onSignal);
+          process.off('SIGUSR1', onStopFaults);
           void run
             .stop(reason)
             .catch((error: unknown) => log.error('stopping the proxy failed', { error: (error as Error).message }))
@@ -135,6 +152,10 @@ export function registerProxy(program: Command, context: CliContext): void {
               store.close();
               resolveCode(exitCode);
             });
+        };
+        // SIGUSR1: the faults stop, the proxy goes on (does the controller converge once the API server behaves?).
+        const onStopFaults = () => {
+          if (run.stopFaults('SIGUSR1 received')) context.output.err('kreplay proxy: fault injection stopped (SIGUSR1)\n');
         };
         const onSignal = (signal: NodeJS.Signals) => {
           if (child && child.exitCode === null && child.signalCode === null) {
@@ -148,8 +169,9 @@ export function registerProxy(program: Command, context: CliContext): void {
         };
         process.on('SIGTERM', onSignal);
         process.on('SIGINT', onSignal);
+        process.on('SIGUSR1', onStopFaults);
         if (command.length) {
-          child = spawn(command[0]!, command.slice(1), { stdio: 'inherit', env: { ...context.env, KUBECONFIG: kubeconfigOut } });
+          child = spawn(command[0]!, command.slice(1), { stdio: 'inherit', env: { ...context.env, KUBECONFIG: kubeconfigOut, ...(run.ingestUrl ? { KREPLAY_INGEST_URL: run.ingestUrl } : {}) } });
           child.on('error', (error) => {
             context.output.err(`kreplay proxy: could not run ${command[0]}: ${error.message}\n`);
             stop(`the command failed to start: ${error.message}`, ExitCode.usage);

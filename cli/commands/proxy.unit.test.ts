@@ -4,15 +4,16 @@ import { parseProxyListen } from './proxy.js';
 
 describe('kreplay proxy --listen', () => {
   it('takes loopback host:port', () => {
-    expect(parseProxyListen('127.0.0.1:8001')).toEqual({ host: '127.0.0.1', port: 8001 });
-    expect(parseProxyListen('[::1]:0')).toEqual({ host: '::1', port: 0 });
-    expect(parseProxyListen('localhost:9000')).toEqual({ host: 'localhost', port: 9000 });
+    expect(parseProxyListen('127.0.0.1:8001')).toEqual({ host: '127.0.0.1', port: 8001, loopback: true });
+    expect(parseProxyListen('[::1]:0')).toEqual({ host: '::1', port: 0, loopback: true });
+    expect(parseProxyListen('localhost:9000')).toEqual({ host: 'localhost', port: 9000, loopback: true });
   });
 
-  it('refuses anything that is not loopback, saying why', () => {
-    expect(() => parseProxyListen('0.0.0.0:8001')).toThrow(UserError);
-    expect(() => parseProxyListen('0.0.0.0:8001')).toThrow(/only listens on loopback/);
-    expect(() => parseProxyListen('10.1.2.3:8001')).toThrow(/loopback/);
+  it('takes any other address as not loopback (the proxy then serves TLS), unless only loopback is allowed', () => {
+    expect(parseProxyListen('0.0.0.0:8001')).toEqual({ host: '0.0.0.0', port: 8001, loopback: false });
+    expect(parseProxyListen('[fd00::1]:8001')).toEqual({ host: 'fd00::1', port: 8001, loopback: false });
+    expect(() => parseProxyListen('10.1.2.3:8001', '--ingest', true)).toThrow(UserError);
+    expect(() => parseProxyListen('10.1.2.3:8001', '--ingest', true)).toThrow(/--ingest 10\.1\.2\.3:8001: only loopback/);
     expect(() => parseProxyListen('8001')).toThrow(/host:port/);
     expect(() => parseProxyListen('127.0.0.1:70000')).toThrow(/out of range/);
   });

@@ -172,6 +172,10 @@ export function dfsuGap(): Detector {
         g.data.relistSeq = t.relistSeq;
         g.data.handlerSeq = t.handlerSeq;
         g.data.reconciledKinds = reconciled;
+        // The controller's own view (kreplay proxy) without its reconciles: it certainly was handed the tombstone,
+        // and nothing in the view tells whether it acted on it (a correct controller reads its cache, finds the key
+        // gone and releases what it held: no request shows that). Context, not an alarm; its reconciles decide.
+        if (!reconciled && context.state.controllerView) g.severity = 'info';
       }
       return groups.findings((g) => {
         const name = describeObject(g.object);
@@ -179,8 +183,9 @@ export function dfsuGap(): Detector {
           g.data.relistSeq !== null
             ? `${name} vanished without a DELETED event: the relist at seq ${g.data.relistSeq}${g.data.cause === 'gone' ? ' after a 410 Gone' : ''} no longer contains it, so client-go delivers it to OnDelete as a cache.DeletedFinalStateUnknown tombstone`
             : `${name} was deleted while the informer was disconnected: OnDelete got a cache.DeletedFinalStateUnknown tombstone (seq ${g.data.handlerSeq})`;
-        return g.rule === 'tombstone-not-reconciled'
-          ? `${learned}, and the controller never reconciled that key afterwards: its delete handler probably type-asserts the object and drops the tombstone.`
+        if (g.rule === 'tombstone-not-reconciled') return `${learned}, and the controller never reconciled that key afterwards: its delete handler probably type-asserts the object and drops the tombstone.`;
+        return context.state.controllerView
+          ? `${learned}: the controller's own informer was handed it (this is its view, recorded by kreplay proxy). Whether it acted on it shows only in its reconciles: report them with the kreplay SDK (kreplay proxy --ingest) and the tombstone is judged.`
           : `${learned}. Make sure DeleteFunc unwraps the tombstone; record reconciles (kreplay SDK) to check that the controller acted on it.`;
       });
     },

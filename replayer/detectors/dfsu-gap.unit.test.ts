@@ -74,6 +74,34 @@ describe('dfsu-gap', () => {
     expect(analysis.annotations.get(listFinished.seq)?.map((a) => a.tag)).toEqual(['tombstone']);
   });
 
+  it("in the controller's own view (kreplay proxy) without reconciles, the tombstone is context: info, not an alarm", () => {
+    const c = new Cluster();
+    const s = new SessionBuilder(c).marker('recorder-started', undefined, { origin: 'proxy' }).listAndWatch('Foo');
+    s.deliver(c.create('Foo', 'a', { spec: fooSpec() }));
+    s.marker('watch-closed', 'Foo');
+    c.delete('Foo', 'a');
+    s.marker('gone', 'Foo', { code: 410 });
+    s.listAndWatch('Foo');
+    const found = findings(s.records, 'dfsu-gap');
+    expect(summary(found)).toEqual([{ rule: 'tombstone', name: 'a', count: 1 }]);
+    expect(found[0]!.severity).toBe('info');
+    expect(found[0]!.message).toContain("controller's own informer was handed it");
+  });
+
+  it("in the controller's own view with its reconciles, a tombstone never reconciled is still the warning", () => {
+    const c = new Cluster();
+    const s = new SessionBuilder(c).marker('recorder-started', undefined, { origin: 'proxy' }).listAndWatch('Foo');
+    s.deliver(c.create('Foo', 'a', { spec: fooSpec() }));
+    s.reconcile({ kind: 'Foo', name: 'a' });
+    s.marker('watch-closed', 'Foo');
+    c.delete('Foo', 'a');
+    s.marker('gone', 'Foo', { code: 410 });
+    s.listAndWatch('Foo');
+    const found = findings(s.records, 'dfsu-gap');
+    expect(summary(found)).toEqual([{ rule: 'tombstone-not-reconciled', name: 'a', count: 1 }]);
+    expect(found[0]!.severity).toBe('warning');
+  });
+
   it('reports a DeletedFinalStateUnknown delivered to the handler and never reconciled', () => {
     const c = new Cluster();
     const s = new SessionBuilder(c);

@@ -215,6 +215,13 @@ export function lostEvent(): Detector {
                   : 'A relist replaced the watch';
             const generations = d.fromGeneration !== null && d.toGeneration !== null && d.fromGeneration !== d.toGeneration ? ` (generation ${d.fromGeneration} → ${d.toGeneration})` : '';
             const hidden = d.hiddenWrites ? `; ${d.hiddenWrites} write(s) known from API/audit records fell into the gap` : '';
+            const from = Number(d.fromRV);
+            const to = Number(d.toRV);
+            // A list older than what the watch had delivered: served from a cache that lags (a resourceVersion=0
+            // list may be; apiserver's watch cache after a restart), so the watcher is shown the past, not a gap.
+            if (Number.isSafeInteger(from) && Number.isSafeInteger(to) && to < from) {
+              return `${cause}${g.count > 1 ? ` (${g.count} times)` : ''} with an older state: ${name} went back from resourceVersion ${d.fromRV} to ${d.toRV}${generations}, a list served from a cache that lags behind what the watcher had already seen${hidden}. Until the watch from that old resourceVersion catches up, the controller acts on state that is gone; level-based reconciles recover once it does.`;
+            }
             return `${cause}${g.count > 1 ? ` (${g.count} times)` : ''}: across the gap ${name} changed from resourceVersion ${d.fromRV} to ${d.toRV}${generations}, and the watcher never saw the transitions in between${hidden}. Edge-triggered logic misses them; level-based reconciles recover.`;
           }
         }

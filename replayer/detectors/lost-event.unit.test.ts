@@ -163,6 +163,22 @@ describe('lost-event', () => {
       expect(findings(session(true), 'lost-event')).toEqual([]);
     });
 
+    it('says so when the relist is older than what the watch had delivered (a list from a cache that lags)', () => {
+      const c = new Cluster();
+      const s = new SessionBuilder(c).listAndWatch('Foo');
+      const old = s.deliver(c.create('Foo', 'a', { spec: fooSpec() }));
+      s.deliver(c.update('Foo', 'a', scale(2)));
+      s.marker('watch-closed', 'Foo');
+      // The list at an older resourceVersion, holding a's first version.
+      s.marker('list-started', 'Foo');
+      s.deliver({ type: 'ADDED', object: old.object }, 'relist');
+      s.marker('list-finished', 'Foo', { resourceVersion: old.object.metadata!.resourceVersion!, count: 1 });
+      const found = findings(s.records, 'lost-event');
+      expect(summary(found)).toEqual([{ rule: 'relist-gap', name: 'a', count: 1 }]);
+      expect(found[0]!.message).toMatch(/went back from resourceVersion \d+ to \d+/);
+      expect(found[0]!.message).not.toMatch(/never saw the transitions/);
+    });
+
     it("leaves an object the relist no longer holds to dfsu-gap: the recorder's tombstone is not a change", () => {
       const c = new Cluster();
       const s = new SessionBuilder(c).listAndWatch('Foo');

@@ -26,7 +26,8 @@ interface Data {
  *  - reconcile-notfound: reconciles of the key that ended with a NotFound error and were requeued: the classic
  *    `return ctrl.Result{}, err` after `apierrors.IsNotFound(err)` (controller-runtime requeues every returned
  *    error with the rate limiter, pkg/internal/controller/controller.go reconcileHandler).
- * Streaks reset when the object exists again (a new incarnation) or the outcome changes.
+ * Streaks reset when the object exists again (a new incarnation) or the outcome changes. In a kreplay proxy session
+ * (the streams are the controller's own view) a 404 counts only once that view had the object gone.
  */
 export function notFoundRetry(): Detector {
   const apiStreaks = new Map<string, Streak>();
@@ -68,6 +69,10 @@ export function notFoundRetry(): Detector {
           }
           const deleted = fact.object?.gone ?? null;
           if (r.verb === 'get' && !deleted) return;
+          // In the controller's own view (kreplay proxy), a request for an object its cache still holds is what a
+          // correct controller does while its watch is behind (the DELETED not delivered yet, a relist under way):
+          // it keeps retrying only once its own informer has told it the object is gone.
+          if (context.state.controllerView && (!deleted || deleted.seq > r.seq)) return;
           const s = bump(apiStreaks, key, r.seq);
           if (s.count < threshold) return;
           const first = s.count === threshold;

@@ -35,6 +35,22 @@ describe('notfound-retry', () => {
     expect(found[0]!.message).toMatch(/After WebApp default\/a was deleted/);
   });
 
+  it("in the controller's own view, counts only the 404s after its informer had the object gone", () => {
+    const run = (deliverDelete: 'before' | 'after') => {
+      const c = new Cluster();
+      const s = new SessionBuilder(c).marker('recorder-started', undefined, { origin: 'proxy' }).listAndWatch('Foo');
+      s.deliver(c.create('Foo', 'a', { spec: fooSpec() }));
+      const deleted = c.delete('Foo', 'a');
+      if (deliverDelete === 'before') s.deliver(deleted);
+      // Status writes from the cache: while the watch is behind they are what a correct controller sends.
+      for (let i = 0; i < 5; i++) s.api({ verb: 'update', kind: 'Foo', name: 'a', code: 404, subresource: 'status', origin: 'proxy' });
+      if (deliverDelete === 'after') s.deliver(deleted);
+      return summary(findings(s.records, 'notfound-retry'));
+    };
+    expect(run('after')).toEqual([]);
+    expect(run('before')).toEqual([{ rule: 'api-404', name: 'a', count: 5 }]);
+  });
+
   it('does not count 404 GETs of an object that never existed (probe before create), nor others’ requests', () => {
     const c = new Cluster();
     const s = new SessionBuilder(c).listAndWatch('Foo');

@@ -231,6 +231,12 @@ export function statusSpecRace(): Detector {
           const r = fact.record;
           const key = `${fact.object?.uid ?? nameKey(r.object)}|${r.actor}`;
           if (r.code === 409) {
+            // A create's 409 is AlreadyExists: no copy of the object was sent, so there is nothing stale to retry.
+            if (r.verb === 'create' || r.reason === 'AlreadyExists') return;
+            // In the controller's own view (kreplay proxy), a write sent with the newest version its cache held is
+            // not a stale copy retried instead of re-read: the cache had nothing newer (its watch was behind, e.g.
+            // relisting after a 410). A re-read from the informer, what a correct controller does, would send the same.
+            if (context.state.controllerView && r.resourceVersionBefore && fact.object?.view?.rv === r.resourceVersionBefore) return;
             // A 409 on a different resourceVersion than the last one: the client re-read before retrying, which is
             // what retry.RetryOnConflict expects. Only retries of the same stale copy make a streak.
             const previous = apiStreaks.get(key);

@@ -126,6 +126,30 @@ describe('status-spec-race', () => {
       expect(summary(found)).toEqual([{ rule: 'conflict-retry', name: 'a', count: 5 }]);
     });
 
+    it('does not count a create refused AlreadyExists (no copy of the object was sent)', () => {
+      const c = new Cluster();
+      const s = new SessionBuilder(c);
+      c.create('Foo', 'a', { spec: fooSpec() });
+      for (let i = 0; i < 5; i++) s.api({ verb: 'create', kind: 'Foo', name: 'a', code: 409, reason: 'AlreadyExists' });
+      expect(findings(s.records, 'status-spec-race')).toEqual([]);
+    });
+
+    it("in the controller's own view, does not count writes sent with the newest version its cache held, and does count older ones", () => {
+      const run = (sentStale: boolean) => {
+        const c = new Cluster();
+        const s = new SessionBuilder(c).marker('recorder-started', undefined, { origin: 'proxy' }).listAndWatch('Foo');
+        const held = s.deliver(c.create('Foo', 'a', { spec: fooSpec() }));
+        const newer = c.update('Foo', 'a', scale(2));
+        // Stale-copy bug: the cache has the newer version, the controller keeps sending the old one.
+        if (sentStale) s.deliver(newer);
+        for (let i = 0; i < 5; i++) s.api({ verb: 'update', kind: 'Foo', name: 'a', subresource: 'status', code: 409, resourceVersionBefore: held.object.metadata!.resourceVersion!, origin: 'proxy' });
+        return summary(findings(s.records, 'status-spec-race'));
+      };
+      // The watch is behind (relisting): the cache still holds the version sent, a re-read would send it again.
+      expect(run(false)).toEqual([]);
+      expect(run(true)).toEqual([{ rule: 'conflict-retry', name: 'a', count: 5 }]);
+    });
+
     it('does not flag conflicts retried from a fresh read each time (a new resourceVersion sent every attempt)', () => {
       const c = new Cluster();
       const s = new SessionBuilder(c);

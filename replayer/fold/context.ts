@@ -45,6 +45,12 @@ export interface FoldState {
   readonly observedGenerationKinds: Set<string>;
   /** group/Kind that reconcile records name. */
   readonly reconciledKinds: Set<string>;
+  /**
+   * The watch streams are the controller's own informer view, not an observer's: the session was recorded by
+   * `kreplay proxy` between the controller and the API server (its recorder-started marker has origin `proxy`).
+   * What the view went through (a relist, a tombstone, a stale cache) is then exactly what the controller's cache did.
+   */
+  controllerView: boolean;
   /** The session clock: the newest time any record told (epoch ms). */
   now: number | null;
   first: number | null;
@@ -73,6 +79,7 @@ export function emptyFoldState(annotate: boolean): FoldState {
     resourceByKind: new Map(),
     observedGenerationKinds: new Set(),
     reconciledKinds: new Set(),
+    controllerView: false,
     now: null,
     first: null,
     annotations: annotate ? new Map() : null,

@@ -5,7 +5,7 @@ import type { KubeConnection } from '../recorder/kube-client.js';
 import { silentLogger, type Logger } from '../recorder/log.js';
 import { mayServeStale, streamKeyOf, type FaultDecision, type FaultEngine } from './fault-engine.js';
 import { protobufMeta } from './protobuf-meta.js';
-import { requestInfoOf, type ResourceRequest } from './request-info.js';
+import { requestInfoOf, type ResourceRequest } from '../model/request-info.js';
 import { faultStatus, expiredWatchLine } from './statuses.js';
 import type { ListSnapshot, ViewRecorder } from './view-records.js';
 import { WatchRelay } from './watch-relay.js';

@@ -1,4 +1,4 @@
-import type { ResourceRequest } from './request-info.js';
+import type { ResourceRequest } from '../model/request-info.js';
 
 /**
  * The Status bodies the proxy answers with when a fault stands in for the API server, worded as the API server words

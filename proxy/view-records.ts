@@ -1,6 +1,6 @@
 import { apiVersionOf, redactObject, type ApiRequestRecord, type KubeObject, type MarkerKind, type MarkerRecord, type SessionRecord, type WatchEventRecord } from '../model/index.js';
 import type { RecordSink } from '../recorder/writer.js';
-import { listKey, type ResourceRequest } from './request-info.js';
+import { listKey, type ResourceRequest } from '../model/request-info.js';
 
 /**
  * Turns what the proxy delivered to the controller into session records, in the shapes the recorder writes

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { REDACTED, type SessionRecord } from '../model/index.js';
 import type { RecordSink } from '../recorder/writer.js';
-import { requestInfoOf, type ResourceRequest } from './request-info.js';
+import { requestInfoOf, type ResourceRequest } from '../model/request-info.js';
 import { ViewRecorder } from './view-records.js';
 
 function collecting(): { sink: RecordSink; records: SessionRecord[] } {

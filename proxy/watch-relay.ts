@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { KubeObject, SessionRecord } from '../model/index.js';
 import type { FaultDecision, FaultEngine } from './fault-engine.js';
-import type { ResourceRequest } from './request-info.js';
+import type { ResourceRequest } from '../model/request-info.js';
 import type { ViewRecorder } from './view-records.js';
 
 /**

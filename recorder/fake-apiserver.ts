@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { KubeObject } from '../model/index.js';
+import { requestInfoOf } from '../model/request-info.js';
 
 /**
  * A small, faithful fake of the API server's list/watch protocol over real HTTP on loopback, for the faults a real
@@ -284,34 +285,18 @@ export class FakeApiServer {
       failure.times -= 1;
       return json(res, failure.status, failure.body);
     }
-    const parts = url.pathname.split('/').filter(Boolean);
-    // /api/v1[/namespaces/ns]/resource  |  /apis/g/v[/namespaces/ns]/resource
-    let group: string;
-    let version: string;
-    let rest: string[];
-    if (parts[0] === 'api' && parts.length >= 2) {
-      group = '';
-      version = parts[1]!;
-      rest = parts.slice(2);
-    } else if (parts[0] === 'apis' && parts.length >= 3) {
-      group = parts[1]!;
-      version = parts[2]!;
-      rest = parts.slice(3);
-    } else {
+    const info = requestInfoOf(request.method, req.url ?? '/');
+    if (info.kind === 'other') {
+      if (info.discovery) return this.discovery(res, info.discovery.group, info.discovery.version);
       return json(res, 404, status(404, 'NotFound', `the server could not find the requested resource (${url.pathname})`));
     }
-    if (rest.length === 0) return this.discovery(res, group, version);
-    let namespace: string | null = null;
-    if (rest[0] === 'namespaces' && rest.length === 3) {
-      namespace = rest[1]!;
-      rest = rest.slice(2);
-    }
-    const collection = this.collections.get(keyOf(group, rest[0]!));
-    if (!collection || rest.length !== 1 || collection.resource.version !== version) {
+    // Collections only: list and watch of one resource, cluster-wide or in a namespace.
+    const collection = this.collections.get(keyOf(info.group, info.resource));
+    if (!collection || info.name !== null || info.subresource !== null || collection.resource.version !== info.version) {
       return json(res, 404, status(404, 'NotFound', 'the server could not find the requested resource'));
     }
-    if (request.query['watch'] === '1' || request.query['watch'] === 'true') return this.watch(req, res, collection, namespace, request.query);
-    return this.list(res, collection, namespace, request.query);
+    if (info.verb === 'watch') return this.watch(req, res, collection, info.namespace, request.query);
+    return this.list(res, collection, info.namespace, request.query);
   }
 
   private discovery(res: http.ServerResponse, group: string, version: string): void {

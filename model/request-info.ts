@@ -1,7 +1,8 @@
-import type { ApiVerb } from '../model/index.js';
+import type { ApiVerb } from './records.js';
 
 /**
- * What one API request is about, read from its method, path and query the way the API server reads it
+ * What one API request is about, read from its method, path and query the way the API server reads it (shared by
+ * `kreplay proxy` and the repository's fake API server, so both read paths alike)
  * (k8s.io/apiserver pkg/endpoints/request/requestinfo.go RequestInfoFactory.NewRequestInfo): /api/v1/... or
  * /apis/GROUP/VERSION/..., an optional namespaces/NS/ prefix, resource, name, subresource; GET without a name is a
  * list, and a list with watch=true (or the legacy /watch/ prefix) a watch.
@@ -21,6 +22,8 @@ export interface ResourceRequest {
 export interface OtherRequest {
   /** Discovery, /version, /healthz, openapi, and verbs kreplay does not model (proxy, connect): forwarded only. */
   readonly kind: 'other';
+  /** Set for a group-version's discovery document (/api/v1, /apis/GROUP/VERSION). */
+  readonly discovery?: { readonly group: string; readonly version: string };
 }
 
 export type RequestInfo = ResourceRequest | OtherRequest;
@@ -43,6 +46,7 @@ export function requestInfoOf(method: string, url: string): RequestInfo {
     version = parts[2]!;
     rest = parts.slice(3);
   } else return { kind: 'other' };
+  if (rest.length === 0) return { kind: 'other', discovery: { group, version } };
   let legacyWatch = false;
   if (rest[0] === 'watch') {
     legacyWatch = true;

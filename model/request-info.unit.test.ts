@@ -36,4 +36,10 @@ describe('requestInfoOf', () => {
     expect(listKey(page('/api/v1/namespaces/ns/pods?limit=2&labelSelector=a%3Db'))).toBe(listKey(page('/api/v1/namespaces/ns/pods?limit=2&labelSelector=a%3Db&continue=xyz')));
     expect(listKey(page('/api/v1/namespaces/ns/pods?labelSelector=a%3Dc'))).not.toBe(listKey(page('/api/v1/namespaces/ns/pods?labelSelector=a%3Db')));
   });
+  it('names the group-version of a discovery document, and nothing else', () => {
+    expect(requestInfoOf('GET', '/api/v1')).toEqual({ kind: 'other', discovery: { group: '', version: 'v1' } });
+    expect(requestInfoOf('GET', '/apis/apps/v1')).toEqual({ kind: 'other', discovery: { group: 'apps', version: 'v1' } });
+    expect(requestInfoOf('GET', '/apis/apps')).toEqual({ kind: 'other' });
+    expect(requestInfoOf('GET', '/version')).toEqual({ kind: 'other' });
+  });
 });

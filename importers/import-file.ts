@@ -5,12 +5,13 @@ import { z } from 'zod';
 import { SessionName, type RecordKind, type SessionInfo, type SessionRecord, type SessionSource } from '../model/index.js';
 import type { SessionStore } from '../store/index.js';
 import { createAuditParser, duplicateAuditReason } from './audit.js';
-import { CompactIdSet, type AuditIdSet } from './audit-id-set.js';
+import type { AuditIdSet } from './audit-id-set.js';
 import { FormatDetector } from './detect.js';
 import { createKubectlWatchParser } from './kubectl-watch.js';
 import { createNdjsonParser } from './ndjson.js';
 import type { ImportParser, ParseEvent } from './parser.js';
 import { problemText } from './problem-text.js';
+import { appendBaseOf, finishImportedSession } from './import-session.js';
 
 /**
  * The importers' one I/O edge: streams a file (or stdin) through a format's parser into a new session.
@@ -106,7 +107,6 @@ export const defaultBatchSize = 1000;
 const maxBatchChars = 16 * 1024 * 1024;
 const maxReportedProblems = 1000;
 /** What a session's `problems` holds at most (the store keeps 100). */
-const maxSessionProblems = 100;
 const readChunkBytes = 1024 * 1024;
 /** How much input format detection reads before giving up: one List item or a few lines are enough. */
 const maxDetectChars = 32 * 1024 * 1024;
@@ -297,17 +297,7 @@ export async function importFile(store: SessionStore, options: ImportFileOptions
   };
   let session: SessionInfo;
   // Appending: what the session holds already, to skip it and to say when the new records are older.
-  const seenAuditIds = new CompactIdSet();
-  let sessionNewest = Number.NEGATIVE_INFINITY;
-  let sessionEndedAt: string | null = null;
-  if (existing) {
-    for (const record of store.records(existing.id, { filter: { kinds: ['api'] }, withObjects: false })) {
-      if (record.record === 'api' && record.auditId) seenAuditIds.add(record.auditId);
-    }
-    const last = store.page(existing.id, { beforeSeq: Number.MAX_SAFE_INTEGER, limit: 1 })[0];
-    if (last?.observedAt) sessionNewest = Date.parse(last.observedAt);
-    sessionEndedAt = existing.endedAt;
-  }
+  const { seenAuditIds, sessionNewest, sessionEndedAt } = appendBaseOf(store, existing);
   try {
     session = existing ?? store.createSession({
       name: options.session,
@@ -436,16 +426,13 @@ export async function importFile(store: SessionStore, options: ImportFileOptions
     };
   }
 
-  // The session keeps the first problems (the ones a user fixes first) and says how many more there were.
-  const sessionProblems: string[] = [];
-  if (interrupted) sessionProblems.push(`${input.name}: import interrupted after ${input.bytesRead()} of ${input.totalBytes ?? '?'} bytes (line ${lastLine})`);
-  const room = maxSessionProblems - sessionProblems.length - (problemCount > maxSessionProblems - sessionProblems.length ? 1 : 0);
-  sessionProblems.push(...problems.slice(0, room));
-  if (problemCount > room) sessionProblems.push(`… and ${problemCount - room} more problems`);
-  const partial = sessionProblems.length > 0;
-  if (partial) store.markPartial(session.id, sessionProblems);
-  const endedAt = lastObservedAt ?? new Date().toISOString();
-  store.endSession(session.id, sessionEndedAt && Date.parse(sessionEndedAt) > Date.parse(endedAt) ? sessionEndedAt : endedAt);
+  const partial = finishImportedSession(store, session, {
+    interruption: interrupted ? `${input.name}: import interrupted after ${input.bytesRead()} of ${input.totalBytes ?? '?'} bytes (line ${lastLine})` : null,
+    problems,
+    problemCount,
+    lastObservedAt,
+    sessionEndedAt,
+  });
   progress();
 
   return {

@@ -1,7 +1,6 @@
 import { type MarkerRecord, type RecordKind, type SessionInfo, type SessionRecord, type SessionSource } from '../model/index.js';
 import type { SessionStore } from '../store/index.js';
 import { duplicateAuditReason } from './audit.js';
-import { CompactIdSet } from './audit-id-set.js';
 import { FormatDetector } from './detect.js';
 import {
   createParser,
@@ -19,6 +18,7 @@ import {
 import { FileOrder, firstHead, type OrderKey } from './merge-order.js';
 import type { ParseEvent } from './parser.js';
 import { problemText } from './problem-text.js';
+import { appendBaseOf, finishImportedSession } from './import-session.js';
 
 /**
  * Several files into one session: an incident's custom resources and their children arrive as one kubectl watch
@@ -73,7 +73,6 @@ export type ImportFilesOutcome =
 export type ImportFilesConfig = ImportConfig & { files: { file: string; format: ImportFormat }[] };
 
 const maxReportedProblems = 1000;
-const maxSessionProblems = 100;
 const maxDetectChars = 32 * 1024 * 1024;
 const maxBatchChars = 16 * 1024 * 1024;
 
@@ -165,17 +164,7 @@ export async function importFiles(store: SessionStore, options: ImportFilesOptio
     redact,
     files: files.map((f) => ({ file: f.input.file, format: f.format })),
   };
-  const seenAuditIds = new CompactIdSet();
-  let sessionNewest = Number.NEGATIVE_INFINITY;
-  let sessionEndedAt: string | null = null;
-  if (existing) {
-    for (const record of store.records(existing.id, { filter: { kinds: ['api'] }, withObjects: false })) {
-      if (record.record === 'api' && record.auditId) seenAuditIds.add(record.auditId);
-    }
-    const last = store.page(existing.id, { beforeSeq: Number.MAX_SAFE_INTEGER, limit: 1 })[0];
-    if (last?.observedAt) sessionNewest = Date.parse(last.observedAt);
-    sessionEndedAt = existing.endedAt;
-  }
+  const { seenAuditIds, sessionNewest, sessionEndedAt } = appendBaseOf(store, existing);
   let session: SessionInfo;
   try {
     session =
@@ -345,15 +334,13 @@ export async function importFiles(store: SessionStore, options: ImportFilesOptio
     };
   }
 
-  const sessionProblems: string[] = [];
-  if (interrupted) sessionProblems.push(`import interrupted after ${bytesRead()} of ${totalBytes ?? '?'} bytes`);
-  const room = maxSessionProblems - sessionProblems.length - (problemCount > maxSessionProblems - sessionProblems.length ? 1 : 0);
-  sessionProblems.push(...problems.slice(0, room));
-  if (problemCount > room) sessionProblems.push(`… and ${problemCount - room} more problems`);
-  const partial = sessionProblems.length > 0;
-  if (partial) store.markPartial(session.id, sessionProblems);
-  const endedAt = lastObservedAt ?? new Date().toISOString();
-  store.endSession(session.id, sessionEndedAt && Date.parse(sessionEndedAt) > Date.parse(endedAt) ? sessionEndedAt : endedAt);
+  const partial = finishImportedSession(store, session, {
+    interruption: interrupted ? `import interrupted after ${bytesRead()} of ${totalBytes ?? '?'} bytes` : null,
+    problems,
+    problemCount,
+    lastObservedAt,
+    sessionEndedAt,
+  });
   progress();
 
   const skipped: Record<string, number> = {};

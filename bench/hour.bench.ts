@@ -2,10 +2,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openStore } from '../store/index.js';
 import { repoRoot } from './recorder-process.js';
 import type { Figure } from './run.js';
-import { generateReplaySession } from './tui.bench.js';
+import { ensureReplaySession } from './tui.bench.js';
 
 /**
  * Issue 15: an hour's recording is usable. A session of KREPLAY_BENCH_HOUR_RECORDS (default 3,600,000: an hour at
@@ -35,19 +34,7 @@ export default async function run(): Promise<Figure[]> {
   const dir = keep ? undefined : mkdtempSync(join(tmpdir(), 'kreplay-bench-hour-'));
   const path = keep ?? join(dir!, 'hour.db');
   try {
-    let exists = false;
-    if (existsSync(path)) {
-      const store = openStore(path);
-      exists = store.findSession(SESSION) !== undefined;
-      store.close();
-    }
-    if (!exists) {
-      const started = performance.now();
-      const store = openStore(path);
-      generateReplaySession(store, RECORDS, SESSION, (text) => console.error(text));
-      store.close();
-      console.error(`# hour: ${RECORDS} records generated in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-    }
+    ensureReplaySession(path, RECORDS, SESSION, 'hour');
     const cli = join(repoRoot, 'dist', 'cli', 'run.js');
     const kreplay = existsSync(cli) ? [process.execPath, cli] : [process.execPath, '--import', 'tsx', join(repoRoot, 'cli', 'run.ts')];
     // Exit 1 is `check` finding something (cli/errors.ts), which is what it is for.

@@ -322,24 +322,27 @@ async function inkFloor(render: typeof InkRender, createElement: typeof ReactCre
   return [{ name: 'tui.ink_frame_floor_160x48.cpu_per_frame', value: round((used.user + used.system) / 1000 / frames), unit: 'ms' }];
 }
 
+/** The benchmark session at `path`: kept from an earlier run when the database already holds it, else generated. */
+export function ensureReplaySession(path: string, records: number, session: string, label: string): void {
+  if (existsSync(path)) {
+    const store = openStore(path);
+    const exists = store.findSession(session) !== undefined;
+    store.close();
+    if (exists) return;
+  }
+  const started = performance.now();
+  const store = openStore(path);
+  generateReplaySession(store, records, session, (text) => console.error(text));
+  store.close();
+  console.error(`# ${label}: ${records} records generated in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+}
+
 export default async function run(): Promise<Figure[]> {
   const keep = process.env.KREPLAY_BENCH_TUI_DB;
   const dir = keep ? undefined : mkdtempSync(join(tmpdir(), 'kreplay-bench-tui-'));
   const path = keep ?? join(dir!, 'tui.db');
   try {
-    let exists = false;
-    if (existsSync(path)) {
-      const store = openStore(path);
-      exists = store.findSession(SESSION) !== undefined;
-      store.close();
-    }
-    if (!exists) {
-      const started = performance.now();
-      const store = openStore(path);
-      generateReplaySession(store, RECORDS, SESSION, (text) => console.error(text));
-      store.close();
-      console.error(`# generated ${RECORDS} records in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-    }
+    ensureReplaySession(path, RECORDS, SESSION, 'tui');
     return await measureReplay(path, SESSION);
   } finally {
     if (dir) rmSync(dir, { recursive: true, force: true });

@@ -11,6 +11,7 @@ import {
   stopEtcd,
   useE2e,
   waitForReady,
+  withoutRootCa,
   type WatchEvent,
 } from './harness.js';
 
@@ -18,15 +19,6 @@ const e2e = useE2e('faults');
 
 function configMapsPath(): string {
   return `/api/v1/namespaces/${e2e.namespace}/configmaps`;
-}
-
-/**
- * The events of this test's own writes, and bookmarks. kube-controller-manager's root-CA publisher creates
- * `kube-root-ca.crt` in every namespace when its informer gets to it, which after an API server restart can be
- * seconds late, inside a watch under test (CI: created 4 s into the short watch below).
- */
-function ownEvents(events: readonly WatchEvent[]): WatchEvent[] {
-  return events.filter((e) => e.type === 'BOOKMARK' || e.object.metadata?.name !== 'kube-root-ca.crt');
 }
 
 async function createConfigMap(name: string): Promise<number> {
@@ -113,7 +105,7 @@ describe('API server restarts and timeouts', () => {
       { timeoutMs: 90_000, onOpen: () => restartApiServer() },
     );
     expect(result.endedBy).toBe('server');
-    expect(ownEvents(result.events).filter((e) => e.type !== 'BOOKMARK')).toEqual([]);
+    expect(withoutRootCa(result.events).filter((e) => e.type !== 'BOOKMARK')).toEqual([]);
     expectExpired(await watchFrom(old));
   });
 
@@ -132,7 +124,7 @@ describe('API server restarts and timeouts', () => {
       expect(result.endedBy).toBe('server');
       expect(result.elapsedMs).toBeGreaterThanOrEqual(3_500);
       expect(result.elapsedMs).toBeLessThan(10_000);
-      const types = ownEvents(result.events).map((e) => e.type);
+      const types = withoutRootCa(result.events).map((e) => e.type);
       expect(types[0]).toBe('ADDED');
       // One bookmark 2 s before the deadline; the 1 s timer buckets can make it two.
       expect(types.length).toBeGreaterThan(1);

@@ -239,6 +239,15 @@ export const WatchEvent = z.object({
 });
 export type WatchEvent = z.infer<typeof WatchEvent>;
 
+/**
+ * Watch events without kube-controller-manager's `kube-root-ca.crt`: its root-CA publisher writes that ConfigMap into
+ * every namespace when its informer gets to it (pkg/controller/certificates/rootcacertpublisher), a moment after the
+ * namespace is created and, after an API server restart, seconds late — inside a watch under test. Not the test's.
+ */
+export function withoutRootCa(events: readonly WatchEvent[]): WatchEvent[] {
+  return events.filter((e) => e.type === 'BOOKMARK' || e.object.metadata?.name !== 'kube-root-ca.crt');
+}
+
 export interface WatchOptions {
   /** Stop (and close the connection) once this returns true for the events so far. */
   readonly until?: (events: readonly WatchEvent[]) => boolean;

@@ -1,6 +1,6 @@
 // What a watch really delivers, read straight off the wire (no informer library in between).
 import { describe, expect, it } from 'vitest';
-import { rv, useE2e, type WatchEvent } from './harness.js';
+import { rv, useE2e, withoutRootCa, type WatchEvent } from './harness.js';
 
 const e2e = useE2e('watch');
 
@@ -13,13 +13,6 @@ async function listResourceVersion(namespace: string): Promise<string> {
   return list.metadata.resourceVersion;
 }
 
-/**
- * kube-controller-manager's root-ca-cert-publisher writes ConfigMap kube-root-ca.crt into every new namespace, a
- * moment after it is created (pkg/controller/certificates/rootcacertpublisher): not the test's.
- */
-function ours(events: readonly WatchEvent[]): WatchEvent[] {
-  return events.filter((e) => e.object.metadata?.name !== 'kube-root-ca.crt');
-}
 
 function summary(events: readonly WatchEvent[]): string[] {
   return events.map((e) => `${e.type} ${e.object.metadata?.name ?? ''} ${e.object.metadata?.resourceVersion ?? ''}`);
@@ -48,7 +41,7 @@ describe('watch', () => {
 
     expect(result.endedBy, summary(result.events).join('\n')).toBe('server');
     expect(result.elapsedMs).toBeLessThan(10_000);
-    const events = ours(result.events);
+    const events = withoutRootCa(result.events);
     const types = events.map((e) => e.type);
     expect(types.slice(0, 3)).toEqual(['ADDED', 'MODIFIED', 'DELETED']);
     expect(types.slice(3).every((t) => t === 'BOOKMARK')).toBe(true);
@@ -88,7 +81,7 @@ describe('watch', () => {
       },
     );
     expect(result.endedBy, summary(result.events).join('\n')).toBe('until');
-    const added = ours(result.events).filter((e) => e.type === 'ADDED').map((e) => e.object.metadata?.name);
+    const added = withoutRootCa(result.events).filter((e) => e.type === 'ADDED').map((e) => e.object.metadata?.name);
     expect(added.sort()).toEqual(['init-a', 'init-b']);
     const last = result.events.at(-1);
     expect(last?.type).toBe('BOOKMARK');

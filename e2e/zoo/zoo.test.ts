@@ -66,6 +66,30 @@ async function applyCrd(): Promise<void> {
   }, 60_000);
 }
 
+/**
+ * Widgets that earlier tests left anywhere go first (finalizers released, then deleted), and the zoo waits until none
+ * is left: the cluster-wide-watch controller lists every namespace, and reconciling a leftover rightly stands its
+ * finding down. A namespace deletion alone is not enough: kube-controller-manager's namespace controller can take
+ * minutes after API server restarts (its discovery of the Widget group fails meanwhile), and CI saw a proxy e2e test's
+ * Widget still there when the zoo began.
+ */
+async function removeLeftoverWidgets(): Promise<void> {
+  const widgets = async () => {
+    const list = await cluster.http.request('GET', '/apis/zoo.kreplay.dev/v1/widgets');
+    if (list.status !== 200) throw new Error(`listing Widgets answered ${list.status}: ${list.body}`);
+    return (JSON.parse(list.body) as { items: { metadata: { namespace: string; name: string } }[] }).items.map((i) => i.metadata);
+  };
+  for (const { namespace, name } of await widgets()) {
+    const at = `/apis/zoo.kreplay.dev/v1/namespaces/${namespace}/widgets/${name}`;
+    await cluster.http.request('PATCH', at, { metadata: { finalizers: null } }, { 'Content-Type': 'application/merge-patch+json' });
+    await cluster.http.request('DELETE', at);
+  }
+  await eventually(async () => {
+    const left = await widgets();
+    if (left.length) throw new Error(`Widgets left by earlier tests: ${left.map((w) => `${w.namespace}/${w.name}`).join(', ')}`);
+  }, 60_000, 500);
+}
+
 function auditLogSize(): number {
   return statSync(cluster.paths.logs.audit).size;
 }
@@ -242,6 +266,7 @@ beforeAll(async () => {
   mkdirSync(outDir, { recursive: true });
   binary = await buildZoo();
   await applyCrd();
+  await removeLeftoverWidgets();
   relay = new AuditRelay();
   relayUrl = await relay.start();
   await restartApiServer({ auditWebhookUrl: relayUrl });

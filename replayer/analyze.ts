@@ -43,9 +43,15 @@ export interface Analysis {
   annotations: ReadonlyMap<number, readonly RecordAnnotation[]>;
 }
 
-/** The incremental form of analyze(): push records in seq order, then finish once. */
+/** The incremental form of analyze(): push records in seq order; report as often as wanted, finish once. */
 export interface Analyzer {
   push(record: StoredRecord): void;
+  /**
+   * The analysis of the records pushed so far — exactly analyze() of them — without ending: more records may be
+   * pushed after it (the recorder's online detection reports while it records, recorder/live-findings.ts).
+   */
+  report(): Analysis;
+  /** report(), after which the analyzer takes no more records. */
   finish(): Analysis;
 }
 
@@ -72,6 +78,7 @@ export function createAnalyzer(options: AnalyzeOptions = {}): Analyzer {
     thresholds: config.thresholds,
     state: fold.state,
     resolve: (ref) => fold.resolve(ref),
+    // Inferred from every writer seen so far: computed once per report, since a later writer may change it.
     controller: () => (identity ??= census.identify(given)),
   };
   let lastSeq = 0;
@@ -91,36 +98,42 @@ export function createAnalyzer(options: AnalyzeOptions = {}): Analyzer {
         if (list) for (let j = 0; j < list.length; j++) list[j]!.observe(fact, context);
       }
     },
+    report,
     finish() {
       finished = true;
-      fold.finish();
-      const findings = detectors.flatMap((d) => d.finish(context));
-      const controller = context.controller();
-      for (const finding of findings) holdToController(finding, controller);
-      injected.explain(findings);
-      findings.sort((a, b) => a.firstSeq - b.firstSeq || findingKinds.indexOf(a.kind) - findingKinds.indexOf(b.kind) || a.id.localeCompare(b.id));
-      // Ids are kind:object:firstSeq; two rules of one kind starting on the same record get the rule appended.
-      const seen = new Set<string>();
-      for (const finding of findings) {
-        if (seen.has(finding.id)) finding.id = `${finding.id}:${finding.rule}`;
-        seen.add(finding.id);
-      }
-      const problems = applySuppressions(findings, config.suppress, (finding) =>
-        finding.object.uid ? fold.objectByUid(finding.object.uid)?.suppressAnnotation : undefined,
-      );
-      const counts = Object.fromEntries(findingKinds.map((k) => [k, 0])) as Record<FindingKind, number>;
-      let suppressed = 0;
-      for (const finding of findings) {
-        counts[finding.kind]++;
-        if (finding.suppressed) suppressed++;
-      }
-      return {
-        findings,
-        stats: { ...fold.state.stats, kinds, findings: counts, suppressed, problems, controller, coverage: coverageOf(inputs, kinds) },
-        annotations: fold.state.annotations ?? new Map(),
-      };
+      return report();
     },
   };
+
+  function report(): Analysis {
+    identity = null;
+    fold.finish();
+    const findings = detectors.flatMap((d) => d.finish(context));
+    const controller = context.controller();
+    for (const finding of findings) holdToController(finding, controller);
+    injected.explain(findings);
+    findings.sort((a, b) => a.firstSeq - b.firstSeq || findingKinds.indexOf(a.kind) - findingKinds.indexOf(b.kind) || a.id.localeCompare(b.id));
+    // Ids are kind:object:firstSeq; two rules of one kind starting on the same record get the rule appended.
+    const seen = new Set<string>();
+    for (const finding of findings) {
+      if (seen.has(finding.id)) finding.id = `${finding.id}:${finding.rule}`;
+      seen.add(finding.id);
+    }
+    const problems = applySuppressions(findings, config.suppress, (finding) =>
+      finding.object.uid ? fold.objectByUid(finding.object.uid)?.suppressAnnotation : undefined,
+    );
+    const counts = Object.fromEntries(findingKinds.map((k) => [k, 0])) as Record<FindingKind, number>;
+    let suppressed = 0;
+    for (const finding of findings) {
+      counts[finding.kind]++;
+      if (finding.suppressed) suppressed++;
+    }
+    return {
+      findings,
+      stats: { ...fold.state.stats, kinds, findings: counts, suppressed, problems, controller, coverage: coverageOf(inputs, kinds) },
+      annotations: fold.state.annotations ?? new Map(),
+    };
+  }
 }
 
 /**

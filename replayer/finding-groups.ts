@@ -55,7 +55,7 @@ function isState(subject: Subject): subject is ObjectState {
  * to word its message.
  */
 export class FindingGroups<D> {
-  private readonly groups = new Map<string, Group<D>>();
+  private groups = new Map<string, Group<D>>();
 
   constructor(
     readonly kind: FindingKind,
@@ -125,6 +125,24 @@ export class FindingGroups<D> {
     this.groups.delete(`${group.rule}\u0000${group.objectKey}`);
   }
 
+  /**
+   * Runs `report` over a copy of the groups and returns what it returns; the live groups are untouched. A detector's
+   * finish() reports as if the session ended now (it closes what is still open, blames, drops groups), and the
+   * recorder's online analysis asks that many times while records keep coming (replayer/analyze.ts report()):
+   * whatever finish adds or changes must not be there when the next fact arrives.
+   */
+  scratch<T>(report: () => T): T {
+    const live = this.groups;
+    const copy = new Map<string, Group<D>>();
+    for (const [key, group] of live) copy.set(key, copyGroup(group));
+    this.groups = copy;
+    try {
+      return report();
+    } finally {
+      this.groups = live;
+    }
+  }
+
   /** Findings in first-seq order; ids are made unique by the analysis. */
   findings(message: (group: Group<D>) => string): Finding[] {
     const out: Finding[] = [];
@@ -137,16 +155,38 @@ export class FindingGroups<D> {
         object: group.object,
         firstSeq: group.firstSeq,
         lastSeq: group.lastSeq,
-        resourceVersions: group.rvs,
+        resourceVersions: [...group.rvs],
         count: group.count,
         message: message(group),
         rule: group.rule,
         evidence,
-        ...(group.blame ? { blame: group.blame } : {}),
+        ...(group.blame ? { blame: { ...group.blame } } : {}),
       });
     }
     return out.sort((a, b) => a.firstSeq - b.firstSeq);
   }
+}
+
+/**
+ * A group finish() may change: its own fields, its evidence lists and its data's fields (a Map, Set or array there
+ * copied one level: finish replaces or adds to them, it never edits what they hold).
+ */
+function copyGroup<D>(group: Group<D>): Group<D> {
+  const data = { ...group.data } as Record<string, unknown>;
+  for (const [key, value] of Object.entries(data)) {
+    if (value instanceof Map) data[key] = new Map(value);
+    else if (value instanceof Set) data[key] = new Set(value);
+    else if (Array.isArray(value)) data[key] = [...value];
+  }
+  return {
+    ...group,
+    blame: group.blame ? { ...group.blame } : null,
+    data: data as D,
+    head: [...group.head],
+    tail: [...group.tail],
+    rvs: [...group.rvs],
+    rvSet: new Set(group.rvSet),
+  };
 }
 
 /** An evidence item, or nothing when the seq is unknown. */

@@ -126,64 +126,66 @@ export function clusterWideWatch(): Detector {
       }
     },
     finish(context: DetectorContext): Finding[] {
-      const controller = context.controller();
-      const mine = (actor: string) => roleOf(controller, actor) === 'controller';
-      /** Where a client wrote or reconciled: the controller under debug under any of its names, anyone else as itself. */
-      function whereOf(names: (actor: string) => boolean): Touched {
-        const where: Touched = new Map();
-        for (const [actor, map] of touched) {
-          if (!names(actor)) continue;
-          for (const [namespace, entry] of map) {
-            const seen = where.get(namespace);
-            if (!seen) where.set(namespace, { ...entry });
-            else {
-              seen.count += entry.count;
-              seen.firstSeq = Math.min(seen.firstSeq, entry.firstSeq);
+      return groups.scratch(() => {
+        const controller = context.controller();
+        const mine = (actor: string) => roleOf(controller, actor) === 'controller';
+        /** Where a client wrote or reconciled: the controller under debug under any of its names, anyone else as itself. */
+        function whereOf(names: (actor: string) => boolean): Touched {
+          const where: Touched = new Map();
+          for (const [actor, map] of touched) {
+            if (!names(actor)) continue;
+            for (const [namespace, entry] of map) {
+              const seen = where.get(namespace);
+              if (!seen) where.set(namespace, { ...entry });
+              else {
+                seen.count += entry.count;
+                seen.firstSeq = Math.min(seen.firstSeq, entry.firstSeq);
+              }
+            }
+          }
+          return where;
+        }
+        const controllerWhere = whereOf(mine);
+        for (const [key, w] of wide) {
+          if (!namespaced.has(key)) continue;
+          for (const [actor, a] of w.byActor) {
+            // Kubernetes' own components and people's tools list cluster-wide by design.
+            if (isSystemActor(actor) || isToolActor(actor)) continue;
+            const ours = a.byController || mine(actor);
+            const where = ours ? controllerWhere : whereOf((name) => name === actor);
+            if (where.size !== 1) continue;
+            const [namespace, writes] = [...where][0]!;
+            const g = groups.hit(w.ref, 'all-namespaces', {
+              evidence: [
+                ...a.seqs.map((seq) => ev(seq, `${actor} asked for ${w.ref.resource ?? w.ref.kind} in all namespaces`)),
+                ev(a.lastSeq, `${actor} asked for ${w.ref.resource ?? w.ref.kind} in all namespaces (last of ${[...a.verbs.values()].reduce((x, y) => x + y, 0)})`),
+                ev(writes.firstSeq, `${ours ? "the controller's" : `${actor}'s`} first write or reconcile, in namespace ${namespace}, where all ${writes.count} were`),
+              ],
+              count: [...a.verbs.values()].reduce((x, y) => x + y, 0),
+            });
+            g.data.actor ||= actor;
+            g.data.verbs = [...a.verbs].map(([verb, n]) => `${verb.toUpperCase()}×${n}`).join(', ');
+            g.data.namespace = namespace;
+            g.data.writes = writes.count;
+            // Another controller's is context (analyze.ts holds it at info and says whose).
+            g.blame = { actor, via: a.via, role: ours ? 'controller' : roleOf(controller, actor) };
+            const rbac = clusterGrant(ours ? controller : { names: [actor], basis: 'given' }, bindings, clusterRoles, w.ref);
+            if (rbac) {
+              g.data.rbac = rbac;
+              if (rbac.known && ours) g.severity = 'warning';
             }
           }
         }
-        return where;
-      }
-      const controllerWhere = whereOf(mine);
-      for (const [key, w] of wide) {
-        if (!namespaced.has(key)) continue;
-        for (const [actor, a] of w.byActor) {
-          // Kubernetes' own components and people's tools list cluster-wide by design.
-          if (isSystemActor(actor) || isToolActor(actor)) continue;
-          const ours = a.byController || mine(actor);
-          const where = ours ? controllerWhere : whereOf((name) => name === actor);
-          if (where.size !== 1) continue;
-          const [namespace, writes] = [...where][0]!;
-          const g = groups.hit(w.ref, 'all-namespaces', {
-            evidence: [
-              ...a.seqs.map((seq) => ev(seq, `${actor} asked for ${w.ref.resource ?? w.ref.kind} in all namespaces`)),
-              ev(a.lastSeq, `${actor} asked for ${w.ref.resource ?? w.ref.kind} in all namespaces (last of ${[...a.verbs.values()].reduce((x, y) => x + y, 0)})`),
-              ev(writes.firstSeq, `${ours ? "the controller's" : `${actor}'s`} first write or reconcile, in namespace ${namespace}, where all ${writes.count} were`),
-            ],
-            count: [...a.verbs.values()].reduce((x, y) => x + y, 0),
-          });
-          g.data.actor ||= actor;
-          g.data.verbs = [...a.verbs].map(([verb, n]) => `${verb.toUpperCase()}×${n}`).join(', ');
-          g.data.namespace = namespace;
-          g.data.writes = writes.count;
-          // Another controller's is context (analyze.ts holds it at info and says whose).
-          g.blame = { actor, via: a.via, role: ours ? 'controller' : roleOf(controller, actor) };
-          const rbac = clusterGrant(ours ? controller : { names: [actor], basis: 'given' }, bindings, clusterRoles, w.ref);
-          if (rbac) {
-            g.data.rbac = rbac;
-            if (rbac.known && ours) g.severity = 'warning';
-          }
-        }
-      }
-      return groups.findings((g) => {
-        const d = g.data;
-        const resource = g.object.kind;
-        const rbac = d.rbac
-          ? d.rbac.known
-            ? ` And RBAC grants it cluster-wide: ClusterRoleBinding ${d.rbac.binding} binds it to ClusterRole ${d.rbac.role}, which allows that for every namespace.`
-            : ` ClusterRoleBinding ${d.rbac.binding} binds it to ClusterRole ${d.rbac.role} (whose rules the session does not hold).`
-          : '';
-        return `${d.actor} lists and watches ${resource} in all namespaces (${d.verbs}), yet all its ${d.writes} writes and reconciles were in namespace ${d.namespace}: its cache holds every ${resource} in the cluster. Limit the cache to ${d.namespace}.${rbac}`;
+        return groups.findings((g) => {
+          const d = g.data;
+          const resource = g.object.kind;
+          const rbac = d.rbac
+            ? d.rbac.known
+              ? ` And RBAC grants it cluster-wide: ClusterRoleBinding ${d.rbac.binding} binds it to ClusterRole ${d.rbac.role}, which allows that for every namespace.`
+              : ` ClusterRoleBinding ${d.rbac.binding} binds it to ClusterRole ${d.rbac.role} (whose rules the session does not hold).`
+            : '';
+          return `${d.actor} lists and watches ${resource} in all namespaces (${d.verbs}), yet all its ${d.writes} writes and reconciles were in namespace ${d.namespace}: its cache holds every ${resource} in the cluster. Limit the cache to ${d.namespace}.${rbac}`;
+        });
       });
     },
   };

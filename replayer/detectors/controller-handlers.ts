@@ -172,9 +172,10 @@ export class HandlerHistory {
 
   /** Deletions no handler was given although the cache lived across them; call once every fact is in. */
   missedDeletions(): MissedDeletion[] {
-    for (const p of this.pending) this.settle(p);
-    this.pending = [];
-    return this.confirmed;
+    // As if the session ended now: deletions still waiting are settled in the answer, not in the history (more
+    // calls may come, and a later proof is judged then).
+    const settled = this.pending.map((p) => this.settled(p)).filter((m): m is MissedDeletion => m !== null);
+    return [...this.confirmed, ...settled];
   }
 
   private created(uid: string, seq: number, rv: string): void {
@@ -340,17 +341,23 @@ export class HandlerHistory {
   }
 
   private settle(p: PendingDeletion): void {
-    if (!p.proof) return;
+    const missed = this.settled(p);
+    if (missed) this.confirmed.push(missed);
+  }
+
+  /** The missed deletion a pending one proves, once its proof is old enough; null while it is not (or never). */
+  private settled(p: PendingDeletion): MissedDeletion | null {
+    if (!p.proof) return null;
     // The tombstone of a relist comes with (just before or after) the updates that prove the cache alive.
-    if (p.proof.time !== null && this.lastTime !== null && this.lastTime - p.proof.time < settleMs) return;
-    this.confirmed.push({
+    if (p.proof.time !== null && this.lastTime !== null && this.lastTime - p.proof.time < settleMs) return null;
+    return {
       controller: p.controller,
       object: p.object,
       deletion: { seq: p.deletion.seq, rv: p.deletion.rv },
       lastHandedSeq: p.lastHandedSeq,
       lastHandedRV: p.lastHandedRV,
       proof: { seq: p.proof.seq, rv: p.proof.rv, name: p.proof.name },
-    });
+    };
   }
 }
 

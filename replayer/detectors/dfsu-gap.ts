@@ -160,33 +160,35 @@ export function dfsuGap(): Detector {
       }
     },
     finish(context: DetectorContext): Finding[] {
-      for (const t of pending.values()) {
-        const reconciled = t.kinds.some((k) => context.state.reconciledKinds.has(k));
-        const g = groups.hit(t.subject, reconciled ? 'tombstone-not-reconciled' : 'tombstone', {
-          evidence: [
-            ev(t.relistSeq, 'the relist no longer contains the object: DeltaFIFO.Replace emits DeletedFinalStateUnknown', t.rv),
-            ev(t.handlerSeq, 'OnDelete received cache.DeletedFinalStateUnknown', t.rv),
-          ],
+      return groups.scratch(() => {
+        for (const t of pending.values()) {
+          const reconciled = t.kinds.some((k) => context.state.reconciledKinds.has(k));
+          const g = groups.hit(t.subject, reconciled ? 'tombstone-not-reconciled' : 'tombstone', {
+            evidence: [
+              ev(t.relistSeq, 'the relist no longer contains the object: DeltaFIFO.Replace emits DeletedFinalStateUnknown', t.rv),
+              ev(t.handlerSeq, 'OnDelete received cache.DeletedFinalStateUnknown', t.rv),
+            ],
+          });
+          g.data.cause = t.cause;
+          g.data.relistSeq = t.relistSeq;
+          g.data.handlerSeq = t.handlerSeq;
+          g.data.reconciledKinds = reconciled;
+          // The controller's own view (kreplay proxy) without its reconciles: it certainly was handed the tombstone,
+          // and nothing in the view tells whether it acted on it (a correct controller reads its cache, finds the key
+          // gone and releases what it held: no request shows that). Context, not an alarm; its reconciles decide.
+          if (!reconciled && context.state.controllerView) g.severity = 'info';
+        }
+        return groups.findings((g) => {
+          const name = describeObject(g.object);
+          const learned =
+            g.data.relistSeq !== null
+              ? `${name} vanished without a DELETED event: the relist at seq ${g.data.relistSeq}${g.data.cause === 'gone' ? ' after a 410 Gone' : ''} no longer contains it, so client-go delivers it to OnDelete as a cache.DeletedFinalStateUnknown tombstone`
+              : `${name} was deleted while the informer was disconnected: OnDelete got a cache.DeletedFinalStateUnknown tombstone (seq ${g.data.handlerSeq})`;
+          if (g.rule === 'tombstone-not-reconciled') return `${learned}, and the controller never reconciled that key afterwards: its delete handler probably type-asserts the object and drops the tombstone.`;
+          return context.state.controllerView
+            ? `${learned}: the controller's own informer was handed it (this is its view, recorded by kreplay proxy). Whether it acted on it shows only in its reconciles: report them with the kreplay SDK (kreplay proxy --ingest) and the tombstone is judged.`
+            : `${learned}. Make sure DeleteFunc unwraps the tombstone; record reconciles (kreplay SDK) to check that the controller acted on it.`;
         });
-        g.data.cause = t.cause;
-        g.data.relistSeq = t.relistSeq;
-        g.data.handlerSeq = t.handlerSeq;
-        g.data.reconciledKinds = reconciled;
-        // The controller's own view (kreplay proxy) without its reconciles: it certainly was handed the tombstone,
-        // and nothing in the view tells whether it acted on it (a correct controller reads its cache, finds the key
-        // gone and releases what it held: no request shows that). Context, not an alarm; its reconciles decide.
-        if (!reconciled && context.state.controllerView) g.severity = 'info';
-      }
-      return groups.findings((g) => {
-        const name = describeObject(g.object);
-        const learned =
-          g.data.relistSeq !== null
-            ? `${name} vanished without a DELETED event: the relist at seq ${g.data.relistSeq}${g.data.cause === 'gone' ? ' after a 410 Gone' : ''} no longer contains it, so client-go delivers it to OnDelete as a cache.DeletedFinalStateUnknown tombstone`
-            : `${name} was deleted while the informer was disconnected: OnDelete got a cache.DeletedFinalStateUnknown tombstone (seq ${g.data.handlerSeq})`;
-        if (g.rule === 'tombstone-not-reconciled') return `${learned}, and the controller never reconciled that key afterwards: its delete handler probably type-asserts the object and drops the tombstone.`;
-        return context.state.controllerView
-          ? `${learned}: the controller's own informer was handed it (this is its view, recorded by kreplay proxy). Whether it acted on it shows only in its reconciles: report them with the kreplay SDK (kreplay proxy --ingest) and the tombstone is judged.`
-          : `${learned}. Make sure DeleteFunc unwraps the tombstone; record reconciles (kreplay SDK) to check that the controller acted on it.`;
       });
     },
   };

@@ -76,22 +76,26 @@ export function duplicateEvent(): Detector {
       if (!group.data.firstRV) group.data.firstRV = record.resourceVersion;
     },
     finish(_context: DetectorContext): Finding[] {
-      for (const g of handlerGroups.all()) g.blame = { actor: g.data.controller, via: 'sdk', role: 'controller' };
-      const fromHandlers = handlerGroups.findings((g) => {
-        const d = g.data;
-        const calls = [...d.handlers].map(([h, n]) => `${n}× ${h}`).join(', ');
-        const older = d.older ? ` ${d.older} of them older than the newest they already had (first resourceVersion ${d.first?.rv} after ${d.first?.newestRV}): history re-sent.` : '';
-        const deleted = d.afterDelete ? ` ${d.afterDelete} came after the object had been handed to OnDelete.` : '';
-        return `${d.controller}'s event handlers were given versions of this object they had already been given (${calls}).${older}${deleted} A client-go informer never does this: after a disconnect its reflector resumes from the newest resourceVersion it saw, a relist hands only the current state and an informer resync hands old == new. A watch resumed from a stale resourceVersion (a hand-rolled list/watch loop) re-delivers history; a handler that is not idempotent acts on it twice.`;
-      });
-      const fromWatch = groups.findings((g) => {
-        const what = [...g.data.types].map(([type, n]) => `${n}× ${type}`).join(', ');
-        const cause = g.data.staleResume
-          ? ` The watch was resumed at seq ${g.data.staleResume.seq} from resourceVersion ${g.data.staleResume.rv}, older than the newest it had delivered, so the server re-sent history.`
-          : ' No relist or resync explains it.';
-        return `The watch delivered versions of this object it had already delivered (${what}, first at resourceVersion ${g.data.firstRV}).${cause} A handler that is not idempotent acts on them twice.`;
-      });
-      return [...fromWatch, ...fromHandlers].sort((a, b) => a.firstSeq - b.firstSeq);
+      return handlerGroups.scratch(() =>
+        groups.scratch(() => {
+          for (const g of handlerGroups.all()) g.blame = { actor: g.data.controller, via: 'sdk', role: 'controller' };
+          const fromHandlers = handlerGroups.findings((g) => {
+            const d = g.data;
+            const calls = [...d.handlers].map(([h, n]) => `${n}× ${h}`).join(', ');
+            const older = d.older ? ` ${d.older} of them older than the newest they already had (first resourceVersion ${d.first?.rv} after ${d.first?.newestRV}): history re-sent.` : '';
+            const deleted = d.afterDelete ? ` ${d.afterDelete} came after the object had been handed to OnDelete.` : '';
+            return `${d.controller}'s event handlers were given versions of this object they had already been given (${calls}).${older}${deleted} A client-go informer never does this: after a disconnect its reflector resumes from the newest resourceVersion it saw, a relist hands only the current state and an informer resync hands old == new. A watch resumed from a stale resourceVersion (a hand-rolled list/watch loop) re-delivers history; a handler that is not idempotent acts on it twice.`;
+          });
+          const fromWatch = groups.findings((g) => {
+            const what = [...g.data.types].map(([type, n]) => `${n}× ${type}`).join(', ');
+            const cause = g.data.staleResume
+              ? ` The watch was resumed at seq ${g.data.staleResume.seq} from resourceVersion ${g.data.staleResume.rv}, older than the newest it had delivered, so the server re-sent history.`
+              : ' No relist or resync explains it.';
+            return `The watch delivered versions of this object it had already delivered (${what}, first at resourceVersion ${g.data.firstRV}).${cause} A handler that is not idempotent acts on them twice.`;
+          });
+          return [...fromWatch, ...fromHandlers].sort((a, b) => a.firstSeq - b.firstSeq);
+        }),
+      );
     },
   };
 }

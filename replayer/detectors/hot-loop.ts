@@ -50,6 +50,12 @@ function emptyRun(): Run {
   return { times: [], seqs: [], rvs: [], progress: [], hot: false };
 }
 
+function copyWatched(w: Watched): Watched {
+  const runs = new Map<string, Run>();
+  for (const [writer, run] of w.runs) runs.set(writer, { ...run, times: [...run.times], seqs: [...run.seqs], rvs: [...run.rvs], progress: [...run.progress] });
+  return { runs, lock: w.lock, pendingApi: w.pendingApi, counted: new Set(w.counted) };
+}
+
 /**
  * hot-loop: a controller's own writes to one object triggering its next write, again and again (default ≥ 10 writes
  * within 60 s), with no change by anyone else in between to what it reads: the object itself, its owners (two levels
@@ -349,34 +355,37 @@ export function hotLoop(): Detector {
       }
     },
     finish(context: DetectorContext): Finding[] {
-      for (const w of objects.values()) flushApi(w, context);
-      // One cause, one finding: when the writes loop, the reconciles that drive them are the same loop.
-      const writing = new Set<string>();
-      for (const g of groups.all()) if (g.rule === 'hot-write') writing.add(g.objectKey);
-      for (const g of [...groups.all()]) if (g.rule === 'hot-reconcile' && writing.has(g.objectKey)) groups.delete(g);
-      const controller = context.controller();
-      // Reconcile reports come from the SDK inside the controller under debug.
-      for (const g of groups.all()) g.blame = { actor: g.data.writer, via: g.data.via, role: g.data.via === 'sdk' ? 'controller' : roleOf(controller, g.data.writer) };
-      const window = formatDuration(context.thresholds.hotLoopWindow);
-      return groups.findings((g) => {
-        const d = g.data;
-        const name = describeObject(g.object);
-        const peak = `up to ${d.peak} within ${window}`;
-        if (g.rule === 'hot-reconcile') {
-          const results = [...d.results].map(([result, n]) => `${n} ${result}`).join(', ');
-          return `${d.writer} reconciled ${name} ${g.count} times in hot bursts (${peak}) while its generation stayed the same; results: ${results}. Nothing that changes its input was seen: a requeue without backoff or an event source that fires on its own writes.`;
-        }
-        const top = [...d.paths].sort((a, b) => b[1] - a[1]).slice(0, 5);
-        const distinct = (path: string) => {
-          const n = d.values.get(path)?.size ?? 0;
-          return n > 2 ? `, ${n >= distinctValuesKept ? `${n}+` : n} distinct values` : '';
-        };
-        const changing = top.length
-          ? ` What changes from one write to the next (${d.diffs} sampled): ${top.map(([path, n]) => `${path}${n === d.diffs ? '' : ` (${n}×)`}${distinct(path)}`).join('; ')}.`
-          : d.diffs > 0
-            ? ` The writes change nothing but bookkeeping (resourceVersion, managedFields) in the ${d.diffs} sampled.`
-            : ' What the writes change is not in the session (no two versions to compare).';
-        return `${d.writer} wrote ${name} ${g.count} times (${peak}${d.estimated ? '; times from managedFields, to the second: the dump carries no event times' : ''}), each write followed by its next with no change by anyone else to the object, its owners or its children in between, and no status number converging.${changing} Each write probably triggers the next reconcile.`;
+      return groups.scratch(() => {
+        // A held-back write whose version never came counts now; on a copy, for its version may still come.
+        for (const w of objects.values()) if (w.pendingApi) flushApi(copyWatched(w), context);
+        // One cause, one finding: when the writes loop, the reconciles that drive them are the same loop.
+        const writing = new Set<string>();
+        for (const g of groups.all()) if (g.rule === 'hot-write') writing.add(g.objectKey);
+        for (const g of [...groups.all()]) if (g.rule === 'hot-reconcile' && writing.has(g.objectKey)) groups.delete(g);
+        const controller = context.controller();
+        // Reconcile reports come from the SDK inside the controller under debug.
+        for (const g of groups.all()) g.blame = { actor: g.data.writer, via: g.data.via, role: g.data.via === 'sdk' ? 'controller' : roleOf(controller, g.data.writer) };
+        const window = formatDuration(context.thresholds.hotLoopWindow);
+        return groups.findings((g) => {
+          const d = g.data;
+          const name = describeObject(g.object);
+          const peak = `up to ${d.peak} within ${window}`;
+          if (g.rule === 'hot-reconcile') {
+            const results = [...d.results].map(([result, n]) => `${n} ${result}`).join(', ');
+            return `${d.writer} reconciled ${name} ${g.count} times in hot bursts (${peak}) while its generation stayed the same; results: ${results}. Nothing that changes its input was seen: a requeue without backoff or an event source that fires on its own writes.`;
+          }
+          const top = [...d.paths].sort((a, b) => b[1] - a[1]).slice(0, 5);
+          const distinct = (path: string) => {
+            const n = d.values.get(path)?.size ?? 0;
+            return n > 2 ? `, ${n >= distinctValuesKept ? `${n}+` : n} distinct values` : '';
+          };
+          const changing = top.length
+            ? ` What changes from one write to the next (${d.diffs} sampled): ${top.map(([path, n]) => `${path}${n === d.diffs ? '' : ` (${n}×)`}${distinct(path)}`).join('; ')}.`
+            : d.diffs > 0
+              ? ` The writes change nothing but bookkeeping (resourceVersion, managedFields) in the ${d.diffs} sampled.`
+              : ' What the writes change is not in the session (no two versions to compare).';
+          return `${d.writer} wrote ${name} ${g.count} times (${peak}${d.estimated ? '; times from managedFields, to the second: the dump carries no event times' : ''}), each write followed by its next with no change by anyone else to the object, its owners or its children in between, and no status number converging.${changing} Each write probably triggers the next reconcile.`;
+        });
       });
     },
   };

@@ -89,34 +89,36 @@ export function hungReconcile(): Detector {
       g.data.longest = Math.max(g.data.longest, took);
     },
     finish(context: DetectorContext): Finding[] {
-      const end = context.state.now;
-      const threshold = context.thresholds.hungReconcileAfter;
-      if (end !== null) {
-        for (const start of open.values()) {
-          const running = end - start.started;
-          if (running < threshold) continue;
-          const g = groups.hit(start.subject, 'never-finished', {
-            evidence: [ev(start.seq, `reconcile by ${start.controller} started; no finish reported in the ${formatDuration(running)} until the session ended`, start.observedRV)],
-          });
-          g.data.controller ||= start.controller;
-          g.data.longest = Math.max(g.data.longest, running);
-          g.data.othersFinished = (finishedBy.get(start.controller) ?? 0) - start.finishedBefore;
-          g.data.stillRunning = true;
+      return groups.scratch(() => {
+        const end = context.state.now;
+        const threshold = context.thresholds.hungReconcileAfter;
+        if (end !== null) {
+          for (const start of open.values()) {
+            const running = end - start.started;
+            if (running < threshold) continue;
+            const g = groups.hit(start.subject, 'never-finished', {
+              evidence: [ev(start.seq, `reconcile by ${start.controller} started; no finish reported in the ${formatDuration(running)} until the session ended`, start.observedRV)],
+            });
+            g.data.controller ||= start.controller;
+            g.data.longest = Math.max(g.data.longest, running);
+            g.data.othersFinished = (finishedBy.get(start.controller) ?? 0) - start.finishedBefore;
+            g.data.stillRunning = true;
+          }
         }
-      }
-      // Reconcile reports come from the SDK inside the controller under debug.
-      for (const g of groups.all()) g.blame = { actor: g.data.controller, via: 'sdk', role: 'controller' };
-      return groups.findings((g) => {
-        const d = g.data;
-        const name = describeObject(g.object);
-        if (g.rule === 'never-finished') {
-          const others =
-            d.othersFinished > 0
-              ? `; meanwhile it finished ${d.othersFinished} reconcile(s) of other objects, so other workers were free`
-              : '; it finished no other reconcile after that, so its workers were probably all taken';
-          return `A reconcile of ${name} by ${d.controller} started and was still running ${formatDuration(d.longest)} later, when the session ended${others}: a call without a deadline is waiting on something slow.`;
-        }
-        return `${d.controller} took ${formatDuration(d.longest)} to reconcile ${name}${g.count > 1 ? ` (longest of ${g.count} reconciles over ${formatDuration(threshold)})` : ''}, holding a worker and the key all that time: a call without a deadline waited on something slow.`;
+        // Reconcile reports come from the SDK inside the controller under debug.
+        for (const g of groups.all()) g.blame = { actor: g.data.controller, via: 'sdk', role: 'controller' };
+        return groups.findings((g) => {
+          const d = g.data;
+          const name = describeObject(g.object);
+          if (g.rule === 'never-finished') {
+            const others =
+              d.othersFinished > 0
+                ? `; meanwhile it finished ${d.othersFinished} reconcile(s) of other objects, so other workers were free`
+                : '; it finished no other reconcile after that, so its workers were probably all taken';
+            return `A reconcile of ${name} by ${d.controller} started and was still running ${formatDuration(d.longest)} later, when the session ended${others}: a call without a deadline is waiting on something slow.`;
+          }
+          return `${d.controller} took ${formatDuration(d.longest)} to reconcile ${name}${g.count > 1 ? ` (longest of ${g.count} reconciles over ${formatDuration(threshold)})` : ''}, holding a worker and the key all that time: a call without a deadline waited on something slow.`;
+        });
       });
     },
   };

@@ -156,75 +156,77 @@ export function lostEvent(): Detector {
       }
     },
     finish(_context: DetectorContext): Finding[] {
-      for (const { change, gap, cause } of gapChanges) {
-        if (handedAcrossGap(handedRVs.get(change.object.uid), change)) continue;
-        const g = groups.hit(change.object, 'relist-gap', {
-          evidence: [
-            ev(change.from.seq, `last version the watch delivered before the gap`, change.from.rv),
-            gap && ev(gap.seq, gap.cause === 'gone' ? `410 Gone${gap.resourceVersion ? `: resourceVersion ${gap.resourceVersion} too old` : ''}` : `watch ${gap.cause}`),
-            ...change.hidden.slice(0, 5).map((p) => ev(p.seq, `write during the gap the watch never delivered (resourceVersion ${p.rv})`, p.rv)),
-            ev(change.to.seq, `relist shows resourceVersion ${change.to.rv}`, change.to.rv),
-          ],
-        });
-        g.severity = 'warning';
-        g.data.gaps++;
-        g.data.hiddenWrites += change.hidden.length;
-        if (!g.data.gapCause) {
-          g.data.gapCause = cause;
-          g.data.goneRV = gap?.resourceVersion;
-          g.data.fromRV = change.from.rv;
-          g.data.toRV = change.to.rv;
-          g.data.fromGeneration = change.from.generation;
-          g.data.toGeneration = change.to.generation;
-        }
-      }
-      for (const m of handlers.missedDeletions()) {
-        const g = groups.hit(m.object, 'handler-missed-delete', {
-          evidence: [
-            ev(m.lastHandedSeq, `last handed to ${m.controller}'s handlers`, m.lastHandedRV),
-            ev(m.deletion.seq, `deleted at resourceVersion ${m.deletion.rv}`, m.deletion.rv),
-            ev(m.proof.seq, `the same handlers were then given ${m.proof.name} at resourceVersion ${m.proof.rv}, past the deletion, and never a delete of this object`, m.proof.rv),
-          ],
-        });
-        g.data.controller ||= m.controller;
-        g.data.fromRV ||= m.deletion.rv;
-        g.data.proofName ||= m.proof.name;
-        g.data.proofRV ||= m.proof.rv;
-      }
-      for (const g of groups.all()) if (g.rule.startsWith('handler-')) g.blame = { actor: g.data.controller, via: 'sdk', role: 'controller' };
-      return groups.findings((g) => {
-        const d = g.data;
-        const name = describeObject(g.object);
-        switch (g.rule) {
-          case 'handler-unseen-object':
-            return `${d.controller}'s event handlers were given ${name} first through ${d.handler === 'update' ? 'UpdateFunc' : 'DeleteFunc'} (resourceVersion ${d.toRV || 'unknown'}), never through AddFunc, although it was created (resourceVersion ${d.creationRV}) while they were already running: the creation never reached them. A client-go informer always hands an object to AddFunc first, after a relist too; a watch resumed from "now" after a disconnect skips whatever happened meanwhile.`;
-          case 'handler-missed-delete':
-            return `${name} was deleted (resourceVersion ${d.fromRV}) and ${d.controller}'s event handlers, which held it, were never handed the deletion, although their cache lived on past it (they were then given ${d.proofName} at resourceVersion ${d.proofRV}). A client-go informer hands a deletion it missed while disconnected to DeleteFunc as a DeletedFinalStateUnknown tombstone when it relists; a watch resumed from "now" after a disconnect never sees it, and whatever the controller holds for the object is never released.`;
-          case 'generation-jump':
-            return `Inside one continuous watch, ${name} went from generation ${d.fromGeneration} (resourceVersion ${d.fromRV}) to ${d.toGeneration} (resourceVersion ${d.toRV})${g.count > 1 ? `, and jumped ${g.count} times in all` : ''}: ${d.missingGenerations} spec change(s) were never delivered to the watcher.`;
-          case 'unseen-object':
-            return `The watch delivered ${d.eventType} for ${name} (resourceVersion ${d.toRV}) although it never delivered an ADDED for it nor listed it: the creation event was lost, and an informer would treat this as an add of an object it never knew.`;
-          case 'missed-write':
-            return `${[...d.missedSources].join(' and ')} show ${g.count} version(s) of ${name} (first resourceVersion ${d.fromRV}) that the watch skipped: it went on to resourceVersion ${d.toRV} without delivering them.`;
-          default: {
-            const cause =
-              d.gapCause === 'gone'
-                ? `A 410 Gone${d.goneRV ? ` (resourceVersion ${d.goneRV} too old)` : ''} forced a relist`
-                : d.gapCause === 'error'
-                  ? 'A watch error forced a relist'
-                  : 'A relist replaced the watch';
-            const generations = d.fromGeneration !== null && d.toGeneration !== null && d.fromGeneration !== d.toGeneration ? ` (generation ${d.fromGeneration} → ${d.toGeneration})` : '';
-            const hidden = d.hiddenWrites ? `; ${d.hiddenWrites} write(s) known from API/audit records fell into the gap` : '';
-            const from = Number(d.fromRV);
-            const to = Number(d.toRV);
-            // A list older than what the watch had delivered: served from a cache that lags (a resourceVersion=0
-            // list may be; apiserver's watch cache after a restart), so the watcher is shown the past, not a gap.
-            if (Number.isSafeInteger(from) && Number.isSafeInteger(to) && to < from) {
-              return `${cause}${g.count > 1 ? ` (${g.count} times)` : ''} with an older state: ${name} went back from resourceVersion ${d.fromRV} to ${d.toRV}${generations}, a list served from a cache that lags behind what the watcher had already seen${hidden}. Until the watch from that old resourceVersion catches up, the controller acts on state that is gone; level-based reconciles recover once it does.`;
-            }
-            return `${cause}${g.count > 1 ? ` (${g.count} times)` : ''}: across the gap ${name} changed from resourceVersion ${d.fromRV} to ${d.toRV}${generations}, and the watcher never saw the transitions in between${hidden}. Edge-triggered logic misses them; level-based reconciles recover.`;
+      return groups.scratch(() => {
+        for (const { change, gap, cause } of gapChanges) {
+          if (handedAcrossGap(handedRVs.get(change.object.uid), change)) continue;
+          const g = groups.hit(change.object, 'relist-gap', {
+            evidence: [
+              ev(change.from.seq, `last version the watch delivered before the gap`, change.from.rv),
+              gap && ev(gap.seq, gap.cause === 'gone' ? `410 Gone${gap.resourceVersion ? `: resourceVersion ${gap.resourceVersion} too old` : ''}` : `watch ${gap.cause}`),
+              ...change.hidden.slice(0, 5).map((p) => ev(p.seq, `write during the gap the watch never delivered (resourceVersion ${p.rv})`, p.rv)),
+              ev(change.to.seq, `relist shows resourceVersion ${change.to.rv}`, change.to.rv),
+            ],
+          });
+          g.severity = 'warning';
+          g.data.gaps++;
+          g.data.hiddenWrites += change.hidden.length;
+          if (!g.data.gapCause) {
+            g.data.gapCause = cause;
+            g.data.goneRV = gap?.resourceVersion;
+            g.data.fromRV = change.from.rv;
+            g.data.toRV = change.to.rv;
+            g.data.fromGeneration = change.from.generation;
+            g.data.toGeneration = change.to.generation;
           }
         }
+        for (const m of handlers.missedDeletions()) {
+          const g = groups.hit(m.object, 'handler-missed-delete', {
+            evidence: [
+              ev(m.lastHandedSeq, `last handed to ${m.controller}'s handlers`, m.lastHandedRV),
+              ev(m.deletion.seq, `deleted at resourceVersion ${m.deletion.rv}`, m.deletion.rv),
+              ev(m.proof.seq, `the same handlers were then given ${m.proof.name} at resourceVersion ${m.proof.rv}, past the deletion, and never a delete of this object`, m.proof.rv),
+            ],
+          });
+          g.data.controller ||= m.controller;
+          g.data.fromRV ||= m.deletion.rv;
+          g.data.proofName ||= m.proof.name;
+          g.data.proofRV ||= m.proof.rv;
+        }
+        for (const g of groups.all()) if (g.rule.startsWith('handler-')) g.blame = { actor: g.data.controller, via: 'sdk', role: 'controller' };
+        return groups.findings((g) => {
+          const d = g.data;
+          const name = describeObject(g.object);
+          switch (g.rule) {
+            case 'handler-unseen-object':
+              return `${d.controller}'s event handlers were given ${name} first through ${d.handler === 'update' ? 'UpdateFunc' : 'DeleteFunc'} (resourceVersion ${d.toRV || 'unknown'}), never through AddFunc, although it was created (resourceVersion ${d.creationRV}) while they were already running: the creation never reached them. A client-go informer always hands an object to AddFunc first, after a relist too; a watch resumed from "now" after a disconnect skips whatever happened meanwhile.`;
+            case 'handler-missed-delete':
+              return `${name} was deleted (resourceVersion ${d.fromRV}) and ${d.controller}'s event handlers, which held it, were never handed the deletion, although their cache lived on past it (they were then given ${d.proofName} at resourceVersion ${d.proofRV}). A client-go informer hands a deletion it missed while disconnected to DeleteFunc as a DeletedFinalStateUnknown tombstone when it relists; a watch resumed from "now" after a disconnect never sees it, and whatever the controller holds for the object is never released.`;
+            case 'generation-jump':
+              return `Inside one continuous watch, ${name} went from generation ${d.fromGeneration} (resourceVersion ${d.fromRV}) to ${d.toGeneration} (resourceVersion ${d.toRV})${g.count > 1 ? `, and jumped ${g.count} times in all` : ''}: ${d.missingGenerations} spec change(s) were never delivered to the watcher.`;
+            case 'unseen-object':
+              return `The watch delivered ${d.eventType} for ${name} (resourceVersion ${d.toRV}) although it never delivered an ADDED for it nor listed it: the creation event was lost, and an informer would treat this as an add of an object it never knew.`;
+            case 'missed-write':
+              return `${[...d.missedSources].join(' and ')} show ${g.count} version(s) of ${name} (first resourceVersion ${d.fromRV}) that the watch skipped: it went on to resourceVersion ${d.toRV} without delivering them.`;
+            default: {
+              const cause =
+                d.gapCause === 'gone'
+                  ? `A 410 Gone${d.goneRV ? ` (resourceVersion ${d.goneRV} too old)` : ''} forced a relist`
+                  : d.gapCause === 'error'
+                    ? 'A watch error forced a relist'
+                    : 'A relist replaced the watch';
+              const generations = d.fromGeneration !== null && d.toGeneration !== null && d.fromGeneration !== d.toGeneration ? ` (generation ${d.fromGeneration} → ${d.toGeneration})` : '';
+              const hidden = d.hiddenWrites ? `; ${d.hiddenWrites} write(s) known from API/audit records fell into the gap` : '';
+              const from = Number(d.fromRV);
+              const to = Number(d.toRV);
+              // A list older than what the watch had delivered: served from a cache that lags (a resourceVersion=0
+              // list may be; apiserver's watch cache after a restart), so the watcher is shown the past, not a gap.
+              if (Number.isSafeInteger(from) && Number.isSafeInteger(to) && to < from) {
+                return `${cause}${g.count > 1 ? ` (${g.count} times)` : ''} with an older state: ${name} went back from resourceVersion ${d.fromRV} to ${d.toRV}${generations}, a list served from a cache that lags behind what the watcher had already seen${hidden}. Until the watch from that old resourceVersion catches up, the controller acts on state that is gone; level-based reconciles recover once it does.`;
+              }
+              return `${cause}${g.count > 1 ? ` (${g.count} times)` : ''}: across the gap ${name} changed from resourceVersion ${d.fromRV} to ${d.toRV}${generations}, and the watcher never saw the transitions in between${hidden}. Edge-triggered logic misses them; level-based reconciles recover.`;
+            }
+          }
+        });
       });
     },
   };

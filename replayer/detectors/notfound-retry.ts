@@ -122,21 +122,23 @@ export function notFoundRetry(): Detector {
       }
     },
     finish(context: DetectorContext): Finding[] {
-      const controller = context.controller();
-      for (const g of [...groups.all()]) {
-        const role = g.data.byController ? 'controller' : roleOf(controller, g.data.controller);
-        // Someone else's 404s (a person's kubectl get, another operator's probes) are not this controller's retries.
-        if (role !== 'controller') groups.delete(g);
-        else g.blame = { actor: g.data.controller, via: g.data.via, role };
-      }
-      return groups.findings((g) => {
-        const name = describeObject(g.object);
-        const after = g.data.deletedSeq !== null ? `After ${name} was deleted (seq ${g.data.deletedSeq}), ` : '';
-        if (g.rule === 'reconcile-notfound') {
-          return `${after}${g.data.controller} reconciled ${after ? 'it' : name} ${g.count} times ending with a NotFound error that was requeued: IsNotFound is treated as a failure instead of "nothing to do".`;
+      return groups.scratch(() => {
+        const controller = context.controller();
+        for (const g of [...groups.all()]) {
+          const role = g.data.byController ? 'controller' : roleOf(controller, g.data.controller);
+          // Someone else's 404s (a person's kubectl get, another operator's probes) are not this controller's retries.
+          if (role !== 'controller') groups.delete(g);
+          else g.blame = { actor: g.data.controller, via: g.data.via, role };
         }
-        const verbs = [...g.data.verbs].map(([verb, n]) => `${verb}×${n}`).join(', ');
-        return `${after}${g.data.controller} kept requesting ${after ? 'it' : name} and got 404 NotFound ${g.count} times (${verbs}): the key stays in the workqueue and is retried with backoff.`;
+        return groups.findings((g) => {
+          const name = describeObject(g.object);
+          const after = g.data.deletedSeq !== null ? `After ${name} was deleted (seq ${g.data.deletedSeq}), ` : '';
+          if (g.rule === 'reconcile-notfound') {
+            return `${after}${g.data.controller} reconciled ${after ? 'it' : name} ${g.count} times ending with a NotFound error that was requeued: IsNotFound is treated as a failure instead of "nothing to do".`;
+          }
+          const verbs = [...g.data.verbs].map(([verb, n]) => `${verb}×${n}`).join(', ');
+          return `${after}${g.data.controller} kept requesting ${after ? 'it' : name} and got 404 NotFound ${g.count} times (${verbs}): the key stays in the workqueue and is retried with backoff.`;
+        });
       });
     },
   };

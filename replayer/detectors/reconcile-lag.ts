@@ -282,21 +282,22 @@ export function reconcileLag(): Detector {
       }
     },
     finish(context: DetectorContext): Finding[] {
-      for (const run of runs.values()) close(run, context.thresholds.reconcileLag);
-      runs.clear();
-      // Reconcile reports come from the SDK inside the controller under debug.
-      for (const g of groups.all()) g.blame = { actor: g.data.controller, via: 'sdk', role: 'controller' };
-      return groups.findings((g) => {
-        const d = g.data;
-        const worst = d.worst!;
-        const trend = d.first && d.last && d.last.lag > d.first.lag ? `, growing from ${formatDuration(d.first.lag)} to ${formatDuration(d.last.lag)}` : '';
-        const where =
-          d.handlerDelayMax === null
-            ? ''
-            : d.handlerDelayMax > context.thresholds.reconcileLag / 2
-              ? ' The handler reports themselves came late: the informer is delivering events slowly (a blocked event handler holds up the ones after it).'
-              : ' The informer handed the changes over on time (handler reports), so they waited in the event handlers or the workqueue.';
-        return `${d.controller} reconciled ${g.count} change(s) of ${d.objects} object(s) more than ${formatDuration(context.thresholds.reconcileLag)} after they reached it${trend}, for changes arriving over ${formatDuration(d.span)}; the longest wait was ${formatDuration(worst.lag)}, for ${describeObject(worst.object.ref)} (resourceVersion ${worst.rv}). Its queue is backing up: a blocking call in an event handler, or too few workers.${where}`;
+      return groups.scratch(() => {
+        for (const run of runs.values()) close(run, context.thresholds.reconcileLag);
+        // Reconcile reports come from the SDK inside the controller under debug.
+        for (const g of groups.all()) g.blame = { actor: g.data.controller, via: 'sdk', role: 'controller' };
+        return groups.findings((g) => {
+          const d = g.data;
+          const worst = d.worst!;
+          const trend = d.first && d.last && d.last.lag > d.first.lag ? `, growing from ${formatDuration(d.first.lag)} to ${formatDuration(d.last.lag)}` : '';
+          const where =
+            d.handlerDelayMax === null
+              ? ''
+              : d.handlerDelayMax > context.thresholds.reconcileLag / 2
+                ? ' The handler reports themselves came late: the informer is delivering events slowly (a blocked event handler holds up the ones after it).'
+                : ' The informer handed the changes over on time (handler reports), so they waited in the event handlers or the workqueue.';
+          return `${d.controller} reconciled ${g.count} change(s) of ${d.objects} object(s) more than ${formatDuration(context.thresholds.reconcileLag)} after they reached it${trend}, for changes arriving over ${formatDuration(d.span)}; the longest wait was ${formatDuration(worst.lag)}, for ${describeObject(worst.object.ref)} (resourceVersion ${worst.rv}). Its queue is backing up: a blocking call in an event handler, or too few workers.${where}`;
+        });
       });
     },
   };

@@ -72,12 +72,14 @@ export function staleRead(): Detector {
       }
     },
     finish(): Finding[] {
-      // Reconcile reports come from the SDK inside the controller under debug.
-      for (const g of groups.all()) if (g.data.controller) g.blame = { actor: g.data.controller, via: 'sdk', role: 'controller' };
-      return groups.findings((g) => {
-        const d = g.data;
-        const how = d.byOrder ? 'delivered earlier' : 'numerically older';
-        return `${d.controller} reconciled ${describeObject(g.object)} from resourceVersion ${d.readRV} although the watch had delivered resourceVersion ${d.newerRV} ${formatDuration(d.lag)} before the reconcile started (${d.readRV} was ${how})${g.count > 1 ? `; ${g.count} such reconciles` : ''}: its cache was behind.`;
+      return groups.scratch(() => {
+        // Reconcile reports come from the SDK inside the controller under debug.
+        for (const g of groups.all()) if (g.data.controller) g.blame = { actor: g.data.controller, via: 'sdk', role: 'controller' };
+        return groups.findings((g) => {
+          const d = g.data;
+          const how = d.byOrder ? 'delivered earlier' : 'numerically older';
+          return `${d.controller} reconciled ${describeObject(g.object)} from resourceVersion ${d.readRV} although the watch had delivered resourceVersion ${d.newerRV} ${formatDuration(d.lag)} before the reconcile started (${d.readRV} was ${how})${g.count > 1 ? `; ${g.count} such reconciles` : ''}: its cache was behind.`;
+        });
       });
     },
   };

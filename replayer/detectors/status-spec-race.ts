@@ -327,24 +327,26 @@ export function statusSpecRace(): Detector {
       }
     },
     finish(context: DetectorContext): Finding[] {
-      const controller = context.controller();
-      for (const g of groups.all()) {
-        if (g.rule === 'conflict-retry') g.count = Math.max(g.data.apiConflicts, g.data.reconcileConflicts);
-        g.blame = blameOf(g, controller);
-      }
-      return groups.findings((g) => {
-        const name = describeObject(g.object);
-        const d = g.data;
-        switch (g.rule) {
-          case 'stale-status':
-            return `${d.writer ? `${d.writer} wrote` : 'A write set'} the status of ${name} with observedGeneration ${d.observed} while the spec was already at generation ${d.current}${g.count > 1 ? ` (${g.count} such status writes)` : ''}: the status describes a spec the user no longer has.`;
-          case 'stale-reconcile':
-            return `Controller ${d.writer} reconciled generation ${d.observed} of ${name} and wrote while the spec was already at generation ${d.current}${d.reconcileGap ? ` (written ${d.reconcileGap} before the reconcile started)` : ''}${g.count > 1 ? `; ${g.count} such writes` : ''}: it acted on an old spec.`;
-          case 'lost-update':
-            return `${d.revertedBy} wrote back an older spec of ${name}, reverting the change ${d.revertedManager} had just made${g.count > 1 ? ` (${g.count} times)` : ''}: a full-object Update from a stale copy without a resourceVersion precondition lost a concurrent update.`;
-          default:
-            return `${d.actor} got 409 Conflict on ${name} ${g.count} times in a row: it retries with the same stale object instead of re-reading it.`;
+      return groups.scratch(() => {
+        const controller = context.controller();
+        for (const g of groups.all()) {
+          if (g.rule === 'conflict-retry') g.count = Math.max(g.data.apiConflicts, g.data.reconcileConflicts);
+          g.blame = blameOf(g, controller);
         }
+        return groups.findings((g) => {
+          const name = describeObject(g.object);
+          const d = g.data;
+          switch (g.rule) {
+            case 'stale-status':
+              return `${d.writer ? `${d.writer} wrote` : 'A write set'} the status of ${name} with observedGeneration ${d.observed} while the spec was already at generation ${d.current}${g.count > 1 ? ` (${g.count} such status writes)` : ''}: the status describes a spec the user no longer has.`;
+            case 'stale-reconcile':
+              return `Controller ${d.writer} reconciled generation ${d.observed} of ${name} and wrote while the spec was already at generation ${d.current}${d.reconcileGap ? ` (written ${d.reconcileGap} before the reconcile started)` : ''}${g.count > 1 ? `; ${g.count} such writes` : ''}: it acted on an old spec.`;
+            case 'lost-update':
+              return `${d.revertedBy} wrote back an older spec of ${name}, reverting the change ${d.revertedManager} had just made${g.count > 1 ? ` (${g.count} times)` : ''}: a full-object Update from a stale copy without a resourceVersion precondition lost a concurrent update.`;
+            default:
+              return `${d.actor} got 409 Conflict on ${name} ${g.count} times in a row: it retries with the same stale object instead of re-reading it.`;
+          }
+        });
       });
     },
   };

@@ -120,25 +120,26 @@ export function stuckFinalizer(): Detector {
       }
     },
     finish(context: DetectorContext): Finding[] {
-      for (const d of deleting.values()) evaluate(d, context.state.now, d.lastSeq, 'present', context);
-      deleting.clear();
-      const controller = context.controller();
-      for (const g of groups.all()) g.blame = blameOf(g.data.stuck, controller);
-      return groups.findings((g) => {
-        const stuck = g.data.stuck
-          .map((f) => {
-            const system = systemFinalizerOf(f.name, f.owners);
-            const who = system ? ` (${system.owner}'s, waiting for ${system.waitsFor})` : f.owners.length ? ` (added by ${f.owners.join(', ')})` : '';
-            return `${f.name}${who} for ${formatDuration(f.held)}${f.removed ? ' before it was removed' : ''}`;
-          })
-          .join('; ');
-        const end =
-          g.data.outcome === 'present'
-            ? `still there when the session ended: its last version (seq ${g.data.endSeq}) still carries ${g.data.remaining.join(', ') || 'its finalizers'}`
-            : g.data.outcome === 'deleted'
-              ? `the object was finally deleted at seq ${g.data.endSeq}`
-              : `the last finalizer went at seq ${g.data.endSeq}`;
-        return `${describeObject(g.object)} has been deleting since ${g.data.since ?? '?'} but finalizers held it: ${stuck}; ${end}${durationBasis(g.data.estimated)}.`;
+      return groups.scratch(() => {
+        for (const d of deleting.values()) evaluate(d, context.state.now, d.lastSeq, 'present', context);
+        const controller = context.controller();
+        for (const g of groups.all()) g.blame = blameOf(g.data.stuck, controller);
+        return groups.findings((g) => {
+          const stuck = g.data.stuck
+            .map((f) => {
+              const system = systemFinalizerOf(f.name, f.owners);
+              const who = system ? ` (${system.owner}'s, waiting for ${system.waitsFor})` : f.owners.length ? ` (added by ${f.owners.join(', ')})` : '';
+              return `${f.name}${who} for ${formatDuration(f.held)}${f.removed ? ' before it was removed' : ''}`;
+            })
+            .join('; ');
+          const end =
+            g.data.outcome === 'present'
+              ? `still there when the session ended: its last version (seq ${g.data.endSeq}) still carries ${g.data.remaining.join(', ') || 'its finalizers'}`
+              : g.data.outcome === 'deleted'
+                ? `the object was finally deleted at seq ${g.data.endSeq}`
+                : `the last finalizer went at seq ${g.data.endSeq}`;
+          return `${describeObject(g.object)} has been deleting since ${g.data.since ?? '?'} but finalizers held it: ${stuck}; ${end}${durationBasis(g.data.estimated)}.`;
+        });
       });
     },
   };

@@ -16,6 +16,10 @@ export interface DetectorContext {
 /**
  * A detector is incremental and pure: it observes the fold's facts in record order, keeps what it needs (bounded
  * by live objects), and turns it into findings at the end. It never reads the clock: time is in the records.
+ *
+ * finish() reports as if the session ended at the last fact, and must leave the detector as it found it: the
+ * recorder's online analysis calls it again and again while facts keep coming (what it closes or adds goes to
+ * FindingGroups.scratch() or a copy, never to the state the next fact meets).
  */
 export interface Detector {
   readonly kind: FindingKind;

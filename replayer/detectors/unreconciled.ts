@@ -85,43 +85,45 @@ export function unreconciled(): Detector {
       }
     },
     finish(context: DetectorContext): Finding[] {
-      const end = context.state.now;
-      if (end !== null) {
-        for (const [uid, t] of tracked) {
-          const object = context.state.objects.get(uid);
-          const latest = object?.latest;
-          if (!object || !latest || t.generation === null || t.since === null) continue;
-          if (latest.deletionTimestamp) continue;
-          if (!(context.state.observedGenerationKinds.has(kindKey(object.ref)) || t.reconciles > 0)) continue;
-          const observed = latest.observedGeneration;
-          if (observed !== null && observed >= t.generation) continue;
-          if (t.reconciledGeneration >= t.generation) continue;
-          if (t.lastGoodStart !== null && t.lastGoodStart >= t.since) continue;
-          const age = end - t.since;
-          if (age <= context.thresholds.unreconciledAfter) continue;
-          const g = groups.hit(object, 'generation-not-observed', {
-            evidence: [
-              ev(t.sinceSeq, `generation ${t.generation} appears`, t.sinceRV),
-              latest.seq !== t.sinceSeq && ev(latest.seq, `newest version: status.observedGeneration ${observed ?? 'absent'}`, latest.rv),
-              ev(t.lastReconcileSeq, 'last reconcile of the object'),
-            ],
-          });
-          g.data.generation = t.generation;
-          g.data.observed = observed;
-          g.data.reconciled = t.reconciledGeneration;
-          g.data.age = age;
-          g.data.reconciles = t.reconciles;
+      return groups.scratch(() => {
+        const end = context.state.now;
+        if (end !== null) {
+          for (const [uid, t] of tracked) {
+            const object = context.state.objects.get(uid);
+            const latest = object?.latest;
+            if (!object || !latest || t.generation === null || t.since === null) continue;
+            if (latest.deletionTimestamp) continue;
+            if (!(context.state.observedGenerationKinds.has(kindKey(object.ref)) || t.reconciles > 0)) continue;
+            const observed = latest.observedGeneration;
+            if (observed !== null && observed >= t.generation) continue;
+            if (t.reconciledGeneration >= t.generation) continue;
+            if (t.lastGoodStart !== null && t.lastGoodStart >= t.since) continue;
+            const age = end - t.since;
+            if (age <= context.thresholds.unreconciledAfter) continue;
+            const g = groups.hit(object, 'generation-not-observed', {
+              evidence: [
+                ev(t.sinceSeq, `generation ${t.generation} appears`, t.sinceRV),
+                latest.seq !== t.sinceSeq && ev(latest.seq, `newest version: status.observedGeneration ${observed ?? 'absent'}`, latest.rv),
+                ev(t.lastReconcileSeq, 'last reconcile of the object'),
+              ],
+            });
+            g.data.generation = t.generation;
+            g.data.observed = observed;
+            g.data.reconciled = t.reconciledGeneration;
+            g.data.age = age;
+            g.data.reconciles = t.reconciles;
+          }
         }
-      }
-      return groups.findings((g) => {
-        const d = g.data;
-        const status = d.observed === null ? 'status.observedGeneration is absent' : `status.observedGeneration is ${d.observed}`;
-        const reconciles = d.reconciles
-          ? d.reconciled >= 0
-            ? `; the successful reconciles recorded observed generation ${d.reconciled} at most`
-            : `; none of its ${d.reconciles} recorded reconcile(s) succeeded`
-          : '';
-        return `Generation ${d.generation} of ${describeObject(g.object)} was never observed by the controller in the ${formatDuration(d.age)} until the session ended: ${status}${reconciles}.`;
+        return groups.findings((g) => {
+          const d = g.data;
+          const status = d.observed === null ? 'status.observedGeneration is absent' : `status.observedGeneration is ${d.observed}`;
+          const reconciles = d.reconciles
+            ? d.reconciled >= 0
+              ? `; the successful reconciles recorded observed generation ${d.reconciled} at most`
+              : `; none of its ${d.reconciles} recorded reconcile(s) succeeded`
+            : '';
+          return `Generation ${d.generation} of ${describeObject(g.object)} was never observed by the controller in the ${formatDuration(d.age)} until the session ended: ${status}${reconciles}.`;
+        });
       });
     },
   };

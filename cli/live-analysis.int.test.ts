@@ -9,7 +9,10 @@ import { LiveFindings, type LiveFindingsDocument } from '../recorder/live-findin
 import { RecorderMetrics } from '../recorder/metrics.js';
 import { Writer } from '../recorder/writer.js';
 import { openStore, type SessionStore } from '../store/index.js';
-import { checkAnalysis } from './live-analysis.js';
+import { deployment } from '../test/builders.js';
+import type { ApiRequestRecord } from '../model/index.js';
+import { analyze } from '../replayer/index.js';
+import { checkAnalysis, checkAnalysisInWorker } from './live-analysis.js';
 
 /**
  * Online detection gives `check`'s findings: every labelled scenario (test/scenarios) is imported, then written
@@ -51,7 +54,7 @@ function checkOf(store: SessionStore, sessionId: number, config: CheckConfig, th
   const session = store.findSession(String(sessionId))!;
   const run = checkAnalysis(config)(session);
   for (const record of store.records(sessionId, { withObjects: 'lazy', toSeq: throughSeq })) run.push(record);
-  return run.finish();
+  return run.report(session);
 }
 
 describe('online detection equals check', () => {
@@ -98,6 +101,63 @@ describe('online detection equals check', () => {
       // The gauge counts the findings now reported, by kind and severity (not the suppressed ones).
       const gauge = (await metrics.findings.get()).values.reduce((n, v) => n + v.value, 0);
       expect(gauge).toBe(last.findings.filter((f) => !f.suppressed).length);
+    });
+  }
+});
+
+/**
+ * The live analysis reads each record once; a row it already read can still change: the audit webhook's report of a
+ * request the SDK reported first is merged into that request's row (model/api-pairing.ts), here with the object the
+ * server answered. The run after such a merge must read the session again, or it reports the rows as they were.
+ */
+describe('a merge into a row already analysed', () => {
+  const object = { group: 'apps', version: 'v1', resource: 'deployments', kind: 'Deployment', namespace: 'shop', name: 'web' };
+  const at = (ms: number) => new Date(Date.parse('2026-11-25T10:00:00Z') + ms).toISOString();
+  const sdk = (i: number): ApiRequestRecord => ({
+    record: 'api', observedAt: at(i * 1000 + 50), origin: 'ingest', actor: 'web-operator', byController: true,
+    verb: 'update', object: { ...object, resource: undefined, uid: 'uid-web' }, code: 200, resourceVersionAfter: String(100 + i),
+  });
+  const audit = (i: number): ApiRequestRecord => ({
+    record: 'api', observedAt: at(i * 1000 + 20), origin: 'audit', actor: 'system:serviceaccount:shop:web-operator', byController: true,
+    verb: 'update', object, code: 200, resourceVersionAfter: String(100 + i), auditId: `a-${i}`,
+    responseObject: deployment({ name: 'web', namespace: 'shop', resourceVersion: String(100 + i), replicas: 2 + (i % 2), at: at(i * 1000) }),
+  });
+
+  for (const where of ['in process', 'in the worker'] as const) {
+    it(`makes the next run read the session again (${where})`, async () => {
+      const config = CheckConfig.parse({});
+      const session = live.createSession({ name: `merged-${where}`, source: 'recorder', cluster: null, context: null, toolVersion: 'test', config: {} });
+      const findings = new LiveFindings({
+        store: live,
+        ...(where === 'in process' ? { analysis: checkAnalysis(config) } : { analyser: checkAnalysisInWorker(config, join(dir, 'live.db')) }),
+        minIntervalMs: 0,
+        cpuShare: 1,
+      });
+      const writer = new Writer({ store: live, sessionId: session.id, flushIntervalMs: 1, batchSize: 100, queueSize: 1000, onCommitted: (c) => findings.committed(c) });
+      const reports = Array.from({ length: 12 }, (_, i) => sdk(i));
+      writer.push(reports);
+      await writer.flush();
+      await findings.analysed(session.id, 12);
+      // What the rows said before the merge (their payloads, read now).
+      const before = [...live.records(session.id, { withObjects: 'lazy' })];
+
+      writer.push([...reports.map((_, i) => audit(i)), { record: 'marker', observedAt: at(20_000), origin: 'watch', marker: 'watch-started' }]);
+      await writer.flush();
+      const lastSeq = live.lastSeq(session.id);
+      expect(lastSeq).toBe(13); // the twelve audit events merged into rows 1-12
+      await findings.analysed(session.id, lastSeq);
+      await findings.close();
+      await writer.close();
+
+      const document = findings.document()!;
+      const whole = checkOf(live, session.id, config, lastSeq);
+      expect(document.throughSeq).toBe(lastSeq);
+      expect(document.findings).toEqual(whole.findings);
+      expect(document.summary).toEqual(whole.summary);
+      // The test means something: the rows as first read (plus the marker) analyse differently from the merged ones.
+      const stale = analyze([...before, ...live.records(session.id, { withObjects: 'lazy', fromSeq: 13 })], { controller: [] });
+      const merged = analyze(live.records(session.id, { withObjects: 'lazy' }), { controller: [] });
+      expect(stale.stats).not.toEqual(merged.stats);
     });
   }
 });

@@ -1,7 +1,7 @@
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import type { CheckConfig } from '../model/check-config.js';
 import { sessionControllerNames, type Finding, type SessionInfo } from '../model/index.js';
-import type { SessionAnalyser, SessionAnalysisFactory } from '../recorder/live-findings.js';
+import type { SessionAnalyser, SessionAnalysisFactory, SessionAnalysisRun } from '../recorder/live-findings.js';
 import type { SessionReports } from '../recorder/read-routes.js';
 import { createAnalyzer } from '../replayer/index.js';
 import { checkSummary } from './commands/check.js';
@@ -18,9 +18,9 @@ export function checkAnalysis(config: CheckConfig): SessionAnalysisFactory {
     const analyzer = createAnalyzer({ parsedConfig: config, controller });
     return {
       push: (record) => analyzer.push(record),
-      finish: () => {
-        const analysis = analyzer.finish();
-        return { findings: analysis.findings, summary: checkSummary(session, analysis, config) };
+      report: (now) => {
+        const analysis = analyzer.report();
+        return { findings: analysis.findings, summary: checkSummary(now, analysis, config) };
       },
     };
   };
@@ -48,6 +48,7 @@ interface WorkerRequest {
   readonly id: number;
   readonly session: SessionInfo;
   readonly throughSeq: number;
+  readonly changedFromSeq?: number | undefined;
 }
 
 type WorkerReply =
@@ -100,12 +101,12 @@ export function checkAnalysisInWorker(config: CheckConfig, dbPath: string): Sess
   worker.on('error', failAll);
   worker.on('exit', (code) => failAll(new Error(`the analysis worker exited (code ${code})`)));
   return {
-    async analyse(session, throughSeq) {
+    async analyse(session, throughSeq, changedFromSeq) {
       if (failed) throw failed;
       const id = next++;
       const reply = await new Promise<WorkerReply>((resolve) => {
         pending.set(id, { resolve });
-        worker.postMessage({ id, session, throughSeq } satisfies WorkerRequest);
+        worker.postMessage({ id, session, throughSeq, changedFromSeq } satisfies WorkerRequest);
       });
       if ('error' in reply) throw new Error(reply.error);
       return reply;
@@ -123,14 +124,23 @@ async function serveLiveAnalysis(setup: WorkerSetup): Promise<void> {
   // A small page cache, as the recorder's own connection has (cli/commands/record.ts): the OS caches the file.
   const store = openStore(setup.dbPath, { readonly: true, cacheKiB: 2048 });
   const factory = checkAnalysis(setup.config);
+  /** The analysis stays alive between requests: each reads only the records after the last one's. */
+  let live: { sessionId: number; run: SessionAnalysisRun; throughSeq: number } | undefined;
   port.on('message', (request: WorkerRequest) => {
     try {
       const started = performance.now();
-      const run = factory(request.session);
-      for (const record of store.records(request.session.id, { withObjects: 'lazy', toSeq: request.throughSeq, parallel: false })) run.push(record);
-      const { findings, summary } = run.finish();
+      const { session, throughSeq, changedFromSeq } = request;
+      // A new segment, or a row already read that changed (a merged API request): read the session again.
+      if (!live || live.sessionId !== session.id || throughSeq < live.throughSeq || (changedFromSeq !== undefined && changedFromSeq <= live.throughSeq)) {
+        live = { sessionId: session.id, run: factory(session), throughSeq: 0 };
+      }
+      // (A read that fails half-way leaves a half-read analysis: the catch drops it, the next request starts again.)
+      for (const record of store.records(session.id, { withObjects: 'lazy', fromSeq: live.throughSeq + 1, toSeq: throughSeq, parallel: false })) live.run.push(record);
+      live.throughSeq = Math.max(live.throughSeq, throughSeq);
+      const { findings, summary } = live.run.report(session);
       port.postMessage({ id: request.id, findings, summary, busyMs: performance.now() - started } satisfies WorkerReply);
     } catch (error) {
+      live = undefined;
       port.postMessage({ id: request.id, error: error instanceof Error ? error.message : String(error) } satisfies WorkerReply);
     }
   });

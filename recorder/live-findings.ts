@@ -7,26 +7,33 @@ import type { CommittedBatch } from './writer.js';
 /**
  * Online detection: the detectors `kreplay check` runs, over the live session, while it records.
  *
- *   Writer ──batch committed──▶ LiveFindings.committed() ──debounce──▶ one analysis run over seq 1..lastSeq
+ *   Writer ──batch committed──▶ LiveFindings.committed() ──debounce──▶ one run: the records after the last run's,
+ *                                                                        │ pushed into the live analysis, reported
  *                                                                        │ (a worker thread, or chunks in process)
  *                                     log line per new/updated finding ◀─┤
  *                                kreplay_findings{kind,severity} gauge ◀─┤
  *                                   kreplay_findings_total counter     ◀─┘──▶ GET /v1/findings (check --json shape)
  *
- * Each run is the whole pure analysis again, not an incremental one: the result is then `check`'s by construction
- * (same function, same records; an api record merged into an earlier row is re-read too), at the price of work that
- * grows with the session. The recorder runs it off its thread (`analyser`: a worker on its own connection, wired by
- * cli/live-analysis.ts); the in-process form (`analysis`, for tests) reads in chunks and yields between them. Either
- * way the next run starts no sooner than `cpuShare` of the time allows (a 300 ms run at a share of 0.1 waits 2.7 s),
- * so detection gets slower as the session grows, never the recording. The recorder imports no replayer (STYLE.md):
- * the analysis is handed in.
+ * The analysis stays alive between runs (replayer/analyze.ts report(): detectors report without ending), so a run
+ * costs the records that arrived since the last one plus one report, not the session again; its result is `check`'s
+ * over seq 1..throughSeq (replayer/report.int.test.ts, cli/live-analysis.int.test.ts). One thing a live analysis
+ * cannot follow is a stored record that changes: the other source's report of an API request merged into its row
+ * (model/api-pairing.ts). A commit says the lowest row it changed (CommittedBatch.changedFromSeq); a change at or
+ * below what the analysis already read starts it again from seq 1. The recorder runs it off its thread
+ * (`analyser`: a worker on its own connection, wired by cli/live-analysis.ts); the in-process form (`analysis`, for
+ * tests) reads in chunks and yields between them. Either way the next run starts no sooner than `cpuShare` of the
+ * time allows (a 300 ms run at a share of 0.1 waits 2.7 s), so a burst slows detection, never the recording. The
+ * recorder imports no replayer (STYLE.md): the analysis is handed in.
  */
 
 /** One analysis of one session, fed its records in seq order: what `kreplay check` runs. */
 export interface SessionAnalysisRun {
   push(record: StoredRecord): void;
-  /** The findings and the `summary` object of `check --json`. */
-  finish(): { findings: Finding[]; summary: Record<string, unknown> };
+  /**
+   * The findings and the `summary` object of `check --json` over the records pushed so far; more may be pushed
+   * after it. `session`: the session as it is now (its summary says whether it is partial).
+   */
+  report(session: SessionInfo): { findings: Finding[]; summary: Record<string, unknown> };
 }
 
 export type SessionAnalysisFactory = (session: SessionInfo) => SessionAnalysisRun;
@@ -36,8 +43,12 @@ export type SessionAnalysisFactory = (session: SessionInfo) => SessionAnalysisRu
  * connection): the event loop that receives watch events and commits batches never waits for it.
  */
 export interface SessionAnalyser {
-  /** `check` over seq 1..throughSeq of the session; busyMs: the time the run took where it ran. */
-  analyse(session: SessionInfo, throughSeq: number): Promise<{ findings: Finding[]; summary: Record<string, unknown>; busyMs: number }>;
+  /**
+   * `check` over seq 1..throughSeq of the session; busyMs: the time the run took where it ran. `changedFromSeq`: the
+   * lowest stored record changed since the previous call (a merged API request), if any: at or below what the
+   * analyser already read, it reads the session again from seq 1.
+   */
+  analyse(session: SessionInfo, throughSeq: number, changedFromSeq?: number): Promise<{ findings: Finding[]; summary: Record<string, unknown>; busyMs: number }>;
   close(): Promise<void>;
 }
 
@@ -98,6 +109,10 @@ const defaultChunkRecords = 250;
 
 export class LiveFindings {
   private target: CommittedBatch | undefined;
+  /** The lowest stored row changed by the commits since the last run started (a merged API request). */
+  private changedFromSeq: number | undefined;
+  /** The in-process analysis, alive between runs: the records it has read. */
+  private live: { sessionId: number; run: SessionAnalysisRun; throughSeq: number } | undefined;
   private analysedSessionId: number | undefined;
   private snapshot: Snapshot | undefined;
   private known = new Map<string, Known>();
@@ -126,6 +141,8 @@ export class LiveFindings {
   /** The writer's "batch committed" notification: schedules a run (cheap; never analyses in the caller). */
   committed(commit: CommittedBatch): void {
     if (this.closed) return;
+    if (this.target && this.target.sessionId !== commit.sessionId) this.changedFromSeq = undefined;
+    if (commit.changedFromSeq !== undefined) this.changedFromSeq = Math.min(this.changedFromSeq ?? commit.changedFromSeq, commit.changedFromSeq);
     this.target = commit;
     this.schedule();
   }
@@ -184,8 +201,10 @@ export class LiveFindings {
     try {
       const session = store.findSession(String(target.sessionId));
       if (!session) return; // deleted (retention) before its run
+      const changedFromSeq = this.changedFromSeq;
+      this.changedFromSeq = undefined;
       if (this.options.analyser) {
-        const result = await this.options.analyser.analyse(session, target.lastSeq);
+        const result = await this.options.analyser.analyse(session, target.lastSeq, changedFromSeq);
         busyMs = result.busyMs;
         if (this.closed) return;
         this.log.debug('analysis run', { session: session.name, throughSeq: target.lastSeq, busyMs: Math.round(busyMs), findings: result.findings.length, where: 'worker' });
@@ -193,27 +212,35 @@ export class LiveFindings {
         return;
       }
       if (!this.options.analysis) return;
-      const analysis = this.options.analysis(session);
+      let live = this.live;
+      if (!live || live.sessionId !== session.id || (changedFromSeq !== undefined && changedFromSeq <= live.throughSeq)) {
+        live = this.live = { sessionId: session.id, run: this.options.analysis(session), throughSeq: 0 };
+      }
       let sliceStart = this.monotonic();
       let longestSliceMs = 0;
       // Chunks of whole, closed reads: no statement stays open on the writer's connection while it commits.
-      for (let from = 1; from <= target.lastSeq && !this.closed; from += this.chunkRecords) {
+      for (let from = live.throughSeq + 1; from <= target.lastSeq; from += this.chunkRecords) {
+        // Stopped mid-run: what was read stays read (the next run goes on from there); nothing is reported.
+        if (this.closed) return;
         const to = Math.min(target.lastSeq, from + this.chunkRecords - 1);
-        for (const record of store.records(session.id, { fromSeq: from, toSeq: to, withObjects: 'lazy', parallel: false })) analysis.push(record);
+        for (const record of store.records(session.id, { fromSeq: from, toSeq: to, withObjects: 'lazy', parallel: false })) live.run.push(record);
+        live.throughSeq = to;
         const sliceMs = this.monotonic() - sliceStart;
         busyMs += sliceMs;
         longestSliceMs = Math.max(longestSliceMs, sliceMs);
         await new Promise<void>((resolve) => setImmediate(resolve));
         sliceStart = this.monotonic();
       }
-      if (this.closed) return; // stopped mid-run: half a session's findings are not the session's
-      const { findings, summary } = analysis.finish();
+      if (this.closed) return;
+      const { findings, summary } = live.run.report(session);
       const finishMs = this.monotonic() - sliceStart;
       busyMs += finishMs;
       this.log.debug('analysis run', { session: session.name, throughSeq: target.lastSeq, busyMs: Math.round(busyMs), longestSliceMs: Math.round(longestSliceMs), finishMs: Math.round(finishMs), findings: findings.length });
       this.publish(session, target, findings, summary);
     } catch (error) {
-      // One failed run (a session deleted mid-read, a detector bug) must not stop the recording or later runs.
+      // One failed run (a session deleted mid-read, a detector bug) must not stop the recording or later runs; the
+      // next one reads the session afresh (this one may have pushed half a chunk).
+      this.live = undefined;
       this.log.error('online analysis failed', { session: target.sessionId, throughSeq: target.lastSeq, error: (error as Error).message });
     } finally {
       this.options.metrics?.analysisSeconds.observe(busyMs / 1000);

@@ -58,6 +58,8 @@ export interface WriterOptions {
 export interface CommittedBatch {
   readonly sessionId: number;
   readonly lastSeq: number;
+  /** The lowest row of an earlier batch this one changed (a merged API request: AppendResult.changedFromSeq). */
+  readonly changedFromSeq?: number;
 }
 
 /** What the supervisors, the ingest server and the daemon need from the writer. */
@@ -99,6 +101,8 @@ export class Writer implements RecordSink {
   private readonly log: Logger;
   private committedCount = 0;
   private lastSeq = 0;
+  /** The lowest earlier row the batches since the last notification changed (merged API requests). */
+  private changedFromSeq: number | undefined;
   private lastCommitAt: string | null = null;
   private sessionIdValue: number;
 
@@ -276,7 +280,7 @@ export class Writer implements RecordSink {
     const records = batch.map((p) => p.record);
     try {
       const result = store.append(sessionId, records, checkpointsOf(batch));
-      this.committed(result.count, result.lastSeq, result.merged);
+      this.committed(result.count, result.lastSeq, result.merged, result.changedFromSeq);
       this.recordPartial(records);
       return true;
     } catch (error) {
@@ -297,7 +301,7 @@ export class Writer implements RecordSink {
         const checkpoints = checkpointsOf([pending]);
         try {
           const result = store.append(sessionId, [record], checkpoints);
-          this.committed(result.count, result.lastSeq, result.merged);
+          this.committed(result.count, result.lastSeq, result.merged, result.changedFromSeq);
           this.recordPartial([record]);
         } catch (recordError) {
           if (isTransient(recordError)) return false; // the disk went away half-way: retry the rest later
@@ -328,8 +332,9 @@ export class Writer implements RecordSink {
     }
   }
 
-  private committed(count: number, lastSeq: number, merged = 0): void {
+  private committed(count: number, lastSeq: number, merged = 0, changedFromSeq: number | null = null): void {
     this.committedCount += count;
+    if (changedFromSeq !== null) this.changedFromSeq = Math.min(this.changedFromSeq ?? changedFromSeq, changedFromSeq);
     // An append of only merged records assigns no seq: the last one stays the last.
     if (count > 0) this.lastSeq = lastSeq;
     if (merged) this.options.metrics?.pairedRequests.inc(merged);
@@ -346,7 +351,9 @@ export class Writer implements RecordSink {
     const listener = this.options.onCommitted;
     if (!listener) return;
     try {
-      listener({ sessionId: this.sessionIdValue, lastSeq: this.lastSeq });
+      const changedFromSeq = this.changedFromSeq;
+      this.changedFromSeq = undefined;
+      listener({ sessionId: this.sessionIdValue, lastSeq: this.lastSeq, ...(changedFromSeq !== undefined ? { changedFromSeq } : {}) });
     } catch (error) {
       // A listener's bug must not stop the commits.
       this.log.error('a commit listener failed', { error: (error as Error).message });

@@ -34,6 +34,8 @@ export interface Group<D> {
   tail: EvidenceItem[];
   rvs: string[];
   rvSet: Set<string>;
+  /** rvSet is the live group's (a scratch copy's, until hit() adds to it): copied on first write, not per report. */
+  rvSetShared?: boolean;
 }
 
 export interface Occurrence {
@@ -102,6 +104,10 @@ export class FindingGroups<D> {
       }
       const rv = item.resourceVersion;
       if (rv && !group.rvSet.has(rv)) {
+        if (group.rvSetShared) {
+          group.rvSet = new Set(group.rvSet);
+          group.rvSetShared = false;
+        }
         // Remember enough to de-duplicate what is shown; a long loop must not grow memory with its length.
         if (group.rvSet.size < 1000) group.rvSet.add(rv);
         if (group.rvs.length < rvLimit) group.rvs.push(rv);
@@ -185,7 +191,7 @@ function copyGroup<D>(group: Group<D>): Group<D> {
     head: [...group.head],
     tail: [...group.tail],
     rvs: [...group.rvs],
-    rvSet: new Set(group.rvSet),
+    rvSetShared: true,
   };
 }
 

@@ -25,10 +25,11 @@ describe('store: one request from two sources is one record', () => {
     const path = join(tempDir(), 'kreplay.db');
     const store = openStore(path);
     const session = store.createSession(newSession);
-    expect(store.append(session.id, [sdk('2026-11-25T10:00:00.050Z', '10'), marker('2026-11-25T10:00:00.060Z')])).toMatchObject({ count: 2, merged: 0 });
+    expect(store.append(session.id, [sdk('2026-11-25T10:00:00.050Z', '10'), marker('2026-11-25T10:00:00.060Z')])).toMatchObject({ count: 2, merged: 0, changedFromSeq: null });
     // The audit webhook's batch comes later; its event pairs with seq 1. Seq 3 pairs within its own append.
+    // (changedFromSeq: the earlier append's row it changed, for readers that already read it; not seq 3, new here.)
     expect(store.append(session.id, [audit('2026-11-25T10:00:00.020Z', '10'), sdk('2026-11-25T10:00:01.050Z', '11'), audit('2026-11-25T10:00:01.030Z', '11')])).toEqual({
-      firstSeq: 3, lastSeq: 3, count: 1, merged: 2,
+      firstSeq: 3, lastSeq: 3, count: 1, merged: 2, changedFromSeq: 1,
     });
     store.close();
 

@@ -512,7 +512,7 @@ export class SqliteSessionStore implements SessionStore {
     if (checkpoints.length && !this.hasCheckpoints) throw new Error(`${this.path} has no watch_checkpoints table (schema < 6): open it read-write to migrate it`);
     if (records.length === 0) {
       const next = this.requireSessionRow(sessionId).next_seq;
-      return { firstSeq: next, lastSeq: next - 1, count: 0, merged: 0 };
+      return { firstSeq: next, lastSeq: next - 1, count: 0, merged: 0, changedFromSeq: null };
     }
     const touchedTips = new Map<number, Tip | undefined>();
     let unpaired = this.unpaired.get(sessionId);
@@ -530,12 +530,16 @@ export class SqliteSessionStore implements SessionStore {
       let seq = firstSeq;
       let merged = 0;
       let changedStored = false;
+      let changedFromSeq: number | null = null;
       /** The seq each record got (a merged one: its partner's), for the checkpoints' through_seq. */
       const seqs: number[] = [];
       for (const record of records) {
         const partner = record.record === 'api' ? unpaired.pair(record, seq) : undefined;
         if (partner !== undefined && record.record === 'api') {
-          changedStored = this.mergeInto(sessionId, partner, record, apiRows) || changedStored;
+          if (this.mergeInto(sessionId, partner, record, apiRows)) {
+            changedStored = true;
+            changedFromSeq = Math.min(changedFromSeq ?? partner, partner);
+          }
           merged += 1;
           seqs.push(partner);
           continue;
@@ -562,7 +566,7 @@ export class SqliteSessionStore implements SessionStore {
       }
       // A stored record changed without the session growing: findings cached through its last seq are stale.
       if (changedStored) this.statements.dropAnalyses.run(sessionId);
-      return { firstSeq, lastSeq: seq - 1, count: seq - firstSeq, merged };
+      return { firstSeq, lastSeq: seq - 1, count: seq - firstSeq, merged, changedFromSeq };
     });
     try {
       return run();

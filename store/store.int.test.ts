@@ -43,7 +43,7 @@ describe('SQLite session store', () => {
       { record: 'watch', observedAt: '2026-11-25T10:01:00Z', origin: 'watch', group: 'apps', version: 'v1', resource: 'deployments', kind: 'Deployment', type: 'BOOKMARK', namespace: null, name: null, uid: null, resourceVersion: '2000', generation: null, object: null },
     ];
     const result = store.append(session.id, records.slice(0, 50));
-    expect(result).toEqual({ firstSeq: 1, lastSeq: 50, count: 50, merged: 0 });
+    expect(result).toEqual({ firstSeq: 1, lastSeq: 50, count: 50, merged: 0, changedFromSeq: null });
     store.append(session.id, records.slice(50));
     store.close();
 

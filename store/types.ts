@@ -82,6 +82,11 @@ export interface AppendResult {
    * into that request's row (model/api-pairing.ts). count + merged = the records appended.
    */
   merged: number;
+  /**
+   * The lowest seq of a row stored by an earlier append that this one changed (a request's other report merged
+   * into it), or null: a reader that already read that row reads it again (recorder/live-findings.ts).
+   */
+  changedFromSeq: number | null;
 }
 
 /**

@@ -2,6 +2,7 @@ import { isMainThread, parentPort, Worker, workerData } from 'node:worker_thread
 import type { CheckConfig } from '../model/check-config.js';
 import { sessionControllerNames, type Finding, type SessionInfo } from '../model/index.js';
 import type { SessionAnalyser, SessionAnalysisFactory, SessionAnalysisRun } from '../recorder/live-findings.js';
+import type { DecodedBodies } from '../store/index.js';
 import type { SessionReports } from '../recorder/read-routes.js';
 import { createAnalyzer } from '../replayer/index.js';
 import { checkSummary } from './commands/check.js';
@@ -120,22 +121,22 @@ export function checkAnalysisInWorker(config: CheckConfig, dbPath: string): Sess
 
 async function serveLiveAnalysis(setup: WorkerSetup): Promise<void> {
   const port = parentPort!;
-  const { openStore } = await import('../store/index.js');
+  const { openStore, DecodedBodies } = await import('../store/index.js');
   // A small page cache, as the recorder's own connection has (cli/commands/record.ts): the OS caches the file.
   const store = openStore(setup.dbPath, { readonly: true, cacheKiB: 2048 });
   const factory = checkAnalysis(setup.config);
   /** The analysis stays alive between requests: each reads only the records after the last one's. */
-  let live: { sessionId: number; run: SessionAnalysisRun; throughSeq: number } | undefined;
+  let live: { sessionId: number; run: SessionAnalysisRun; throughSeq: number; bodies: DecodedBodies } | undefined;
   port.on('message', (request: WorkerRequest) => {
     try {
       const started = performance.now();
       const { session, throughSeq, changedFromSeq } = request;
       // A new segment, or a row already read that changed (a merged API request): read the session again.
       if (!live || live.sessionId !== session.id || throughSeq < live.throughSeq || (changedFromSeq !== undefined && changedFromSeq <= live.throughSeq)) {
-        live = { sessionId: session.id, run: factory(session), throughSeq: 0 };
+        live = { sessionId: session.id, run: factory(session), throughSeq: 0, bodies: new DecodedBodies() };
       }
       // (A read that fails half-way leaves a half-read analysis: the catch drops it, the next request starts again.)
-      for (const record of store.records(session.id, { withObjects: 'lazy', fromSeq: live.throughSeq + 1, toSeq: throughSeq, parallel: false })) live.run.push(record);
+      for (const record of store.records(session.id, { withObjects: 'lazy', fromSeq: live.throughSeq + 1, toSeq: throughSeq, parallel: false, bodies: live.bodies })) live.run.push(record);
       live.throughSeq = Math.max(live.throughSeq, throughSeq);
       const { findings, summary } = live.run.report(session);
       port.postMessage({ id: request.id, findings, summary, busyMs: performance.now() - started } satisfies WorkerReply);

@@ -1,5 +1,5 @@
 import { namespacedName, type Finding, type SessionInfo, type StoredRecord } from '../model/index.js';
-import type { SessionStore } from '../store/index.js';
+import { DecodedBodies, type SessionStore } from '../store/index.js';
 import { silentLogger, type Logger } from './log.js';
 import type { RecorderMetrics } from './metrics.js';
 import type { CommittedBatch } from './writer.js';
@@ -87,8 +87,9 @@ export interface LiveFindingsOptions {
 interface Known {
   /** Order of discovery: `?since=<id>` returns the findings discovered after that one. */
   readonly serial: number;
-  fingerprint: string;
   counted: boolean;
+  /** What the last log line said of it: the next "updated" line is for news, not for every repeat of a loop. */
+  logged: { severity: string; suppressed: boolean; count: number };
 }
 
 interface Snapshot {
@@ -105,14 +106,15 @@ export class UnknownFindingError extends Error {
 
 const defaultMinIntervalMs = 1_000;
 const defaultCpuShare = 0.1;
-const defaultChunkRecords = 250;
+/** A slice of the in-process analysis: ~10–20 ms of detectors at their busiest, then the event loop gets its turn. */
+const defaultChunkRecords = 100;
 
 export class LiveFindings {
   private target: CommittedBatch | undefined;
   /** The lowest stored row changed by the commits since the last run started (a merged API request). */
   private changedFromSeq: number | undefined;
   /** The in-process analysis, alive between runs: the records it has read. */
-  private live: { sessionId: number; run: SessionAnalysisRun; throughSeq: number } | undefined;
+  private live: { sessionId: number; run: SessionAnalysisRun; throughSeq: number; bodies: DecodedBodies } | undefined;
   private analysedSessionId: number | undefined;
   private snapshot: Snapshot | undefined;
   private known = new Map<string, Known>();
@@ -214,7 +216,7 @@ export class LiveFindings {
       if (!this.options.analysis) return;
       let live = this.live;
       if (!live || live.sessionId !== session.id || (changedFromSeq !== undefined && changedFromSeq <= live.throughSeq)) {
-        live = this.live = { sessionId: session.id, run: this.options.analysis(session), throughSeq: 0 };
+        live = this.live = { sessionId: session.id, run: this.options.analysis(session), throughSeq: 0, bodies: new DecodedBodies() };
       }
       let sliceStart = this.monotonic();
       let longestSliceMs = 0;
@@ -223,7 +225,7 @@ export class LiveFindings {
         // Stopped mid-run: what was read stays read (the next run goes on from there); nothing is reported.
         if (this.closed) return;
         const to = Math.min(target.lastSeq, from + this.chunkRecords - 1);
-        for (const record of store.records(session.id, { fromSeq: from, toSeq: to, withObjects: 'lazy', parallel: false })) live.run.push(record);
+        for (const record of store.records(session.id, { fromSeq: from, toSeq: to, withObjects: 'lazy', parallel: false, bodies: live.bodies })) live.run.push(record);
         live.throughSeq = to;
         const sliceMs = this.monotonic() - sliceStart;
         busyMs += sliceMs;
@@ -259,16 +261,19 @@ export class LiveFindings {
     const present = new Set<string>();
     for (const finding of findings) {
       present.add(finding.id);
-      const fingerprint = `${finding.severity}|${finding.lastSeq}|${finding.count}|${finding.suppressed ? 1 : 0}|${finding.message}`;
+      const suppressed = Boolean(finding.suppressed);
       const known = this.known.get(finding.id);
-      if (known && known.fingerprint === fingerprint) continue;
-      if (!known) this.known.set(finding.id, { serial: this.nextSerial++, fingerprint, counted: false });
-      else known.fingerprint = fingerprint;
-      const entry = this.known.get(finding.id)!;
-      if (!entry.counted && !finding.suppressed) {
+      const entry = known ?? { serial: this.nextSerial++, counted: false, logged: { severity: finding.severity, suppressed, count: finding.count } };
+      if (!known) this.known.set(finding.id, entry);
+      if (!entry.counted && !suppressed) {
         entry.counted = true;
         this.options.metrics?.findingsTotal.inc({ kind: finding.kind, severity: finding.severity });
       }
+      // New, or news: its severity or suppression changed, or it doubled its count since its last line (a hot loop
+      // grows by the second: one line per doubling, not one per run).
+      const logged = entry.logged;
+      if (known && logged.severity === finding.severity && logged.suppressed === suppressed && finding.count < logged.count * 2) continue;
+      entry.logged = { severity: finding.severity, suppressed, count: finding.count };
       this.logFinding(known ? 'updated' : 'new', session, finding);
     }
     for (const id of this.known.keys()) {

@@ -2,6 +2,7 @@ import { SqliteSessionStore, type OpenOptions } from './sqlite-store.js';
 import type { SessionStore } from './types.js';
 
 export type * from './types.js';
+export { DecodedBodies } from './decoded-bodies.js';
 export { DatabaseTooNewError, DatabaseUnreadableError, loadMigrations, migrate } from './migrate.js';
 export { SqliteSessionStore } from './sqlite-store.js';
 export { inspectDatabaseFile, missingWalAdvice, MissingWalError, type DatabaseFileState } from './wal-check.js';

@@ -25,6 +25,7 @@ import { BodyKind, KEYFRAME_INTERVAL, MAX_CHUNK_BODIES, compressChunk, decodeBod
 import { DatabaseUnreadableError, migrate, refuseTooNew } from './migrate.js';
 import { BodyMask, ObjectIndex } from './object-index.js';
 import { parallelRows } from './parallel-read.js';
+import type { BoundedMap, DecodedBodies, SeqsByObject } from './decoded-bodies.js';
 import { toolVersion } from './tool-version.js';
 import { inspectDatabaseFile, MissingWalError, schemaOnlyInMissingWal, walMissingLikelihood } from './wal-check.js';
 import type {
@@ -137,6 +138,12 @@ const FactsFlag = {
 
 /** Lazy reads of at least this many records use a worker thread (see readInParallel). */
 const PARALLEL_READ_MIN_RECORDS = 50_000;
+
+/** What a read takes over from the reads before it (ReadOptions.bodies). */
+interface CarriedBodies {
+  readonly bodies: DecodedBodies;
+  readonly lastBodySeqs: SeqsByObject;
+}
 
 /** Bounds the per-store caches of distinct shared facts (text → id when appending, id → value when reading). */
 const MAX_CACHED_FACTS = 20_000;
@@ -946,12 +953,23 @@ export class SqliteSessionStore implements SessionStore {
     // just before it; only filters that drop some of an object's watch events break that chain.
     const filter = options.filter;
     const mayHaveSkipped = Boolean(filter?.types?.length || filter?.origins?.length || (filter?.kinds?.length && !filter.kinds.includes('watch')));
-    const read = lazy ? this.lazyReader(sessionId, mayHaveSkipped) : this.reader(withObjects === true, mayHaveSkipped);
+    const bodies = options.bodies;
+    const carried = bodies ? { bodies, lastBodySeqs: bodies.beginRead(options.fromSeq ?? 1, mayHaveSkipped) } : undefined;
+    const read = lazy ? this.lazyReader(sessionId, mayHaveSkipped, carried) : this.reader(withObjects === true, mayHaveSkipped, carried);
     const rows = (lazy && this.readInParallel(sessionId, options) ? parallelRows({ path: this.path, sql: statement.source, params }) : statement.iterate(...params)) as IterableIterator<
       RawRow & LazyRow
     >;
+    const track = bodies && !mayHaveSkipped ? bodies : undefined;
     function* generate(): IterableIterator<StoredRecord> {
-      for (const row of rows) yield read(row);
+      if (!track) {
+        for (const row of rows) yield read(row);
+        return;
+      }
+      for (const row of rows) {
+        const record = read(row);
+        track.readRow(record.seq);
+        yield record;
+      }
     }
     return generate();
   }
@@ -972,12 +990,15 @@ export class SqliteSessionStore implements SessionStore {
    * object's previous body when that one was decoded and is the version just before it, else from the nearest
    * keyframe.
    */
-  private readState(mayHaveSkipped: boolean) {
-    const objectRows = new Map<number, ObjectRow>();
-    /** Per object: the seq of the body row read just before (when no row of the object can have been skipped). */
-    const previousBodySeq = new Map<number, number>();
-    /** Per object: the newest body decoded so far, the base for the next delta. */
-    const decoded = new Map<number, { seq: number; body: unknown }>();
+  private readState(mayHaveSkipped: boolean, carried?: CarriedBodies) {
+    const objectRows: { get(id: number): ObjectRow | undefined; set(id: number, row: ObjectRow): void } = (carried?.bodies.objectRows as BoundedMap<ObjectRow> | undefined) ?? new Map<number, ObjectRow>();
+    /**
+     * Per object: the seq of the body row read just before (when no row of the object can have been skipped), from
+     * the reads before this one too when it continues them (DecodedBodies.beginRead).
+     */
+    const previousBodySeq: SeqsByObject = carried?.lastBodySeqs ?? new Map<number, number>();
+    /** Per object: the newest body decoded so far, the base for the next delta (from earlier reads too, if carried). */
+    const decoded: Pick<DecodedBodies, 'get' | 'set'> = carried?.bodies ?? new Map<number, { seq: number; body: unknown }>();
     const objectRow = (id: number): ObjectRow => {
       let row = objectRows.get(id);
       if (!row) {
@@ -1000,8 +1021,9 @@ export class SqliteSessionStore implements SessionStore {
       if (bodyKind === BodyKind.keyframe) {
         body = decodeBody(bodyKind, this.chunkText(chunkId, offset, length), undefined);
       } else {
-        // When rows may have been skipped, ask the database which body comes just before (one index lookup).
-        const before = known && (previousSeq ?? (mayHaveSkipped ? this.lastBodySeqBefore(objectId, seq) : undefined));
+        // When rows may have been skipped, or the known body is an earlier read's, ask the database which body comes
+        // just before (one index lookup).
+        const before = known && (previousSeq ?? (mayHaveSkipped || carried ? this.lastBodySeqBefore(objectId, seq) : undefined));
         body = known && before === known.seq ? decodeBody(bodyKind, this.chunkText(chunkId, offset, length), known.body) : this.rebuild(objectId, seq);
       }
       if (!known || known.seq < seq) decoded.set(objectId, { seq, body });
@@ -1017,8 +1039,8 @@ export class SqliteSessionStore implements SessionStore {
   }
 
   /** Turns rows into records; `withObjects` decodes every watch record's body, else leaves it null. */
-  private reader(withObjects: boolean, mayHaveSkipped: boolean): (row: RawRow) => StoredRecord {
-    const { objectRow, previousOf, decode } = this.readState(mayHaveSkipped);
+  private reader(withObjects: boolean, mayHaveSkipped: boolean, carried?: CarriedBodies): (row: RawRow) => StoredRecord {
+    const { objectRow, previousOf, decode } = this.readState(mayHaveSkipped, carried);
     return (row) => {
       const [seq, kind, origin, observedAt, objectId, type, resourceVersion, generation, payload, bodyKind, chunkId, bodyOffset, bodyLength] = row;
       if (kind !== 'watch' || objectId === null) return { ...(JSON.parse(payload!) as SessionRecord), seq } as StoredRecord;
@@ -1049,8 +1071,8 @@ export class SqliteSessionStore implements SessionStore {
    * and `loadObject()`, which finds and decodes the body when called. `kreplay check` reads the facts of every
    * version and the bodies of a few; decoding every body was most of its time.
    */
-  private lazyReader(sessionId: number, mayHaveSkipped: boolean): (row: LazyRow) => StoredRecord {
-    const { objectRow, previousOf, decode } = this.readState(mayHaveSkipped);
+  private lazyReader(sessionId: number, mayHaveSkipped: boolean, carried?: CarriedBodies): (row: LazyRow) => StoredRecord {
+    const { objectRow, previousOf, decode } = this.readState(mayHaveSkipped, carried);
     const load = (objectId: number, seq: number, previousSeq: number | undefined): KubeObject | null => {
       const at = this.statements.bodyAt.get(sessionId, seq);
       if (!at) throw new Error(`record ${seq} of session ${sessionId} is missing: the session was deleted while being read`);

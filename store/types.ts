@@ -1,3 +1,4 @@
+import type { DecodedBodies } from './decoded-bodies.js';
 import type { NewSession, RecordKind, SessionInfo, StoredRecord, SessionRecord, KubeObject } from '../model/index.js';
 
 /** One row of `kreplay sessions`. */
@@ -59,6 +60,12 @@ export interface ReadOptions {
    * than on SQLite. Default: for reads of 50,000 records or more.
    */
   parallel?: boolean;
+  /**
+   * Decoded bodies to start from and to keep (DecodedBodies): a reader that reads a session in consecutive pieces
+   * (the recorder's online analysis) passes the same one to each read, so the first version of an object in a piece
+   * is rebuilt from the one decoded in the piece before, not from its keyframe.
+   */
+  bodies?: DecodedBodies;
 }
 
 export interface PageOptions {

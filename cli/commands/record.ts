@@ -42,6 +42,7 @@ interface RecordOptions {
   drainTimeout?: string;
   /** --no-detect: commander's negation of `detect`. */
   detect?: boolean;
+  detectWorker?: boolean;
 }
 
 function collect(value: string, previous: string[] = []): string[] {
@@ -159,6 +160,7 @@ export function registerRecord(program: Command, context: CliContext): void {
     .option('--log-level <level>', 'debug, info, warn or error')
     .option('--drain-timeout <duration>', 'on SIGTERM, give up draining after this long', '20s')
     .option('--no-detect', "do not run the detectors while recording (GET /v1/findings answers 404; the config's check: section is unused)")
+    .option('--detect-worker', "run the detectors in a worker thread on its own connection: the recorder's thread never runs one, for a second heap (~35 MB)")
     .addHelpText(
       'after',
       `
@@ -220,8 +222,13 @@ is what the sidecar uses); named resources replace its resources.`,
           toolVersion,
           token,
           log,
-          // Off the recorder's thread, on the database file; in process only without one (an in-memory database).
-          ...(options.detect === false ? {} : context.dbPath() === ':memory:' ? { analysis: checkAnalysis(config.check) } : { analyser: checkAnalysisInWorker(config.check, store.path) }),
+          // In process by default: each run reads only the new records, in slices between commits, and a worker's
+          // second heap costs more memory than the runs cost time (docs/recorder.md, Performance).
+          ...(options.detect === false
+            ? {}
+            : options.detectWorker && context.dbPath() !== ':memory:'
+              ? { analyser: checkAnalysisInWorker(config.check, store.path) }
+              : { analysis: checkAnalysis(config.check) }),
           reports: exportReports(context.env),
           ...(connection ? { connection } : {}),
         });

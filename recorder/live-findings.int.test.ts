@@ -1,0 +1,57 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { Finding, SessionRecord } from '../model/index.js';
+import { openStore } from '../store/index.js';
+import { useTempDir } from '../test/temp.js';
+import { LiveFindings, type SessionAnalysisFactory } from './live-findings.js';
+import { createLogger } from './log.js';
+
+/**
+ * The log says what is new, not every run: a finding gets a line when found, and an "updated" line when its severity
+ * or suppression changes or its count has doubled since its last line. The analysis here is a stand-in that reports
+ * one growing finding (the detectors are tested elsewhere); the store and the runs are real.
+ */
+describe('LiveFindings log lines', () => {
+  const tempDir = useTempDir();
+
+  it('logs a growing finding once per doubling, and a severity change at once', async () => {
+    const store = openStore(join(tempDir(), 'kreplay.db'));
+    const session = store.createSession({ name: 'loop', source: 'recorder', cluster: null, context: null, toolVersion: 'test', config: {} });
+    const lines: string[] = [];
+    const log = createLogger({ level: 'info', write: (line) => lines.push(line) });
+    let records = 0;
+    const analysis: SessionAnalysisFactory = () => ({
+      push: () => void records++,
+      report: () => {
+        const finding: Finding = {
+          id: 'hot-loop:uid-web:1',
+          kind: 'hot-loop',
+          severity: records >= 20 ? 'error' : 'warning',
+          object: { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'shop', name: 'web', uid: 'uid-web' },
+          firstSeq: 1,
+          lastSeq: records,
+          resourceVersions: [],
+          count: records,
+          message: `written ${records} times`,
+          rule: 'hot-write',
+          evidence: [{ seq: 1, note: 'first write' }],
+        };
+        return { findings: [finding], summary: {} };
+      },
+    });
+    const findings = new LiveFindings({ store, analysis, log, minIntervalMs: 0, cpuShare: 1 });
+    const marker = (i: number): SessionRecord => ({ record: 'marker', observedAt: new Date(Date.parse('2026-11-25T10:00:00Z') + i).toISOString(), origin: 'watch', marker: 'watch-started' });
+    for (let i = 1; i <= 24; i++) {
+      const result = store.append(session.id, [marker(i)]);
+      findings.committed({ sessionId: session.id, lastSeq: result.lastSeq });
+      await findings.analysed(session.id, result.lastSeq);
+    }
+    await findings.close();
+    store.close();
+
+    const logged = lines.filter((line) => line.includes('finding')).map((line) => `${/status=(\w+)/.exec(line)?.[1]}@${/count=(\d+)/.exec(line)?.[1]}`);
+    // Found at 1; doubled at 2, 4, 8, 16; severity error from 20 (a line at once, counting from there); not again by 24.
+    expect(logged).toEqual(['new@1', 'updated@2', 'updated@4', 'updated@8', 'updated@16', 'updated@20']);
+    expect(findings.document()!.findings[0]!.count).toBe(24);
+  });
+});

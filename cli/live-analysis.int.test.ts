@@ -1,17 +1,16 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CheckConfig } from '../model/check-config.js';
-import { importFile } from '../importers/import-file.js';
-import type { SessionRecord, StoredRecord } from '../model/index.js';
+import type { ApiRequestRecord, SessionRecord, StoredRecord } from '../model/index.js';
 import { LiveFindings, type LiveFindingsDocument } from '../recorder/live-findings.js';
 import { RecorderMetrics } from '../recorder/metrics.js';
 import { Writer } from '../recorder/writer.js';
 import { openStore, type SessionStore } from '../store/index.js';
-import { deployment } from '../test/builders.js';
-import type { ApiRequestRecord } from '../model/index.js';
 import { analyze } from '../replayer/index.js';
+import { deployment } from '../test/builders.js';
+import { importScenario, labelledScenarios } from '../test/scenarios/labelled.js';
 import { checkAnalysis, checkAnalysisInWorker } from './live-analysis.js';
 
 /**
@@ -21,11 +20,7 @@ import { checkAnalysis, checkAnalysisInWorker } from './live-analysis.js';
  * over the records that run covered, and the last one what `check` says of the whole session.
  */
 
-const scenarioRoot = join(import.meta.dirname, '..', 'test', 'scenarios');
-const scenarios = readdirSync(scenarioRoot)
-  .filter((name) => statSync(join(scenarioRoot, name)).isDirectory())
-  .sort()
-  .map((name) => ({ name, expected: JSON.parse(readFileSync(join(scenarioRoot, name, 'expected.json'), 'utf8')) as { import: { format: 'ndjson' | 'kubectl-watch' | 'audit'; file: string; controller?: string }; config?: unknown } }));
+const scenarios = labelledScenarios();
 
 let dir: string;
 let source: SessionStore;
@@ -60,16 +55,7 @@ function checkOf(store: SessionStore, sessionId: number, config: CheckConfig, th
 describe('online detection equals check', () => {
   for (const { name, expected } of scenarios) {
     it(name, async () => {
-      const imported = await importFile(source, {
-        format: expected.import.format,
-        session: name,
-        input: { path: join(scenarioRoot, name, expected.import.file) },
-        ...(expected.import.controller ? { controller: expected.import.controller } : {}),
-        strict: true,
-        toolVersion: 'test',
-      });
-      if (!imported.ok) throw new Error(`import of ${name} failed: ${imported.message}`);
-      const from = imported.summary.session;
+      const from = await importScenario(source, name, expected.import, { strict: true });
       const config = CheckConfig.parse(expected.config ?? {});
       const session = live.createSession({ name, source: 'recorder', cluster: null, context: null, toolVersion: 'test', config: from.config });
       const documents: LiveFindingsDocument[] = [];

@@ -1,10 +1,7 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { importFile } from '../importers/import-file.js';
+import { describe, expect, it } from 'vitest';
 import type { StoredRecord } from '../model/index.js';
-import { openStore, type SessionStore } from '../store/index.js';
+import { importScenario, labelledScenarios } from '../test/scenarios/labelled.js';
+import { useFileStore } from '../test/temp.js';
 import { analyze, createAnalyzer, type AnalyzeOptions } from './analyze.js';
 
 /**
@@ -15,39 +12,15 @@ import { analyze, createAnalyzer, type AnalyzeOptions } from './analyze.js';
  * a later report differ from the fresh one.
  */
 
-const scenarioRoot = join(import.meta.dirname, '..', 'test', 'scenarios');
-const scenarios = readdirSync(scenarioRoot)
-  .filter((name) => statSync(join(scenarioRoot, name)).isDirectory())
-  .sort()
-  .map((name) => ({ name, expected: JSON.parse(readFileSync(join(scenarioRoot, name, 'expected.json'), 'utf8')) as { import: { format: 'ndjson' | 'kubectl-watch' | 'audit'; file: string; controller?: string }; config?: AnalyzeOptions['config'] } }));
-
-let dir: string;
-let store: SessionStore;
-
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'kreplay-report-'));
-  store = openStore(join(dir, 'scenarios.db'));
-});
-
-afterAll(() => {
-  store?.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const scenarios = labelledScenarios();
+const store = useFileStore();
 
 describe('report() of a live analyzer equals analyze() of the same records', () => {
   for (const { name, expected } of scenarios) {
     it(name, async () => {
-      const imported = await importFile(store, {
-        format: expected.import.format,
-        session: name,
-        input: { path: join(scenarioRoot, name, expected.import.file) },
-        ...(expected.import.controller ? { controller: expected.import.controller } : {}),
-        strict: true,
-        toolVersion: 'test',
-      });
-      if (!imported.ok) throw new Error(`import of ${name} failed: ${imported.message}`);
-      const records: StoredRecord[] = [...store.records(imported.summary.session.id, { withObjects: 'lazy' })];
-      const options: AnalyzeOptions = { ...(expected.config ? { config: expected.config } : {}), ...(expected.import.controller ? { controller: [expected.import.controller] } : {}) };
+      const session = await importScenario(store(), name, expected.import, { strict: true });
+      const records: StoredRecord[] = [...store().records(session.id, { withObjects: 'lazy' })];
+      const options: AnalyzeOptions = { ...(expected.config ? { config: expected.config as AnalyzeOptions['config'] } : {}), ...(expected.import.controller ? { controller: [expected.import.controller] } : {}) };
       const cuts = new Set([1, 2, Math.floor(records.length / 4), Math.floor(records.length / 2), Math.floor((records.length * 3) / 4), records.length - 1].filter((n) => n > 0 && n < records.length));
       const every = Math.max(1, Math.floor(records.length / 200));
       const live = createAnalyzer(options);

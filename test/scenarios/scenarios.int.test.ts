@@ -1,14 +1,11 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { CheckConfig } from '../../model/check-config.js';
 import { FindingKind, findingKinds, type Finding } from '../../model/index.js';
-import { importFile, ImportFormat } from '../../importers/import-file.js';
+import { ImportFormat } from '../../importers/import-file.js';
 import { analyze } from '../../replayer/index.js';
-import { openStore, type SessionStore } from '../../store/index.js';
+import { useFileStore } from '../temp.js';
+import { importScenario, labelledScenarios } from './labelled.js';
 
 /**
  * The labelled scenario suite: every test/scenarios/<name>/ holds an input in one of the three import formats and
@@ -36,11 +33,7 @@ const Expected = z.object({
 });
 type Expected = z.infer<typeof Expected>;
 
-const root = dirname(fileURLToPath(import.meta.url));
-const scenarios = readdirSync(root)
-  .filter((name) => statSync(join(root, name)).isDirectory())
-  .sort()
-  .map((name) => ({ name, expected: Expected.parse(JSON.parse(readFileSync(join(root, name, 'expected.json'), 'utf8'))) }));
+const scenarios = labelledScenarios().map(({ name, expected }) => ({ name, expected: Expected.parse(expected) }));
 
 interface Tally {
   tp: number;
@@ -75,17 +68,9 @@ function tallyRows(t: Map<string, Tally>, onlyCounted = false): string[] {
   });
 }
 
-let dir: string;
-let store: SessionStore;
-
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'kreplay-scenarios-'));
-  store = openStore(join(dir, 'scenarios.db'));
-});
+const store = useFileStore();
 
 afterAll(() => {
-  store?.close();
-  rmSync(dir, { recursive: true, force: true });
   const known = scenarios.filter((s) => s.expected.knownFailure !== undefined);
   const knownRows = known.length ? `\nknown failures alone (${known.length}, not in the gate):\n${tallyRows(knownTally, true).join('\n')}` : '';
   console.log(
@@ -96,23 +81,14 @@ afterAll(() => {
 describe('labelled scenarios', () => {
   for (const { name, expected } of scenarios) {
     it(`${name}: ${expected.description.slice(0, 80)}`, async () => {
-      const outcome = await importFile(store, {
-        format: expected.import.format,
-        session: name,
-        input: { path: join(root, name, expected.import.file) },
-        ...(expected.import.controller ? { controller: expected.import.controller } : {}),
-        strict: true,
-        toolVersion: 'test',
-      });
-      if (!outcome.ok) throw new Error(`import of ${name} failed: ${outcome.message}`);
-      const session = outcome.summary.session;
+      const session = await importScenario(store(), name, expected.import, { strict: true });
       const parsedConfig = CheckConfig.parse(expected.config ?? {});
       // What `kreplay check` reads: version facts computed at append, bodies decoded only where a detector looks.
-      const analysis = analyze(store.records(session.id, { withObjects: 'lazy' }), { parsedConfig });
+      const analysis = analyze(store().records(session.id, { withObjects: 'lazy' }), { parsedConfig });
       const found = analysis.findings;
       // The same records with every body decoded and no facts (how tests, NDJSON and pre-schema-4 sessions are
       // read) must give the same findings: the fold computes the facts from the bodies with the same functions.
-      const fromBodies = analyze(store.records(session.id, { withObjects: true }), { parsedConfig });
+      const fromBodies = analyze(store().records(session.id, { withObjects: true }), { parsedConfig });
       expect(fromBodies.findings).toEqual(found);
       const known = expected.knownFailure;
       const t = known === undefined ? tally : knownTally;
@@ -144,7 +120,7 @@ describe('labelled scenarios', () => {
       // Every finding must be explainable: evidence that points at records of this session.
       for (const finding of found) {
         expect(finding.evidence.length).toBeGreaterThan(0);
-        for (const e of finding.evidence) expect(store.record(session.id, e.seq)).toBeDefined();
+        for (const e of finding.evidence) expect(store().record(session.id, e.seq)).toBeDefined();
       }
       if (known === undefined) expect(contextProblems, 'context labels').toEqual([]);
       else expect(problems, `marked as a known failure (${known}) but passes: remove knownFailure`).not.toEqual([]);

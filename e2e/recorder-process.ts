@@ -1,10 +1,10 @@
 // `kreplay record` as a child process (`node --import tsx cli/run.ts record`), exactly as a user runs it: shared by
 // the e2e files that record a real API server and read the database it writes.
 import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { eventually } from './harness.js';
+export { freePort } from '../test/free-port.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -24,13 +24,6 @@ export interface RunningRecorder {
   log(): string;
 }
 
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 export function startRecorder(options: RecorderOptions): RunningRecorder {
   const child = spawn(

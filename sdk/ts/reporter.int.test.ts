@@ -1,9 +1,9 @@
-import { createServer } from 'node:net';
 import { ApiException } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SessionRecord } from '../../model/index.js';
 import { createReporter, type Reporter } from './index.js';
 import { startTestServer, waitUntil, type TestServer } from './testing/server.js';
+import { freePort } from '../../test/free-port.js';
 
 const web = { group: 'apps', version: 'v1', kind: 'Deployment', namespace: 'default', name: 'web' } as const;
 const deployment = { controller: 'web', group: 'apps', version: 'v1', kind: 'Deployment' } as const;
@@ -37,13 +37,6 @@ function apiException(code: number, reason: string, message: string): ApiExcepti
   return new ApiException(code, 'Unknown API Status Code!', statusBody(code, reason, message), { 'content-type': 'application/json' });
 }
 
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const port = (probe.address() as { port: number }).port;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
 
 describe('TypeScript reporting SDK against a loopback HTTP server', () => {
   it('posts NDJSON batches that parse with the model schemas, with the token and the default path', async () => {

@@ -17,6 +17,7 @@ import {
   ensureWidgetCrd,
   must,
   releaseAndDeleteNamespace,
+  type ProxiedRun,
   resizeWidget,
   sessionRecords,
   startProxied,
@@ -38,12 +39,32 @@ const markers = (records: StoredRecord[], kind: MarkerRecord['marker'], resource
   records.filter((r): r is StoredRecord & MarkerRecord => r.record === 'marker' && r.marker === kind && r.resource === resource);
 const widgetEvents = (records: StoredRecord[], name: string) =>
   records.filter((r): r is StoredRecord & WatchEventRecord => r.record === 'watch' && r.resource === 'widgets' && r.name === name && r.type !== 'BOOKMARK');
-const alarmsOf = (findings: Awaited<ReturnType<typeof checkSession>>['findings']) => findings.filter((f) => f.severity !== 'info');
+type Check = Awaited<ReturnType<typeof checkSession>>;
+const alarmsOf = (findings: Check['findings']) => findings.filter((f) => f.severity !== 'info');
+
+/**
+ * One test's frame: a namespace of its own, the zoo's healthy client-go controller behind `kreplay proxy --faults`,
+ * synced; `drive` runs the workload and waits until it converged; then the proxy must stop cleanly, and the session's
+ * records and `check` findings are the test's to judge. The namespace goes whatever happens.
+ */
+async function faultedRun(name: string, faults: string, drive: (run: ProxiedRun, namespace: string) => Promise<void>): Promise<{ records: StoredRecord[]; check: Check }> {
+  const cluster = e2e.cluster;
+  const namespace = await createNamespace(cluster, `proxy-${name}`);
+  const run = startProxied({ zoo, controller: 'healthy-clientgo', namespace, session: name, adminKubeconfig: cluster.paths.kubeconfig, faults });
+  try {
+    await waitSynced(run, ['widgets', 'configmaps']);
+    await drive(run, namespace);
+    expect(await run.stop(), run.output()).toBe(0);
+    return { records: sessionRecords(run.db, run.session), check: await checkSession(run.db, run.session, 'zoo-healthy-clientgo') };
+  } finally {
+    await run.stop();
+    await releaseAndDeleteNamespace(cluster, namespace);
+  }
+}
 
 describe('kreplay proxy --faults: delay, close, coalesce on the zoo', () => {
   it('delay: the Widget change reaches the controller late, everything behind it waits, and nothing is wrong with the controller', async () => {
     const cluster = e2e.cluster;
-    const namespace = await createNamespace(cluster, 'proxy-delay');
     const faults = `rules:
   - name: late
     match: { resource: widgets, name: d, event: MODIFIED }
@@ -51,9 +72,7 @@ describe('kreplay proxy --faults: delay, close, coalesce on the zoo', () => {
     action: delay
     delay: 2s
 `;
-    const run = startProxied({ zoo, controller: 'healthy-clientgo', namespace, session: 'delay', adminKubeconfig: cluster.paths.kubeconfig, faults });
-    try {
-      await waitSynced(run, ['widgets', 'configmaps']);
+    const { records, check } = await faultedRun('delay', faults, async (run, namespace) => {
       await createWidget(cluster, namespace, 'd', 1);
       await waitChild(cluster, namespace, 'd', 1);
       await resizeWidget(cluster, namespace, 'd', 2);
@@ -62,41 +81,30 @@ describe('kreplay proxy --faults: delay, close, coalesce on the zoo', () => {
       await waitChild(cluster, namespace, 'e', 1);
       await waitViewConverged(run, 'd');
       await waitViewConverged(run, 'e');
-      expect(await run.stop(), run.output()).toBe(0);
-
-      const records = sessionRecords(run.db, run.session);
-      const [fault, ...more] = markers(records, 'fault');
-      expect(more).toEqual([]);
-      expect(fault!.message).toMatch(/^fault "late": held the MODIFIED of .*\/d at resourceVersion \d+ for 2000 ms/);
-      // The held event itself arrives two seconds after the marker, and the watch keeps its order behind it.
-      const held = widgetEvents(records, 'd').find((r) => r.resourceVersion === fault!.resourceVersion)!;
-      expect(held.seq).toBeGreaterThan(fault!.seq);
-      expect(Date.parse(held.observedAt!) - Date.parse(fault!.observedAt!)).toBeGreaterThanOrEqual(1900);
-      const after = records.filter((r): r is StoredRecord & WatchEventRecord => r.record === 'watch' && r.resource === 'widgets' && r.type !== 'BOOKMARK' && r.seq > fault!.seq);
-      expect(after.map((r) => Number(r.resourceVersion))).toEqual([...after.map((r) => Number(r.resourceVersion))].sort((a, b) => a - b));
-      // One watch throughout: a delay is not a disconnection.
-      expect(markers(records, 'watch-closed').map((m) => m.message)).toEqual(['closed by the controller']);
-
-      const check = await checkSession(run.db, run.session, 'zoo-healthy-clientgo');
-      expect(alarmsOf(check.findings), JSON.stringify(check.findings, null, 2)).toEqual([]);
-    } finally {
-      await run.stop();
-      await releaseAndDeleteNamespace(cluster, namespace);
-    }
+    });
+    const [fault, ...more] = markers(records, 'fault');
+    expect(more).toEqual([]);
+    expect(fault!.message).toMatch(/^fault "late": held the MODIFIED of .*\/d at resourceVersion \d+ for 2000 ms/);
+    // The held event itself arrives two seconds after the marker, and the watch keeps its order behind it.
+    const held = widgetEvents(records, 'd').find((r) => r.resourceVersion === fault!.resourceVersion)!;
+    expect(held.seq).toBeGreaterThan(fault!.seq);
+    expect(Date.parse(held.observedAt!) - Date.parse(fault!.observedAt!)).toBeGreaterThanOrEqual(1900);
+    const after = records.filter((r): r is StoredRecord & WatchEventRecord => r.record === 'watch' && r.resource === 'widgets' && r.type !== 'BOOKMARK' && r.seq > fault!.seq);
+    expect(after.map((r) => Number(r.resourceVersion))).toEqual([...after.map((r) => Number(r.resourceVersion))].sort((a, b) => a - b));
+    // One watch throughout: a delay is not a disconnection.
+    expect(markers(records, 'watch-closed').map((m) => m.message)).toEqual(['closed by the controller']);
+    expect(alarmsOf(check.findings), JSON.stringify(check.findings, null, 2)).toEqual([]);
   }, 180_000);
 
   it('close: the watch ends after the event, client-go resumes from that resourceVersion (no relist), and nothing is wrong', async () => {
     const cluster = e2e.cluster;
-    const namespace = await createNamespace(cluster, 'proxy-close');
     const faults = `rules:
   - name: cut
     match: { resource: widgets, name: c, event: MODIFIED }
     when: { count: 1 }
     action: close
 `;
-    const run = startProxied({ zoo, controller: 'healthy-clientgo', namespace, session: 'close', adminKubeconfig: cluster.paths.kubeconfig, faults });
-    try {
-      await waitSynced(run, ['widgets', 'configmaps']);
+    const { records, check } = await faultedRun('close', faults, async (run, namespace) => {
       await createWidget(cluster, namespace, 'c', 1);
       await waitChild(cluster, namespace, 'c', 1);
       await eventually(async () => {
@@ -105,32 +113,23 @@ describe('kreplay proxy --faults: delay, close, coalesce on the zoo', () => {
       await resizeWidget(cluster, namespace, 'c', 2);
       await waitChild(cluster, namespace, 'c', 2);
       await waitViewConverged(run, 'c');
-      expect(await run.stop(), run.output()).toBe(0);
-
-      const records = sessionRecords(run.db, run.session);
-      const [fault] = markers(records, 'fault');
-      expect(fault!.message).toMatch(/^fault "cut": closed the watch after the MODIFIED of .*\/c at resourceVersion (\d+)/);
-      const closed = markers(records, 'watch-closed').find((m) => m.seq > fault!.seq)!;
-      expect(closed.message).toBe('closed by fault "cut"');
-      expect(closed.resourceVersion).toBe(fault!.resourceVersion);
-      // client-go's reflector watches again from the last resourceVersion it was given: a resume, not a relist.
-      const resumed = markers(records, 'watch-started').find((m) => m.seq > closed.seq)!;
-      expect(resumed.resourceVersion).toBe(fault!.resourceVersion);
-      expect(markers(records, 'list-finished').filter((m) => m.seq > closed.seq)).toEqual([]);
-      // The resize came over the resumed watch.
-      expect(widgetEvents(records, 'c').filter((r) => r.seq > resumed.seq && r.generation === 2).length).toBeGreaterThan(0);
-
-      const check = await checkSession(run.db, run.session, 'zoo-healthy-clientgo');
-      expect(alarmsOf(check.findings), JSON.stringify(check.findings, null, 2)).toEqual([]);
-    } finally {
-      await run.stop();
-      await releaseAndDeleteNamespace(cluster, namespace);
-    }
+    });
+    const [fault] = markers(records, 'fault');
+    expect(fault!.message).toMatch(/^fault "cut": closed the watch after the MODIFIED of .*\/c at resourceVersion (\d+)/);
+    const closed = markers(records, 'watch-closed').find((m) => m.seq > fault!.seq)!;
+    expect(closed.message).toBe('closed by fault "cut"');
+    expect(closed.resourceVersion).toBe(fault!.resourceVersion);
+    // client-go's reflector watches again from the last resourceVersion it was given: a resume, not a relist.
+    const resumed = markers(records, 'watch-started').find((m) => m.seq > closed.seq)!;
+    expect(resumed.resourceVersion).toBe(fault!.resourceVersion);
+    expect(markers(records, 'list-finished').filter((m) => m.seq > closed.seq)).toEqual([]);
+    // The resize came over the resumed watch.
+    expect(widgetEvents(records, 'c').filter((r) => r.seq > resumed.seq && r.generation === 2).length).toBeGreaterThan(0);
+    expect(alarmsOf(check.findings), JSON.stringify(check.findings, null, 2)).toEqual([]);
   }, 180_000);
 
   it('coalesce: the spec changes inside the window are hidden (lost-event generation-jump, naming the fault); a level-based controller still converges', async () => {
     const cluster = e2e.cluster;
-    const namespace = await createNamespace(cluster, 'proxy-coalesce');
     // The first MODIFIED of k is the controller's own status write; the second is the workload's first resize.
     const faults = `rules:
   - name: unobserved
@@ -139,36 +138,26 @@ describe('kreplay proxy --faults: delay, close, coalesce on the zoo', () => {
     action: coalesce
     delay: 3s
 `;
-    const run = startProxied({ zoo, controller: 'healthy-clientgo', namespace, session: 'coalesce', adminKubeconfig: cluster.paths.kubeconfig, faults });
-    try {
-      await waitSynced(run, ['widgets', 'configmaps']);
+    const { records, check } = await faultedRun('coalesce', faults, async (run, namespace) => {
       await createWidget(cluster, namespace, 'k', 1);
       await waitChild(cluster, namespace, 'k', 1);
       await waitViewConverged(run, 'k');
       for (const size of [2, 3, 4]) await resizeWidget(cluster, namespace, 'k', size);
       await waitChild(cluster, namespace, 'k', 4);
       await waitViewConverged(run, 'k');
-      expect(await run.stop(), run.output()).toBe(0);
-
-      const records = sessionRecords(run.db, run.session);
-      const [fault, ...more] = markers(records, 'fault');
-      expect(more).toEqual([]);
-      expect(fault!.message).toMatch(/^fault "unobserved": held .*\/k for 3000 ms and delivered only its last version .*; hid resourceVersion\(s\) \d+, \d+/);
-      // The controller never saw generations 2 and 3.
-      const generations = widgetEvents(records, 'k').map((r) => r.generation);
-      expect(generations).not.toContain(2);
-      expect(generations).not.toContain(3);
-      expect(generations).toContain(4);
-
-      const check = await checkSession(run.db, run.session, 'zoo-healthy-clientgo');
-      const jump = check.findings.find((f) => f.kind === 'lost-event' && f.rule === 'generation-jump' && f.object.name === 'k');
-      expect(jump, JSON.stringify(check.findings, null, 2)).toBeDefined();
-      expect(jump!.message).toContain('fault "unobserved"');
-      expect(alarmsOf(check.findings).filter((f) => f !== jump), JSON.stringify(check.findings, null, 2)).toEqual([]);
-    } finally {
-      await run.stop();
-      await releaseAndDeleteNamespace(cluster, namespace);
-    }
+    });
+    const [fault, ...more] = markers(records, 'fault');
+    expect(more).toEqual([]);
+    expect(fault!.message).toMatch(/^fault "unobserved": held .*\/k for 3000 ms and delivered only its last version .*; hid resourceVersion\(s\) \d+, \d+/);
+    // The controller never saw generations 2 and 3.
+    const generations = widgetEvents(records, 'k').map((r) => r.generation);
+    expect(generations).not.toContain(2);
+    expect(generations).not.toContain(3);
+    expect(generations).toContain(4);
+    const jump = check.findings.find((f) => f.kind === 'lost-event' && f.rule === 'generation-jump' && f.object.name === 'k');
+    expect(jump, JSON.stringify(check.findings, null, 2)).toBeDefined();
+    expect(jump!.message).toContain('fault "unobserved"');
+    expect(alarmsOf(check.findings).filter((f) => f !== jump), JSON.stringify(check.findings, null, 2)).toEqual([]);
   }, 180_000);
 });
 

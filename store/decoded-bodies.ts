@@ -43,7 +43,9 @@ export class DecodedBodies {
   constructor(readonly limit = 20_000) {
     this.bodies = new BoundedMap(limit);
     this.lastBodySeqs = new BoundedMap(limit);
-    this.objectRows = new BoundedMap(limit);
+    // Rows are small (names, kind, uid): keep many more of them, so a namespace just over `limit` objects, read in
+    // a cycle, does not miss every one (a bounded map read cyclically past its size misses each time).
+    this.objectRows = new BoundedMap(limit * 5);
   }
 
   get(objectId: number): { seq: number; body: unknown } | undefined {

@@ -156,8 +156,11 @@ export function compressChunk(text: string): { encoding: number; data: Buffer } 
   if (raw.length < 128) return { encoding: ChunkEncoding.raw, data: raw };
   const packed = brotliCompressSync(raw, {
     params: {
-      // Quality 4 is the knee of brotli's speed/size curve on watch-stream chunks (measured in bench/).
-      [zlib.BROTLI_PARAM_QUALITY]: 4,
+      // Quality 1: on the recorder's chunks (about a hundred JSON patches) it compressed in about half the time of
+      // quality 4 (0.8 against 1.5 µs an event with the image's malloc settings, which map and fault in each encoder's
+      // hash table afresh) for 12.1 against 10.9 bytes an event, under 1 % of what an event costs stored (rows and
+      // indexes are ~170 bytes). Quality 2 and up use larger hash tables. docs/recorder.md, "The CPU near its floor".
+      [zlib.BROTLI_PARAM_QUALITY]: 1,
       [zlib.BROTLI_PARAM_MODE]: zlib.BROTLI_MODE_TEXT,
       [zlib.BROTLI_PARAM_SIZE_HINT]: raw.length,
     },

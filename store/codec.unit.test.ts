@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { BodyKind, applyPatchImmutable, compressChunk, decodeBody, decompressChunk, diffJson, encodeBody, type Json } from './codec.js';
+import { brotliCompressSync, brotliDecompressSync, constants as zlib } from 'node:zlib';
+import { BodyKind, ChunkEncoding, applyPatchImmutable, compressChunk, decodeBody, decompressChunk, diffJson, encodeBody, type Json } from './codec.js';
 import { deployment } from '../test/builders.js';
 
 const asJson = (value: unknown) => value as Json;
@@ -101,5 +102,17 @@ describe('object body codec', () => {
     expect(data.length).toBeLessThan(text.length / 10);
     expect(decompressChunk(encoding, data)).toBe(text);
     expect(decompressChunk(compressChunk('tiny').encoding, compressChunk('tiny').data)).toBe('tiny');
+  });
+
+  it('reads chunks written at the quality earlier versions used (4), and at any other brotli quality', () => {
+    // The quality is a writer's choice only: sessions recorded before the change to quality 1 must read the same.
+    const text = Array.from({ length: 50 }, (_, i) => JSON.stringify([{ op: 'replace', path: '/status/readyReplicas', value: i % 4 }])).join('');
+    for (const quality of [4, 11, 0]) {
+      const packed = brotliCompressSync(Buffer.from(text), { params: { [zlib.BROTLI_PARAM_QUALITY]: quality, [zlib.BROTLI_PARAM_MODE]: zlib.BROTLI_MODE_TEXT } });
+      expect(decompressChunk(ChunkEncoding.brotli, packed)).toBe(text);
+    }
+    const written = compressChunk(text);
+    expect(written.encoding).toBe(ChunkEncoding.brotli);
+    expect(brotliDecompressSync(written.data).toString('utf8')).toBe(text);
   });
 });

@@ -320,6 +320,7 @@ export class SqliteSessionStore implements SessionStore {
       sessionByName: db.prepare<[string], SessionRow>('SELECT * FROM sessions WHERE name = ?'),
       allSessions: db.prepare<[], SessionRow>('SELECT * FROM sessions ORDER BY id'),
       setNextSeq: db.prepare<[number, number]>('UPDATE sessions SET next_seq = ? WHERE id = ?'),
+      nextSeq: db.prepare<[number], { next_seq: number }>('SELECT next_seq FROM sessions WHERE id = ?'),
       findObject: db.prepare<[number, string, string, string, string, string], { id: number }>(
         'SELECT id FROM objects WHERE session_id = ? AND api_group = ? AND kind = ? AND namespace = ? AND name = ? AND uid = ?',
       ),
@@ -529,7 +530,7 @@ export class SqliteSessionStore implements SessionStore {
       this.unpaired.set(sessionId, (unpaired = new UnpairedRequests()));
     }
     const run = this.db.transaction(() => {
-      const firstSeq = this.requireSessionRow(sessionId).next_seq;
+      const firstSeq = this.nextSeq(sessionId);
       const pending: PendingRow[] = [];
       /** This append's API rows by seq: a partner may be among them. */
       const apiRows = new Map<number, { record: ApiRequestRecord; row: PendingRow }>();
@@ -874,7 +875,14 @@ export class SqliteSessionStore implements SessionStore {
 
   /** The session's next seq, read once per lookup: where object_index ends (object-index.ts). */
   private indexBoundary(sessionId: number): number {
-    return this.requireSessionRow(sessionId).next_seq;
+    return this.nextSeq(sessionId);
+  }
+
+  /** The session's next seq alone: every append and object lookup reads it, and the whole row costs more (problems, config). */
+  private nextSeq(sessionId: number): number {
+    const row = this.statements.nextSeq.get(sessionId);
+    if (!row) throw new Error(`session ${sessionId} does not exist`);
+    return row.next_seq;
   }
 
   // ---- reading -------------------------------------------------------------------------------------------------

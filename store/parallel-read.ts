@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { MessageChannel, Worker, isMainThread, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { origins, recordKinds, watchEventTypes, type Origin, type RecordKind, type WatchEventType } from '../model/index.js';
+import { PayloadDecoder, PayloadEncoder, type Shape } from './payload-columns.js';
 
 /**
  * A long lazy read (`kreplay check` over a million records) split over two cores: a worker thread steps through the
@@ -12,6 +13,9 @@ import { origins, recordKinds, watchEventTypes, type Origin, type RecordKind, ty
  * strings back to back (observedAt, resourceVersion, and the JSON payload of non-watch records), sliced by offsets.
  * The caller pulls batches synchronously (Atomics.wait on a shared counter, then receiveMessageOnPort), so a read
  * stays a plain iterator; the worker stays at most a few batches ahead, so memory stays bounded.
+ *
+ * The worker also parses the JSON payloads of non-watch records and hands them over as columns (payload-columns.ts):
+ * the caller's thread rebuilds each from its shape instead of parsing it.
  */
 
 /** The SELECT list the worker reads: the lazy reader's columns (see sqlite-store.ts). */
@@ -38,10 +42,12 @@ export type ParallelRow = [
   factsId: number | null,
   observedGeneration: number | null,
   specHash: number | null,
+  /** The payload, already rebuilt (with its seq), when the worker could encode it; else parse `payload`. */
+  parsed: Record<string, unknown> | null,
 ];
 
-/** Numeric columns per row in a batch. */
-const NUMBERS = 10;
+/** Numeric columns per row in a batch (the last two: the payload's shape id, or NaN, and where its values start). */
+const NUMBERS = 12;
 /** String columns per row: observedAt, resourceVersion, payload; two offsets each (start, length; -1 for null). */
 const STRINGS = 3;
 /** How many batches the worker may run ahead of the reader. */
@@ -53,6 +59,10 @@ interface Batch {
   readonly numbers: Float64Array;
   readonly offsets: Int32Array;
   readonly text: string;
+  /** Encoded payloads' values, and the shapes and dictionary words first used in this batch. */
+  readonly values: Float64Array;
+  readonly shapes: readonly Shape[];
+  readonly words: readonly string[];
 }
 
 type WorkerMessage = { readonly batch: Batch } | { readonly done: true } | { readonly error: string };
@@ -100,6 +110,7 @@ export function* parallelRows(request: ParallelReadRequest): Generator<ParallelR
   });
   worker.unref();
   let received = 0;
+  const payloads = new PayloadDecoder();
   try {
     for (;;) {
       // Block until the worker has produced the next batch (or its end, or an error).
@@ -111,7 +122,8 @@ export function* parallelRows(request: ParallelReadRequest): Generator<ParallelR
       Atomics.notify(control, CONSUMED);
       if ('error' in message) throw new Error(`reading the session failed: ${message.error}`);
       if ('done' in message) return;
-      yield* rowsOf(message.batch);
+      payloads.learn(message.batch.shapes, message.batch.words);
+      yield* rowsOf(message.batch, payloads);
     }
   } finally {
     port1.close();
@@ -119,12 +131,13 @@ export function* parallelRows(request: ParallelReadRequest): Generator<ParallelR
   }
 }
 
-function* rowsOf(batch: Batch): Generator<ParallelRow> {
-  const { numbers, offsets, text, count } = batch;
+function* rowsOf(batch: Batch, payloads: PayloadDecoder): Generator<ParallelRow> {
+  const { numbers, offsets, text, count, values } = batch;
   for (let i = 0; i < count; i++) {
     const n = i * NUMBERS;
     const o = i * STRINGS * 2;
     const objectId = numbers[n + 3]!;
+    const shape = numbers[n + 10]!;
     yield [
       numbers[n]!,
       recordKinds[numbers[n + 1]!]!,
@@ -139,6 +152,7 @@ function* rowsOf(batch: Batch): Generator<ParallelRow> {
       nullable(numbers[n + 7]!),
       nullable(numbers[n + 8]!),
       nullable(numbers[n + 9]!),
+      Number.isNaN(shape) ? null : payloads.decode(shape, values, numbers[n + 11]!, text, numbers[n]!),
     ];
   }
 }
@@ -174,6 +188,19 @@ function runWorker(data: { request: ParallelReadRequest; port: MessagePort; cont
     let parts: string[] = [];
     let length = 0;
     let count = 0;
+    const encoder = new PayloadEncoder();
+    const sink = {
+      text(value: string): number {
+        const start = length;
+        parts.push(value);
+        length += value.length;
+        return start;
+      },
+      textMark: () => parts.length,
+      textRollback(mark: number): void {
+        while (parts.length > mark) length -= parts.pop()!.length;
+      },
+    };
     const put = (value: unknown, at: number) => {
       if (typeof value !== 'string') {
         offsets[at] = -1;
@@ -192,8 +219,11 @@ function runWorker(data: { request: ParallelReadRequest; port: MessagePort; cont
     };
     const flush = () => {
       if (count === 0) return;
-      const batch: Batch = { count, numbers, offsets, text: parts.join('') };
-      send({ batch }, [numbers.buffer as ArrayBuffer, offsets.buffer as ArrayBuffer]);
+      const { shapes, words } = encoder.takeNew();
+      const values = encoder.values;
+      const batch: Batch = { count, numbers, offsets, text: parts.join(''), values, shapes, words };
+      send({ batch }, [numbers.buffer as ArrayBuffer, offsets.buffer as ArrayBuffer, values.buffer as ArrayBuffer]);
+      encoder.reset();
       numbers = new Float64Array(size * NUMBERS);
       offsets = new Int32Array(size * STRINGS * 2);
       parts = [];
@@ -218,7 +248,17 @@ function runWorker(data: { request: ParallelReadRequest; port: MessagePort; cont
       numbers[n + 9] = (row[12] as number | null) ?? Number.NaN;
       put(row[3], o);
       put(row[6], o + 2);
-      put(row[8], o + 4);
+      const payload = row[8];
+      const encoded = typeof payload === 'string' ? encoder.encode(payload, sink) : undefined;
+      if (encoded && encoded.shape >= 0) {
+        numbers[n + 10] = encoded.shape;
+        numbers[n + 11] = encoded.start;
+        put(null, o + 4);
+      } else {
+        numbers[n + 10] = Number.NaN;
+        numbers[n + 11] = 0;
+        put(payload, o + 4);
+      }
       if (++count === size) flush();
     }
     flush();

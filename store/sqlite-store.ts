@@ -126,6 +126,8 @@ type LazyRow = [
   factsId: number | null,
   observedGeneration: number | null,
   specHash: number | null,
+  /** A parallel read's payload, already rebuilt with its seq (parallel-read.ts); absent from a read on this thread. */
+  parsed?: Record<string, unknown> | null,
 ];
 
 /** records.facts_flags bits (migrations/0004_version_facts.sql). */
@@ -1088,7 +1090,7 @@ export class SqliteSessionStore implements SessionStore {
     };
     return (row) => {
       const [seq, kind, origin, observedAt, objectId, type, resourceVersion, generation, payload, flags] = row;
-      if (kind !== 'watch' || objectId === null) return parsePayload(payload!, seq);
+      if (kind !== 'watch' || objectId === null) return (row[13] as StoredRecord | null | undefined) ?? parsePayload(payload!, seq);
       const object = objectRow(objectId);
       const factsFlags = flags >> 2;
       const hasBody = (flags & 3) !== BodyKind.none;

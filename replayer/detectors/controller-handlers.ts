@@ -213,7 +213,7 @@ export class HandlerHistory {
     const rvNum = rvNumber(rv);
     const held = c.held.get(key);
     // The SDK retries a batch whose answer it did not get (sdk/go reporter.go): the same call, to the microsecond.
-    const signature = `${record.handler}|${rv}|${record.oldResourceVersion ?? ''}|${record.tombstone}|${record.observedAt}`;
+    const signature = callSignature(record);
     if (held) {
       if (held.recent.includes(signature)) return;
       held.recent.push(signature);
@@ -276,7 +276,7 @@ export class HandlerHistory {
       chainTime: time,
       lastSeq: record.seq,
       lastRV: rv,
-      recent: [`${record.handler}|${rv}|${record.oldResourceVersion ?? ''}|${record.tombstone}|${record.observedAt}`],
+      recent: [callSignature(record)],
     });
     if (deleted) this.markDeleted(c, key);
   }
@@ -359,6 +359,15 @@ export class HandlerHistory {
       proof: { seq: p.proof.seq, rv: p.proof.rv, name: p.proof.name },
     };
   }
+}
+
+/**
+ * What makes a handler call the same call again. Joined, not a template literal: a template builds a rope, and
+ * comparing ropes walks their pieces on every \`includes\` (12 % of \`kreplay check\` on an hour's session); a joined
+ * string is flat. Each part through String(), as the template did (null is "null", not "").
+ */
+function callSignature(record: Stored<DeliveryRecord>): string {
+  return [record.handler, String(record.resourceVersion), String(record.oldResourceVersion ?? ''), String(record.tombstone), String(record.observedAt)].join('|');
 }
 
 /** group/Kind/namespace: the objects one namespaced (or cluster-wide) informer of a kind covers together. */

@@ -40,12 +40,16 @@ export function staleRead(): Detector {
       const cutoff = started - context.thresholds.staleReadGrace;
       let newest: Delivered | null = null;
       let readDelivery: Delivered | null = null;
+      // The numeric RV first, as the fold's delivery ring does: RVs read from the store are fresh strings, and
+      // comparing one against every delivery character by character was this detector's whole cost on long sessions.
+      const readNum = rvNumber(read);
+      const numeric = !Number.isNaN(readNum);
       for (const d of ring) {
-        if (d.rv === read && d.type !== 'DELETED') readDelivery ??= d;
+        if (readDelivery === null && (!numeric || d.rvNum === readNum) && d.rv === read && d.type !== 'DELETED') readDelivery = d;
         if (d.type === 'DELETED' || d.time === null || d.time > cutoff) continue;
         if (!newest || d.order > newest.order) newest = d;
       }
-      if (!newest || newest.rv === read) return;
+      if (!newest || ((!numeric || newest.rvNum === readNum) && newest.rv === read)) return;
       let stale: boolean;
       let byOrder = false;
       if (readDelivery) {

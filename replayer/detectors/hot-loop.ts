@@ -73,6 +73,8 @@ export function hotLoop(): Detector {
   const reconciles = new Map<string, Map<string, Run>>();
   /** ns/Kind/name → uid, for owner references (which name their owner, not its uid). */
   const uidByName = new Map<string, string>();
+  /** The kind each object was last learned by name under. */
+  const namedAs = new WeakMap<ObjectState, string>();
   /** Owner uid → children uids, and uid → owner uid, learned as versions come. */
   const children = new Map<string, Set<string>>();
   const ownerChain = new Map<string, string>();
@@ -123,12 +125,17 @@ export function hotLoop(): Detector {
   }
 
   function learn(object: ObjectState): void {
-    uidByName.set(`${object.ref.namespace ?? ''}/${object.ref.kind}/${object.ref.name}`, object.uid);
-    if (followsPods.has(object.kindKey)) {
-      const namespace = object.ref.namespace ?? '';
-      let set = podFollowers.get(namespace);
-      if (!set) podFollowers.set(namespace, (set = new Set()));
-      set.add(object.uid);
+    // By name once per object (and again if its kind is corrected): building the key for every version cost more
+    // than the rest of learning on long sessions.
+    if (namedAs.get(object) !== object.ref.kind) {
+      namedAs.set(object, object.ref.kind);
+      uidByName.set(`${object.ref.namespace ?? ''}/${object.ref.kind}/${object.ref.name}`, object.uid);
+      if (followsPods.has(object.kindKey)) {
+        const namespace = object.ref.namespace ?? '';
+        let set = podFollowers.get(namespace);
+        if (!set) podFollowers.set(namespace, (set = new Set()));
+        set.add(object.uid);
+      }
     }
     const owner = ownerOf(object);
     if (owner === undefined || ownerChain.get(object.uid) === owner) return;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeApiServer, configMaps } from '../recorder/fake-apiserver.js';
 import { openStore } from '../store/index.js';
-import { configMapFields } from './fixtures.js';
+import { ConfigMapChurn } from './fixtures.js';
 import { cpuSeconds, env, percentile, rssBytes, sleep, startRecorder } from './recorder-process.js';
 import type { Figure } from './run.js';
 
@@ -32,7 +32,8 @@ export default async function run(): Promise<Figure[]> {
   const dir = mkdtempSync(join(tmpdir(), 'kreplay-bench-burst-'));
   const fake = new FakeApiServer([configMaps]);
   const url = await fake.start();
-  for (let i = 0; i < OBJECTS; i += 1) fake.create('', 'configmaps', 'bench', `obj-${i}`, configMapFields(i, 0));
+  const churn = new ConfigMapChurn(fake, OBJECTS);
+  churn.createAll();
   const dbPath = join(dir, 'kreplay.db');
   const recorder = await startRecorder({ dir, dbPath, apiUrl: url, resources: 'v1/configmaps', namespaces: 'bench', extraConfig: process.env['KREPLAY_BENCH_CONFIG'] });
   try {
@@ -84,9 +85,7 @@ export default async function run(): Promise<Figure[]> {
     const rateAt = (t: number) => (t >= burstStart && t < burstEnd ? burstRate : STEADY_RATE);
     const rss: { t: number; bytes: number }[] = [];
     const cpu: { t: number; seconds: number }[] = [{ t: started, seconds: cpuSeconds(recorder.pid)! }];
-    let sent = 0;
     let sentInBurst = 0;
-    let generation = 1;
     let relisted = false;
     let due = 0;
     let last = started;
@@ -96,16 +95,13 @@ export default async function run(): Promise<Figure[]> {
       due += ((now - last) / 1000) * rateAt(now);
       last = now;
       for (; due >= 1; due -= 1) {
-        const i = sent % OBJECTS;
-        if (i === 0 && sent > 0) generation += 1;
-        const object = fake.update('', 'configmaps', 'bench', `obj-${i}`, configMapFields(i, generation));
+        const object = churn.next();
         const rv = Number(object.metadata!.resourceVersion);
-        const name = `obj-${i}`;
+        const name = object.metadata!.name!;
         unseen.set(rv, { at: performance.now(), name });
         let list = unseenByName.get(name);
         if (!list) unseenByName.set(name, (list = []));
         list.push(rv);
-        sent += 1;
         if (now >= burstStart && now < burstEnd) sentInBurst += 1;
       }
       if (!relisted && now >= (burstStart + burstEnd) / 2) {
@@ -156,7 +152,7 @@ export default async function run(): Promise<Figure[]> {
     const afterRss = rss.filter((s) => s.t >= end - 5000).map((s) => s.bytes);
     const mb = (bytes: number) => Math.round(bytes / 1024 / 1024);
     console.error(
-      `# burst: ${sent} events (${sentInBurst} in the burst, ${Math.round(sentInBurst / burstSeconds)}/s), ${latencies.length} seen as watch events, ${coalesced} covered by the relist, ${unseen.size} missing; ` +
+      `# burst: ${churn.sent} events (${sentInBurst} in the burst, ${Math.round(sentInBurst / burstSeconds)}/s), ${latencies.length} seen as watch events, ${coalesced} covered by the relist, ${unseen.size} missing; ` +
         `steady p99 ${Math.round(steadyP99)} ms, CPU ${steadyCpu.toFixed(1)} %; burst CPU ${cpuShare(burstStart, burstEnd).toFixed(1)} %`,
     );
     return [

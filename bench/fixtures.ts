@@ -1,4 +1,5 @@
 import type { KubeObject, WatchEventRecord } from '../model/index.js';
+import type { FakeApiServer } from '../recorder/fake-apiserver.js';
 
 /**
  * A realistic watch stream for storage and throughput benchmarks: Deployments shaped like kube-apiserver returns
@@ -112,4 +113,32 @@ export function configMapFields(i: number, generation: number): Record<string, u
       ],
     },
   };
+}
+
+/**
+ * The recorder benchmarks' load: the ConfigMaps obj-0 … obj-(objects-1) of namespace bench on a fake API server,
+ * rewritten in turn (each pass over them is a new generation of their content).
+ */
+export class ConfigMapChurn {
+  /** Writes so far. */
+  sent = 0;
+  private generation = 1;
+
+  constructor(
+    private readonly fake: FakeApiServer,
+    private readonly objects: number,
+  ) {}
+
+  /** Creates them all (generation 0): before the recorder lists. */
+  createAll(): void {
+    for (let i = 0; i < this.objects; i += 1) this.fake.create('', 'configmaps', 'bench', `obj-${i}`, configMapFields(i, 0));
+  }
+
+  /** Rewrites the next one; returns its new version. */
+  next(): KubeObject {
+    const i = this.sent % this.objects;
+    if (i === 0 && this.sent > 0) this.generation += 1;
+    this.sent += 1;
+    return this.fake.update('', 'configmaps', 'bench', `obj-${i}`, configMapFields(i, this.generation));
+  }
 }

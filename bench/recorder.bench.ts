@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { openStore } from '../store/index.js';
 import { FakeApiServer, configMaps } from '../recorder/fake-apiserver.js';
-import { configMapFields } from './fixtures.js';
+import { ConfigMapChurn } from './fixtures.js';
 import { cpuSeconds, env, percentile, recorderEnv, recorderNodeArgs, repoRoot, rssBytes, sleep, startRecorder, writeBytes } from './recorder-process.js';
 import type { Figure } from './run.js';
 
@@ -76,7 +76,8 @@ export default async function run(): Promise<Figure[]> {
   const dir = mkdtempSync(join(tmpdir(), 'kreplay-bench-recorder-'));
   const fake = new FakeApiServer([configMaps]);
   const url = await fake.start();
-  for (let i = 0; i < objectCount; i += 1) fake.create('', 'configmaps', 'bench', `obj-${i}`, configMapFields(i, 0));
+  const churn = new ConfigMapChurn(fake, objectCount);
+  churn.createAll();
 
   const dbPath = join(dir, 'kreplay.db');
   // KREPLAY_BENCH_CONFIG: extra recorder config lines, e.g. 'writer: {flushInterval: 200ms}'.
@@ -162,18 +163,10 @@ export default async function run(): Promise<Figure[]> {
     const started = performance.now();
     ioSamples.push({ t: 0, written: writtenStart ?? 0, stored: storedBytes(sizeDb) });
     let nextIoSample = started + 1000;
-    let sent = 0;
-    let generation = 1;
     let nextSample = started;
     while (performance.now() - started < seconds * 1000) {
       const due = Math.floor(((performance.now() - started) / 1000) * rate);
-      while (sent < due) {
-        const i = sent % objectCount;
-        if (i === 0 && sent > 0) generation += 1;
-        const object = fake.update('', 'configmaps', 'bench', `obj-${i}`, configMapFields(i, generation));
-        sentAt.set(object.metadata!.resourceVersion!, performance.now());
-        sent += 1;
-      }
+      while (churn.sent < due) sentAt.set(churn.next().metadata!.resourceVersion!, performance.now());
       if (performance.now() >= nextIoSample) {
         ioSamples.push({ t: (performance.now() - started) / 1000, written: writeBytes(pid) ?? 0, stored: storedBytes(sizeDb) });
         nextIoSample += 1000;
@@ -228,7 +221,7 @@ export default async function run(): Promise<Figure[]> {
     }
     console.error(`# floor: ${floorEvents} events parsed, ${floorShare.toFixed(1)} % of a core`);
     const figures: Figure[] = [
-      { name: 'recorder.events_per_second', value: Math.round(sent / elapsed), unit: 'events/s' },
+      { name: 'recorder.events_per_second', value: Math.round(churn.sent / elapsed), unit: 'events/s' },
       { name: 'recorder.duration', value: Math.round(elapsed), unit: 's' },
       { name: 'recorder.rss_max', value: Math.round(Math.max(...rssSamples) / 1024 / 1024), unit: 'MB' },
       { name: 'recorder.rss_mean', value: Math.round(rssSamples.reduce((a, b) => a + b, 0) / rssSamples.length / 1024 / 1024), unit: 'MB' },
@@ -252,12 +245,12 @@ export default async function run(): Promise<Figure[]> {
       { name: 'recorder.write_amplification', value: Number(last.ratio.toFixed(2)), unit: 'x' },
       { name: 'recorder.write_amplification_first', value: Number(first.ratio.toFixed(2)), unit: 'x' },
       { name: 'recorder.write_amplification_whole', value: Number(whole.ratio.toFixed(2)), unit: 'x' },
-      { name: 'recorder.stored_bytes_per_event', value: Math.round(whole.stored / sent), unit: 'bytes' },
-      { name: 'recorder.written_bytes_per_event', value: Math.round(whole.written / sent), unit: 'bytes' },
+      { name: 'recorder.stored_bytes_per_event', value: Math.round(whole.stored / churn.sent), unit: 'bytes' },
+      { name: 'recorder.written_bytes_per_event', value: Math.round(whole.written / churn.sent), unit: 'bytes' },
       { name: 'recorder.cpu_floor', value: Math.round(floorShare * 10) / 10, unit: '% of a core' },
       { name: 'recorder.cpu_vs_floor', value: Number((cpuShare / floorShare).toFixed(2)), unit: 'x' },
     ];
-    console.error(`# recorder: ${sent} events in ${elapsed.toFixed(1)} s via ${built ? 'dist/' : 'tsx'}; ${latencies.length} seen committed`);
+    console.error(`# recorder: ${churn.sent} events in ${elapsed.toFixed(1)} s via ${built ? 'dist/' : 'tsx'}; ${latencies.length} seen committed`);
     return figures;
   } finally {
     if (floorProcess && floorProcess.exitCode === null) floorProcess.kill('SIGKILL');

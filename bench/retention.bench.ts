@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeApiServer, configMaps } from '../recorder/fake-apiserver.js';
 import { parseSize } from '../recorder/config.js';
-import { configMapFields } from './fixtures.js';
+import { ConfigMapChurn } from './fixtures.js';
 import { env, sleep, startRecorder } from './recorder-process.js';
 import type { Figure } from './run.js';
 
@@ -27,7 +27,8 @@ export default async function run(): Promise<Figure[]> {
   const dir = mkdtempSync(join(tmpdir(), 'kreplay-bench-retention-'));
   const fake = new FakeApiServer([configMaps]);
   const url = await fake.start();
-  for (let i = 0; i < objectCount; i += 1) fake.create('', 'configmaps', 'bench', `obj-${i}`, configMapFields(i, 0));
+  const churn = new ConfigMapChurn(fake, objectCount);
+  churn.createAll();
   const dbPath = join(dir, 'kreplay.db');
   const previousArgs = process.env['KREPLAY_BENCH_RECORDER_ARGS'];
   process.env['KREPLAY_BENCH_RECORDER_ARGS'] = `${previousArgs ?? ''} --no-detect`;
@@ -51,17 +52,10 @@ export default async function run(): Promise<Figure[]> {
       samples.push({ t, used, file: sizeOf(dbPath), wal: sizeOf(`${dbPath}-wal`) });
     };
     const started = performance.now();
-    let sent = 0;
-    let generation = 1;
     let nextSample = started;
     while (performance.now() - started < seconds * 1000) {
       const due = Math.floor(((performance.now() - started) / 1000) * rate);
-      while (sent < due) {
-        const i = sent % objectCount;
-        if (i === 0 && sent > 0) generation += 1;
-        fake.update('', 'configmaps', 'bench', `obj-${i}`, configMapFields(i, generation));
-        sent += 1;
-      }
+      while (churn.sent < due) churn.next();
       if (performance.now() >= nextSample) {
         sample((performance.now() - started) / 1000);
         nextSample += 1000;
@@ -82,7 +76,7 @@ export default async function run(): Promise<Figure[]> {
       const s = samples.reduce((best, x) => (Math.abs(x.t - t) < Math.abs(best.t - t) ? x : best), samples[0]!);
       console.error(`# ${Math.round(s.t)} s: ${mib(s.used)} MiB in use, file ${mib(s.file)} MiB, WAL ${mib(s.wal)} MiB (limit ${mib(limit)} MiB)`);
     }
-    console.error(`# ${sent} events in ${seconds} s; ${sessions.length} recorder sessions left (${sessions.map((s) => s.name).join(', ')}); ${kept} records kept`);
+    console.error(`# ${churn.sent} events in ${seconds} s; ${sessions.length} recorder sessions left (${sessions.map((s) => s.name).join(', ')}); ${kept} records kept`);
     return [
       { name: 'retention.limit', value: mib(limit), unit: 'MiB' },
       { name: 'retention.used_max', value: mib(Math.max(...samples.map((s) => s.used))), unit: 'MiB' },

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { MessageChannel, Worker, isMainThread, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { origins, recordKinds, watchEventTypes, type Origin, type RecordKind, type WatchEventType } from '../model/index.js';
-import { PayloadDecoder, PayloadEncoder, type Shape } from './payload-columns.js';
+import { BatchText, PayloadDecoder, PayloadEncoder, type Shape } from './payload-columns.js';
 
 /**
  * A long lazy read (`kreplay check` over a million records) split over two cores: a worker thread steps through the
@@ -185,32 +185,17 @@ function runWorker(data: { request: ParallelReadRequest; port: MessagePort; cont
     const size = request.batchSize ?? DEFAULT_BATCH;
     let numbers = new Float64Array(size * NUMBERS);
     let offsets = new Int32Array(size * STRINGS * 2);
-    let parts: string[] = [];
-    let length = 0;
+    const sink = new BatchText();
     let count = 0;
     const encoder = new PayloadEncoder();
-    const sink = {
-      text(value: string): number {
-        const start = length;
-        parts.push(value);
-        length += value.length;
-        return start;
-      },
-      textMark: () => parts.length,
-      textRollback(mark: number): void {
-        while (parts.length > mark) length -= parts.pop()!.length;
-      },
-    };
     const put = (value: unknown, at: number) => {
       if (typeof value !== 'string') {
         offsets[at] = -1;
         offsets[at + 1] = 0;
         return;
       }
-      offsets[at] = length;
+      offsets[at] = sink.text(value);
       offsets[at + 1] = value.length;
-      parts.push(value);
-      length += value.length;
     };
     const code = (codes: Map<string, number>, value: unknown, column: string): number => {
       const found = codes.get(value as string);
@@ -221,13 +206,11 @@ function runWorker(data: { request: ParallelReadRequest; port: MessagePort; cont
       if (count === 0) return;
       const { shapes, words } = encoder.takeNew();
       const values = encoder.values;
-      const batch: Batch = { count, numbers, offsets, text: parts.join(''), values, shapes, words };
+      const batch: Batch = { count, numbers, offsets, text: sink.take(), values, shapes, words };
       send({ batch }, [numbers.buffer as ArrayBuffer, offsets.buffer as ArrayBuffer, values.buffer as ArrayBuffer]);
       encoder.reset();
       numbers = new Float64Array(size * NUMBERS);
       offsets = new Int32Array(size * STRINGS * 2);
-      parts = [];
-      length = 0;
       count = 0;
     };
     const statement = db.prepare(request.sql).raw(true);

@@ -64,6 +64,39 @@ export interface ColumnSink {
   textRollback(mark: number): void;
 }
 
+/** A batch's text as the worker builds it: strings appended back to back, addressed by where they start. */
+export class BatchText implements ColumnSink {
+  private parts: string[] = [];
+  private chars = 0;
+
+  get length(): number {
+    return this.chars;
+  }
+
+  text(value: string): number {
+    const start = this.chars;
+    this.parts.push(value);
+    this.chars += value.length;
+    return start;
+  }
+
+  textMark(): number {
+    return this.parts.length;
+  }
+
+  textRollback(mark: number): void {
+    while (this.parts.length > mark) this.chars -= this.parts.pop()!.length;
+  }
+
+  /** The whole text; the next batch starts empty. */
+  take(): string {
+    const text = this.parts.join('');
+    this.parts = [];
+    this.chars = 0;
+    return text;
+  }
+}
+
 /**
  * The worker's half: turns payloads into (shape id, values). Shapes and dictionary words are numbered in the order
  * they first appear; what is new since the last `takeNew()` must reach the reader before the rows that use it.

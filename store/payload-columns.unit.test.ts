@@ -1,24 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PayloadDecoder, PayloadEncoder } from './payload-columns.js';
-
-/** The worker's batch text as parallel-read.ts keeps it. */
-function textSink() {
-  const parts: string[] = [];
-  let length = 0;
-  return {
-    parts,
-    text(value: string): number {
-      const start = length;
-      parts.push(value);
-      length += value.length;
-      return start;
-    },
-    textMark: () => parts.length,
-    textRollback(mark: number): void {
-      while (parts.length > mark) length -= parts.pop()!.length;
-    },
-  };
-}
+import { BatchText, PayloadDecoder, PayloadEncoder } from './payload-columns.js';
 
 const payloads = [
   '{"record":"delivery","observedAt":"2026-11-25T15:00:00.010Z","origin":"ingest","controller":"web-operator","handler":"update","tombstone":false,"object":{"group":"apps","version":"v1","resource":"deployments","kind":"Deployment","namespace":"team-3","name":"web-0493","uid":"u-1"},"resourceVersion":"568494","oldResourceVersion":"566494"}',
@@ -38,12 +19,12 @@ describe('payload columns', () => {
     let raw = 0;
     // Three batches: the second and third reuse the first's shapes and dictionary words.
     for (let batch = 0; batch < 3; batch++) {
-      const sink = textSink();
+      const sink = new BatchText();
       const encoded = payloads.map((payload) => encoder.encode(payload, sink));
       const { shapes, words } = encoder.takeNew();
       if (batch > 0) expect({ shapes, words }).toEqual({ shapes: [], words: [] });
       decoder.learn(shapes, words);
-      const text = sink.parts.join('');
+      const text = sink.take();
       encoded.forEach(({ shape, start }, i) => {
         const payload = payloads[i]!;
         if (shape < 0) {
@@ -66,13 +47,13 @@ describe('payload columns', () => {
   it('hands a repeated string over as one instance', () => {
     const encoder = new PayloadEncoder();
     const decoder = new PayloadDecoder();
-    const sink = textSink();
+    const sink = new BatchText();
     const [a, b] = [payloads[0]!, payloads[0]!.replace('web-0493', 'web-0494')].map((payload) => encoder.encode(payload, sink));
     const { shapes, words } = encoder.takeNew();
     decoder.learn(shapes, words);
     expect(words).toContain('u-1');
     expect(words).not.toContain('568494');
-    const text = sink.parts.join('');
+    const text = sink.take();
     const first = decoder.decode(a!.shape, encoder.values, a!.start, text, 1) as { object: { uid: string; name: string } };
     const second = decoder.decode(b!.shape, encoder.values, b!.start, text, 2) as { object: { uid: string; name: string } };
     expect(first.object.name).toBe('web-0493');

@@ -1,9 +1,6 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { FakeApiServer, configMaps } from '../recorder/fake-apiserver.js';
+import { rmSync } from 'node:fs';
 import { openStore } from '../store/index.js';
-import { ConfigMapChurn } from './fixtures.js';
+import { startBenchApi } from './fixtures.js';
 import { cpuSeconds, env, percentile, rssBytes, sleep, startRecorder } from './recorder-process.js';
 import type { Figure } from './run.js';
 
@@ -29,12 +26,7 @@ export default async function run(): Promise<Figure[]> {
   const burstSeconds = env('KREPLAY_BENCH_BURST_SECONDS', 60);
   const steadySeconds = 10;
   const afterSeconds = 40;
-  const dir = mkdtempSync(join(tmpdir(), 'kreplay-bench-burst-'));
-  const fake = new FakeApiServer([configMaps]);
-  const url = await fake.start();
-  const churn = new ConfigMapChurn(fake, OBJECTS);
-  churn.createAll();
-  const dbPath = join(dir, 'kreplay.db');
+  const { dir, dbPath, fake, url, churn } = await startBenchApi('burst', OBJECTS);
   const recorder = await startRecorder({ dir, dbPath, apiUrl: url, resources: 'v1/configmaps', namespaces: 'bench', extraConfig: process.env['KREPLAY_BENCH_CONFIG'] });
   try {
     await recorder.ready();

@@ -1,5 +1,8 @@
 import type { KubeObject, WatchEventRecord } from '../model/index.js';
-import type { FakeApiServer } from '../recorder/fake-apiserver.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FakeApiServer, configMaps } from '../recorder/fake-apiserver.js';
 
 /**
  * A realistic watch stream for storage and throughput benchmarks: Deployments shaped like kube-apiserver returns
@@ -141,4 +144,17 @@ export class ConfigMapChurn {
     this.sent += 1;
     return this.fake.update('', 'configmaps', 'bench', `obj-${i}`, configMapFields(i, this.generation));
   }
+}
+
+/**
+ * What every recorder benchmark starts from: a fresh directory for its database, and a fake API server holding the
+ * ConfigMaps the churn will rewrite (created before the recorder lists them).
+ */
+export async function startBenchApi(name: string, objects: number): Promise<{ dir: string; dbPath: string; fake: FakeApiServer; url: string; churn: ConfigMapChurn }> {
+  const dir = mkdtempSync(join(tmpdir(), `kreplay-bench-${name}-`));
+  const fake = new FakeApiServer([configMaps]);
+  const url = await fake.start();
+  const churn = new ConfigMapChurn(fake, objects);
+  churn.createAll();
+  return { dir, dbPath: join(dir, 'kreplay.db'), fake, url, churn };
 }

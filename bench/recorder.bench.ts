@@ -1,11 +1,9 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { openStore } from '../store/index.js';
-import { FakeApiServer, configMaps } from '../recorder/fake-apiserver.js';
-import { ConfigMapChurn } from './fixtures.js';
+import { startBenchApi } from './fixtures.js';
 import { cpuSeconds, env, percentile, recorderEnv, recorderNodeArgs, repoRoot, rssBytes, sleep, startRecorder, writeBytes } from './recorder-process.js';
 import type { Figure } from './run.js';
 
@@ -73,13 +71,7 @@ export default async function run(): Promise<Figure[]> {
   const seconds = env('KREPLAY_BENCH_SECONDS', 20);
   const rate = env('KREPLAY_BENCH_RATE', 1000);
   const objectCount = env('KREPLAY_BENCH_OBJECTS', 1000);
-  const dir = mkdtempSync(join(tmpdir(), 'kreplay-bench-recorder-'));
-  const fake = new FakeApiServer([configMaps]);
-  const url = await fake.start();
-  const churn = new ConfigMapChurn(fake, objectCount);
-  churn.createAll();
-
-  const dbPath = join(dir, 'kreplay.db');
+  const { dir, dbPath, fake, url, churn } = await startBenchApi('recorder', objectCount);
   // KREPLAY_BENCH_CONFIG: extra recorder config lines, e.g. 'writer: {flushInterval: 200ms}'.
   const extraConfig = process.env['KREPLAY_BENCH_CONFIG'] ? `${process.env['KREPLAY_BENCH_CONFIG']}\n` : '';
   const recorder = await startRecorder({ dir, dbPath, apiUrl: url, resources: 'v1/configmaps', namespaces: 'bench', extraConfig });

@@ -1,10 +1,7 @@
 import Database from 'better-sqlite3';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { FakeApiServer, configMaps } from '../recorder/fake-apiserver.js';
+import { rmSync, statSync } from 'node:fs';
 import { parseSize } from '../recorder/config.js';
-import { ConfigMapChurn } from './fixtures.js';
+import { startBenchApi } from './fixtures.js';
 import { env, sleep, startRecorder } from './recorder-process.js';
 import type { Figure } from './run.js';
 
@@ -24,12 +21,7 @@ export default async function run(): Promise<Figure[]> {
   const maxSizeText = process.env['KREPLAY_BENCH_MAX_SIZE'] ?? '16Mi';
   const limit = parseSize(maxSizeText);
   if (limit === undefined) throw new Error(`KREPLAY_BENCH_MAX_SIZE=${maxSizeText} is not a size (e.g. 16Mi)`);
-  const dir = mkdtempSync(join(tmpdir(), 'kreplay-bench-retention-'));
-  const fake = new FakeApiServer([configMaps]);
-  const url = await fake.start();
-  const churn = new ConfigMapChurn(fake, objectCount);
-  churn.createAll();
-  const dbPath = join(dir, 'kreplay.db');
+  const { dir, dbPath, fake, url, churn } = await startBenchApi('retention', objectCount);
   const previousArgs = process.env['KREPLAY_BENCH_RECORDER_ARGS'];
   process.env['KREPLAY_BENCH_RECORDER_ARGS'] = `${previousArgs ?? ''} --no-detect`;
   const recorder = await startRecorder({ dir, dbPath, apiUrl: url, resources: 'v1/configmaps', namespaces: 'bench', extraConfig: `retention: {maxSize: ${maxSizeText}, checkInterval: 5s}` });

@@ -1,6 +1,6 @@
 import { CheckConfig, enabledKinds, type CheckConfigInput } from '../model/check-config.js';
 import { findingKinds, type Coverage, type Finding, type FindingKind, type StoredRecord } from '../model/index.js';
-import { detectorFactories, type Detector, type DetectorContext } from './detectors/index.js';
+import { detectorFactories, HandlerHistory, type Detector, type DetectorContext, type Shared } from './detectors/index.js';
 import { roleOf, WriterCensus, type ControllerIdentity } from './controller-identity.js';
 import { coverageOf, InputTally } from './coverage.js';
 import { Fold, type FoldStats } from './fold.js';
@@ -59,7 +59,10 @@ export function createAnalyzer(options: AnalyzeOptions = {}): Analyzer {
   const config = options.parsedConfig ?? CheckConfig.parse(options.config ?? {});
   const kinds = enabledKinds(config);
   const fold = new Fold({ annotate: options.annotate ?? false });
-  const detectors: Detector[] = kinds.map((kind) => detectorFactories[kind]());
+  let handlerHistory: HandlerHistory | null = null;
+  const shared: Shared = { handlerHistory: () => (handlerHistory ??= new HandlerHistory()) };
+  const detectors: Detector[] = kinds.map((kind) => detectorFactories[kind](shared));
+  const handlerFacts: ReadonlySet<Fact['type']> = new Set(handlerHistory ? HandlerHistory.facts : []);
   // Each fact goes only to the detectors that observe its type.
   const observers = new Map<Fact['type'], Detector[]>();
   for (const detector of detectors) {
@@ -94,6 +97,8 @@ export function createAnalyzer(options: AnalyzeOptions = {}): Analyzer {
       for (let i = 0; i < facts.length; i++) {
         const fact = facts[i]!;
         if (fact.type === 'version' || fact.type === 'api' || fact.type === 'reconcile' || fact.type === 'reconcile-start' || fact.type === 'handler') census.observe(fact);
+        // Shared models first: a detector's observe may read what they make of this fact.
+        if (handlerFacts.has(fact.type)) handlerHistory!.observe(fact);
         const list = observers.get(fact.type);
         if (list) for (let j = 0; j < list.length; j++) list[j]!.observe(fact, context);
       }

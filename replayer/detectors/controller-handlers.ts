@@ -132,11 +132,13 @@ export interface HandlerJudgement {
 }
 
 /**
- * Follows every controller's handler calls. Detectors feed it the facts in `facts` and read what it found: the
- * calls as they come (callbacks), missed deletions at the end (`missedDeletions`).
+ * Follows every controller's handler calls. The analyzer keeps one for every detector that judges them (Shared in
+ * detectors/types.ts) and feeds it the facts in `facts` before the detectors see them; detectors listen for the
+ * calls as they come (callbacks) and read missed deletions when they report (`missedDeletions`).
  */
 export class HandlerHistory {
   static readonly facts: readonly Fact['type'][] = ['handler', 'marker', 'delivery', 'version', 'gone'];
+  private readonly judgements: HandlerJudgement[] = [];
   private readonly controllers = new Map<string, ControllerHandlers>();
   /** Creations the session proves, by uid: a live ADDED event, or a create's answer. */
   private readonly creations = new Map<string, { seq: number; rv: string }>();
@@ -144,7 +146,10 @@ export class HandlerHistory {
   private readonly confirmed: MissedDeletion[] = [];
   private lastTime: number | null = null;
 
-  constructor(private readonly judgement: HandlerJudgement = {}) {}
+  /** Adds a listener for the calls no informer makes, from the next fact on. */
+  listen(judgement: HandlerJudgement): void {
+    this.judgements.push(judgement);
+  }
 
   observe(fact: Fact): void {
     switch (fact.type) {
@@ -224,7 +229,10 @@ export class HandlerHistory {
       // The handlers' first call for this object. An informer adds before it updates or deletes; the creation
       // happened while its handlers already ran for the kind, so the add cannot have come before the session.
       const creation = uid ? this.creations.get(uid) : undefined;
-      if (record.handler !== 'add' && !resync && creation && creation.seq > runningSeq) this.judgement.unseenCreation?.({ controller: record.controller, record, object, creation, runningSeq });
+      if (record.handler !== 'add' && !resync && creation && creation.seq > runningSeq) {
+        const unseen: UnseenCreation = { controller: record.controller, record, object, creation, runningSeq };
+        for (const j of this.judgements) j.unseenCreation?.(unseen);
+      }
       this.hold(c, key, record, rv, rvNum, time, record.handler === 'delete');
       return;
     }
@@ -308,7 +316,8 @@ export class HandlerHistory {
   }
 
   private redelivered(record: Stored<DeliveryRecord>, object: ObjectState | undefined, held: Held, older: boolean, afterDelete: boolean): void {
-    this.judgement.redelivered?.({ controller: record.controller, record, object, newestRV: held.newestRV, newestSeq: held.newestSeq, older, afterDelete });
+    const redelivery: Redelivery = { controller: record.controller, record, object, newestRV: held.newestRV, newestSeq: held.newestSeq, older, afterDelete };
+    for (const j of this.judgements) j.redelivered?.(redelivery);
   }
 
   private onDeleted(object: ObjectState, seq: number, rv: string | null, time: number | null): void {

@@ -1,8 +1,8 @@
 import type { Finding } from '../../model/index.js';
 import { ev, FindingGroups } from '../finding-groups.js';
 import type { Fact } from '../state.js';
-import { HandlerHistory, type Redelivery } from './controller-handlers.js';
-import type { Detector, DetectorContext } from './types.js';
+import type { Redelivery } from './controller-handlers.js';
+import type { Detector, DetectorContext, Shared } from './types.js';
 
 interface Data {
   types: Map<string, number>;
@@ -29,10 +29,10 @@ interface HandlerData {
  * add or update at a resourceVersion no newer than the newest they had, or a delete of an object already deleted.
  * Resyncs (old == new) and the re-add at the newest version that a restarted process's initial list hands are not.
  */
-export function duplicateEvent(): Detector {
+export function duplicateEvent(shared: Shared): Detector {
   const groups = new FindingGroups<Data>('duplicate-event', () => ({ types: new Map(), staleResume: null, firstRV: '' }));
   const handlerGroups = new FindingGroups<HandlerData>('duplicate-event', () => ({ controller: '', handlers: new Map(), older: 0, afterDelete: 0, first: null }));
-  const handlers = new HandlerHistory({
+  shared.handlerHistory().listen({
     redelivered(r: Redelivery) {
       const { record } = r;
       const what = record.handler === 'delete' ? 'OnDelete' : record.handler === 'add' ? 'OnAdd' : 'OnUpdate';
@@ -57,10 +57,9 @@ export function duplicateEvent(): Detector {
   });
   return {
     kind: 'duplicate-event',
-    // Only redeliveries are judged here: creations and deletions (version, gone) are lost-event's.
-    facts: ['delivery', 'handler', 'marker'],
+    // Handler calls reach it through the shared HandlerHistory.
+    facts: ['delivery'],
     observe(fact: Fact) {
-      handlers.observe(fact);
       if (fact.type !== 'delivery' || fact.classification !== 'duplicate') return;
       const { record, original, stream } = fact;
       const stale = stream.staleResume;

@@ -13,7 +13,8 @@ import { stuckFinalizer } from './stuck-finalizer.js';
 import type { DetectorFactory } from './types.js';
 import { unreconciled } from './unreconciled.js';
 
-export type { Detector, DetectorContext, DetectorFactory } from './types.js';
+export type { Detector, DetectorContext, DetectorFactory, Shared } from './types.js';
+export { HandlerHistory } from './controller-handlers.js';
 
 /** One detector per finding kind, in registry order. */
 export const detectorFactories: Readonly<Record<FindingKind, DetectorFactory>> = {

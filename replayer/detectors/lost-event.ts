@@ -2,8 +2,8 @@ import { describeObject, type Finding } from '../../model/index.js';
 import { ev, FindingGroups } from '../finding-groups.js';
 import type { Fact, GapCause, GapInfo, RelistChange } from '../state.js';
 import { rvNumber } from '../rv.js';
-import { HandlerHistory, type UnseenCreation } from './controller-handlers.js';
-import type { Detector, DetectorContext } from './types.js';
+import type { UnseenCreation } from './controller-handlers.js';
+import type { Detector, DetectorContext, Shared } from './types.js';
 
 interface Data {
   missingGenerations: number;
@@ -46,7 +46,7 @@ const recorderCauses: ReadonlySet<GapCause> = new Set(['recorder-restart', 'drop
  *    the deletion (another object held since before it was then handed an update past it), and no delete, plain or
  *    tombstone, ever came (a relist would have handed DeletedFinalStateUnknown).
  */
-export function lostEvent(): Detector {
+export function lostEvent(shared: Shared): Detector {
   const groups = new FindingGroups<Data>('lost-event', () => ({
     missingGenerations: 0,
     fromGeneration: null,
@@ -69,7 +69,8 @@ export function lostEvent(): Detector {
   const gapChanges: { change: RelistChange; gap: GapInfo | null; cause: GapCause }[] = [];
   /** resourceVersions the controller's handlers were handed (SDK delivery records), newest few per uid. */
   const handedRVs = new Map<string, number[]>();
-  const handlers = new HandlerHistory({
+  const handlers = shared.handlerHistory();
+  handlers.listen({
     unseenCreation(u: UnseenCreation) {
       const r = u.record;
       const g = groups.hit(u.object ?? r.object, 'handler-unseen-object', {
@@ -87,9 +88,9 @@ export function lostEvent(): Detector {
   });
   return {
     kind: 'lost-event',
-    facts: ['delivery', 'missed', 'relist', ...HandlerHistory.facts.filter((f) => f !== 'delivery')],
+    // Handler calls (and what judges them) reach it through the shared HandlerHistory; 'handler' is for handedRVs.
+    facts: ['delivery', 'missed', 'relist', 'handler'],
     observe(fact: Fact) {
-      handlers.observe(fact);
       switch (fact.type) {
         case 'delivery': {
           const { record, previous } = fact;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { analyze } from '../analyze.js';
 import { Cluster, fooSpec, SessionBuilder, type WatchEvent } from '../testing/builder.js';
 import { findings, summary } from '../testing/expect.js';
 
@@ -282,6 +283,13 @@ describe('lost-event from the controller\'s handlers', () => {
     expect(byName.get('newcomer')!.message).toMatch(/first through UpdateFunc .* never through AddFunc/);
     expect(byName.get('doomed')!.message).toMatch(/never handed the deletion, although their cache lived on past it \(they were then given kept at resourceVersion/);
     for (const f of found) expect(f.blame).toEqual({ actor: 'foo-controller', via: 'sdk', role: 'controller' });
+  });
+
+  it('judges the same with duplicate-event on: one HandlerHistory serves both', () => {
+    const records = resumedFromNow().records;
+    const both = analyze(records, { config: { only: ['lost-event', 'duplicate-event'] } }).findings;
+    expect(both.filter((f) => f.kind === 'lost-event')).toEqual(findings(records, 'lost-event'));
+    expect(both.filter((f) => f.kind === 'duplicate-event')).toEqual(findings(records, 'duplicate-event'));
   });
 
   it('does not flag a deletion the handlers got as a tombstone after a relist', () => {

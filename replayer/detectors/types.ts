@@ -3,6 +3,7 @@ import type { ResolvedThresholds } from '../../model/check-config.js';
 import type { ControllerIdentity } from '../controller-identity.js';
 import type { FoldState } from '../fold.js';
 import type { Fact, ObjectState } from '../state.js';
+import type { HandlerHistory } from './controller-handlers.js';
 
 /** What a detector can see besides the facts: thresholds and the fold's read-only state. */
 export interface DetectorContext {
@@ -29,4 +30,13 @@ export interface Detector {
   finish(context: DetectorContext): Finding[];
 }
 
-export type DetectorFactory = () => Detector;
+/**
+ * Models more than one detector reads, built once per analysis and fed by the analyzer (before the detectors see a
+ * fact), so two detectors never follow the same thing twice: a detector asks for one when it is created.
+ */
+export interface Shared {
+  /** The controllers' handler calls (duplicate-event and lost-event): created on first ask. */
+  handlerHistory(): HandlerHistory;
+}
+
+export type DetectorFactory = (shared: Shared) => Detector;

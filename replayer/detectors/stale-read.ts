@@ -36,20 +36,33 @@ export function staleRead(): Detector {
       const read = r.observedResourceVersion;
       const started = parseTime(r.startedAt);
       if (!read || started === null) return;
-      const ring = fact.object.delivered;
+      const object = fact.object;
+      const ring = object.delivered;
       const cutoff = started - context.thresholds.staleReadGrace;
-      let newest: Delivered | null = null;
-      let readDelivery: Delivered | null = null;
       // The numeric RV first, as the fold's delivery ring does: RVs read from the store are fresh strings, and
       // comparing one against every delivery character by character was this detector's whole cost on long sessions.
       const readNum = rvNumber(read);
       const numeric = !Number.isNaN(readNum);
-      for (const d of ring) {
-        if (readDelivery === null && (!numeric || d.rvNum === readNum) && d.rv === read && d.type !== 'DELETED') readDelivery = d;
+      const isRead = (d: Delivered) => (!numeric || d.rvNum === readNum) && d.rv === read;
+      // The newest delivery old enough to count, walking the ring from its newest slot back (it is circular once full,
+      // fold/deliveries.ts): mostly one or two steps, and a reconcile that read it is done (the usual case).
+      const n = ring.length;
+      const newestSlot = (object.deliveredNext + n - 1) % n;
+      let newest: Delivered | null = null;
+      for (let k = 0; k < n; k++) {
+        const d = ring[(newestSlot - k + n) % n]!;
         if (d.type === 'DELETED' || d.time === null || d.time > cutoff) continue;
-        if (!newest || d.order > newest.order) newest = d;
+        newest = d;
+        break;
       }
-      if (!newest || ((!numeric || newest.rvNum === readNum) && newest.rv === read)) return;
+      if (!newest || isRead(newest)) return;
+      let readDelivery: Delivered | null = null;
+      for (const d of ring) {
+        if (d.type !== 'DELETED' && isRead(d)) {
+          readDelivery = d;
+          break;
+        }
+      }
       let stale: boolean;
       let byOrder = false;
       if (readDelivery) {
@@ -60,7 +73,7 @@ export function staleRead(): Detector {
         stale = !Number.isNaN(a) && !Number.isNaN(newest.rvNum) && a < newest.rvNum;
       }
       if (!stale) return;
-      const g = groups.hit(fact.object, 'stale-cache', {
+      const g = groups.hit(object, 'stale-cache', {
         evidence: [
           readDelivery && ev(readDelivery.seq, `the version the reconcile read (resourceVersion ${read})`, read),
           ev(newest.seq, `newer version already delivered (resourceVersion ${newest.rv})`, newest.rv),

@@ -51,4 +51,25 @@ describe('stale-read', () => {
     expect(found).toHaveLength(1);
     expect(found[0]!.message).toMatch(/numerically older/);
   });
+
+  it('finds the newest delivery once the delivery ring has wrapped, past ones too recent to count', () => {
+    const c = new Cluster();
+    const s = new SessionBuilder(c).listAndWatch('Foo');
+    s.deliver(c.create('Foo', 'a', { spec: fooSpec() }));
+    // more deliveries than the ring remembers (32): the newest sits somewhere in its middle
+    let last = s.deliver(c.update('Foo', 'a', scale(2), { after: '1s' }));
+    for (let i = 3; i < 45; i++) last = s.deliver(c.update('Foo', 'a', scale(i), { after: '1s' }));
+    const previous = String(Number(last.object.metadata!.resourceVersion!) - 1);
+    c.tick('5s');
+    // one more, too recent to count (inside the grace period) when the reconcile starts
+    s.deliver(c.update('Foo', 'a', scale(99)));
+    c.tick('10ms');
+    // a reconcile of the newest version that counts is fine; of the one before it, stale
+    s.reconcile({ kind: 'Foo', name: 'a', observedResourceVersion: last.object.metadata!.resourceVersion! });
+    expect(findings(s.records, 'stale-read')).toEqual([]);
+    s.reconcile({ kind: 'Foo', name: 'a', observedResourceVersion: previous });
+    const found = findings(s.records, 'stale-read');
+    expect(summary(found)).toEqual([{ rule: 'stale-cache', name: 'a', count: 1 }]);
+    expect(found[0]!.message).toContain(`although the watch had delivered resourceVersion ${last.object.metadata!.resourceVersion!}`);
+  });
 });

@@ -148,7 +148,7 @@ describe('object index (schema 7): per-object lookups written a bucket at a time
 
     const store = openStore(path);
     const raw = new Database(path, { readonly: true });
-    expect(raw.pragma('user_version', { simple: true })).toBe(7);
+    expect(raw.pragma('user_version', { simple: true })).toBe(loadMigrations().length);
     expect(raw.prepare('SELECT count(*) AS n FROM object_index').get()).toEqual({ n: expectedSeqs(1).concat(expectedSeqs(2)).filter((seq) => seq < BUCKET).length });
     raw.close();
     for (const [uid, object] of [['u-a', 1], ['u-b', 2]] as const) {

@@ -26,6 +26,7 @@ import { DatabaseUnreadableError, migrate, refuseTooNew } from './migrate.js';
 import { BodyMask, ObjectIndex } from './object-index.js';
 import { parallelRows } from './parallel-read.js';
 import type { BoundedMap, DecodedBodies, SeqsByObject } from './decoded-bodies.js';
+import { TallyChanges } from './session-tallies.js';
 import { toolVersion } from './tool-version.js';
 import { inspectDatabaseFile, MissingWalError, schemaOnlyInMissingWal, walMissingLikelihood } from './wal-check.js';
 import type {
@@ -176,6 +177,16 @@ function writable(path: string): boolean {
 }
 
 /** SQL: the row's record carries a clockSkew flag. */
+/** A session's record counts, span and payload size, for `sessions`. */
+interface SessionTotals {
+  recordCount: number;
+  countsByKind: Partial<Record<RecordKind, number>>;
+  first: string | null;
+  last: string | null;
+  skewed: number;
+  payloadChars: number;
+}
+
 const clockSkewed = `(payload IS NOT NULL AND instr(payload, '"clockSkew":') > 0 AND json_extract(payload, '$.clockSkew') IS NOT NULL)`;
 
 const Col = { origin: 3, observedAt: 4, resourceVersion: 7, payload: 9, chunkId: 11, bodyOffset: 12, bodyLength: 13, sources: 18 } as const;
@@ -257,6 +268,8 @@ export class SqliteSessionStore implements SessionStore {
   private readonly hasSources: boolean;
   /** The database has the schema-6 watch_checkpoints table (likewise). */
   private readonly hasCheckpoints: boolean;
+  /** Schema 8: per-session tallies kept by appends (migrations/0008_session_tallies.sql). */
+  private readonly hasTallies: boolean;
   /** Where each object's records are (schema 7's object_index; records_object before). */
   private readonly objectIndex: ObjectIndex;
   /** Object id → its session (object rows never move). */
@@ -307,6 +320,7 @@ export class SqliteSessionStore implements SessionStore {
     this.hasFacts = schema >= 4;
     this.hasSources = schema >= 5;
     this.hasCheckpoints = schema >= 6;
+    this.hasTallies = schema >= 8;
     this.objectIndex = new ObjectIndex(this.db, schema >= 7);
     this.statements = this.prepareStatements();
   }
@@ -354,6 +368,23 @@ export class SqliteSessionStore implements SessionStore {
         this.hasFacts
           ? `SELECT ${FACTS_COLUMNS} FROM records WHERE session_id = ? AND seq = ?`
           : 'SELECT 0 AS facts_flags, NULL AS facts_id, NULL AS observed_generation, NULL AS spec_hash WHERE ? IS NOT NULL AND ? IS NOT NULL',
+      ),
+      addToTally: db.prepare<[number, string, number, string | null, string | null, number, number]>(
+        this.hasTallies
+          ? // Scalar min()/max() are NULL when either side is: a NULL side keeps the other.
+            `INSERT INTO session_tallies (session_id, kind, records, first_observed_at, last_observed_at, clock_skewed, payload_chars) VALUES (?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (session_id, kind) DO UPDATE SET
+               records = records + excluded.records,
+               first_observed_at = min(coalesce(first_observed_at, excluded.first_observed_at), coalesce(excluded.first_observed_at, first_observed_at)),
+               last_observed_at = max(coalesce(last_observed_at, excluded.last_observed_at), coalesce(excluded.last_observed_at, last_observed_at)),
+               clock_skewed = clock_skewed + excluded.clock_skewed,
+               payload_chars = payload_chars + excluded.payload_chars`
+          : 'SELECT ?, ?, ?, ?, ?, ?, ?',
+      ),
+      tallies: db.prepare<[number], { kind: RecordKind; records: number; first: string | null; last: string | null; skewed: number; chars: number }>(
+        this.hasTallies
+          ? 'SELECT kind, records, first_observed_at AS first, last_observed_at AS last, clock_skewed AS skewed, payload_chars AS chars FROM session_tallies WHERE session_id = ?'
+          : "SELECT '' AS kind, 0 AS records, NULL AS first, NULL AS last, 0 AS skewed, 0 AS chars WHERE ? IS NULL",
       ),
       insertChunk: db.prepare<[number, number, Buffer]>('INSERT INTO chunks (session_id, encoding, data) VALUES (?, ?, ?)'),
       chunkById: db.prepare<[number], { encoding: number; data: Buffer }>('SELECT encoding, data FROM chunks WHERE id = ?'),
@@ -421,44 +452,62 @@ export class SqliteSessionStore implements SessionStore {
   }
 
   listSessions(): SessionSummary[] {
-    const counts = this.db.prepare<[number], { kind: RecordKind; n: number }>(
-      'SELECT kind, count(*) AS n FROM records WHERE session_id = ? GROUP BY kind',
-    );
-    const span = this.db.prepare<[number], { first: string | null; last: string | null; skewed: number | null; bytes: number | null }>(
-      // 40 bytes a row approximates SQLite's record header, key and index entries.
-      // A record flagged for its client's clock (model/clock-skew.ts: only payload rows can carry it) does not make
-      // the span; instr first, so json_extract runs only on the rare row that may hold the flag.
-      `SELECT min(CASE WHEN ${clockSkewed} THEN NULL ELSE observed_at END) AS first,
-              max(CASE WHEN ${clockSkewed} THEN NULL ELSE observed_at END) AS last,
-              sum(${clockSkewed}) AS skewed,
-              sum(coalesce(length(payload), 0) + 40) + (SELECT coalesce(sum(length(data)), 0) FROM chunks c WHERE c.session_id = records.session_id) AS bytes
-       FROM records WHERE session_id = ?`,
-    );
     // Counted by model/objects.ts, as `check` and the exports count: object rows, uid-less ones joining their name's.
     // Every object row has records: rows are only created by the append that writes a record naming them, in its
     // transaction, and records are only ever deleted with their whole session.
     const objectRows = this.db.prepare<[number], { group: string; kind: string; namespace: string; name: string; uid: string }>(
       `SELECT api_group AS "group", kind, namespace, name, uid FROM objects o WHERE o.session_id = ?`,
     );
+    const chunkBytes = this.db.prepare<[number], { bytes: number }>('SELECT coalesce(sum(length(data)), 0) AS bytes FROM chunks WHERE session_id = ?');
     return this.statements.allSessions.all().map((row) => {
-      const countsByKind: Partial<Record<RecordKind, number>> = {};
-      let recordCount = 0;
-      for (const { kind, n } of counts.all(row.id)) {
-        countsByKind[kind] = n;
-        recordCount += n;
-      }
-      const { first, last, skewed, bytes } = span.get(row.id)!;
+      const tally = this.hasTallies ? this.talliesOf(row.id) : this.scannedTallies(row.id);
       return {
         ...this.sessionInfo(row),
-        recordCount,
-        countsByKind,
+        recordCount: tally.recordCount,
+        countsByKind: tally.countsByKind,
         objectCount: countObjects(objectRows.iterate(row.id)),
-        firstObservedAt: first,
-        lastObservedAt: last,
-        clockSkewedRecords: skewed ?? 0,
-        bytesOnDisk: bytes ?? 0,
+        firstObservedAt: tally.first,
+        lastObservedAt: tally.last,
+        clockSkewedRecords: tally.skewed,
+        // 40 bytes a row approximates SQLite's record header, key and index entries.
+        bytesOnDisk: tally.recordCount ? tally.payloadChars + 40 * tally.recordCount + chunkBytes.get(row.id)!.bytes : 0,
       };
     });
+  }
+
+  /** A session's tallies as its appends kept them (schema 8). */
+  private talliesOf(sessionId: number): SessionTotals {
+    const totals: SessionTotals = { recordCount: 0, countsByKind: {}, first: null, last: null, skewed: 0, payloadChars: 0 };
+    for (const t of this.statements.tallies.all(sessionId)) {
+      totals.countsByKind[t.kind] = t.records;
+      totals.recordCount += t.records;
+      totals.skewed += t.skewed;
+      totals.payloadChars += t.chars;
+      if (t.first !== null && (totals.first === null || t.first < totals.first)) totals.first = t.first;
+      if (t.last !== null && (totals.last === null || t.last > totals.last)) totals.last = t.last;
+    }
+    return totals;
+  }
+
+  /** The same counted from the records: a database older than schema 8 opened read-only has no tallies. */
+  private scannedTallies(sessionId: number): SessionTotals {
+    const countsByKind: Partial<Record<RecordKind, number>> = {};
+    let recordCount = 0;
+    for (const { kind, n } of this.db.prepare<[number], { kind: RecordKind; n: number }>('SELECT kind, count(*) AS n FROM records WHERE session_id = ? GROUP BY kind').all(sessionId)) {
+      countsByKind[kind] = n;
+      recordCount += n;
+    }
+    // A record flagged for its client's clock (model/clock-skew.ts: only payload rows can carry it) does not make
+    // the span; instr first, so json_extract runs only on the rare row that may hold the flag.
+    const span = this.db
+      .prepare<[number], { first: string | null; last: string | null; skewed: number | null; chars: number | null }>(
+        `SELECT min(CASE WHEN ${clockSkewed} THEN NULL ELSE observed_at END) AS first,
+                max(CASE WHEN ${clockSkewed} THEN NULL ELSE observed_at END) AS last,
+                sum(${clockSkewed}) AS skewed, sum(coalesce(length(payload), 0)) AS chars
+         FROM records WHERE session_id = ?`,
+      )
+      .get(sessionId)!;
+    return { recordCount, countsByKind, first: span.first, last: span.last, skewed: span.skewed ?? 0, payloadChars: span.chars ?? 0 };
   }
 
   markPartial(sessionId: number, problems: readonly string[]): void {
@@ -489,6 +538,7 @@ export class SqliteSessionStore implements SessionStore {
         this.db.prepare('DELETE FROM analyses WHERE session_id = ?').run(sessionId);
         if (this.hasFacts) this.db.prepare('DELETE FROM version_facts WHERE session_id = ?').run(sessionId);
         if (this.hasCheckpoints) this.db.prepare('DELETE FROM watch_checkpoints WHERE session_id = ?').run(sessionId);
+        if (this.hasTallies) this.db.prepare('DELETE FROM session_tallies WHERE session_id = ?').run(sessionId);
         this.statements.deleteSession.run(sessionId);
       })();
     } finally {
@@ -543,10 +593,11 @@ export class SqliteSessionStore implements SessionStore {
       let changedFromSeq: number | null = null;
       /** The seq each record got (a merged one: its partner's), for the checkpoints' through_seq. */
       const seqs: number[] = [];
+      const tallies = new TallyChanges();
       for (const record of records) {
         const partner = record.record === 'api' ? unpaired.pair(record, seq) : undefined;
         if (partner !== undefined && record.record === 'api') {
-          if (this.mergeInto(sessionId, partner, record, apiRows)) {
+          if (this.mergeInto(sessionId, partner, record, apiRows, tallies)) {
             changedStored = true;
             changedFromSeq = Math.min(changedFromSeq ?? partner, partner);
           }
@@ -559,13 +610,14 @@ export class SqliteSessionStore implements SessionStore {
         pending.push(row);
         if (record.record === 'api') apiRows.set(seq, { record, row });
         if (row.body !== undefined && ++pendingBodies >= MAX_CHUNK_BODIES) {
-          this.writeRows(sessionId, pending.splice(0));
+          this.writeRows(sessionId, pending.splice(0), tallies);
           pendingBodies = 0;
         }
         seq += 1;
       }
-      this.writeRows(sessionId, pending);
+      this.writeRows(sessionId, pending, tallies);
       this.statements.setNextSeq.run(seq, sessionId);
+      if (this.hasTallies) for (const [kind, t] of tallies.byKind) this.statements.addToTally.run(sessionId, kind, t.records, t.first, t.last, t.clockSkewed, t.payloadChars);
       this.objectIndex.flush(sessionId, firstSeq, seq);
       // Same transaction as the rows: the resume point moves exactly when the records that carry it are committed.
       if (checkpoints.length) {
@@ -596,13 +648,15 @@ export class SqliteSessionStore implements SessionStore {
    * keeps its seq and its object; it takes the merged record's origin, time, RV and payload. Returns true when the
    * row was already in the table before this append.
    */
-  private mergeInto(sessionId: number, seq: number, record: ApiRequestRecord, apiRows: Map<number, { record: ApiRequestRecord; row: PendingRow }>): boolean {
+  private mergeInto(sessionId: number, seq: number, record: ApiRequestRecord, apiRows: Map<number, { record: ApiRequestRecord; row: PendingRow }>, tallies: TallyChanges): boolean {
     const local = apiRows.get(seq);
     let stored = local?.record;
+    let storedPayload = local ? (local.row.values[Col.payload] as string | null) : null;
     if (!stored) {
       const row = this.statements.recordBySeq.get(sessionId, seq);
       if (!row || row.kind !== 'api' || row.payload === null) throw new Error(`record ${seq} of session ${sessionId} is not the API request the pairing index says: the database is damaged`);
       stored = JSON.parse(row.payload) as ApiRequestRecord;
+      storedPayload = row.payload;
     }
     const merged = mergePair(stored, record);
     const payload = JSON.stringify(merged);
@@ -619,11 +673,12 @@ export class SqliteSessionStore implements SessionStore {
       return false;
     }
     this.statements.mergeApiRow.run(merged.origin, merged.observedAt, rv, payload, sources, sessionId, seq);
+    tallies.replace('api', storedPayload, payload, merged.observedAt);
     return local === undefined;
   }
 
   /** Writes the bodies of `rows` as one compressed chunk, then the rows pointing into it. */
-  private writeRows(sessionId: number, rows: readonly PendingRow[]): void {
+  private writeRows(sessionId: number, rows: readonly PendingRow[], tallies: TallyChanges): void {
     const parts: string[] = [];
     let offset = 0;
     let chunkId: number | null = null;
@@ -645,6 +700,7 @@ export class SqliteSessionStore implements SessionStore {
       if (row.body !== undefined) row.values[Col.chunkId] = chunkId;
       this.statements.insertRecord.run(row.values);
       row.written = true;
+      tallies.add(row.values[2] as string, row.values[Col.observedAt] as string | null, row.values[Col.payload] as string | null);
     }
   }
 

@@ -89,17 +89,19 @@ export function unreconciled(): Detector {
         const end = context.state.now;
         if (end !== null) {
           for (const [uid, t] of tracked) {
+            // What the tracking alone rules out first: this runs over every live object at every report.
+            if (t.generation === null || t.since === null) continue;
+            const age = end - t.since;
+            if (age <= context.thresholds.unreconciledAfter) continue;
+            if (t.reconciledGeneration >= t.generation) continue;
+            if (t.lastGoodStart !== null && t.lastGoodStart >= t.since) continue;
             const object = context.state.objects.get(uid);
             const latest = object?.latest;
-            if (!object || !latest || t.generation === null || t.since === null) continue;
+            if (!object || !latest) continue;
             if (latest.deletionTimestamp) continue;
             if (!(context.state.observedGenerationKinds.has(kindKey(object.ref)) || t.reconciles > 0)) continue;
             const observed = latest.observedGeneration;
             if (observed !== null && observed >= t.generation) continue;
-            if (t.reconciledGeneration >= t.generation) continue;
-            if (t.lastGoodStart !== null && t.lastGoodStart >= t.since) continue;
-            const age = end - t.since;
-            if (age <= context.thresholds.unreconciledAfter) continue;
             const g = groups.hit(object, 'generation-not-observed', {
               evidence: [
                 ev(t.sinceSeq, `generation ${t.generation} appears`, t.sinceRV),

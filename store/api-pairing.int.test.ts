@@ -1,9 +1,9 @@
-import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ApiRequestRecord, SessionRecord } from '../model/index.js';
+import { writeOldDatabase } from '../test/old-database.js';
 import { useTempDir } from '../test/temp.js';
-import { loadMigrations, migrate, openStore } from './index.js';
+import { openStore } from './index.js';
 
 const newSession = { name: 'run-1', source: 'recorder', cluster: null, context: null, toolVersion: 'test', config: {} } as const;
 const object = { group: 'apps', version: 'v1', resource: 'deployments', kind: 'Deployment', namespace: 'shop', name: 'web' };
@@ -74,16 +74,13 @@ describe('store: one request from two sources is one record', () => {
 
   it('upgrades a populated version-4 database to version 5: old API rows keep one source and new ones pair', () => {
     const path = join(tempDir(), 'v4.db');
-    const old = new Database(path);
-    migrate(old, path, loadMigrations(), 4);
-    old.exec(`
+    writeOldDatabase(path, 4, `
       INSERT INTO sessions (id, name, source, tool_version, created_at, next_seq) VALUES (1, 'v4-run', 'recorder', '0.1.0', '2026-11-01T00:00:00Z', 3);
       INSERT INTO objects (id, session_id, api_group, version, resource, kind, namespace, name, uid) VALUES (1, 1, 'apps', 'v1', 'deployments', 'Deployment', 'shop', 'web', '');
       INSERT INTO records (session_id, seq, kind, origin, observed_at, object_id, type, resource_version, payload)
         VALUES (1, 1, 'api', 'audit', '2026-11-01T00:00:01Z', 1, 'patch', '5', '${JSON.stringify(audit('2026-11-01T00:00:01Z', '5'))}'),
                (1, 2, 'api', 'ingest', '2026-11-01T00:00:01Z', 1, 'patch', '5', '${JSON.stringify(sdk('2026-11-01T00:00:01Z', '5'))}');
     `);
-    old.close();
 
     // Read-only, nothing is migrated and an origin filter still works without the new column.
     const readOnly = openStore(path, { readonly: true });

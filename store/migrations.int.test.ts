@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { writeOldDatabase } from '../test/old-database.js';
 import { useTempDir } from '../test/temp.js';
 import { loadMigrations, migrate, openStore } from './index.js';
 
@@ -49,10 +50,9 @@ describe('migrations', () => {
   it('upgrades a populated version-1 database to the newest version without losing records', () => {
     const path = join(tempDir(), 'old.db');
     // A database as kreplay 0.1 (schema 1) left it, written with schema-1 SQL only.
-    const old = new Database(path);
-    migrate(old, path, loadMigrations(), 1);
-    expect(old.pragma('user_version', { simple: true })).toBe(1);
-    old.exec(`
+    writeOldDatabase(path, 1, (old) => {
+      expect(old.pragma('user_version', { simple: true })).toBe(1);
+      old.exec(`
       INSERT INTO sessions (id, name, source, tool_version, created_at, next_seq) VALUES (1, 'old-run', 'import:ndjson', '0.1.0', '2026-11-01T00:00:00Z', 3);
       INSERT INTO objects (id, session_id, api_group, version, resource, kind, namespace, name, uid) VALUES (1, 1, 'apps', 'v1', 'deployments', 'Deployment', 'default', 'web', 'u-1');
       INSERT INTO chunks (id, session_id, encoding, data) VALUES (1, 1, 0, CAST('{"kind":"Deployment","metadata":{"name":"web","uid":"u-1","resourceVersion":"5"}}[{"op":"replace","path":"/metadata/resourceVersion","value":"6"}]' AS BLOB));
@@ -60,7 +60,7 @@ describe('migrations', () => {
         VALUES (1, 1, 'watch', 'watch', '2026-11-01T00:00:01Z', 1, 'ADDED', '5', 1, 1, 1, 0, 81),
                (1, 2, 'watch', 'watch', '2026-11-01T00:00:02Z', 1, 'MODIFIED', '6', 1, 2, 1, 81, 65);
     `);
-    old.close();
+    });
 
     const store = openStore(path);
     const check = new Database(path, { readonly: true });
@@ -84,14 +84,11 @@ describe('migrations', () => {
 
   it('upgrades a populated version-5 database to version 6: its recordings have no watch checkpoints until they append', () => {
     const path = join(tempDir(), 'v5.db');
-    const old = new Database(path);
-    migrate(old, path, loadMigrations(), 5);
-    old.exec(`
+    writeOldDatabase(path, 5, `
       INSERT INTO sessions (id, name, source, tool_version, created_at, next_seq) VALUES (1, 'v5-run', 'recorder', '0.1.0', '2026-11-01T00:00:00Z', 2);
       INSERT INTO records (session_id, seq, kind, origin, observed_at, payload)
         VALUES (1, 1, 'marker', 'watch', '2026-11-01T00:00:01Z', '{"record":"marker","observedAt":"2026-11-01T00:00:01Z","origin":"watch","marker":"recorder-started"}');
     `);
-    old.close();
 
     // Read-only, the file stays at version 5 and simply has no checkpoints.
     const readOnly = openStore(path, { readonly: true });
@@ -113,16 +110,13 @@ describe('migrations', () => {
 
   it('upgrades a populated version-3 database to version 4: old versions have no facts and are read from their bodies', () => {
     const path = join(tempDir(), 'v3.db');
-    const old = new Database(path);
-    migrate(old, path, loadMigrations(), 3);
-    old.exec(`
+    writeOldDatabase(path, 3, `
       INSERT INTO sessions (id, name, source, tool_version, created_at, next_seq) VALUES (1, 'v3-run', 'record', '0.1.0', '2026-11-01T00:00:00Z', 3);
       INSERT INTO objects (id, session_id, api_group, version, resource, kind, namespace, name, uid) VALUES (1, 1, 'apps', 'v1', 'deployments', 'Deployment', 'default', 'web', 'u-1');
       INSERT INTO chunks (id, session_id, encoding, data) VALUES (1, 1, 0, CAST('{"kind":"Deployment","metadata":{"name":"web","uid":"u-1","resourceVersion":"5","generation":1,"managedFields":[{"manager":"web-operator","operation":"Update","time":"2026-11-01T00:00:00Z"}]},"spec":{"replicas":1},"status":{"observedGeneration":1}}' AS BLOB));
       INSERT INTO records (session_id, seq, kind, origin, observed_at, object_id, type, resource_version, generation, body_kind, chunk_id, body_offset, body_length)
         VALUES (1, 1, 'watch', 'watch', '2026-11-01T00:00:01Z', 1, 'ADDED', '5', 1, 1, 1, 0, 248);
     `);
-    old.close();
 
     // Read-only, the database is not migrated, and a lazy read still works (bodies instead of facts).
     const readOnly = openStore(path, { readonly: true });

@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { KubeObject, SessionRecord } from '../model/index.js';
 import { deployment, watchEvent } from '../test/builders.js';
+import { writeOldDatabase } from '../test/old-database.js';
 import { useTempDir } from '../test/temp.js';
-import { loadMigrations, migrate, openStore } from './index.js';
+import { loadMigrations, openStore } from './index.js';
 import { BUCKET_BITS, tailStart } from './object-index.js';
 
 const newSession = { name: 'run-1', source: 'recorder', cluster: null, context: null, toolVersion: 'test', config: {} } as const;
@@ -115,30 +116,29 @@ describe('object index (schema 7): per-object lookups written a bucket at a time
 
   it('upgrades a populated version-6 database: its completed buckets are indexed, read-only opens still read it', () => {
     const path = join(tempDir(), 'v6.db');
-    const old = new Database(path);
-    migrate(old, path, loadMigrations(), 6);
     // Written as schema 6 left records: one keyframe per version in its own raw chunk, an index on (object_id, seq).
     const count = BUCKET + 700;
-    old.exec(`INSERT INTO sessions (id, name, source, tool_version, created_at, next_seq) VALUES (1, 'v6-run', 'recorder', '0.1.0', '2026-11-01T00:00:00Z', ${count + 1})`);
-    old.exec("INSERT INTO objects (id, session_id, api_group, version, resource, kind, namespace, name, uid) VALUES (1, 1, '', 'v1', 'configmaps', 'ConfigMap', 'ns', 'a', 'u-a'), (2, 1, '', 'v1', 'configmaps', 'ConfigMap', 'ns', 'b', 'u-b')");
-    const chunk = old.prepare('INSERT INTO chunks (id, session_id, encoding, data) VALUES (?, 1, 0, ?)');
-    const record = old.prepare(
-      `INSERT INTO records (session_id, seq, kind, origin, observed_at, object_id, type, resource_version, generation, payload, body_kind, chunk_id, body_offset, body_length)
-       VALUES (1, ?, ?, 'watch', '2026-11-01T00:00:01Z', ?, ?, ?, NULL, ?, ?, ?, 0, ?)`,
-    );
-    old.transaction(() => {
-      for (let seq = 1; seq <= count; seq += 1) {
-        if (seq % 10 === 0) {
-          record.run(seq, 'marker', null, 'gap', null, '{"record":"marker","observedAt":null,"origin":"watch","marker":"gap"}', 0, null, null);
-          continue;
+    writeOldDatabase(path, 6, (old) => {
+      old.exec(`INSERT INTO sessions (id, name, source, tool_version, created_at, next_seq) VALUES (1, 'v6-run', 'recorder', '0.1.0', '2026-11-01T00:00:00Z', ${count + 1})`);
+      old.exec("INSERT INTO objects (id, session_id, api_group, version, resource, kind, namespace, name, uid) VALUES (1, 1, '', 'v1', 'configmaps', 'ConfigMap', 'ns', 'a', 'u-a'), (2, 1, '', 'v1', 'configmaps', 'ConfigMap', 'ns', 'b', 'u-b')");
+      const chunk = old.prepare('INSERT INTO chunks (id, session_id, encoding, data) VALUES (?, 1, 0, ?)');
+      const record = old.prepare(
+        `INSERT INTO records (session_id, seq, kind, origin, observed_at, object_id, type, resource_version, generation, payload, body_kind, chunk_id, body_offset, body_length)
+         VALUES (1, ?, ?, 'watch', '2026-11-01T00:00:01Z', ?, ?, ?, NULL, ?, ?, ?, 0, ?)`,
+      );
+      old.transaction(() => {
+        for (let seq = 1; seq <= count; seq += 1) {
+          if (seq % 10 === 0) {
+            record.run(seq, 'marker', null, 'gap', null, '{"record":"marker","observedAt":null,"origin":"watch","marker":"gap"}', 0, null, null);
+            continue;
+          }
+          const object = seq % 3 === 0 ? 2 : 1;
+          const body = JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: object === 1 ? 'a' : 'b', namespace: 'ns', uid: object === 1 ? 'u-a' : 'u-b', resourceVersion: String(seq) } });
+          chunk.run(seq, Buffer.from(body));
+          record.run(seq, 'watch', object, seq < 3 ? 'ADDED' : 'MODIFIED', String(seq), null, 1, seq, body.length);
         }
-        const object = seq % 3 === 0 ? 2 : 1;
-        const body = JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: object === 1 ? 'a' : 'b', namespace: 'ns', uid: object === 1 ? 'u-a' : 'u-b', resourceVersion: String(seq) } });
-        chunk.run(seq, Buffer.from(body));
-        record.run(seq, 'watch', object, seq < 3 ? 'ADDED' : 'MODIFIED', String(seq), null, 1, seq, body.length);
-      }
-    })();
-    old.close();
+      })();
+    });
     const expectedSeqs = (object: number) => Array.from({ length: count }, (_, i) => i + 1).filter((seq) => seq % 10 !== 0 && (seq % 3 === 0 ? 2 : 1) === object);
 
     const readOnly = openStore(path, { readonly: true });

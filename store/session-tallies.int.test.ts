@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ApiRequestRecord, SessionRecord } from '../model/index.js';
 import { deployment, watchEvent } from '../test/builders.js';
+import { writeOldDatabase } from '../test/old-database.js';
 import { useTempDir } from '../test/temp.js';
-import { loadMigrations, migrate, openStore } from './index.js';
+import { openStore } from './index.js';
 
 const newSession = { name: 'run-1', source: 'recorder', cluster: null, context: null, toolVersion: 'test', config: {} } as const;
 const object = { group: 'apps', version: 'v1', resource: 'deployments', kind: 'Deployment', namespace: 'shop', name: 'web' };
@@ -97,16 +98,13 @@ describe('session tallies (schema 8): what `sessions` shows, kept by every appen
 
   it('are counted from the records when a version-7 database is upgraded; a read-only open of one counts them itself', () => {
     const path = join(tempDir(), 'v7.db');
-    const old = new Database(path);
-    migrate(old, path, loadMigrations(), 7);
-    old.exec(`
+    writeOldDatabase(path, 7, `
       INSERT INTO sessions (id, name, source, tool_version, created_at, next_seq) VALUES (1, 'v7-run', 'recorder', '0.1.0', '2026-11-01T00:00:00Z', 4);
       INSERT INTO records (session_id, seq, kind, origin, observed_at, payload)
         VALUES (1, 1, 'marker', 'watch', '2026-11-01T00:00:01Z', '{"record":"marker","observedAt":"2026-11-01T00:00:01Z","origin":"watch","marker":"recorder-started"}'),
                (1, 2, 'marker', 'watch', NULL, '{"record":"marker","observedAt":null,"origin":"watch","marker":"gap","message":"🚀"}'),
                (1, 3, 'reconcile', 'ingest', '2026-10-01T00:00:00Z', '{"record":"reconcile","observedAt":"2026-10-01T00:00:00Z","clockSkew":{"field":"observedAt","receivedAt":"2026-11-01T00:00:02Z","skewMs":-1}}');
     `);
-    old.close();
     const before = scanned(path, 1);
     expect(before).toMatchObject({ countsByKind: { marker: 2, reconcile: 1 }, firstObservedAt: '2026-11-01T00:00:01Z', clockSkewedRecords: 1 });
     // read-only: still version 7, counted from the records

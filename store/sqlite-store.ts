@@ -87,6 +87,11 @@ interface RecordRow {
 const RECORD_COLUMNS = 'seq, kind, origin, observed_at, object_id, type, resource_version, generation, payload, body_kind, chunk_id, body_offset, body_length';
 /** Schema 4 (version facts): read only when the database has them (a read-only open does not migrate). */
 const FACTS_COLUMNS = 'facts_flags, facts_id, observed_generation, spec_hash';
+/** A record row as written (schema 5 and later): the values of PendingRow, in this order. */
+const INSERT_RECORD_SQL = `INSERT INTO records (session_id, seq, kind, origin, observed_at, object_id, type, resource_version, generation, payload, body_kind, chunk_id, body_offset, body_length, ${FACTS_COLUMNS}, sources)`;
+const RECORD_INSERT_VALUES = 19;
+/** Rows bound to one INSERT: 32 × 19 values stays far under SQLite's 32,766 host parameters. */
+const ROWS_PER_INSERT = 32;
 const LAZY_COLUMNS = 'seq, kind, origin, observed_at, object_id, type, resource_version, generation, payload';
 const LAZY_FACTS_COLUMNS = `${LAZY_COLUMNS}, body_kind | (facts_flags << 2), facts_id, observed_generation, spec_hash`;
 const LAZY_NO_FACTS_COLUMNS = `${LAZY_COLUMNS}, body_kind, NULL, NULL, NULL`;
@@ -159,7 +164,6 @@ interface PendingRow {
   written?: boolean;
 }
 
-/** Column positions in insertRecord. */
 /**
  * The file and its folder (where -wal and -shm live) may be written by this process, and the file is not marked
  * read-only. access(2) grants root every write, so a file nobody may write (`chmod a-w`) would be written by root:
@@ -277,6 +281,8 @@ export class SqliteSessionStore implements SessionStore {
   /** Per session: API requests stored without their other source's report yet (model/api-pairing.ts). */
   private readonly unpaired = new Map<number, UnpairedRequests>();
   private readonly statements;
+  /** insertRecords' statements by their row count. */
+  private readonly insertStatements = new Map<number, Database.Statement>();
   readonly walMissing: 'none' | 'possible' | 'likely';
   /** Opened read-only (asked for, or the file is not writable by this process). */
   readonly readonlyFile: boolean;
@@ -348,13 +354,6 @@ export class SqliteSessionStore implements SessionStore {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       objectById: db.prepare<[number], ObjectRow>('SELECT * FROM objects WHERE id = ?'),
-      insertRecord: db.prepare(
-        this.hasSources
-          ? `INSERT INTO records (session_id, seq, kind, origin, observed_at, object_id, type, resource_version, generation, payload, body_kind, chunk_id, body_offset, body_length, ${FACTS_COLUMNS}, sources)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-          : // Never run: a database older than the code is only opened read-only (a writable open migrates).
-            'SELECT 1',
-      ),
       // The row of a request whose other source's report arrived later: it becomes the pair (same seq, same object).
       mergeApiRow: db.prepare<[string, string | null, string | null, string, string | null, number, number]>(
         this.hasSources
@@ -698,13 +697,42 @@ export class SqliteSessionStore implements SessionStore {
     }
     for (const row of rows) {
       if (row.body !== undefined) row.values[Col.chunkId] = chunkId;
-      this.statements.insertRecord.run(row.values);
-      row.written = true;
       tallies.add(row.values[2] as string, row.values[Col.observedAt] as string | null, row.values[Col.payload] as string | null);
+    }
+    this.insertRows(rows);
+  }
+
+  /**
+   * INSERTs `rows` several to a statement: each statement run crosses into SQLite and steps its program once, which
+   * for one row of 19 values was most of what a row cost to write (docs/recorder.md, "The CPU near its floor").
+   */
+  private insertRows(rows: readonly PendingRow[]): void {
+    let at = 0;
+    while (at < rows.length) {
+      const n = Math.min(ROWS_PER_INSERT, rows.length - at);
+      const values: unknown[] = [];
+      for (let i = at; i < at + n; i += 1) {
+        const row = rows[i]!;
+        for (const value of row.values) values.push(value);
+        row.written = true;
+      }
+      this.insertRecords(n).run(values);
+      at += n;
     }
   }
 
-  /** The row's column values in insertRecord's order; body columns are filled by writeRows. */
+  /** The INSERT of `n` records, prepared once per count. */
+  private insertRecords(n: number): Database.Statement {
+    let statement = this.insertStatements.get(n);
+    if (!statement) {
+      const one = `(${new Array<string>(RECORD_INSERT_VALUES).fill('?').join(', ')})`;
+      statement = this.db.prepare(`${INSERT_RECORD_SQL} VALUES ${new Array<string>(n).fill(one).join(', ')}`);
+      this.insertStatements.set(n, statement);
+    }
+    return statement;
+  }
+
+  /** The row's column values in INSERT_RECORD_SQL's order; body columns are filled by writeRows. */
   private toRow(sessionId: number, seq: number, record: SessionRecord, touchedTips: Map<number, Tip | undefined>): PendingRow {
     const payload = (r: SessionRecord) => JSON.stringify({ ...r, seq: undefined });
     const row = (kind: string, objectId: number | null, type: string | null, rv: string | null, generation: number | null, json: string | null): unknown[] => [

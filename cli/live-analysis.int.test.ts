@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CheckConfig } from '../model/check-config.js';
-import type { ApiRequestRecord, SessionRecord, StoredRecord } from '../model/index.js';
+import { asNewRecord, type ApiRequestRecord } from '../model/index.js';
 import { LiveFindings, type LiveFindingsDocument } from '../recorder/live-findings.js';
 import { RecorderMetrics } from '../recorder/metrics.js';
 import { Writer } from '../recorder/writer.js';
@@ -38,12 +38,6 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** A stored record as the writer is given it: without the seq the store assigns. */
-function asNew(record: StoredRecord): SessionRecord {
-  const { seq: _seq, loadObject: _load, facts: _facts, ...rest } = record as StoredRecord & { loadObject?: unknown; facts?: unknown };
-  return rest as SessionRecord;
-}
-
 /** What `kreplay check --json` computes over seq 1..throughSeq of the session. */
 function checkOf(store: SessionStore, sessionId: number, config: CheckConfig, throughSeq: number): { findings: unknown; summary: unknown } {
   const session = store.findSession(String(sessionId))!;
@@ -62,7 +56,7 @@ describe('online detection equals check', () => {
       const metrics = new RecorderMetrics({ processMetrics: false });
       const findings = new LiveFindings({ store: live, analysis: checkAnalysis(config), metrics, minIntervalMs: 0, cpuShare: 1, chunkRecords: 7, onAnalysed: (d) => documents.push(d) });
       const writer = new Writer({ store: live, sessionId: session.id, flushIntervalMs: 1, batchSize: 13, queueSize: 100_000, onCommitted: (c) => findings.committed(c) });
-      const records = [...source.records(from.id, { withObjects: true })].map(asNew);
+      const records = [...source.records(from.id, { withObjects: true })].map(asNewRecord);
       // In slices, with a pause between them: runs happen while records still arrive.
       for (let i = 0; i < records.length; i += 40) {
         writer.push(records.slice(i, i + 40));

@@ -306,3 +306,12 @@ export type StoredRecord = SessionRecord & {
   /** Watch records read with lazy bodies: `object` is null, and this decodes the body (each call decodes again). */
   loadObject?: (() => KubeObject | null) | undefined;
 };
+
+/**
+ * A stored record as an append takes it: without the seq the store assigns (a copy into another session or
+ * database gets the same seqs when its records are appended in order) and without what a lazy read added.
+ */
+export function asNewRecord(record: StoredRecord): SessionRecord {
+  const { seq: _seq, loadObject: _load, facts: _facts, ...rest } = record;
+  return rest as SessionRecord;
+}

@@ -36,6 +36,7 @@ import type {
   PageOptions,
   ReadOptions,
   RecordFilter,
+  SessionProgress,
   SessionStore,
   SessionSummary,
   StoredCheckpoint,
@@ -55,6 +56,9 @@ interface SessionRow {
   problems: string;
   created_at: string;
   next_seq: number;
+  /** Schema 9 (absent before). */
+  rewrites?: number;
+  rewritten_from_seq?: number | null;
 }
 
 interface ObjectRow {
@@ -274,6 +278,8 @@ export class SqliteSessionStore implements SessionStore {
   private readonly hasCheckpoints: boolean;
   /** Schema 8: per-session tallies kept by appends (migrations/0008_session_tallies.sql). */
   private readonly hasTallies: boolean;
+  /** Schema 9: sessions count the appends that changed stored rows (migrations/0009_session_rewrites.sql). */
+  private readonly hasRewrites: boolean;
   /** Where each object's records are (schema 7's object_index; records_object before). */
   private readonly objectIndex: ObjectIndex;
   /** Object id → its session (object rows never move). */
@@ -327,6 +333,7 @@ export class SqliteSessionStore implements SessionStore {
     this.hasSources = schema >= 5;
     this.hasCheckpoints = schema >= 6;
     this.hasTallies = schema >= 8;
+    this.hasRewrites = schema >= 9;
     this.objectIndex = new ObjectIndex(this.db, schema >= 7);
     this.statements = this.prepareStatements();
   }
@@ -361,6 +368,9 @@ export class SqliteSessionStore implements SessionStore {
           : 'SELECT ?, ?, ?, ?, ?, ?, ?',
       ),
       dropAnalyses: db.prepare<[number]>('DELETE FROM analyses WHERE session_id = ?'),
+      noteRewrite: db.prepare<[number, number]>(
+        this.hasRewrites ? 'UPDATE sessions SET rewrites = rewrites + 1, rewritten_from_seq = ? WHERE id = ?' : 'SELECT ?, ?',
+      ),
       insertFacts: db.prepare<[number, string]>(this.hasFacts ? 'INSERT INTO version_facts (session_id, facts) VALUES (?, ?)' : 'SELECT ?, ?'),
       factsById: db.prepare<[number], { facts: string }>(this.hasFacts ? 'SELECT facts FROM version_facts WHERE id = ?' : 'SELECT NULL AS facts WHERE ? IS NULL'),
       rowFacts: db.prepare<[number, number], { facts_flags: number; facts_id: number | null; observed_generation: number | null; spec_hash: number | null }>(
@@ -625,8 +635,12 @@ export class SqliteSessionStore implements SessionStore {
           this.statements.upsertCheckpoint.run(sessionId, checkpoint.watch, checkpoint.resourceVersion, seqs[checkpoint.record]!, committedAt);
         }
       }
-      // A stored record changed without the session growing: findings cached through its last seq are stale.
-      if (changedStored) this.statements.dropAnalyses.run(sessionId);
+      // A stored record changed without the session growing: findings cached through its last seq are stale, and a
+      // reader in another process that read the row must read it again.
+      if (changedStored) {
+        this.statements.dropAnalyses.run(sessionId);
+        this.statements.noteRewrite.run(changedFromSeq!, sessionId);
+      }
       return { firstSeq, lastSeq: seq - 1, count: seq - firstSeq, merged, changedFromSeq };
     });
     try {
@@ -1313,6 +1327,16 @@ export class SqliteSessionStore implements SessionStore {
 
   lastSeq(sessionId: number): number {
     return this.requireSessionRow(sessionId).next_seq - 1;
+  }
+
+  progress(sessionId: number): SessionProgress {
+    // One row, one statement: the last seq and the rewrites are of the same commit.
+    const row = this.requireSessionRow(sessionId);
+    return {
+      lastSeq: row.next_seq - 1,
+      rewrites: this.hasRewrites ? { count: row.rewrites!, fromSeq: row.rewritten_from_seq ?? null } : null,
+      ended: row.ended_at !== null,
+    };
   }
 
   snapshot(outPath: string): void {

@@ -96,6 +96,19 @@ export interface AppendResult {
   changedFromSeq: number | null;
 }
 
+/** A session as of its last commit: how far it goes, and whether rows already stored have changed. */
+export interface SessionProgress {
+  /** The newest seq (0 when empty). */
+  lastSeq: number;
+  /**
+   * How many appends changed rows stored before them (a request's other report merged into its row), and the lowest
+   * row the latest one changed; null in a database older than schema 9 (opened read-only), which does not say.
+   */
+  rewrites: { count: number; fromSeq: number | null } | null;
+  /** The session has an end time (its recorder stopped or rotated to a new segment). */
+  ended: boolean;
+}
+
 /**
  * Where one watch of a recording resumes after a restart (migrations/0006_watch_checkpoints.sql): the resourceVersion
  * of the last watch event, bookmark or list committed for it.
@@ -157,6 +170,8 @@ export interface SessionStore {
   saveAnalysis(sessionId: number, optionsKey: string, throughSeq: number, findingsJson: string): void;
   /** The newest seq of the session (0 when empty). */
   lastSeq(sessionId: number): number;
+  /** Where a session stands, for a reader that follows it from another process (cli/followed-analysis.ts). */
+  progress(sessionId: number): SessionProgress;
   /**
    * Whether the file, when opened, looked like a copy that left its -wal behind (store/wal-check.ts): 'possible'
    * (WAL mode, no -wal with content: also how a cleanly closed database looks; worth saying when sessions look cut

@@ -1,15 +1,16 @@
 import type { CheckConfig } from '../../model/check-config.js';
 import { namespacedName, sessionControllerNames, severityRank, terminalText, type Finding } from '../../model/index.js';
-import { analyze } from '../../replayer/index.js';
 import type { SessionStore } from '../../store/index.js';
 import type { CliContext } from '../context.js';
+import { FollowedAnalysis } from '../followed-analysis.js';
 import { ExitCode, UserError } from '../errors.js';
 import { remoteGet, type RemoteRecorder } from '../remote.js';
 import { failingFindings, type SeverityPaint } from './check.js';
 
 /**
- * `kreplay check --follow SESSION`: findings as they appear, from a local database a recorder is writing (the
- * analysis re-run as records commit, paced like the recorder's own: recorder/live-findings.ts) or from a running
+ * `kreplay check --follow SESSION`: findings as they appear, from a local database a recorder is writing (one
+ * analysis kept alive and fed the records as they commit, cli/followed-analysis.ts; paced like the recorder's own,
+ * recorder/live-findings.ts) or from a running
  * recorder's GET /v1/findings?since= (`--from URL`). Each new finding is printed once, as it is first reported.
  * Ends when the session ends (local), on SIGINT, or with --exit-on-first at the first finding at or above --fail-on.
  */
@@ -78,22 +79,19 @@ export async function followLocal(context: CliContext, store: SessionStore, name
   const printer = new Printer(context, options);
   const session = context.resolveSession(store, name);
   const controller = options.config.controller.length ? options.config.controller : sessionControllerNames(session.config);
-  let analysedThrough = -1;
+  const analysis = new FollowedAnalysis(store, session.id, { parsedConfig: options.config, controller });
   for (;;) {
-    const current = store.findSession(String(session.id));
-    if (!current) throw new UserError(`session ${session.name} was deleted while it was followed`);
-    const lastSeq = store.lastSeq(session.id);
+    if (!store.findSession(String(session.id))) throw new UserError(`session ${session.name} was deleted while it was followed`);
+    const started = performance.now();
+    const refresh = analysis.refresh();
     let pause = options.intervalMs;
-    if (lastSeq !== analysedThrough) {
-      const started = performance.now();
-      const analysis = analyze(store.records(session.id, { withObjects: 'lazy', toSeq: lastSeq }), { parsedConfig: options.config, controller });
-      analysedThrough = lastSeq;
-      if (printer.print(analysis.findings)) return finish(context, printer, options, 'a finding at or above --fail-on');
+    if (refresh.analysis) {
+      if (printer.print(refresh.analysis.findings)) return finish(context, printer, options, 'a finding at or above --fail-on');
       const busy = performance.now() - started;
       pause = Math.max(pause, (busy * (1 - cpuShare)) / cpuShare);
     }
-    // Read after the analysis: a session that ended before it was analysed gets its final findings first.
-    if (current.endedAt !== null && store.lastSeq(session.id) === analysedThrough) return finish(context, printer, options, `session ${session.name} ended`);
+    // Read with the last seq in one statement: an ended session's records are all analysed by now.
+    if (refresh.progress.ended) return finish(context, printer, options, `session ${session.name} ended`);
     if (options.signal?.aborted) return finish(context, printer, options, 'stopped');
     await sleep(pause, options.signal);
   }

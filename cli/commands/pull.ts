@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { Command } from 'commander';
-import { SessionName, type SessionRecord, type StoredRecord } from '../../model/index.js';
+import { asNewRecord, SessionName, type SessionRecord } from '../../model/index.js';
 import { openStore, type SessionStore } from '../../store/index.js';
 import type { CliContext } from '../context.js';
 import { UserError } from '../errors.js';
@@ -17,12 +17,6 @@ const copyBatch = 500;
 interface PullOptions {
   tokenFile?: string;
   as?: string;
-}
-
-/** A stored record as append takes it: the local database assigns the seqs (the same ones: 1, 2, ... in order). */
-function asNew(record: StoredRecord): SessionRecord {
-  const { seq: _seq, ...rest } = record;
-  return rest as SessionRecord;
 }
 
 /** Copies one session of `from` into `to` under `name`, records in seq order, with its metadata and problems. */
@@ -41,7 +35,7 @@ export function copySession(from: SessionStore, fromId: number, to: SessionStore
   let records = 0;
   try {
     for (const record of from.records(fromId, { withObjects: true })) {
-      batch.push(asNew(record));
+      batch.push(asNewRecord(record));
       if (batch.length >= copyBatch) {
         records += to.append(session.id, batch).count;
         batch = [];

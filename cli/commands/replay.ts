@@ -23,6 +23,13 @@ interface AnalysisRequest {
   readonly dbPath: string;
   readonly sessionId: number;
   readonly controller: readonly string[];
+  /** One worker for every run (`--follow`): its analysis stays alive and each run reads only what committed since. */
+  readonly follow: boolean;
+}
+
+/** The TUI asks the worker for a run (the first starts on its own). */
+interface RunRequest {
+  readonly type: 'analyse';
 }
 
 type WorkerMessage =
@@ -42,35 +49,59 @@ const { workerData, parentPort } = require('node:worker_threads');
 })().catch((error) => parentPort.postMessage({ type: 'error', message: String((error && error.stack) || error) }));
 `;
 
-/** Computes findings in a worker thread; aborting terminates it. */
-export function analysisInWorker(dbPath: string, sessionId: number, controller: readonly string[] = []): AnalysisLoader {
+/**
+ * Computes findings in a worker thread; aborting a run terminates it. `follow`: the worker outlives a run and the
+ * next run goes on from the records the last one read (cli/followed-analysis.ts), instead of a new worker reading
+ * the whole session again for every refresh.
+ */
+export function analysisInWorker(dbPath: string, sessionId: number, controller: readonly string[] = [], follow = false): AnalysisLoader {
+  let kept: Worker | undefined;
+  const start = (): Worker => {
+    const request: AnalysisRequest = { kreplayWorker: 'analyze', dbPath, sessionId, controller: [...controller], follow };
+    const worker = new Worker(workerBootstrap, {
+      eval: true,
+      workerData: { ...request, entry: import.meta.url, tsLoader: import.meta.url.endsWith('.ts') ? import.meta.resolve('tsx/esm/api') : null },
+      stdout: true,
+      stderr: true,
+    });
+    // A kept worker waits between runs: it must not keep the process alive once the TUI has quit.
+    if (follow) worker.unref();
+    return worker;
+  };
   return ({ signal, onProgress }) =>
     new Promise((resolve, reject) => {
-      const request: AnalysisRequest = { kreplayWorker: 'analyze', dbPath, sessionId, controller: [...controller] };
-      const worker = new Worker(workerBootstrap, {
-        eval: true,
-        workerData: { ...request, entry: import.meta.url, tsLoader: import.meta.url.endsWith('.ts') ? import.meta.resolve('tsx/esm/api') : null },
-        stdout: true,
-        stderr: true,
-      });
-      const stop = () => void worker.terminate();
-      signal.addEventListener('abort', stop, { once: true });
-      worker.on('message', (message: WorkerMessage) => {
-        if (message.type === 'progress') onProgress(message.done, message.total);
-        else if (message.type === 'done') {
-          signal.removeEventListener('abort', stop);
-          resolve({ findings: message.findings, annotations: new Map(message.annotations) });
-          void worker.terminate();
-        } else {
-          signal.removeEventListener('abort', stop);
-          reject(new Error(message.message));
+      const fresh = kept === undefined;
+      const worker = kept ?? start();
+      if (follow) kept = worker;
+      const end = (drop: boolean) => {
+        signal.removeEventListener('abort', stop);
+        worker.off('message', onMessage);
+        worker.off('error', onError);
+        if (drop || !follow) {
+          if (kept === worker) kept = undefined;
           void worker.terminate();
         }
-      });
-      worker.on('error', (error) => {
-        signal.removeEventListener('abort', stop);
+      };
+      const stop = () => end(true);
+      const onMessage = (message: WorkerMessage) => {
+        if (message.type === 'progress') return onProgress(message.done, message.total);
+        if (message.type === 'done') {
+          end(false);
+          resolve({ findings: message.findings, annotations: new Map(message.annotations) });
+        } else {
+          end(true);
+          reject(new Error(message.message));
+        }
+      };
+      const onError = (error: Error) => {
+        end(true);
         reject(error);
-      });
+      };
+      signal.addEventListener('abort', stop, { once: true });
+      worker.on('message', onMessage);
+      worker.on('error', onError);
+      // A new worker starts its first run by itself.
+      if (!fresh) worker.postMessage({ type: 'analyse' } satisfies RunRequest);
     });
 }
 
@@ -123,7 +154,7 @@ export async function replaySession(context: CliContext, name: string, options: 
       store,
       session,
       findings: options.findings,
-      analysis: options.findings || options.analysis === false ? undefined : analysisInWorker(store.path, session.id, sessionControllerNames(session.config)),
+      analysis: options.findings || options.analysis === false ? undefined : analysisInWorker(store.path, session.id, sessionControllerNames(session.config), options.follow ?? false),
       initialSeq: options.seq,
       initialObject: object,
       env: context.env,
@@ -171,21 +202,31 @@ export function registerReplay(program: Command, context: CliContext): void {
 async function runAnalysisWorker(request: AnalysisRequest): Promise<void> {
   const port = parentPort!;
   try {
-    const [{ openStore }, { createAnalyzer }] = await Promise.all([import('../../store/index.js'), import('../../replayer/index.js')]);
+    const [{ openStore }, { FollowedAnalysis }] = await Promise.all([import('../../store/index.js'), import('../followed-analysis.js')]);
     const store = openStore(request.dbPath, { readonly: true });
-    try {
-      const total = store.page(request.sessionId, { beforeSeq: Number.MAX_SAFE_INTEGER, limit: 1 })[0]?.seq ?? 0;
-      const analyzer = createAnalyzer({ annotate: true, controller: request.controller });
-      let n = 0;
-      for (const record of store.records(request.sessionId, { withObjects: 'lazy' })) {
-        analyzer.push(record);
-        if (++n % 20_000 === 0) port.postMessage({ type: 'progress', done: record.seq, total } satisfies WorkerMessage);
-      }
-      const analysis = analyzer.finish();
-      port.postMessage({ type: 'done', findings: analysis.findings, annotations: [...analysis.annotations].map(([seq, notes]) => [seq, [...notes]]) } satisfies WorkerMessage);
-    } finally {
+    const followed = new FollowedAnalysis(store, request.sessionId, { annotate: true, controller: request.controller }, (done, total) =>
+      port.postMessage({ type: 'progress', done, total } satisfies WorkerMessage),
+    );
+    let last: Extract<WorkerMessage, { type: 'done' }> | undefined;
+    const run = () => {
+      const { analysis } = followed.refresh();
+      // Nothing committed since the last run: its result stands.
+      if (analysis) last = { type: 'done', findings: analysis.findings, annotations: [...analysis.annotations].map(([seq, notes]) => [seq, [...notes]]) };
+      port.postMessage(last!);
+    };
+    run();
+    if (!request.follow) {
       store.close();
+      return;
     }
+    port.on('message', (message: RunRequest) => {
+      if (message.type !== 'analyse') return;
+      try {
+        run();
+      } catch (error) {
+        port.postMessage({ type: 'error', message: error instanceof Error ? error.message : String(error) } satisfies WorkerMessage);
+      }
+    });
   } catch (error) {
     port.postMessage({ type: 'error', message: error instanceof Error ? error.message : String(error) } satisfies WorkerMessage);
   }

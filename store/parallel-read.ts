@@ -42,12 +42,15 @@ export type ParallelRow = [
   factsId: number | null,
   observedGeneration: number | null,
   specHash: number | null,
+  chunkId: number | null,
+  bodyOffset: number | null,
+  bodyLength: number | null,
   /** The payload, already rebuilt (with its seq), when the worker could encode it; else parse `payload`. */
   parsed: Record<string, unknown> | null,
 ];
 
 /** Numeric columns per row in a batch (the last two: the payload's shape id, or NaN, and where its values start). */
-const NUMBERS = 12;
+const NUMBERS = 15;
 /** String columns per row: observedAt, resourceVersion, payload; two offsets each (start, length; -1 for null). */
 const STRINGS = 3;
 /** How many batches the worker may run ahead of the reader. */
@@ -137,7 +140,7 @@ function* rowsOf(batch: Batch, payloads: PayloadDecoder): Generator<ParallelRow>
     const n = i * NUMBERS;
     const o = i * STRINGS * 2;
     const objectId = numbers[n + 3]!;
-    const shape = numbers[n + 10]!;
+    const shape = numbers[n + 13]!;
     yield [
       numbers[n]!,
       recordKinds[numbers[n + 1]!]!,
@@ -152,7 +155,10 @@ function* rowsOf(batch: Batch, payloads: PayloadDecoder): Generator<ParallelRow>
       nullable(numbers[n + 7]!),
       nullable(numbers[n + 8]!),
       nullable(numbers[n + 9]!),
-      Number.isNaN(shape) ? null : payloads.decode(shape, values, numbers[n + 11]!, text, numbers[n]!),
+      nullable(numbers[n + 10]!),
+      nullable(numbers[n + 11]!),
+      nullable(numbers[n + 12]!),
+      Number.isNaN(shape) ? null : payloads.decode(shape, values, numbers[n + 14]!, text, numbers[n]!),
     ];
   }
 }
@@ -229,17 +235,20 @@ function runWorker(data: { request: ParallelReadRequest; port: MessagePort; cont
       numbers[n + 7] = (row[10] as number | null) ?? Number.NaN;
       numbers[n + 8] = (row[11] as number | null) ?? Number.NaN;
       numbers[n + 9] = (row[12] as number | null) ?? Number.NaN;
+      numbers[n + 10] = (row[13] as number | null) ?? Number.NaN;
+      numbers[n + 11] = (row[14] as number | null) ?? Number.NaN;
+      numbers[n + 12] = (row[15] as number | null) ?? Number.NaN;
       put(row[3], o);
       put(row[6], o + 2);
       const payload = row[8];
       const encoded = typeof payload === 'string' ? encoder.encode(payload, sink) : undefined;
       if (encoded && encoded.shape >= 0) {
-        numbers[n + 10] = encoded.shape;
-        numbers[n + 11] = encoded.start;
+        numbers[n + 13] = encoded.shape;
+        numbers[n + 14] = encoded.start;
         put(null, o + 4);
       } else {
-        numbers[n + 10] = Number.NaN;
-        numbers[n + 11] = 0;
+        numbers[n + 13] = Number.NaN;
+        numbers[n + 14] = 0;
         put(payload, o + 4);
       }
       if (++count === size) flush();

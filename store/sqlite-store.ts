@@ -97,8 +97,9 @@ const RECORD_INSERT_VALUES = 19;
 /** Rows bound to one INSERT: 32 × 19 values stays far under SQLite's 32,766 host parameters. */
 const ROWS_PER_INSERT = 32;
 const LAZY_COLUMNS = 'seq, kind, origin, observed_at, object_id, type, resource_version, generation, payload';
-const LAZY_FACTS_COLUMNS = `${LAZY_COLUMNS}, body_kind | (facts_flags << 2), facts_id, observed_generation, spec_hash`;
-const LAZY_NO_FACTS_COLUMNS = `${LAZY_COLUMNS}, body_kind, NULL, NULL, NULL`;
+/** Where the body is (chunk_id, body_offset, body_length): loading it then needs no query of its own. */
+const LAZY_FACTS_COLUMNS = `${LAZY_COLUMNS}, body_kind | (facts_flags << 2), facts_id, observed_generation, spec_hash, chunk_id, body_offset, body_length`;
+const LAZY_NO_FACTS_COLUMNS = `${LAZY_COLUMNS}, body_kind, NULL, NULL, NULL, chunk_id, body_offset, body_length`;
 
 /** A record row as an array (better-sqlite3 raw mode: a streaming read makes a million of them). */
 type RawRow = [
@@ -136,6 +137,9 @@ type LazyRow = [
   factsId: number | null,
   observedGeneration: number | null,
   specHash: number | null,
+  chunkId: number | null,
+  bodyOffset: number | null,
+  bodyLength: number | null,
   /** A parallel read's payload, already rebuilt with its seq (parallel-read.ts); absent from a read on this thread. */
   parsed?: Record<string, unknown> | null,
 ];
@@ -1181,14 +1185,20 @@ export class SqliteSessionStore implements SessionStore {
    */
   private lazyReader(sessionId: number, mayHaveSkipped: boolean, carried?: CarriedBodies): (row: LazyRow) => StoredRecord {
     const { objectRow, previousOf, decode } = this.readState(mayHaveSkipped, carried);
-    const load = (objectId: number, seq: number, previousSeq: number | undefined): KubeObject | null => {
-      const at = this.statements.bodyAt.get(sessionId, seq);
-      if (!at) throw new Error(`record ${seq} of session ${sessionId} is missing: the session was deleted while being read`);
-      return decode(objectId, seq, at.body_kind, at.chunk_id, at.body_offset, at.body_length, previousSeq) as KubeObject;
+    // The row says where the body is: a query per body (a read transaction of its own, outside a statement's) cost
+    // more than decoding it, on a long check.
+    const load = (objectId: number, seq: number, bodyKind: number, chunkId: number, offset: number, length: number, previousSeq: number | undefined): KubeObject | null => {
+      try {
+        return decode(objectId, seq, bodyKind, chunkId, offset, length, previousSeq) as KubeObject;
+      } catch (error) {
+        // A missing chunk of a session that is gone is not damage: retention deleted it after the row was read.
+        if (!this.statements.sessionById.get(sessionId)) throw new Error(`record ${seq} of session ${sessionId} is missing: the session was deleted while being read`, { cause: error });
+        throw error;
+      }
     };
     return (row) => {
       const [seq, kind, origin, observedAt, objectId, type, resourceVersion, generation, payload, flags] = row;
-      if (kind !== 'watch' || objectId === null) return (row[13] as StoredRecord | null | undefined) ?? parsePayload(payload!, seq);
+      if (kind !== 'watch' || objectId === null) return (row[16] as StoredRecord | null | undefined) ?? parsePayload(payload!, seq);
       const object = objectRow(objectId);
       const factsFlags = flags >> 2;
       const hasBody = (flags & 3) !== BodyKind.none;
@@ -1210,7 +1220,7 @@ export class SqliteSessionStore implements SessionStore {
         generation,
         object: null,
         facts: factsFlags & FactsFlag.present ? this.factsOfRow(factsFlags, row[10], row[11], row[12]) : undefined,
-        loadObject: hasBody ? () => load(objectId, seq, previousSeq) : undefined,
+        loadObject: hasBody ? () => load(objectId, seq, flags & 3, row[13]!, row[14]!, row[15]!, previousSeq) : undefined,
       };
     };
   }

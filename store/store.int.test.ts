@@ -121,6 +121,20 @@ describe('SQLite session store', () => {
     reopened.close();
   });
 
+  it('says a lazily read body is gone with its session when the session was deleted after the row was read', () => {
+    const path = join(tempDir(), 'kreplay.db');
+    const writer = openStore(path);
+    const session = writer.createSession(newSession);
+    writer.append(session.id, [watchEvent(deployment({ name: 'web', resourceVersion: '100' }), 'ADDED')]);
+    const reader = openStore(path, { readonly: true });
+    const [record] = [...reader.records(session.id, { withObjects: 'lazy' })];
+    // Retention in the recorder deletes whole sessions while a reader may hold their rows.
+    writer.deleteSession(session.id);
+    expect(() => record!.loadObject!()).toThrow(`record 1 of session ${session.id} is missing: the session was deleted while being read`);
+    reader.close();
+    writer.close();
+  });
+
   it('keeps appending deltas after reopening (the appender rebuilds its tip from disk)', () => {
     const path = join(tempDir(), 'kreplay.db');
     let store = openStore(path);

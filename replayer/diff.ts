@@ -90,7 +90,9 @@ function deepEqual(a: Json, b: Json): boolean {
 }
 
 function walk(before: Json, after: Json, path: PathSegment[], out: DiffEntry[]): void {
-  if (deepEqual(before, after)) return;
+  // Equal subtrees yield no entries when walked; the same reference (versions decoded from deltas share what did not
+  // change) is skipped without a walk. A deepEqual here re-read the subtree at every level above each change.
+  if (before === after) return;
   if (isPlainObject(before) && isPlainObject(after)) {
     // Keys in the order of the newer version first (that is how the object reads today), then removed ones.
     for (const key of Object.keys(after)) {
@@ -170,14 +172,23 @@ export function diffObjects(before: KubeObject | null | undefined, after: KubeOb
   }
   const a = strip(before);
   const b = strip(after);
-  const entries: DiffEntry[] = [];
-  walk(a, b, [], entries);
-  for (const entry of entries) {
-    const top = /^\.([^.[]+)|^\["((?:[^"\\]|\\.)*)"\]/.exec(entry.path);
-    const topKey = top?.[1] ?? (top?.[2] !== undefined ? (JSON.parse(`"${top[2]}"`) as string) : '');
-    sections[sectionOf(topKey)].push(entry);
+  // The top level one key at a time, in walk's order: an entry's section is its top key's.
+  const path: PathSegment[] = [];
+  for (const key of Object.keys(b)) {
+    path.push({ type: 'field', name: key });
+    const out = sections[sectionOf(key)];
+    if (key in a) walk(a[key], b[key], path, out);
+    else out.push({ path: formatFieldPath(path), kind: 'added', after: b[key] });
+    path.pop();
   }
-  return { sections, count: entries.length, hiddenManagedFields, created: !before, deleted: !after };
+  for (const key of Object.keys(a)) {
+    if (key in b) continue;
+    path.push({ type: 'field', name: key });
+    sections[sectionOf(key)].push({ path: formatFieldPath(path), kind: 'removed', before: a[key] });
+    path.pop();
+  }
+  const count = sections.spec.length + sections.status.length + sections.metadata.length + sections.other.length;
+  return { sections, count, hiddenManagedFields, created: !before, deleted: !after };
 }
 
 /** One metadata.managedFields entry (apimachinery pkg/apis/meta/v1/types.go ManagedFieldsEntry). */

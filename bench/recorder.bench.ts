@@ -64,6 +64,8 @@ function analysisFigures(metrics: string): Figure[] {
     { name: 'recorder.analysis_runs', value: count, unit: 'runs' },
     { name: 'recorder.analysis_run_mean', value: Math.round((sum / count) * 1000), unit: 'ms' },
     { name: 'recorder.analysis_cpu_total', value: Math.round(sum * 10) / 10, unit: 's' },
+    // Committed records not analysed yet when the load stopped: a lag near a run's worth keeps up; a growing one does not.
+    { name: 'recorder.analysis_lag_at_end', value: Number(/^kreplay_recorder_analysis_lag_records (\S+)$/m.exec(metrics)?.[1] ?? Number.NaN), unit: 'records' },
   ];
 }
 

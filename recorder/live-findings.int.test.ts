@@ -5,6 +5,7 @@ import { openStore } from '../store/index.js';
 import { useTempDir } from '../test/temp.js';
 import { LiveFindings, type SessionAnalysisFactory } from './live-findings.js';
 import { createLogger } from './log.js';
+import { RecorderMetrics } from './metrics.js';
 
 /**
  * The log says what is new, not every run: a finding gets a line when found, and an "updated" line when its severity
@@ -53,5 +54,34 @@ describe('LiveFindings log lines', () => {
     // Found at 1; doubled at 2, 4, 8, 16; severity error from 20 (a line at once, counting from there); not again by 24.
     expect(logged).toEqual(['new@1', 'updated@2', 'updated@4', 'updated@8', 'updated@16', 'updated@20']);
     expect(findings.document()!.findings[0]!.count).toBe(24);
+  });
+});
+
+describe('LiveFindings lag', () => {
+  const tempDir = useTempDir();
+
+  it('shows on /metrics how many committed records the analysis has not read yet', async () => {
+    const store = openStore(join(tempDir(), 'kreplay.db'));
+    const session = store.createSession({ name: 'lag', source: 'recorder', cluster: null, context: null, toolVersion: 'test', config: {} });
+    const metrics = new RecorderMetrics({ processMetrics: false });
+    const lag = async () => (await metrics.analysisLag.get()).values[0]?.value;
+    const analysis: SessionAnalysisFactory = () => ({ push: () => {}, report: () => ({ findings: [], summary: {} }) });
+    // The first run starts at once; the next not before a minute has passed: what commits meanwhile waits.
+    const findings = new LiveFindings({ store, analysis, metrics, minIntervalMs: 60_000, cpuShare: 1 });
+    const marker = (i: number): SessionRecord => ({ record: 'marker', observedAt: new Date(Date.parse('2026-11-25T10:00:00Z') + i).toISOString(), origin: 'watch', marker: 'watch-started' });
+    const commit = (n: number) => {
+      const result = store.append(session.id, Array.from({ length: n }, (_, i) => marker(i)));
+      findings.committed({ sessionId: session.id, lastSeq: result.lastSeq });
+      return result.lastSeq;
+    };
+    commit(3);
+    expect(await lag()).toBe(3);
+    await findings.analysed(session.id, 3);
+    expect(await lag()).toBe(0);
+    commit(4);
+    commit(3);
+    expect(await lag()).toBe(7);
+    await findings.close();
+    store.close();
   });
 });

@@ -146,6 +146,7 @@ export class LiveFindings {
     if (this.target && this.target.sessionId !== commit.sessionId) this.changedFromSeq = undefined;
     if (commit.changedFromSeq !== undefined) this.changedFromSeq = Math.min(this.changedFromSeq ?? commit.changedFromSeq, commit.changedFromSeq);
     this.target = commit;
+    this.showLag();
     this.schedule();
   }
 
@@ -297,10 +298,20 @@ export class LiveFindings {
       sessionId: session.id,
       document: { session: session.name, summary, findings, throughSeq: target.lastSeq, newest: this.newest(), analyzedAt: new Date(this.now()).toISOString() },
     };
+    this.showLag();
     this.options.onAnalysed?.(this.snapshot.document);
     const still: typeof this.waiters = [];
     for (const waiter of this.waiters) (this.covers(waiter.sessionId, waiter.seq) ? waiter.resolve : () => still.push(waiter))();
     this.waiters = still;
+  }
+
+  /** kreplay_recorder_analysis_lag_records: the live session's committed records not analysed yet. */
+  private showLag(): void {
+    const target = this.target;
+    if (!target || !this.options.metrics) return;
+    const snapshot = this.snapshot;
+    const analysed = snapshot && snapshot.sessionId === target.sessionId ? snapshot.document.throughSeq : 0;
+    this.options.metrics.analysisLag.set(Math.max(0, target.lastSeq - analysed));
   }
 
   private newest(): string | null {

@@ -151,6 +151,12 @@ export class RecorderMetrics {
     labelNames: ['kind', 'severity'] as const,
     registers: [this.registry],
   });
+  readonly analysisLag = new Gauge({
+    name: 'kreplay_recorder_analysis_lag_records',
+    help: 'Records committed to the live session that online detection has not analysed yet. Growing: the detectors cannot keep up within detection.cpuShare, and findings come late.',
+    registers: [this.registry],
+  });
+
   readonly analysisSeconds = new Histogram({
     name: 'kreplay_recorder_analysis_duration_seconds',
     help: 'CPU time one online analysis run of the live session takes (its reads and detectors, without the pauses between chunks).',

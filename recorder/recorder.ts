@@ -207,7 +207,7 @@ export class Recorder {
         analyser: this.options.analyser,
         metrics: this.metrics,
         log: this.log.with({ component: 'detectors' }),
-        ...this.options.analysisPacing,
+        ...(this.options.analysisPacing ?? { minIntervalMs: this.options.config.detection.minInterval, cpuShare: this.options.config.detection.cpuShare }),
       });
     }
     this.reads = new ReadRouter({ store, findings: this.live, reports: this.options.reports, log: this.log.with({ component: 'reads' }) });

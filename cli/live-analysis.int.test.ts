@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CheckConfig } from '../model/check-config.js';
-import { asNewRecord, type ApiRequestRecord } from '../model/index.js';
+import { asNewRecord, type ApiRequestRecord, type SessionRecord } from '../model/index.js';
 import { LiveFindings, type LiveFindingsDocument } from '../recorder/live-findings.js';
 import { RecorderMetrics } from '../recorder/metrics.js';
 import { Writer } from '../recorder/writer.js';
@@ -101,6 +101,41 @@ describe('a merge into a row already analysed', () => {
     record: 'api', observedAt: at(i * 1000 + 20), origin: 'audit', actor: 'system:serviceaccount:shop:web-operator', byController: true,
     verb: 'update', object, code: 200, resourceVersionAfter: String(100 + i), auditId: `a-${i}`,
     responseObject: deployment({ name: 'web', namespace: 'shop', resourceVersion: String(100 + i), replicas: 2 + (i % 2), at: at(i * 1000) }),
+  });
+
+  it('waits for the partner of a request while both sources report, instead of starting over when it merges', async () => {
+    const config = CheckConfig.parse({});
+    const session = live.createSession({ name: 'both-sources', source: 'recorder', cluster: null, context: null, toolVersion: 'test', config: {} });
+    const metrics = new RecorderMetrics({ processMetrics: false });
+    // The recorder's clock is the records' here: a request waits for its partner only within the retention time.
+    const findings = new LiveFindings({ store: live, analysis: checkAnalysis(config), metrics, minIntervalMs: 0, cpuShare: 1, now: () => Date.parse(at(30_000)) });
+    const writer = new Writer({ store: live, sessionId: session.id, flushIntervalMs: 1, batchSize: 100, queueSize: 1000, onCommitted: (c) => findings.committed(c) });
+    const marker = (ms: number): SessionRecord => ({ record: 'marker', observedAt: at(ms), origin: 'watch', marker: 'watch-started' });
+    // Both sources speak from the start (one request seen by both in one batch).
+    writer.push([sdk(0), audit(0)]);
+    await writer.flush();
+    await findings.analysed(session.id, live.lastSeq(session.id));
+    let held = 0;
+    for (let i = 1; i < 8; i++) {
+      writer.push([sdk(i), marker(i * 1000 + 500)]);
+      await writer.flush();
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      // The SDK's report waits for the audit webhook's: the analysis stops before it (and the marker after it).
+      if (findings.document()!.throughSeq < live.lastSeq(session.id) - 1) held++;
+      writer.push([audit(i)]);
+      await writer.flush();
+      await findings.analysed(session.id, live.lastSeq(session.id));
+    }
+    await findings.close();
+    await writer.close();
+    expect(held).toBe(7);
+    expect((await metrics.analysisRestarts.get()).values[0]?.value ?? 0).toBe(0);
+    const lastSeq = live.lastSeq(session.id);
+    const document = findings.document()!;
+    expect(document.throughSeq).toBe(lastSeq);
+    const whole = checkOf(live, session.id, config, lastSeq);
+    expect(document.findings).toEqual(whole.findings);
+    expect(document.summary).toEqual(whole.summary);
   });
 
   for (const where of ['in process', 'in the worker'] as const) {

@@ -133,6 +133,8 @@ export class UnpairedRequests {
   private head = 0;
   private readonly live = new Set<PairingCandidate>();
   private newest = Number.NEGATIVE_INFINITY;
+  /** The sources that offered requests: a request waits for a partner only once the other source has spoken. */
+  private readonly sources = new Set<PairingSource>();
 
   constructor(
     private readonly windowMs = pairingWindowMs,
@@ -148,6 +150,7 @@ export class UnpairedRequests {
   pair(record: ApiRequestRecord, seq: number): number | undefined {
     const candidate = pairingCandidate(record, seq);
     if (!candidate) return undefined;
+    this.sources.add(candidate.source);
     this.newest = Math.max(this.newest, candidate.time);
     this.evict(this.maxSize);
     const otherSource: PairingSource = candidate.source === 'audit' ? 'ingest' : 'audit';
@@ -171,6 +174,21 @@ export class UnpairedRequests {
     lists[candidate.source].push(candidate);
     this.queue.push(candidate);
     this.live.add(candidate);
+    return undefined;
+  }
+
+  /**
+   * The seq of the oldest request that a later report may still merge into, or undefined: rows before it can no
+   * longer change. Only while both sources report (an SDK-only or audit-only session waits for nothing), and only
+   * requests whose time is within the retention time of `now`: one whose partner never comes (a request the audit
+   * policy leaves out) holds readers back that long at most. (A partner later still merges; readers start over.)
+   */
+  oldestWaiting(now: number): number | undefined {
+    if (this.sources.size < 2) return undefined;
+    for (let i = this.head; i < this.queue.length; i++) {
+      const candidate = this.queue[i]!;
+      if (this.live.has(candidate) && now - candidate.time <= this.retainMs) return candidate.seq;
+    }
     return undefined;
   }
 

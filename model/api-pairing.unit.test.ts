@@ -141,4 +141,23 @@ describe('pairing an audit event with the SDK report of the same request', () =>
     expect(small.pair(audit('2026-11-25T10:15:00.001Z', { resourceVersionAfter: '1' }), 5)).toBe(2);
     expect(small.pair(audit('2026-11-25T10:15:00.000Z', { resourceVersionAfter: '0' }), 6)).toBeUndefined();
   });
+
+  it('says which request a later report may still merge into: the oldest waiting, once both sources report', () => {
+    const index = new UnpairedRequests();
+    const now = Date.parse('2026-11-25T10:15:05Z');
+    index.pair(sdk('2026-11-25T10:15:00.000Z', { resourceVersionAfter: '1' }), 1);
+    index.pair(sdk('2026-11-25T10:15:01.000Z', { resourceVersionAfter: '2' }), 2);
+    // The SDK alone: no audit report will come to merge into them.
+    expect(index.oldestWaiting(now)).toBeUndefined();
+    // The audit webhook speaks (another object's request): seq 1 may now still change.
+    const other = { group: '', version: 'v1', resource: 'configmaps', kind: 'ConfigMap', namespace: 'shop', name: 'c' };
+    index.pair(audit('2026-11-25T10:15:02.000Z', { object: other, resourceVersionAfter: '3' }), 3);
+    expect(index.oldestWaiting(now)).toBe(1);
+    // Seq 1 pairs: the oldest still waiting is seq 2.
+    expect(index.pair(audit('2026-11-25T10:14:59.990Z', { resourceVersionAfter: '1' }), 4)).toBe(1);
+    expect(index.oldestWaiting(now)).toBe(2);
+    // A request whose partner has not come within the retention time holds nobody back any more.
+    expect(index.oldestWaiting(Date.parse('2026-11-25T10:16:01.500Z'))).toBe(3);
+    expect(index.oldestWaiting(Date.parse('2026-11-25T10:17:00Z'))).toBeUndefined();
+  });
 });

@@ -204,14 +204,21 @@ export class LiveFindings {
     try {
       const session = store.findSession(String(target.sessionId));
       if (!session) return; // deleted (retention) before its run
+      // Through the last row no later append can change: a request still waiting for its other source's report
+      // would, once merged, make the analysis start over from seq 1 (model/api-pairing.ts oldestWaiting).
+      // Never back: rows already analysed are read again only after a change (then through at least as far).
+      const analysed = this.snapshot?.sessionId === session.id ? this.snapshot.document.throughSeq : 0;
+      const throughSeq = Math.max(analysed, Math.min(target.lastSeq, store.settledThrough(session.id, this.now())));
       const changedFromSeq = this.changedFromSeq;
+      if (throughSeq <= analysed && changedFromSeq === undefined) return; // held back: nothing settled since
       this.changedFromSeq = undefined;
+      if (changedFromSeq !== undefined && changedFromSeq <= analysed) this.options.metrics?.analysisRestarts.inc();
       if (this.options.analyser) {
-        const result = await this.options.analyser.analyse(session, target.lastSeq, changedFromSeq);
+        const result = await this.options.analyser.analyse(session, throughSeq, changedFromSeq);
         busyMs = result.busyMs;
         if (this.closed) return;
-        this.log.debug('analysis run', { session: session.name, throughSeq: target.lastSeq, busyMs: Math.round(busyMs), findings: result.findings.length, where: 'worker' });
-        this.publish(session, target, result.findings, result.summary);
+        this.log.debug('analysis run', { session: session.name, throughSeq, busyMs: Math.round(busyMs), findings: result.findings.length, where: 'worker' });
+        this.publish(session, throughSeq, result.findings, result.summary);
         return;
       }
       if (!this.options.analysis) return;
@@ -222,10 +229,10 @@ export class LiveFindings {
       let sliceStart = this.monotonic();
       let longestSliceMs = 0;
       // Chunks of whole, closed reads: no statement stays open on the writer's connection while it commits.
-      for (let from = live.throughSeq + 1; from <= target.lastSeq; from += this.chunkRecords) {
+      for (let from = live.throughSeq + 1; from <= throughSeq; from += this.chunkRecords) {
         // Stopped mid-run: what was read stays read (the next run goes on from there); nothing is reported.
         if (this.closed) return;
-        const to = Math.min(target.lastSeq, from + this.chunkRecords - 1);
+        const to = Math.min(throughSeq, from + this.chunkRecords - 1);
         for (const record of store.records(session.id, { fromSeq: from, toSeq: to, withObjects: 'lazy', parallel: false, bodies: live.bodies })) live.run.push(record);
         live.throughSeq = to;
         const sliceMs = this.monotonic() - sliceStart;
@@ -238,8 +245,8 @@ export class LiveFindings {
       const { findings, summary } = live.run.report(session);
       const finishMs = this.monotonic() - sliceStart;
       busyMs += finishMs;
-      this.log.debug('analysis run', { session: session.name, throughSeq: target.lastSeq, busyMs: Math.round(busyMs), longestSliceMs: Math.round(longestSliceMs), finishMs: Math.round(finishMs), findings: findings.length });
-      this.publish(session, target, findings, summary);
+      this.log.debug('analysis run', { session: session.name, throughSeq, busyMs: Math.round(busyMs), longestSliceMs: Math.round(longestSliceMs), finishMs: Math.round(finishMs), findings: findings.length });
+      this.publish(session, throughSeq, findings, summary);
     } catch (error) {
       // One failed run (a session deleted mid-read, a detector bug) must not stop the recording or later runs; the
       // next one reads the session afresh (this one may have pushed half a chunk).
@@ -253,7 +260,7 @@ export class LiveFindings {
     }
   }
 
-  private publish(session: SessionInfo, target: CommittedBatch, findings: Finding[], summary: Record<string, unknown>): void {
+  private publish(session: SessionInfo, throughSeq: number, findings: Finding[], summary: Record<string, unknown>): void {
     if (this.analysedSessionId !== session.id) {
       // A new segment is a new session: its findings start afresh (the counter keeps counting).
       this.known = new Map();
@@ -296,7 +303,7 @@ export class LiveFindings {
     }
     this.snapshot = {
       sessionId: session.id,
-      document: { session: session.name, summary, findings, throughSeq: target.lastSeq, newest: this.newest(), analyzedAt: new Date(this.now()).toISOString() },
+      document: { session: session.name, summary, findings, throughSeq, newest: this.newest(), analyzedAt: new Date(this.now()).toISOString() },
     };
     this.showLag();
     this.options.onAnalysed?.(this.snapshot.document);

@@ -157,6 +157,12 @@ export class RecorderMetrics {
     registers: [this.registry],
   });
 
+  readonly analysisRestarts = new Counter({
+    name: 'kreplay_recorder_analysis_restarts_total',
+    help: 'Online analysis runs that read the live session again from seq 1 because a row they had read changed (a request merged with its other source\'s report after it was analysed).',
+    registers: [this.registry],
+  });
+
   readonly analysisSeconds = new Histogram({
     name: 'kreplay_recorder_analysis_duration_seconds',
     help: 'CPU time one online analysis run of the live session takes (its reads and detectors, without the pauses between chunks).',

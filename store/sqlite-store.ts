@@ -1339,6 +1339,12 @@ export class SqliteSessionStore implements SessionStore {
     return this.requireSessionRow(sessionId).next_seq - 1;
   }
 
+  settledThrough(sessionId: number, now: number): number {
+    const last = this.lastSeq(sessionId);
+    const waiting = this.unpaired.get(sessionId)?.oldestWaiting(now);
+    return waiting === undefined ? last : Math.min(last, waiting - 1);
+  }
+
   progress(sessionId: number): SessionProgress {
     // One row, one statement: the last seq and the rewrites are of the same commit.
     const row = this.requireSessionRow(sessionId);

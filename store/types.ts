@@ -170,6 +170,12 @@ export interface SessionStore {
   saveAnalysis(sessionId: number, optionsKey: string, throughSeq: number, findingsJson: string): void;
   /** The newest seq of the session (0 when empty). */
   lastSeq(sessionId: number): number;
+  /**
+   * The last seq that no later append of this store can change: the row before the oldest request still waiting
+   * for its other source's report (model/api-pairing.ts oldestWaiting; `now`: epoch ms), else the last seq. The
+   * recorder's online analysis reads that far, so a merge does not make it start over.
+   */
+  settledThrough(sessionId: number, now: number): number;
   /** Where a session stands, for a reader that follows it from another process (cli/followed-analysis.ts). */
   progress(sessionId: number): SessionProgress;
   /**

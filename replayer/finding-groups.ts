@@ -33,7 +33,8 @@ export interface Group<D> {
   head: EvidenceItem[];
   tail: EvidenceItem[];
   rvs: string[];
-  rvSet: Set<string>;
+  /** RVs already listed or seen, as rvKey gives them (bounded). */
+  rvSet: Set<string | number>;
   /** rvSet is the live group's (a scratch copy's, until hit() adds to it): copied on first write, not per report. */
   rvSetShared?: boolean;
 }
@@ -103,13 +104,14 @@ export class FindingGroups<D> {
         if (group.tail.length > evidenceTail) group.tail.shift();
       }
       const rv = item.resourceVersion;
-      if (rv && !group.rvSet.has(rv)) {
+      const key = rv ? rvKey(rv) : undefined;
+      if (rv && !group.rvSet.has(key!)) {
         if (group.rvSetShared) {
           group.rvSet = new Set(group.rvSet);
           group.rvSetShared = false;
         }
         // Remember enough to de-duplicate what is shown; a long loop must not grow memory with its length.
-        if (group.rvSet.size < 1000) group.rvSet.add(rv);
+        if (group.rvSet.size < 1000) group.rvSet.add(key!);
         if (group.rvs.length < rvLimit) group.rvs.push(rv);
         else group.rvs[rvLimit - 1] = rv;
       }
@@ -193,6 +195,16 @@ function copyGroup<D>(group: Group<D>): Group<D> {
     rvs: [...group.rvs],
     rvSetShared: true,
   };
+}
+
+/**
+ * An RV as a Set key: etcd's revisions (decimal integers) as numbers, which a Set holds without a string each (a
+ * thousand loops with a thousand RVs each were tens of MB of strings); anything else as it is. One to one: a number
+ * only stands for its own canonical decimal text.
+ */
+function rvKey(rv: string): string | number {
+  const n = Number(rv);
+  return Number.isSafeInteger(n) && String(n) === rv ? n : rv;
 }
 
 /** An evidence item, or nothing when the seq is unknown. */

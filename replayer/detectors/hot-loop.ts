@@ -34,8 +34,13 @@ interface Data {
   writer: string;
   via: Blame['via'];
   paths: Map<string, number>;
-  /** Distinct values seen per changing path (bounded): 230 nodePorts say more than "it changes". */
-  values: Map<string, Set<string>>;
+  /**
+   * Distinct values seen per sampled changing path, as 53-bit hashes (bounded): 230 nodePorts say more than "it
+   * changes". Only the sampled paths can be shown, so only theirs are kept.
+   */
+  values: Map<string, Set<number>>;
+  /** Paths whose count stopped short of distinctValuesKept for the analysis's budget: shown as "n+". */
+  cut: Set<string>;
   diffs: number;
   peak: number;
   results: Map<string, number>;
@@ -45,6 +50,26 @@ interface Data {
 const sampledDiffs = 50;
 const followsPods: ReadonlySet<string> = new Set(['/Endpoints', 'discovery.k8s.io/EndpointSlice']);
 const distinctValuesKept = 500;
+/**
+ * Distinct values kept over all of one analysis's loops. A controller stamping a time on every object it reconciles
+ * makes each one a loop: a thousand of them, five changing paths each, 500 values a path, held the values' strings
+ * (~250 MB in a recorder whose heap is capped at 192 MB). Past the budget, counts stop and say "n+".
+ */
+const distinctValuesBudget = 200_000;
+
+/** cyrb53 (public domain): a 53-bit string hash; two of 500 distinct values collide with odds of about 1e-11. */
+function hash53(text: string): number {
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 2654435761);
+    h2 = Math.imul(h2 ^ c, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return 4294967296 * (2097151 & h2) + (h1 >>> 0);
+}
 
 function emptyRun(): Run {
   return { times: [], seqs: [], rvs: [], progress: [], hot: false };
@@ -68,7 +93,8 @@ function copyWatched(w: Watched): Watched {
  * for objects nobody watched, from API records. Reconciles of one key repeating without any write are
  * 'hot-reconcile' (errors excluded: controller-runtime's rate limiter backs those off by design).
  */
-export function hotLoop(): Detector {
+export function hotLoop(_shared?: unknown, limits: { valuesBudget?: number } = {}): Detector {
+  const valuesBudget = limits.valuesBudget ?? distinctValuesBudget;
   const objects = new Map<string, Watched>();
   const reconciles = new Map<string, Map<string, Run>>();
   /** ns/Kind/name → uid, for owner references (which name their owner, not its uid). */
@@ -88,7 +114,9 @@ export function hotLoop(): Detector {
    * not reconciles of an unchanged object. notfound-retry and dfsu-gap judge those.
    */
   const notFound = new Set<string>();
-  const groups = new FindingGroups<Data>('hot-loop', () => ({ writer: '', via: 'managedFields', paths: new Map(), values: new Map(), diffs: 0, peak: 0, results: new Map(), estimated: false }));
+  const groups = new FindingGroups<Data>('hot-loop', () => ({ writer: '', via: 'managedFields', paths: new Map(), values: new Map(), cut: new Set(), diffs: 0, peak: 0, results: new Map(), estimated: false }));
+  /** Distinct values kept so far, over every group (distinctValuesBudget). */
+  let valuesKept = 0;
 
   function watched(key: string): Watched {
     let w = objects.get(key);
@@ -198,10 +226,18 @@ export function hotLoop(): Detector {
 
   function remember(g: Group<Data>, changes: readonly DiffEntry[]): void {
     for (const entry of changes) {
-      if (entry.path === '.metadata.resourceVersion' || entry.path.startsWith('.metadata.managedFields') || typeof entry.after === 'object') continue;
+      if (typeof entry.after === 'object' || !g.data.paths.has(entry.path)) continue;
       let set = g.data.values.get(entry.path);
       if (!set) g.data.values.set(entry.path, (set = new Set()));
-      if (set.size < distinctValuesKept) set.add(String(entry.after));
+      if (set.size >= distinctValuesKept) continue;
+      const value = hash53(String(entry.after));
+      if (set.has(value)) continue;
+      if (valuesKept >= valuesBudget) {
+        g.data.cut.add(entry.path);
+        continue;
+      }
+      set.add(value);
+      valuesKept++;
     }
   }
 
@@ -384,7 +420,7 @@ export function hotLoop(): Detector {
           const top = [...d.paths].sort((a, b) => b[1] - a[1]).slice(0, 5);
           const distinct = (path: string) => {
             const n = d.values.get(path)?.size ?? 0;
-            return n > 2 ? `, ${n >= distinctValuesKept ? `${n}+` : n} distinct values` : '';
+            return n > 2 ? `, ${n >= distinctValuesKept || d.cut.has(path) ? `${n}+` : n} distinct values` : '';
           };
           const changing = top.length
             ? ` What changes from one write to the next (${d.diffs} sampled): ${top.map(([path, n]) => `${path}${n === d.diffs ? '' : ` (${n}×)`}${distinct(path)}`).join('; ')}.`

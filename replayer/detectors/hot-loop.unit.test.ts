@@ -1,6 +1,27 @@
 import { describe, expect, it } from 'vitest';
+import { CheckConfig } from '../../model/check-config.js';
+import type { StoredRecord } from '../../model/index.js';
+import { WriterCensus } from '../controller-identity.js';
+import { Fold } from '../fold.js';
 import { Cluster, fooSpec, SessionBuilder } from '../testing/builder.js';
 import { findings, summary } from '../testing/expect.js';
+import { hotLoop } from './hot-loop.js';
+
+/** The detector alone over a session, with a budget of distinct values other than the default. */
+function hotLoopMessages(records: readonly StoredRecord[], valuesBudget: number): string[] {
+  const fold = new Fold({ annotate: false });
+  const detector = hotLoop(undefined, { valuesBudget });
+  const census = new WriterCensus();
+  const context = { thresholds: CheckConfig.parse({}).thresholds, state: fold.state, resolve: fold.resolve.bind(fold), controller: () => census.identify([]) };
+  for (const record of records) {
+    for (const fact of fold.evolve(record)) {
+      if (fact.type === 'version') census.observe(fact);
+      if (detector.facts.includes(fact.type)) detector.observe(fact, context);
+    }
+  }
+  fold.finish();
+  return detector.finish(context).map((f) => `${f.object.name}: ${f.message}`);
+}
 
 type Spec = { replicas: number };
 
@@ -184,5 +205,29 @@ describe('hot-loop', () => {
     k.deliver(c.create('Foo', 'a', { spec: fooSpec() }));
     for (let i = 0; i < 20; i++) k.deliver(c.update('Foo', 'a', (o) => (o.status = { lastSyncTime: c.iso() }), { subresource: 'status', manager: 'kube-controller-manager', after: '1s' }));
     expect(findings(k.records, 'hot-loop').map((f) => [f.severity, f.blame?.role])).toEqual([['info', 'system']]);
+  });
+
+  it('counts distinct values within a budget over every loop, and says "n+" where the budget cut the count short', () => {
+    const c = new Cluster();
+    const s = new SessionBuilder(c).listAndWatch('Foo');
+    for (const name of ['a', 'b']) s.deliver(c.create('Foo', name, { spec: fooSpec() }));
+    // Two loops stamping a new sync time on every write, 40 writes each, one after the other.
+    for (const name of ['a', 'b']) {
+      for (let i = 0; i < 40; i++) {
+        s.deliver(c.update('Foo', name, (o) => (o.status = { observedGeneration: 1, lastSyncTime: c.iso() }), { subresource: 'status', manager: 'foo-controller', after: '1s' }));
+      }
+    }
+    const exact = hotLoopMessages(s.records, 200_000);
+    expect(exact).toHaveLength(2);
+    // Every write the detector looked into (it reads bodies once a writer is half-way to the threshold) had its own time.
+    const n = Number(/\((\d+) sampled\): \.status\.lastSyncTime, (\d+) distinct values\./.exec(exact[0]!)?.[2]);
+    expect(n).toBeGreaterThan(25);
+    for (const message of exact) expect(message).toContain(`.status.lastSyncTime, ${n} distinct values.`);
+    // A budget of n + 5: the first loop keeps its n, the second stops at 5 and says so.
+    const cut = hotLoopMessages(s.records, n + 5);
+    expect(cut.find((m) => m.startsWith('a:'))).toContain(`.status.lastSyncTime, ${n} distinct values.`);
+    expect(cut.find((m) => m.startsWith('b:'))).toContain('.status.lastSyncTime, 5+ distinct values.');
+    // What the detector finds through analyze() is the default budget's.
+    expect(findings(s.records, 'hot-loop').map((f) => f.message)).toEqual(exact.map((m) => m.slice(3)));
   });
 });

@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { asNewRecord, type ApiRequestRecord, type SessionRecord } from '../model/index.js';
+import { asNewRecord, type SessionRecord } from '../model/index.js';
 import { analyze, type AnalyzeOptions } from '../replayer/index.js';
 import { openStore, type SessionStore } from '../store/index.js';
-import { deployment } from '../test/builders.js';
+import { pairedUpdate } from '../test/builders.js';
 import { writeOldDatabase } from '../test/old-database.js';
 import { importScenario, labelledScenarios } from '../test/scenarios/labelled.js';
 import { useTempDir } from '../test/temp.js';
@@ -63,19 +63,7 @@ describe('a followed analysis equals analyze() of what it read', () => {
 });
 
 describe('rows that change after they were read', () => {
-  const object = { group: 'apps', version: 'v1', resource: 'deployments', kind: 'Deployment', namespace: 'shop', name: 'web' };
-  const at = (ms: number) => new Date(Date.parse('2026-11-25T10:00:00Z') + ms).toISOString();
-  // The SDK reports each update first; the audit webhook's batch brings the same requests later, with the object the
-  // server answered, and is merged into the SDK's rows (model/api-pairing.ts).
-  const sdk = (i: number): ApiRequestRecord => ({
-    record: 'api', observedAt: at(i * 1000 + 50), origin: 'ingest', actor: 'web-operator', byController: true,
-    verb: 'update', object: { ...object, resource: undefined, uid: 'uid-web' }, code: 200, resourceVersionAfter: String(100 + i),
-  });
-  const audit = (i: number): ApiRequestRecord => ({
-    record: 'api', observedAt: at(i * 1000 + 20), origin: 'audit', actor: 'system:serviceaccount:shop:web-operator', byController: true,
-    verb: 'update', object, code: 200, resourceVersionAfter: String(100 + i), auditId: `a-${i}`,
-    responseObject: deployment({ name: 'web', namespace: 'shop', resourceVersion: String(100 + i), replicas: 2 + (i % 2), at: at(i * 1000) }),
-  });
+  const { at, sdk, audit } = pairedUpdate();
   const marker = (ms: number): SessionRecord => ({ record: 'marker', observedAt: at(ms), origin: 'watch', marker: 'watch-started' });
 
   function setUp() {

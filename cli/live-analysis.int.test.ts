@@ -3,13 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CheckConfig } from '../model/check-config.js';
-import { asNewRecord, type ApiRequestRecord, type SessionRecord } from '../model/index.js';
+import { asNewRecord, type SessionRecord } from '../model/index.js';
 import { LiveFindings, type LiveFindingsDocument } from '../recorder/live-findings.js';
 import { RecorderMetrics } from '../recorder/metrics.js';
 import { Writer } from '../recorder/writer.js';
 import { openStore, type SessionStore } from '../store/index.js';
 import { analyze } from '../replayer/index.js';
-import { deployment } from '../test/builders.js';
+import { pairedUpdate } from '../test/builders.js';
 import { importScenario, labelledScenarios } from '../test/scenarios/labelled.js';
 import { checkAnalysis, checkAnalysisInWorker } from './live-analysis.js';
 
@@ -91,17 +91,7 @@ describe('online detection equals check', () => {
  * server answered. The run after such a merge must read the session again, or it reports the rows as they were.
  */
 describe('a merge into a row already analysed', () => {
-  const object = { group: 'apps', version: 'v1', resource: 'deployments', kind: 'Deployment', namespace: 'shop', name: 'web' };
-  const at = (ms: number) => new Date(Date.parse('2026-11-25T10:00:00Z') + ms).toISOString();
-  const sdk = (i: number): ApiRequestRecord => ({
-    record: 'api', observedAt: at(i * 1000 + 50), origin: 'ingest', actor: 'web-operator', byController: true,
-    verb: 'update', object: { ...object, resource: undefined, uid: 'uid-web' }, code: 200, resourceVersionAfter: String(100 + i),
-  });
-  const audit = (i: number): ApiRequestRecord => ({
-    record: 'api', observedAt: at(i * 1000 + 20), origin: 'audit', actor: 'system:serviceaccount:shop:web-operator', byController: true,
-    verb: 'update', object, code: 200, resourceVersionAfter: String(100 + i), auditId: `a-${i}`,
-    responseObject: deployment({ name: 'web', namespace: 'shop', resourceVersion: String(100 + i), replicas: 2 + (i % 2), at: at(i * 1000) }),
-  });
+  const { at, sdk, audit } = pairedUpdate();
 
   it('waits for the partner of a request while both sources report, instead of starting over when it merges', async () => {
     const config = CheckConfig.parse({});

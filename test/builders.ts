@@ -1,4 +1,4 @@
-import type { KubeObject, WatchEventRecord } from '../model/index.js';
+import type { ApiRequestRecord, KubeObject, WatchEventRecord } from '../model/index.js';
 
 /** A Deployment shaped like kube-apiserver returns it, managedFields included. */
 export function deployment(options: {
@@ -85,5 +85,27 @@ export function watchEvent(object: KubeObject, type: WatchEventRecord['type'] = 
     generation: metadata.generation ?? null,
     object,
     ...extra,
+  };
+}
+
+/**
+ * One update of Deployment shop/web reported by both of its sources, for the tests of pairing and of readers a merge
+ * affects: the SDK's report (sent first, no resource, the uid) and the audit webhook's (later, with the object the
+ * server answered), request `i` at second `i` of 2026-11-25T10:00:00Z.
+ */
+export function pairedUpdate(): { at: (ms: number) => string; sdk: (i: number) => ApiRequestRecord; audit: (i: number) => ApiRequestRecord } {
+  const object = { group: 'apps', version: 'v1', resource: 'deployments', kind: 'Deployment', namespace: 'shop', name: 'web' };
+  const at = (ms: number) => new Date(Date.parse('2026-11-25T10:00:00Z') + ms).toISOString();
+  return {
+    at,
+    sdk: (i) => ({
+      record: 'api', observedAt: at(i * 1000 + 50), origin: 'ingest', actor: 'web-operator', byController: true,
+      verb: 'update', object: { ...object, resource: undefined, uid: 'uid-web' }, code: 200, resourceVersionAfter: String(100 + i),
+    }),
+    audit: (i) => ({
+      record: 'api', observedAt: at(i * 1000 + 20), origin: 'audit', actor: 'system:serviceaccount:shop:web-operator', byController: true,
+      verb: 'update', object, code: 200, resourceVersionAfter: String(100 + i), auditId: `a-${i}`,
+      responseObject: deployment({ name: 'web', namespace: 'shop', resourceVersion: String(100 + i), replicas: 2 + (i % 2), at: at(i * 1000) }),
+    }),
   };
 }

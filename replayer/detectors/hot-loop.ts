@@ -1,4 +1,5 @@
 import { describeObject, nameKey, type Blame, type Finding, type ObjectRef } from '../../model/index.js';
+import { hashString } from '../../model/version-facts.js';
 import { roleOf } from '../controller-identity.js';
 import { diffObjects, diffSections, type DiffEntry } from '../diff.js';
 import { ev, FindingGroups, type Group } from '../finding-groups.js';
@@ -56,20 +57,6 @@ const distinctValuesKept = 500;
  * (~250 MB in a recorder whose heap is capped at 192 MB). Past the budget, counts stop and say "n+".
  */
 const distinctValuesBudget = 200_000;
-
-/** cyrb53 (public domain): a 53-bit string hash; two of 500 distinct values collide with odds of about 1e-11. */
-function hash53(text: string): number {
-  let h1 = 0xdeadbeef;
-  let h2 = 0x41c6ce57;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    h1 = Math.imul(h1 ^ c, 2654435761);
-    h2 = Math.imul(h2 ^ c, 1597334677);
-  }
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
-  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  return 4294967296 * (2097151 & h2) + (h1 >>> 0);
-}
 
 function emptyRun(): Run {
   return { times: [], seqs: [], rvs: [], progress: [], hot: false };
@@ -230,7 +217,8 @@ export function hotLoop(_shared?: unknown, limits: { valuesBudget?: number } = {
       let set = g.data.values.get(entry.path);
       if (!set) g.data.values.set(entry.path, (set = new Set()));
       if (set.size >= distinctValuesKept) continue;
-      const value = hash53(String(entry.after));
+      // 53 bits (cyrb53): two of 500 distinct values collide with odds of about 1e-11.
+      const value = hashString(String(entry.after));
       if (set.has(value)) continue;
       if (valuesKept >= valuesBudget) {
         g.data.cut.add(entry.path);

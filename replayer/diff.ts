@@ -89,24 +89,31 @@ function deepEqual(a: Json, b: Json): boolean {
   return true;
 }
 
+/**
+ * Two objects' fields: keys in the order of the newer version first (that is how the object reads today), then
+ * removed ones. `out` names the list each key's entries go to.
+ */
+function walkFields(before: Record<string, Json>, after: Record<string, Json>, path: PathSegment[], out: (key: string) => DiffEntry[]): void {
+  for (const key of Object.keys(after)) {
+    path.push({ type: 'field', name: key });
+    if (key in before) walk(before[key], after[key], path, out(key));
+    else out(key).push({ path: formatFieldPath(path), kind: 'added', after: after[key] });
+    path.pop();
+  }
+  for (const key of Object.keys(before)) {
+    if (key in after) continue;
+    path.push({ type: 'field', name: key });
+    out(key).push({ path: formatFieldPath(path), kind: 'removed', before: before[key] });
+    path.pop();
+  }
+}
+
 function walk(before: Json, after: Json, path: PathSegment[], out: DiffEntry[]): void {
   // Equal subtrees yield no entries when walked; the same reference (versions decoded from deltas share what did not
   // change) is skipped without a walk. A deepEqual here re-read the subtree at every level above each change.
   if (before === after) return;
   if (isPlainObject(before) && isPlainObject(after)) {
-    // Keys in the order of the newer version first (that is how the object reads today), then removed ones.
-    for (const key of Object.keys(after)) {
-      path.push({ type: 'field', name: key });
-      if (key in before) walk(before[key], after[key], path, out);
-      else out.push({ path: formatFieldPath(path), kind: 'added', after: after[key] });
-      path.pop();
-    }
-    for (const key of Object.keys(before)) {
-      if (key in after) continue;
-      path.push({ type: 'field', name: key });
-      out.push({ path: formatFieldPath(path), kind: 'removed', before: before[key] });
-      path.pop();
-    }
+    walkFields(before, after, path, () => out);
     return;
   }
   if (Array.isArray(before) && Array.isArray(after)) {
@@ -172,21 +179,8 @@ export function diffObjects(before: KubeObject | null | undefined, after: KubeOb
   }
   const a = strip(before);
   const b = strip(after);
-  // The top level one key at a time, in walk's order: an entry's section is its top key's.
-  const path: PathSegment[] = [];
-  for (const key of Object.keys(b)) {
-    path.push({ type: 'field', name: key });
-    const out = sections[sectionOf(key)];
-    if (key in a) walk(a[key], b[key], path, out);
-    else out.push({ path: formatFieldPath(path), kind: 'added', after: b[key] });
-    path.pop();
-  }
-  for (const key of Object.keys(a)) {
-    if (key in b) continue;
-    path.push({ type: 'field', name: key });
-    sections[sectionOf(key)].push({ path: formatFieldPath(path), kind: 'removed', before: a[key] });
-    path.pop();
-  }
+  // An entry's section is its top key's.
+  walkFields(a, b, [], (key) => sections[sectionOf(key)]);
   const count = sections.spec.length + sections.status.length + sections.metadata.length + sections.other.length;
   return { sections, count, hiddenManagedFields, created: !before, deleted: !after };
 }

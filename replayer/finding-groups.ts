@@ -94,10 +94,14 @@ export class FindingGroups<D> {
       this.groups.set(key, group);
     }
     group.count += occurrence.count ?? 1;
+    // Evidence past every seq kept so far cannot repeat an item: a loop's every write is one, and scanning the kept
+    // items for each was most of what a hit cost.
+    let newest = group.lastSeq;
     if (first < group.firstSeq) group.firstSeq = first;
     if (last > group.lastSeq) group.lastSeq = last;
     for (const item of evidence) {
-      if (group.head.some((e) => e.seq === item.seq && e.note === item.note) || group.tail.some((e) => e.seq === item.seq && e.note === item.note)) continue;
+      if (item.seq > newest) newest = item.seq;
+      else if (group.head.some((e) => e.seq === item.seq && e.note === item.note) || group.tail.some((e) => e.seq === item.seq && e.note === item.note)) continue;
       if (group.head.length < evidenceHead) group.head.push(item);
       else {
         group.tail.push(item);

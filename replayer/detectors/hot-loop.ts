@@ -213,7 +213,8 @@ export function hotLoop(_shared?: unknown, limits: { valuesBudget?: number } = {
 
   function remember(g: Group<Data>, changes: readonly DiffEntry[]): void {
     for (const entry of changes) {
-      if (typeof entry.after === 'object' || !g.data.paths.has(entry.path)) continue;
+      // A path cut short by the budget stays "n+" (no set grows again): nothing more to learn from its values.
+      if (typeof entry.after === 'object' || !g.data.paths.has(entry.path) || g.data.cut.has(entry.path)) continue;
       let set = g.data.values.get(entry.path);
       if (!set) g.data.values.set(entry.path, (set = new Set()));
       if (set.size >= distinctValuesKept) continue;

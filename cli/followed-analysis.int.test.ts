@@ -4,7 +4,7 @@ import { asNewRecord, type SessionRecord } from '../model/index.js';
 import { analyze, type AnalyzeOptions } from '../replayer/index.js';
 import { openStore, type SessionStore } from '../store/index.js';
 import { pairedUpdate } from '../test/builders.js';
-import { writeOldDatabase } from '../test/old-database.js';
+import { oneMarkerSession, writeOldDatabase } from '../test/old-database.js';
 import { importScenario, labelledScenarios } from '../test/scenarios/labelled.js';
 import { useTempDir } from '../test/temp.js';
 import { FollowedAnalysis } from './followed-analysis.js';
@@ -120,11 +120,7 @@ describe('rows that change after they were read', () => {
 
   it('in a database older than schema 9, read-only, reads again whenever the session grew, and not otherwise', () => {
     const path = join(tempDir(), 'v8.db');
-    writeOldDatabase(path, 8, `
-      INSERT INTO sessions (id, name, source, tool_version, created_at, next_seq) VALUES (1, 'v8-run', 'recorder', '0.1.0', '2026-11-01T00:00:00Z', 2);
-      INSERT INTO records (session_id, seq, kind, origin, observed_at, payload)
-        VALUES (1, 1, 'marker', 'watch', '2026-11-01T00:00:01Z', '{"record":"marker","observedAt":"2026-11-01T00:00:01Z","origin":"watch","marker":"watch-started"}');
-    `);
+    writeOldDatabase(path, 8, oneMarkerSession('v8-run', 'watch-started'));
     const follower = open(path, true);
     expect(follower.progress(1)).toEqual({ lastSeq: 1, rewrites: null, ended: false });
     const followed = new FollowedAnalysis(follower, 1, {});

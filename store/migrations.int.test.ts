@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { writeOldDatabase } from '../test/old-database.js';
+import { oneMarkerSession, writeOldDatabase } from '../test/old-database.js';
 import { useTempDir } from '../test/temp.js';
 import { loadMigrations, migrate, openStore } from './index.js';
 
@@ -84,11 +84,7 @@ describe('migrations', () => {
 
   it('upgrades a populated version-5 database to version 6: its recordings have no watch checkpoints until they append', () => {
     const path = join(tempDir(), 'v5.db');
-    writeOldDatabase(path, 5, `
-      INSERT INTO sessions (id, name, source, tool_version, created_at, next_seq) VALUES (1, 'v5-run', 'recorder', '0.1.0', '2026-11-01T00:00:00Z', 2);
-      INSERT INTO records (session_id, seq, kind, origin, observed_at, payload)
-        VALUES (1, 1, 'marker', 'watch', '2026-11-01T00:00:01Z', '{"record":"marker","observedAt":"2026-11-01T00:00:01Z","origin":"watch","marker":"recorder-started"}');
-    `);
+    writeOldDatabase(path, 5, oneMarkerSession('v5-run', 'recorder-started'));
 
     // Read-only, the file stays at version 5 and simply has no checkpoints.
     const readOnly = openStore(path, { readonly: true });

@@ -75,6 +75,21 @@ describe('object body codec', () => {
     expect(Object.getPrototypeOf((rebuilt as any).data)).toBe(Object.prototype);
   });
 
+  it('sees a removed __proto__ or constructor key, which a plain read finds on the prototype', () => {
+    const before = JSON.parse('{"data":{"__proto__":"q","constructor":"c","keep":1}}') as Json;
+    const after = JSON.parse('{"data":{"keep":2}}') as Json;
+    expect(diffJson(before, after)).toEqual([
+      { op: 'remove', path: '/data/__proto__' },
+      { op: 'remove', path: '/data/constructor' },
+      { op: 'replace', path: '/data/keep', value: 2 },
+    ]);
+    expect(diffJson(after, before)).toEqual([
+      { op: 'replace', path: '/data/keep', value: 1 },
+      { op: 'add', path: '/data/__proto__', value: 'q' },
+      { op: 'add', path: '/data/constructor', value: 'c' },
+    ]);
+  });
+
   it('treats a key whose value is undefined as absent, as JSON.stringify does', () => {
     expect(diffJson({ a: 1, b: undefined } as unknown as Json, { a: 1, c: undefined } as unknown as Json)).toEqual([]);
     expect(diffJson({ a: 1 }, { a: undefined } as unknown as Json)).toEqual([{ op: 'remove', path: '/a' }]);

@@ -209,14 +209,16 @@ export const RecorderConfigSchema = z.strictObject({
   /**
    * How much the online analysis may cost (live-findings.ts): its runs take at most `cpuShare` of a core over time,
    * and start at most every `minInterval`. A smaller share costs detection latency, not records: a run that cannot
-   * keep up reads more at its next turn (kreplay_recorder_analysis_lag_records says how far behind it is).
+   * keep up reads more at its next turn (kreplay_recorder_analysis_lag_records says how far behind it is). Past
+   * `heapShare` of the heap limit kept live, detection stops for good so the recording does not run out of memory.
    */
   detection: z
     .strictObject({
       cpuShare: z.number().gt(0, 'detection.cpuShare is a share of one core: more than 0').max(1, 'detection.cpuShare is a share of one core: at most 1').default(0.1),
       minInterval: Duration.default(1_000).refine((ms) => ms >= 100 && ms <= 600_000, 'detection.minInterval is between 100ms and 10m'),
+      heapShare: z.number().gt(0, 'detection.heapShare is a share of the heap limit: more than 0').max(0.95, 'detection.heapShare is a share of the heap limit: at most 0.95').default(0.7),
     })
-    .default({ cpuShare: 0.1, minInterval: 1_000 }),
+    .default({ cpuShare: 0.1, minInterval: 1_000, heapShare: 0.7 }),
 }).superRefine((config, ctx) => {
   if (config.resources.length === 0 && !config.audit.enabled) {
     ctx.addIssue({ code: 'custom', path: ['resources'], message: 'name at least one resource to watch (with none, keep audit.enabled: an audit-webhook-only recorder)' });

@@ -114,14 +114,17 @@ describe('check: section', () => {
 describe('detection: section', () => {
   const resources = [{ version: 'v1', resource: 'configmaps' }];
   it('paces online detection at a tenth of a core, a run a second at most, unless told otherwise', () => {
-    expect(parseConfig({ resources }).detection).toEqual({ cpuShare: 0.1, minInterval: 1_000 });
-    expect(parseConfig({ resources, detection: { cpuShare: 0.03 } }).detection).toEqual({ cpuShare: 0.03, minInterval: 1_000 });
-    expect(parseConfig({ resources, detection: { minInterval: '5s' } }).detection).toEqual({ cpuShare: 0.1, minInterval: 5_000 });
+    expect(parseConfig({ resources }).detection).toEqual({ cpuShare: 0.1, minInterval: 1_000, heapShare: 0.7 });
+    expect(parseConfig({ resources, detection: { cpuShare: 0.03 } }).detection).toEqual({ cpuShare: 0.03, minInterval: 1_000, heapShare: 0.7 });
+    expect(parseConfig({ resources, detection: { minInterval: '5s' } }).detection).toEqual({ cpuShare: 0.1, minInterval: 5_000, heapShare: 0.7 });
+    expect(parseConfig({ resources, detection: { heapShare: 0.5 } }).detection).toEqual({ cpuShare: 0.1, minInterval: 1_000, heapShare: 0.5 });
   });
   it('names what is wrong and where', () => {
     expect(() => parseConfig({ resources, detection: { cpuShare: 0 } })).toThrow(/detection\.cpuShare: detection\.cpuShare is a share of one core: more than 0/);
     expect(() => parseConfig({ resources, detection: { cpuShare: 2 } })).toThrow(/detection\.cpuShare: .*at most 1/);
     expect(() => parseConfig({ resources, detection: { minInterval: '10ms' } })).toThrow(/detection\.minInterval: detection\.minInterval is between 100ms and 10m/);
     expect(() => parseConfig({ resources, detection: { share: 0.1 } })).toThrow(/detection.*Unrecognized key: "share"/);
+    expect(() => parseConfig({ resources, detection: { heapShare: 1 } })).toThrow(/detection\.heapShare: .*at most 0\.95/);
+    expect(() => parseConfig({ resources, detection: { heapShare: 0 } })).toThrow(/detection\.heapShare: .*more than 0/);
   });
 });

@@ -85,3 +85,69 @@ describe('LiveFindings lag', () => {
     store.close();
   });
 });
+
+describe('LiveFindings heap guard', () => {
+  const tempDir = useTempDir();
+  const marker = (i: number): SessionRecord => ({ record: 'marker', observedAt: new Date(Date.parse('2026-11-25T10:00:00Z') + i).toISOString(), origin: 'watch', marker: 'watch-started' });
+
+  it('stops detection for good when the heap keeps more than heapShare of its limit, and the recording goes on', async () => {
+    const store = openStore(join(tempDir(), 'kreplay.db'));
+    const session = store.createSession({ name: 'big', source: 'recorder', cluster: null, context: null, toolVersion: 'test', config: {} });
+    const metrics = new RecorderMetrics({ processMetrics: false });
+    const lines: string[] = [];
+    const log = createLogger({ level: 'info', write: (line) => lines.push(line) });
+    let pushed = 0;
+    const analysis: SessionAnalysisFactory = () => ({
+      push: () => void pushed++,
+      report: () => ({
+        findings: [{ id: 'stuck:1', kind: 'stuck-finalizer', severity: 'warning', object: { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'shop', name: 'web', uid: 'u' }, firstSeq: 1, lastSeq: pushed, resourceVersions: [], count: pushed, message: 'stuck', rule: 'stuck', evidence: [] }],
+        summary: {},
+      }),
+    });
+    const limitBytes = 200 * 2 ** 20;
+    // Full once the analysis has read 13 records: it finds out at the end of the slice that read them (5 a slice).
+    const heap = () => ({ liveBytes: pushed >= 13 ? 150 * 2 ** 20 : 60 * 2 ** 20, limitBytes });
+    const findings = new LiveFindings({ store, analysis, metrics, log, heap, heapShare: 0.7, minIntervalMs: 0, cpuShare: 1, chunkRecords: 5 });
+    const commit = (n: number) => {
+      const result = store.append(session.id, Array.from({ length: n }, (_, i) => marker(i)));
+      findings.committed({ sessionId: session.id, lastSeq: result.lastSeq });
+      return result.lastSeq;
+    };
+    await findings.analysed(session.id, commit(10));
+    expect(findings.stopped).toBeUndefined();
+    expect(findings.document()!.findings[0]!.count).toBe(10);
+
+    await findings.analysed(session.id, commit(10));
+    expect(pushed).toBe(15);
+    expect(findings.stopped).toMatch(/stopped after seq 15: the recorder's heap kept 150 MB after a full collection, more than detection\.heapShare \(70 %\) of its 200 MB limit/);
+    // What was published stays readable, and says why it no longer grows.
+    expect(findings.document()!.findings[0]!.count).toBe(10);
+    expect(findings.document()!.stopped).toBe(findings.stopped);
+    expect((await metrics.analysisStopped.get()).values[0]?.value).toBe(1);
+    expect(lines.filter((line) => line.includes('online detection stopped'))).toHaveLength(1);
+
+    // Nothing is analysed any more; the session keeps growing.
+    const last = commit(50);
+    await findings.analysed(session.id, last);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(pushed).toBe(15);
+    expect(store.progress(session.id).lastSeq).toBe(70);
+    await findings.close();
+    store.close();
+  });
+
+  it('keeps running while the heap stays under heapShare', async () => {
+    const store = openStore(join(tempDir(), 'kreplay.db'));
+    const session = store.createSession({ name: 'small', source: 'recorder', cluster: null, context: null, toolVersion: 'test', config: {} });
+    let pushed = 0;
+    const analysis: SessionAnalysisFactory = () => ({ push: () => void pushed++, report: () => ({ findings: [], summary: {} }) });
+    const findings = new LiveFindings({ store, analysis, heap: () => ({ liveBytes: 139 * 2 ** 20, limitBytes: 200 * 2 ** 20 }), heapShare: 0.7, minIntervalMs: 0, cpuShare: 1, chunkRecords: 5 });
+    const result = store.append(session.id, Array.from({ length: 40 }, (_, i) => marker(i)));
+    findings.committed({ sessionId: session.id, lastSeq: result.lastSeq });
+    await findings.analysed(session.id, result.lastSeq);
+    expect(pushed).toBe(40);
+    expect(findings.stopped).toBeUndefined();
+    await findings.close();
+    store.close();
+  });
+});

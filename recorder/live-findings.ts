@@ -1,5 +1,6 @@
 import { namespacedName, type Finding, type SessionInfo, type StoredRecord } from '../model/index.js';
 import { DecodedBodies, type SessionStore } from '../store/index.js';
+import { watchHeap, type HeapProbe, type HeapReading } from './heap-watch.js';
 import { silentLogger, type Logger } from './log.js';
 import type { RecorderMetrics } from './metrics.js';
 import type { CommittedBatch } from './writer.js';
@@ -62,6 +63,8 @@ export interface LiveFindingsDocument {
   /** The id of the finding discovered last (of those reported now): the `since` of the next poll for new ones. */
   newest: string | null;
   analyzedAt: string;
+  /** Set once detection stopped itself to keep the recorder's heap (detection.heapShare): why, and what to do. */
+  stopped?: string;
 }
 
 export interface LiveFindingsOptions {
@@ -78,6 +81,13 @@ export interface LiveFindingsOptions {
   readonly cpuShare?: number;
   /** Records read and analysed between two yields to the event loop. */
   readonly chunkRecords?: number;
+  /**
+   * Most of the heap limit the recorder may keep (live after a full collection) while the in-process analysis runs:
+   * past it, detection stops for good and frees its state, and the recording goes on. Default 0.7.
+   */
+  readonly heapShare?: number;
+  /** The heap as the last full collection left it (tests); by default read from V8 after each one. */
+  readonly heap?: HeapProbe;
   readonly monotonic?: () => number;
   readonly now?: () => number;
   /** Called with each run's document (tests; anything that wants every analysis rather than the latest). */
@@ -108,6 +118,13 @@ const defaultMinIntervalMs = 1_000;
 const defaultCpuShare = 0.1;
 /** A slice of the in-process analysis: ~10–20 ms of detectors at their busiest, then the event loop gets its turn. */
 const defaultChunkRecords = 100;
+/**
+ * The in-process analysis shares the recorder's heap, and its state grows with the objects watched (~4 KB each:
+ * their latest versions and the detectors' per-object state). On a 192 MB heap, 25,000 watched ConfigMaps ended in
+ * "JavaScript heap out of memory", the recording with it. Past 70 % live there is still room for a burst's queue
+ * and the garbage between collections.
+ */
+const defaultHeapShare = 0.7;
 
 export class LiveFindings {
   private target: CommittedBatch | undefined;
@@ -130,6 +147,10 @@ export class LiveFindings {
   private readonly minIntervalMs: number;
   private readonly cpuShare: number;
   private readonly chunkRecords: number;
+  private readonly heapShare: number;
+  private readonly heap: HeapProbe | undefined;
+  private readonly stopWatchingHeap: (() => void) | undefined;
+  private stoppedReason: string | undefined;
 
   constructor(private readonly options: LiveFindingsOptions) {
     this.log = options.log ?? silentLogger;
@@ -138,6 +159,19 @@ export class LiveFindings {
     this.minIntervalMs = options.minIntervalMs ?? defaultMinIntervalMs;
     this.cpuShare = Math.min(1, Math.max(0.01, options.cpuShare ?? defaultCpuShare));
     this.chunkRecords = Math.max(1, options.chunkRecords ?? defaultChunkRecords);
+    this.heapShare = options.heapShare ?? defaultHeapShare;
+    // Only the in-process analysis lives in this heap; a worker's has its own.
+    if (options.heap) this.heap = options.heap;
+    else if (options.analysis && !options.analyser) {
+      const watch = watchHeap();
+      this.heap = watch.probe;
+      this.stopWatchingHeap = watch.stop;
+    }
+  }
+
+  /** Why detection stopped itself (the heap), or undefined while it runs. */
+  get stopped(): string | undefined {
+    return this.stoppedReason;
   }
 
   /** The writer's "batch committed" notification: schedules a run (cheap; never analyses in the caller). */
@@ -154,15 +188,17 @@ export class LiveFindings {
   document(since?: string): LiveFindingsDocument | undefined {
     const snapshot = this.snapshot;
     if (!snapshot) return undefined;
-    if (since === undefined) return snapshot.document;
+    const document = this.stoppedReason === undefined ? snapshot.document : { ...snapshot.document, stopped: this.stoppedReason };
+    if (since === undefined) return document;
     const after = this.known.get(since);
     if (!after) throw new UnknownFindingError(since);
-    return { ...snapshot.document, findings: snapshot.document.findings.filter((f) => (this.known.get(f.id)?.serial ?? 0) > after.serial) };
+    return { ...document, findings: document.findings.filter((f) => (this.known.get(f.id)?.serial ?? 0) > after.serial) };
   }
 
-  /** Resolves once a run has analysed the session through `seq` (tests, and a clean stop). */
+  /** Resolves once a run has analysed the session through `seq` (tests, and a clean stop), or at once if stopped. */
   analysed(sessionId: number, seq: number): Promise<void> {
-    if (this.covers(sessionId, seq)) return Promise.resolve();
+    // Stopped (the heap): no run will come, and a clean stop must not wait for one.
+    if (this.stoppedReason !== undefined || this.covers(sessionId, seq)) return Promise.resolve();
     return new Promise((resolve) => this.waiters.push({ sessionId, seq, resolve }));
   }
 
@@ -171,6 +207,7 @@ export class LiveFindings {
     this.closed = true;
     clearTimeout(this.timer);
     this.timer = undefined;
+    this.stopWatchingHeap?.();
     await this.running;
     await this.options.analyser?.close();
     for (const waiter of this.waiters) waiter.resolve();
@@ -183,7 +220,7 @@ export class LiveFindings {
   }
 
   private schedule(): void {
-    if (this.closed || this.running || this.timer) return;
+    if (this.closed || this.stoppedReason !== undefined || this.running || this.timer) return;
     const delay = Math.max(0, this.nextAllowedAt - this.monotonic());
     this.timer = setTimeout(() => {
       this.timer = undefined;
@@ -222,6 +259,7 @@ export class LiveFindings {
         return;
       }
       if (!this.options.analysis) return;
+      if (this.heapFull(this.live?.throughSeq ?? 0)) return;
       let live = this.live;
       if (!live || live.sessionId !== session.id || (changedFromSeq !== undefined && changedFromSeq <= live.throughSeq)) {
         live = this.live = { sessionId: session.id, run: this.options.analysis(session), throughSeq: 0, bodies: new DecodedBodies() };
@@ -240,6 +278,8 @@ export class LiveFindings {
         longestSliceMs = Math.max(longestSliceMs, sliceMs);
         await new Promise<void>((resolve) => setImmediate(resolve));
         sliceStart = this.monotonic();
+        // A full collection during the slice has reported by now (its observer's callback was queued first).
+        if (this.heapFull(live.throughSeq)) return;
       }
       if (this.closed) return;
       const { findings, summary } = live.run.report(session);
@@ -258,6 +298,33 @@ export class LiveFindings {
       // The pause after a run is what keeps the runs at cpuShare of a core: busy / (busy + pause) = share.
       this.nextAllowedAt = Math.max(startedAt + this.minIntervalMs, endedAt + (busyMs * (1 - this.cpuShare)) / this.cpuShare);
     }
+  }
+
+  /**
+   * Stops detection for good when the heap keeps more than heapShare of its limit: its state goes (the next full
+   * collection frees it), the findings published so far stay readable, and the recording goes on.
+   */
+  private heapFull(analysedThrough: number): boolean {
+    const reading = this.heap?.();
+    if (!reading || reading.liveBytes <= this.heapShare * reading.limitBytes) return false;
+    this.stop(analysedThrough, reading);
+    return true;
+  }
+
+  private stop(analysedThrough: number, reading: HeapReading): void {
+    const mb = (bytes: number) => Math.round(bytes / 2 ** 20);
+    this.live = undefined;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.stoppedReason =
+      `online detection stopped after seq ${analysedThrough}: the recorder's heap kept ${mb(reading.liveBytes)} MB after a full collection, ` +
+      `more than detection.heapShare (${Math.round(this.heapShare * 100)} %) of its ${mb(reading.limitBytes)} MB limit. The recording goes on; ` +
+      'run kreplay check on the session (kreplay pull copies it out), or give the recorder a larger heap (--max-old-space-size) or fewer resources to watch.';
+    this.log.warn('online detection stopped: the heap is nearly full', { analysedThrough, liveMB: mb(reading.liveBytes), limitMB: mb(reading.limitBytes), heapShare: this.heapShare });
+    this.options.metrics?.analysisStopped.set(1);
+    // Nothing more will be analysed: whoever waits for a seq (a clean stop) waits no longer.
+    for (const waiter of this.waiters) waiter.resolve();
+    this.waiters = [];
   }
 
   private publish(session: SessionInfo, throughSeq: number, findings: Finding[], summary: Record<string, unknown>): void {

@@ -157,6 +157,12 @@ export class RecorderMetrics {
     registers: [this.registry],
   });
 
+  readonly analysisStopped = new Gauge({
+    name: 'kreplay_recorder_analysis_stopped',
+    help: ' 1 once online detection stopped itself because the heap kept more than detection.heapShare of its limit (GET /v1/findings says why); the recording goes on.',
+    registers: [this.registry],
+  });
+
   readonly analysisRestarts = new Counter({
     name: 'kreplay_recorder_analysis_restarts_total',
     help: 'Online analysis runs that read the live session again from seq 1 because a row they had read changed (a request merged with its other source\'s report after it was analysed).',

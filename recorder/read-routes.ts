@@ -105,6 +105,7 @@ export class ReadRouter {
       if (error instanceof UnknownFindingError) throw new HttpProblem(404, error.message);
       throw error;
     }
+    if (!document && live.stopped) throw new HttpProblem(503, live.stopped);
     if (!document) throw new HttpProblem(503, 'the first analysis of the session has not finished yet; retry in a second', {}, { 'Retry-After': '1' });
     sendJson(res, document);
   }

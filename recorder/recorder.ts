@@ -207,6 +207,7 @@ export class Recorder {
         analyser: this.options.analyser,
         metrics: this.metrics,
         log: this.log.with({ component: 'detectors' }),
+        heapShare: this.options.config.detection.heapShare,
         ...(this.options.analysisPacing ?? { minIntervalMs: this.options.config.detection.minInterval, cpuShare: this.options.config.detection.cpuShare }),
       });
     }

@@ -1,6 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Finding, StoredRecord } from '../model/index.js';
 import { parseConfig, type RecorderConfigInput } from '../recorder/config.js';
@@ -123,6 +125,32 @@ describe('GET /v1/findings', () => {
     expect(since.findings).toEqual([]);
     expect((await get(`${base}/v1/findings?since=nope`)).status).toBe(404);
     expect((await get(`${base}/v1/findings`, 'wrong-token-0123456789')).status).toBe(401);
+  });
+});
+
+describe('GET /v1/findings when the heap is nearly full', () => {
+  it('says detection stopped and why, on the API and /metrics, while the recorder goes on recording', async () => {
+    // A share no heap is under: the first reading after a full collection stops detection.
+    const { fake, store, base } = await setup({ detection: { heapShare: 0.001 } });
+    // A full collection on demand (--expose-gc at run time gives a fresh context a gc()): its reading is the heap's.
+    setFlagsFromString('--expose-gc');
+    (runInNewContext('gc') as () => void)();
+    let n = 0;
+    const stopped = await until(
+      async () => {
+        fake.create('', 'configmaps', 'ns1', `cm-${n++}`, {});
+        const r = await get(`${base}/v1/findings`);
+        return r.text.includes('online detection stopped') ? r : undefined;
+      },
+      10_000,
+      'detection to stop',
+    );
+    // Stopped before its first run, or after some: either way the reason is in the answer.
+    const reason = stopped.status === 503 ? (JSON.parse(stopped.text) as { error: string }).error : (JSON.parse(stopped.text) as { stopped: string }).stopped;
+    expect(reason).toMatch(/^online detection stopped after seq \d+: the recorder's heap kept \d+ MB after a full collection, more than detection\.heapShare \(0 %\) of its \d+ MB limit\. The recording goes on/);
+    expect((await get(`${base}/metrics`, undefined)).text).toMatch(/^kreplay_recorder_analysis_stopped 1$/m);
+    fake.create('', 'configmaps', 'ns1', 'after-the-stop', {});
+    await until(async () => ([...store.records(store.findSession('live')!.id, { withObjects: false })].some((r) => r.record === 'watch' && r.name === 'after-the-stop') ? true : undefined), 5_000, 'the recording to go on');
   });
 });
 

@@ -9,7 +9,8 @@ import { RecorderMetrics } from '../recorder/metrics.js';
 import { Writer } from '../recorder/writer.js';
 import { openStore, type SessionStore } from '../store/index.js';
 import { analyze } from '../replayer/index.js';
-import { pairedUpdate } from '../test/builders.js';
+import { deployment, pairedUpdate, watchEvent } from '../test/builders.js';
+import { createLogger } from '../recorder/log.js';
 import { importScenario, labelledScenarios } from '../test/scenarios/labelled.js';
 import { checkAnalysis, checkAnalysisInWorker } from './live-analysis.js';
 
@@ -165,4 +166,32 @@ describe('a merge into a row already analysed', () => {
       expect(stale.stats).not.toEqual(merged.stats);
     });
   }
+});
+
+describe('an analysis worker that runs out of its heap', () => {
+  it('stops detection once, saying why, instead of failing every run', async () => {
+    const session = live.createSession({ name: 'many-objects', source: 'recorder', cluster: null, context: null, toolVersion: 'test', config: {} });
+    // 20,000 Deployments: the analysis keeps each one's latest version, far more than a 24 MB heap holds.
+    for (let from = 0; from < 20_000; from += 1_000) {
+      live.append(session.id, Array.from({ length: 1_000 }, (_, i) => watchEvent(deployment({ name: `web-${from + i}`, resourceVersion: String(from + i + 1) }), 'ADDED')));
+    }
+    const lines: string[] = [];
+    const findings = new LiveFindings({
+      store: live,
+      analyser: checkAnalysisInWorker(CheckConfig.parse({}), join(dir, 'live.db'), { maxHeapMb: 24 }),
+      log: createLogger({ level: 'info', write: (line) => lines.push(line) }),
+      minIntervalMs: 0,
+      cpuShare: 1,
+    });
+    findings.committed({ sessionId: session.id, lastSeq: 20_000 });
+    await findings.analysed(session.id, 20_000);
+    expect(findings.stopped).toMatch(/^online detection stopped after seq 0: the analysis worker ran out of its 24 MB heap \(--detect-worker\)\. The recording goes on/);
+    // Later commits start no run: no error line per commit.
+    live.append(session.id, [watchEvent(deployment({ name: 'late', resourceVersion: '20001' }), 'ADDED')]);
+    findings.committed({ sessionId: session.id, lastSeq: 20_001 });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await findings.close();
+    expect(lines.filter((line) => line.includes('online analysis failed'))).toEqual([]);
+    expect(lines.filter((line) => line.includes('online detection stopped'))).toHaveLength(1);
+  });
 });

@@ -1,7 +1,7 @@
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import type { CheckConfig } from '../model/check-config.js';
 import { sessionControllerNames, type Finding, type SessionInfo } from '../model/index.js';
-import type { SessionAnalyser, SessionAnalysisFactory, SessionAnalysisRun } from '../recorder/live-findings.js';
+import { AnalyserGoneError, type SessionAnalyser, type SessionAnalysisFactory, type SessionAnalysisRun } from '../recorder/live-findings.js';
 import type { DecodedBodies } from '../store/index.js';
 import type { SessionReports } from '../recorder/read-routes.js';
 import { createAnalyzer } from '../replayer/index.js';
@@ -63,6 +63,12 @@ interface WorkerSetup {
   readonly config: CheckConfig;
 }
 
+/**
+ * The worker's old generation: a heap of its own next to the recorder's (the image caps that at 192 MB, and the
+ * container at 256 MiB); 96 MB holds the analysis of ~20,000 objects.
+ */
+const defaultWorkerHeapMb = 96;
+
 /** The worker's first code: from source (tsx, the tests) it registers the TypeScript loader first (as replay.ts). */
 const workerBootstrap = `
 const { workerData, parentPort } = require('node:worker_threads');
@@ -77,30 +83,35 @@ const { workerData, parentPort } = require('node:worker_threads');
  * file: one pass over the records per run (no chunking, so deltas decode in sequence), and the recorder's event loop
  * never waits for it.
  */
-export function checkAnalysisInWorker(config: CheckConfig, dbPath: string): SessionAnalyser {
+export function checkAnalysisInWorker(config: CheckConfig, dbPath: string, limits: { maxHeapMb?: number } = {}): SessionAnalyser {
   const setup: WorkerSetup = { kreplayWorker: 'live-analysis', dbPath, config };
+  const maxHeapMb = limits.maxHeapMb ?? defaultWorkerHeapMb;
   const worker = new Worker(workerBootstrap, {
     eval: true,
     workerData: { ...setup, entry: import.meta.url, tsLoader: import.meta.url.endsWith('.ts') ? import.meta.resolve('tsx/esm/api') : null },
-    // The sidecar's memory: a small young generation, as the recorder's own (deploy/Dockerfile's NODE_OPTIONS).
-    resourceLimits: { maxYoungGenerationSizeMb: 4 },
+    // The sidecar's memory: a small young generation, as the recorder's own (deploy/Dockerfile's NODE_OPTIONS), and
+    // an old generation of its own size: past it the worker alone ends (ERR_WORKER_OUT_OF_MEMORY), not the process.
+    resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: maxHeapMb },
   });
   worker.unref();
   const pending = new Map<number, { resolve: (reply: WorkerReply) => void }>();
   let next = 1;
   let failed: Error | undefined;
   const failAll = (error: Error) => {
+    if (failed) return; // an 'error' is followed by its 'exit': the first says what happened
     failed = error;
     for (const { resolve } of pending.values()) resolve({ id: 0, error: error.message });
     pending.clear();
   };
   worker.on('message', (reply: WorkerReply) => {
-    if (reply.id === 0 && 'error' in reply) return failAll(new Error(reply.error));
+    if (reply.id === 0 && 'error' in reply) return failAll(new AnalyserGoneError(`the analysis worker could not start: ${reply.error}`));
     pending.get(reply.id)?.resolve(reply);
     pending.delete(reply.id);
   });
-  worker.on('error', failAll);
-  worker.on('exit', (code) => failAll(new Error(`the analysis worker exited (code ${code})`)));
+  worker.on('error', (error: NodeJS.ErrnoException) =>
+    failAll(new AnalyserGoneError(error.code === 'ERR_WORKER_OUT_OF_MEMORY' ? `the analysis worker ran out of its ${maxHeapMb} MB heap (--detect-worker)` : `the analysis worker failed: ${error.message}`)),
+  );
+  worker.on('exit', (code) => failAll(new AnalyserGoneError(`the analysis worker exited (code ${code})`)));
   return {
     async analyse(session, throughSeq, changedFromSeq) {
       if (failed) throw failed;
@@ -109,7 +120,8 @@ export function checkAnalysisInWorker(config: CheckConfig, dbPath: string): Sess
         pending.set(id, { resolve });
         worker.postMessage({ id, session, throughSeq, changedFromSeq } satisfies WorkerRequest);
       });
-      if ('error' in reply) throw new Error(reply.error);
+      // A reply the worker's end made up: say what ended it (the analyser is gone for good).
+      if ('error' in reply) throw failed ?? new Error(reply.error);
       return reply;
     },
     async close() {

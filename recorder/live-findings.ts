@@ -1,6 +1,6 @@
 import { namespacedName, type Finding, type SessionInfo, type StoredRecord } from '../model/index.js';
 import { DecodedBodies, type SessionStore } from '../store/index.js';
-import { watchHeap, type HeapProbe, type HeapReading } from './heap-watch.js';
+import { watchHeap, type HeapProbe } from './heap-watch.js';
 import { silentLogger, type Logger } from './log.js';
 import type { RecorderMetrics } from './metrics.js';
 import type { CommittedBatch } from './writer.js';
@@ -105,6 +105,14 @@ interface Known {
 interface Snapshot {
   readonly sessionId: number;
   readonly document: LiveFindingsDocument;
+}
+
+/** The analyser cannot run any more (its worker ran out of memory, or exited): detection stops instead of failing every run. */
+export class AnalyserGoneError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'AnalyserGoneError';
+  }
 }
 
 export class UnknownFindingError extends Error {
@@ -288,6 +296,11 @@ export class LiveFindings {
       this.log.debug('analysis run', { session: session.name, throughSeq, busyMs: Math.round(busyMs), longestSliceMs: Math.round(longestSliceMs), finishMs: Math.round(finishMs), findings: findings.length });
       this.publish(session, throughSeq, findings, summary);
     } catch (error) {
+      if (error instanceof AnalyserGoneError) {
+        const analysed = this.snapshot?.document.throughSeq ?? 0;
+        this.stop(`online detection stopped after seq ${analysed}: ${error.message}. The recording goes on; run kreplay check on the session (kreplay pull copies it out)`);
+        return;
+      }
       // One failed run (a session deleted mid-read, a detector bug) must not stop the recording or later runs; the
       // next one reads the session afresh (this one may have pushed half a chunk).
       this.live = undefined;
@@ -307,20 +320,22 @@ export class LiveFindings {
   private heapFull(analysedThrough: number): boolean {
     const reading = this.heap?.();
     if (!reading || reading.liveBytes <= this.heapShare * reading.limitBytes) return false;
-    this.stop(analysedThrough, reading);
+    const mb = (bytes: number) => Math.round(bytes / 2 ** 20);
+    this.stop(
+      `online detection stopped after seq ${analysedThrough}: the recorder's heap kept ${mb(reading.liveBytes)} MB after a full collection, ` +
+        `more than detection.heapShare (${Math.round(this.heapShare * 100)} %) of its ${mb(reading.limitBytes)} MB limit. The recording goes on; ` +
+        'run kreplay check on the session (kreplay pull copies it out), or give the recorder a larger heap (--max-old-space-size) or fewer resources to watch.',
+    );
     return true;
   }
 
-  private stop(analysedThrough: number, reading: HeapReading): void {
-    const mb = (bytes: number) => Math.round(bytes / 2 ** 20);
+  /** Detection ends for good; what was published stays readable and says why. */
+  private stop(reason: string): void {
     this.live = undefined;
     clearTimeout(this.timer);
     this.timer = undefined;
-    this.stoppedReason =
-      `online detection stopped after seq ${analysedThrough}: the recorder's heap kept ${mb(reading.liveBytes)} MB after a full collection, ` +
-      `more than detection.heapShare (${Math.round(this.heapShare * 100)} %) of its ${mb(reading.limitBytes)} MB limit. The recording goes on; ` +
-      'run kreplay check on the session (kreplay pull copies it out), or give the recorder a larger heap (--max-old-space-size) or fewer resources to watch.';
-    this.log.warn('online detection stopped: the heap is nearly full', { analysedThrough, liveMB: mb(reading.liveBytes), limitMB: mb(reading.limitBytes), heapShare: this.heapShare });
+    this.stoppedReason = reason;
+    this.log.warn('online detection stopped', { reason });
     this.options.metrics?.analysisStopped.set(1);
     // Nothing more will be analysed: whoever waits for a seq (a clean stop) waits no longer.
     for (const waiter of this.waiters) waiter.resolve();

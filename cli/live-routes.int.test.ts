@@ -291,6 +291,19 @@ describe('GET /v1/sessions/{name}/records', () => {
     expect(records.length).toBeGreaterThanOrEqual(through - 2);
     expect((await get(`${base}/v1/sessions/live/records?fromSeq=x`)).status).toBe(400);
   });
+
+  it('sends every version of every object as stored, across pages of deltas', async () => {
+    const { fake, base, store, recorder } = await setup();
+    // 7 objects rewritten 80 times: pages of 200 records hold versions of every object, each a delta on the last sent.
+    for (let round = 0; round < 80; round++) for (let i = 0; i < 7; i++) (round ? fake.update : fake.create).call(fake, '', 'configmaps', 'ns1', `cm-${i}`, { data: { round: String(round), fixed: 'x'.repeat(50) } });
+    await waitFor(() => [...store.records(recorder.sessionId, { withObjects: false })].filter((r) => r.record === 'watch').length >= 560, 10_000, 'the writes');
+    const stored = [...store.records(recorder.sessionId, { withObjects: true })];
+    const r = await get(`${base}/v1/sessions/live/records?fromSeq=1`);
+    const sent = r.text.trim().split('\n').map((line) => JSON.parse(line) as StoredRecord);
+    expect(sent.length).toBeGreaterThanOrEqual(stored.length);
+    expect(sent.slice(0, stored.length)).toEqual(JSON.parse(JSON.stringify(stored)));
+    expect(sent.filter((x) => x.record === 'watch' && (x.object?.data as { round?: string } | undefined)?.round === '79')).toHaveLength(7);
+  });
 });
 
 describe('replay --follow --from: the mirror', () => {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { SessionInfo } from '../model/index.js';
-import type { SessionStore } from '../store/index.js';
+import { DecodedBodies, type SessionStore } from '../store/index.js';
 import { HttpProblem } from './http-problem.js';
 import { UnknownFindingError, type LiveFindings } from './live-findings.js';
 import { silentLogger, type Logger } from './log.js';
@@ -167,10 +167,15 @@ export class ReadRouter {
     // A followed stream ends when the recorder stops: the connection closes with it (kept alive, it would hold up the
     // server's close until the client drops it).
     res.writeHead(200, { 'Content-Type': 'application/x-ndjson', 'Cache-Control': 'no-store', ...(follow ? { Connection: 'close' } : {}) });
+    // Each object's newest body as this stream last sent it: the next version is its delta applied to that, where a
+    // page read on its own rebuilt nearly every record from its object's keyframe (a page of 200 records of 1,000
+    // objects holds few versions of any one of them).
+    const bodies = new DecodedBodies();
     for (;;) {
       // Registered before the read: a commit landing between the read and the wait still wakes this follower.
       const next = follow ? new Promise<void>((resolve) => this.waiting.add(resolve)) : undefined;
-      const page = store.page(session.id, { afterSeq: after, limit: pageRecords, withObjects: true });
+      // Seqs are dense (records are only deleted with their whole session): a short range is the end of the session.
+      const page = [...store.records(session.id, { fromSeq: after + 1, toSeq: after + pageRecords, withObjects: true, parallel: false, bodies })];
       for (const record of page) {
         if (!res.write(`${JSON.stringify(record)}\n`)) await drained(res);
         after = record.seq;

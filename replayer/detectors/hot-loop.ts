@@ -27,8 +27,8 @@ interface Watched {
   lock: boolean;
   /** An API write held back to see whether its version (with the body) follows, as audit imports do. */
   pendingApi: { writer: string; via: Blame['via']; time: number; seq: number; rv: string | null; what: string; subject: ObjectState | ObjectRef } | null;
-  /** RVs already counted from their API record. */
-  counted: Set<string>;
+  /** RVs already counted from their API record (null until one is: most objects never have one, and 10,000 empty Sets were 1.2 MB). */
+  counted: Set<string> | null;
 }
 
 interface Data {
@@ -65,7 +65,7 @@ function emptyRun(): Run {
 function copyWatched(w: Watched): Watched {
   const runs = new Map<string, Run>();
   for (const [writer, run] of w.runs) runs.set(writer, { ...run, times: [...run.times], seqs: [...run.seqs], rvs: [...run.rvs], progress: [...run.progress] });
-  return { runs, lock: w.lock, pendingApi: w.pendingApi, counted: new Set(w.counted) };
+  return { runs, lock: w.lock, pendingApi: w.pendingApi, counted: w.counted && new Set(w.counted) };
 }
 
 /**
@@ -107,7 +107,7 @@ export function hotLoop(_shared?: unknown, limits: { valuesBudget?: number } = {
 
   function watched(key: string): Watched {
     let w = objects.get(key);
-    if (!w) objects.set(key, (w = { runs: new Map(), lock: false, pendingApi: null, counted: new Set() }));
+    if (!w) objects.set(key, (w = { runs: new Map(), lock: false, pendingApi: null, counted: null }));
     return w;
   }
 
@@ -252,7 +252,7 @@ export function hotLoop(_shared?: unknown, limits: { valuesBudget?: number } = {
       w.runs.clear();
       return;
     }
-    if (p.rv) w.counted.add(p.rv);
+    if (p.rv) (w.counted ??= new Set()).add(p.rv);
     const hit = push(w.runs, p.writer, p.time, p.seq, p.rv, null, context);
     if (hit) recordHit(p.subject, 'hot-write', p.writer, p.via, hit, p.what);
   }
@@ -283,7 +283,7 @@ export function hotLoop(_shared?: unknown, limits: { valuesBudget?: number } = {
       noteInput(object, writer);
       return;
     }
-    const alreadyCounted = w.counted.delete(v.rv);
+    const alreadyCounted = w.counted?.delete(v.rv) ?? false;
     // Everyone else's runs on this object and its relatives start again; this writer's goes on.
     noteInput(object, writer);
     const run = w.runs.get(writer);
@@ -327,7 +327,7 @@ export function hotLoop(_shared?: unknown, limits: { valuesBudget?: number } = {
     const key = fact.object?.uid ?? nameKey(r.object);
     const w = watched(key);
     if (w.lock) return;
-    if (r.resourceVersionAfter && w.counted.has(r.resourceVersionAfter)) return;
+    if (r.resourceVersionAfter && w.counted?.has(r.resourceVersionAfter)) return;
     flushApi(w, context);
     w.pendingApi = {
       writer: r.actor,

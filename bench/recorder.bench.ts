@@ -66,6 +66,8 @@ function analysisFigures(metrics: string): Figure[] {
     { name: 'recorder.analysis_cpu_total', value: Math.round(sum * 10) / 10, unit: 's' },
     // Committed records not analysed yet when the load stopped: a lag near a run's worth keeps up; a growing one does not.
     { name: 'recorder.analysis_lag_at_end', value: Number(/^kreplay_recorder_analysis_lag_records (\S+)$/m.exec(metrics)?.[1] ?? Number.NaN), unit: 'records' },
+    // 1 when detection stopped itself for the heap (detection.heapShare): many objects (KREPLAY_BENCH_OBJECTS).
+    { name: 'recorder.analysis_stopped', value: Number(/^kreplay_recorder_analysis_stopped (\S+)$/m.exec(metrics)?.[1] ?? 0), unit: 'bool' },
   ];
 }
 

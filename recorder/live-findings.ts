@@ -63,7 +63,7 @@ export interface LiveFindingsDocument {
   /** The id of the finding discovered last (of those reported now): the `since` of the next poll for new ones. */
   newest: string | null;
   analyzedAt: string;
-  /** Set once detection stopped itself to keep the recorder's heap (detection.heapShare): why, and what to do. */
+  /** Set once detection stopped for good (the heap past detection.heapShare, or its worker ended): why, and what to do. */
   stopped?: string;
 }
 
@@ -177,7 +177,7 @@ export class LiveFindings {
     }
   }
 
-  /** Why detection stopped itself (the heap), or undefined while it runs. */
+  /** Why detection stopped for good (the heap, or its worker's end), or undefined while it runs. */
   get stopped(): string | undefined {
     return this.stoppedReason;
   }
@@ -205,7 +205,7 @@ export class LiveFindings {
 
   /** Resolves once a run has analysed the session through `seq` (tests, and a clean stop), or at once if stopped. */
   analysed(sessionId: number, seq: number): Promise<void> {
-    // Stopped (the heap): no run will come, and a clean stop must not wait for one.
+    // Stopped for good: no run will come, and a clean stop must not wait for one.
     if (this.stoppedReason !== undefined || this.covers(sessionId, seq)) return Promise.resolve();
     return new Promise((resolve) => this.waiters.push({ sessionId, seq, resolve }));
   }

@@ -159,7 +159,7 @@ export class RecorderMetrics {
 
   readonly analysisStopped = new Gauge({
     name: 'kreplay_recorder_analysis_stopped',
-    help: ' 1 once online detection stopped itself because the heap kept more than detection.heapShare of its limit (GET /v1/findings says why); the recording goes on.',
+    help: '1 once online detection stopped for good: the heap kept more than detection.heapShare of its limit, or its worker ended (GET /v1/findings says why); the recording goes on.',
     registers: [this.registry],
   });
 

@@ -28,6 +28,7 @@ import type { Figure } from './run.js';
  * measures without it. KREPLAY_BENCH_READERS=1 adds what a workstation does while it records: a follower of
  * GET /v1/sessions/bench/records?follow=true for the whole run, and a pull (GET .../export?format=sqlite) every
  * KREPLAY_BENCH_PULL_EVERY seconds (default 10), so their cost shows in the recorder's CPU and watch-to-disk latency.
+ * KREPLAY_BENCH_KEEP=1 keeps the recorded database (its path goes to stderr), to profile what reads it.
  */
 
 /** The database's pages in use, in bytes: what the session grew by, indexes and half-filled pages included. */
@@ -252,6 +253,7 @@ export default async function run(): Promise<Figure[]> {
     if (floorProcess && floorProcess.exitCode === null) floorProcess.kill('SIGKILL');
     await recorder.stop();
     await fake.close();
-    rmSync(dir, { recursive: true, force: true });
+    if (process.env.KREPLAY_BENCH_KEEP) console.error(`# kept ${dbPath} (KREPLAY_BENCH_KEEP)`);
+    else rmSync(dir, { recursive: true, force: true });
   }
 }

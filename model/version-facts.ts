@@ -36,6 +36,8 @@ export interface VersionFacts extends SharedVersionFacts {
   readonly statusChanged: boolean | null;
   /** A 32-bit fingerprint of `.spec` (0 when the object has no spec). */
   readonly specHash: number;
+  /** The object holds a leader-election record (isLeaderElectionRecord); undefined in rows stored before it was kept. */
+  readonly leaderRecord: boolean | undefined;
 }
 
 type Json = Record<string, unknown>;
@@ -67,6 +69,25 @@ export function finalizersOf(object: KubeObject | null | undefined): readonly st
 export function deletionTimestampOf(object: KubeObject | null | undefined): string | null {
   const d = metadataOf(object)?.deletionTimestamp;
   return typeof d === 'string' ? d : null;
+}
+
+/**
+ * client-go's legacy ConfigMap and Endpoints resource locks keep the leader-election record as JSON in this
+ * annotation (tools/leaderelection/resourcelock/interface.go LeaderElectionRecordAnnotationKey); a Lease keeps it in
+ * its spec.
+ */
+export const leaderAnnotation = 'control-plane.alpha.kubernetes.io/leader';
+
+/** A leader-election record, recognised by content (any name): the annotation holds {"holderIdentity": ...}. */
+export function isLeaderElectionRecord(object: KubeObject | null | undefined): boolean {
+  const record = annotationOf(object, leaderAnnotation);
+  if (record === undefined) return false;
+  try {
+    const parsed = JSON.parse(record) as unknown;
+    return typeof parsed === 'object' && parsed !== null && 'holderIdentity' in parsed;
+  } catch {
+    return false;
+  }
 }
 
 export function annotationOf(object: KubeObject | null | undefined, key: string): string | undefined {
@@ -252,6 +273,7 @@ export function versionFacts(
     suppress: annotationOf(next, suppressAnnotation) ?? null,
     owner: controllerOwnerOf(next),
     time: withTime ? objectTime(next) : null,
+    leaderRecord: isLeaderElectionRecord(next),
     statusChanged: previous && change ? change.statusChanged : null,
     specHash,
   };

@@ -159,7 +159,7 @@ export class FindingGroups<D> {
   findings(message: (group: Group<D>) => string): Finding[] {
     const out: Finding[] = [];
     for (const group of this.groups.values()) {
-      const evidence = [...group.head, ...group.tail].sort((a, b) => a.seq - b.seq);
+      const evidence = inSeqOrder(group.head.concat(group.tail));
       out.push({
         id: `${group.kind}:${group.objectKey}:${group.firstSeq}`,
         kind: group.kind,
@@ -177,6 +177,12 @@ export class FindingGroups<D> {
     }
     return out.sort((a, b) => a.firstSeq - b.firstSeq);
   }
+}
+
+/** Sorted by seq: evidence mostly arrives in order already, and sorting a thousand findings' lists on every report was a tenth of it. */
+function inSeqOrder(items: EvidenceItem[]): EvidenceItem[] {
+  for (let i = 1; i < items.length; i++) if (items[i]!.seq < items[i - 1]!.seq) return items.sort((a, b) => a.seq - b.seq);
+  return items;
 }
 
 /**

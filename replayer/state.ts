@@ -52,6 +52,8 @@ export interface Version {
   readonly specHash: number | undefined;
   /** Whether `.status` changed since the object's previous version, from the facts; undefined when only bodies can tell. */
   readonly statusChanged: boolean | null | undefined;
+  /** The body holds a leader-election record (model/version-facts.ts), from the facts; undefined when only the body can tell. */
+  readonly leaderRecord: boolean | undefined;
   /**
    * The body, decoded on first read when it came from the store. The fold drops it once a newer version exists, so
    * detectors must not keep it, and should read it only when they need to look inside.
@@ -81,6 +83,7 @@ export class HeldVersion implements Version {
     readonly statusWrite: boolean,
     readonly specHash: number | undefined,
     readonly statusChanged: boolean | null | undefined,
+    readonly leaderRecord: boolean | undefined,
     body: BodySource,
   ) {
     this.body = body;

@@ -144,12 +144,18 @@ type LazyRow = [
   parsed?: Record<string, unknown> | null,
 ];
 
-/** records.facts_flags bits (migrations/0004_version_facts.sql). */
+/**
+ * records.facts_flags (migrations/0004_version_facts.sql names the first four). Bits 4 and 5 came later without a
+ * migration: a row without them reads as "unknown", and a reader that predates them ignores them, so databases stay
+ * readable both ways.
+ */
 const FactsFlag = {
   present: 1,
   statusWrite: 2,
   statusChangedKnown: 4,
   statusChanged: 8,
+  leaderRecordKnown: 16,
+  leaderRecord: 32,
 } as const;
 
 /** Lazy reads of at least this many records use a worker thread (see readInParallel). */
@@ -771,7 +777,9 @@ export class SqliteSessionStore implements SessionStore {
           FactsFlag.present |
           (facts.statusWrite ? FactsFlag.statusWrite : 0) |
           (facts.statusChanged !== null ? FactsFlag.statusChangedKnown : 0) |
-          (facts.statusChanged ? FactsFlag.statusChanged : 0);
+          (facts.statusChanged ? FactsFlag.statusChanged : 0) |
+          (facts.leaderRecord !== undefined ? FactsFlag.leaderRecordKnown : 0) |
+          (facts.leaderRecord ? FactsFlag.leaderRecord : 0);
         values[15] = factsId;
         values[16] = facts.observedGeneration;
         values[17] = facts.specHash;
@@ -893,6 +901,7 @@ export class SqliteSessionStore implements SessionStore {
       specHash: specHash ?? 0,
       statusWrite: (flags & FactsFlag.statusWrite) !== 0,
       statusChanged: flags & FactsFlag.statusChangedKnown ? (flags & FactsFlag.statusChanged) !== 0 : null,
+      leaderRecord: flags & FactsFlag.leaderRecordKnown ? (flags & FactsFlag.leaderRecord) !== 0 : undefined,
     };
   }
 

@@ -1,12 +1,12 @@
 import { describeObject, nameKey, type Blame, type Finding, type ObjectRef } from '../../model/index.js';
-import { hashString } from '../../model/version-facts.js';
+import { hashString, isLeaderElectionRecord } from '../../model/version-facts.js';
 import { roleOf } from '../controller-identity.js';
 import { diffObjects, diffSections, type DiffEntry } from '../diff.js';
 import { ev, FindingGroups, type Group } from '../finding-groups.js';
 import type { Fact, ObjectState, Version } from '../state.js';
 import { formatDuration, parseTime } from '../time.js';
 import { makesProgress } from './hot-loop/convergence.js';
-import { isLeaderElectionLock, isTimerKind } from './hot-loop/timers.js';
+import { isTimerKind } from './hot-loop/timers.js';
 import type { Detector, DetectorContext } from './types.js';
 
 /** One writer's writes to one object since anyone else last changed what it reads. */
@@ -43,6 +43,8 @@ interface Data {
   /** Paths whose count stopped short of distinctValuesKept for the analysis's budget: shown as "n+". */
   cut: Set<string>;
   diffs: number;
+  /** Nothing more can be learnt from this loop's writes (stillLearns): its bodies are no longer read. */
+  settled: boolean;
   peak: number;
   results: Map<string, number>;
   estimated: boolean;
@@ -101,7 +103,7 @@ export function hotLoop(_shared?: unknown, limits: { valuesBudget?: number } = {
    * not reconciles of an unchanged object. notfound-retry and dfsu-gap judge those.
    */
   const notFound = new Set<string>();
-  const groups = new FindingGroups<Data>('hot-loop', () => ({ writer: '', via: 'managedFields', paths: new Map(), values: new Map(), cut: new Set(), diffs: 0, peak: 0, results: new Map(), estimated: false }));
+  const groups = new FindingGroups<Data>('hot-loop', () => ({ writer: '', via: 'managedFields', paths: new Map(), values: new Map(), cut: new Set(), diffs: 0, settled: false, peak: 0, results: new Map(), estimated: false }));
   /** Distinct values kept so far, over every group (distinctValuesBudget). */
   let valuesKept = 0;
 
@@ -211,6 +213,22 @@ export function hotLoop(_shared?: unknown, limits: { valuesBudget?: number } = {
     }
   }
 
+  /**
+   * Whether a write's changes can still add to what the finding says: it has no group yet, is still sampling its
+   * changing paths, or a sampled path can still gain distinct values. A loop running for minutes stops here: every
+   * path has its 500 values or was cut by the budget. A sampled path whose values were never scalars (no set) is done
+   * once sampling is: remember() keeps no values of objects.
+   */
+  function stillLearns(g: Group<Data> | undefined): boolean {
+    if (!g || g.data.diffs < sampledDiffs) return true;
+    if (g.data.settled) return false;
+    const { values, cut } = g.data;
+    for (const [path, set] of values) if (set.size < distinctValuesKept && !cut.has(path)) return true;
+    // For good: sampling is over, sets never shrink, cuts stay, and only remember() (not called from now on) adds sets.
+    g.data.settled = true;
+    return false;
+  }
+
   function remember(g: Group<Data>, changes: readonly DiffEntry[]): void {
     for (const entry of changes) {
       // A path cut short by the budget stays "n+" (no set grows again): nothing more to learn from its values.
@@ -290,23 +308,26 @@ export function hotLoop(_shared?: unknown, limits: { valuesBudget?: number } = {
     // Bodies are read only once a writer is half-way to the threshold: quiet objects are never decoded.
     const busy = (run?.times.length ?? 0) + 1 >= Math.max(3, Math.ceil(context.thresholds.hotLoopWrites / 2));
     let changes: DiffEntry[] | null = null;
-    if (busy && v.hasBody) {
-      if (!w.lock && isLeaderElectionLock(v.object)) w.lock = true;
-      changes = changesOf(fact.previous, v);
-    }
+    let g = busy || alreadyCounted ? groups.get(object, 'hot-write') : undefined;
+    const learning = busy && stillLearns(g);
+    // The fact says when the status is untouched: no status number can have moved closer to its target.
+    const judgesProgress = busy && (v.statusWrite || v.statusChanged !== false);
+    if (busy && v.hasBody && !w.lock && (v.leaderRecord ?? isLeaderElectionRecord(v.object))) w.lock = true;
     if (w.lock) return;
-    let g: Group<Data> | undefined;
+    // Decoding and diffing two bodies was most of what a write cost the detector: only when it can tell something.
+    if (busy && v.hasBody && (learning || judgesProgress)) changes = changesOf(fact.previous, v);
     if (alreadyCounted) {
-      g = groups.get(object, 'hot-write');
       if (!g || !run?.hot) return;
     } else {
-      const progress = changes === null ? null : v.statusWrite || changes.some((c) => c.path.startsWith('.status.')) ? makesProgress(v.object!, changes) : false;
+      const progress = changes === null ? (busy && !judgesProgress ? false : null) : v.statusWrite || changes.some((c) => c.path.startsWith('.status.')) ? makesProgress(v.object!, changes) : false;
       const hit = push(w.runs, writer, v.time, v.seq, v.rv, progress, context);
       if (!hit) return;
       g = recordHit(object, 'hot-write', writer, via, hit, 'write');
     }
     if (v.source === 'import') g.data.estimated = true;
-    if (changes) {
+    // Changes read only to judge progress teach nothing: a session read with facts (which tell when the status is
+    // untouched) and the same session without them must word their findings alike.
+    if (changes && learning) {
       sample(g, changes);
       remember(g, changes);
     }

@@ -1,5 +1,5 @@
 import { nameKey, type ObjectRef, type StoredRecord, type WatchEventRecord } from '../../model/index.js';
-import { managedFieldsListOf } from '../../model/version-facts.js';
+import { isLeaderElectionRecord, managedFieldsListOf } from '../../model/version-facts.js';
 import { suppressAnnotation } from '../../model/check-config.js';
 import {
   annotationOf,
@@ -150,7 +150,8 @@ export class ObjectHistory {
     if (facts) {
       version = new HeldVersion(
         record.seq, input.rv, rvNum, input.type, input.source, input.generation, facts.observedGeneration, input.time, facts.deletionTimestamp,
-        facts.finalizers, facts.writer ?? input.actor ?? null, writerVia(facts.writer, input.actor), facts.statusWrite, facts.specHash, facts.statusChanged, input.body,
+        facts.finalizers, facts.writer ?? input.actor ?? null, writerVia(facts.writer, input.actor), facts.statusWrite, facts.specHash, facts.statusChanged,
+        facts.leaderRecord, input.body,
       );
     } else {
       const body = typeof input.body === 'function' ? input.body() : input.body;
@@ -160,7 +161,7 @@ export class ObjectHistory {
         record.seq, input.rv, rvNum, input.type, input.source, input.generation ?? generationOf(body), observedGenerationOf(body), input.time,
         deletionTimestampOf(body), finalizersOf(body), attribution?.writer ?? input.actor ?? null, writerVia(attribution?.writer, input.actor),
         attribution?.statusWrite ?? false,
-        undefined, undefined, body,
+        undefined, undefined, isLeaderElectionRecord(body), body,
       );
     }
     object.versionRVs.add(input.rv);
@@ -206,6 +207,7 @@ export class ObjectHistory {
       false,
       undefined,
       undefined,
+      facts ? facts.leaderRecord : isLeaderElectionRecord(body),
       null,
     );
   }

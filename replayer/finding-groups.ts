@@ -59,6 +59,8 @@ function isState(subject: Subject): subject is ObjectState {
  */
 export class FindingGroups<D> {
   private groups = new Map<string, Group<D>>();
+  /** Inside scratch(): the groups are copies nobody else holds, so findings may keep their lists. */
+  private scratching = false;
 
   constructor(
     readonly kind: FindingKind,
@@ -148,10 +150,12 @@ export class FindingGroups<D> {
     const copy = new Map<string, Group<D>>();
     for (const [key, group] of live) copy.set(key, copyGroup(group));
     this.groups = copy;
+    this.scratching = true;
     try {
       return report();
     } finally {
       this.groups = live;
+      this.scratching = false;
     }
   }
 
@@ -167,12 +171,12 @@ export class FindingGroups<D> {
         object: group.object,
         firstSeq: group.firstSeq,
         lastSeq: group.lastSeq,
-        resourceVersions: [...group.rvs],
+        resourceVersions: this.scratching ? group.rvs : [...group.rvs],
         count: group.count,
         message: message(group),
         rule: group.rule,
         evidence,
-        ...(group.blame ? { blame: { ...group.blame } } : {}),
+        ...(group.blame ? { blame: this.scratching ? group.blame : { ...group.blame } } : {}),
       });
     }
     return out.sort((a, b) => a.firstSeq - b.firstSeq);
@@ -191,7 +195,9 @@ function inSeqOrder(items: EvidenceItem[]): EvidenceItem[] {
  */
 function copyGroup<D>(group: Group<D>): Group<D> {
   const data = { ...group.data } as Record<string, unknown>;
-  for (const [key, value] of Object.entries(data)) {
+  for (const key in data) {
+    const value = data[key];
+    if (typeof value !== 'object' || value === null) continue;
     if (value instanceof Map) data[key] = new Map(value);
     else if (value instanceof Set) data[key] = new Set(value);
     else if (Array.isArray(value)) data[key] = [...value];

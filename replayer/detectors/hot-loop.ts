@@ -45,6 +45,8 @@ interface Data {
   diffs: number;
   /** Nothing more can be learnt from this loop's writes (stillLearns): its bodies are no longer read. */
   settled: boolean;
+  /** describeChanges, once settled. */
+  changing?: string;
   peak: number;
   results: Map<string, number>;
   estimated: boolean;
@@ -59,6 +61,19 @@ const distinctValuesKept = 500;
  * (~250 MB in a recorder whose heap is capped at 192 MB). Past the budget, counts stop and say "n+".
  */
 const distinctValuesBudget = 200_000;
+
+/** The finding's sentence on what the writes change: the sampled paths, most frequent first, with their distinct values. */
+function describeChanges(d: Data): string {
+  const top = [...d.paths].sort((a, b) => b[1] - a[1]).slice(0, 5);
+  const distinct = (path: string) => {
+    const n = d.values.get(path)?.size ?? 0;
+    return n > 2 ? `, ${n >= distinctValuesKept || d.cut.has(path) ? `${n}+` : n} distinct values` : '';
+  };
+  if (top.length) return ` What changes from one write to the next (${d.diffs} sampled): ${top.map(([path, n]) => `${path}${n === d.diffs ? '' : ` (${n}×)`}${distinct(path)}`).join('; ')}.`;
+  return d.diffs > 0
+    ? ` The writes change nothing but bookkeeping (resourceVersion, managedFields) in the ${d.diffs} sampled.`
+    : ' What the writes change is not in the session (no two versions to compare).';
+}
 
 function emptyRun(): Run {
   return { times: [], seqs: [], rvs: [], progress: [], hot: false };
@@ -226,6 +241,8 @@ export function hotLoop(_shared?: unknown, limits: { valuesBudget?: number } = {
     for (const [path, set] of values) if (set.size < distinctValuesKept && !cut.has(path)) return true;
     // For good: sampling is over, sets never shrink, cuts stay, and only remember() (not called from now on) adds sets.
     g.data.settled = true;
+    // What the finding says changes is final too: every report of a thousand loops built it again.
+    g.data.changing = describeChanges(g.data);
     return false;
   }
 
@@ -427,16 +444,7 @@ export function hotLoop(_shared?: unknown, limits: { valuesBudget?: number } = {
             const results = [...d.results].map(([result, n]) => `${n} ${result}`).join(', ');
             return `${d.writer} reconciled ${name} ${g.count} times in hot bursts (${peak}) while its generation stayed the same; results: ${results}. Nothing that changes its input was seen: a requeue without backoff or an event source that fires on its own writes.`;
           }
-          const top = [...d.paths].sort((a, b) => b[1] - a[1]).slice(0, 5);
-          const distinct = (path: string) => {
-            const n = d.values.get(path)?.size ?? 0;
-            return n > 2 ? `, ${n >= distinctValuesKept || d.cut.has(path) ? `${n}+` : n} distinct values` : '';
-          };
-          const changing = top.length
-            ? ` What changes from one write to the next (${d.diffs} sampled): ${top.map(([path, n]) => `${path}${n === d.diffs ? '' : ` (${n}×)`}${distinct(path)}`).join('; ')}.`
-            : d.diffs > 0
-              ? ` The writes change nothing but bookkeeping (resourceVersion, managedFields) in the ${d.diffs} sampled.`
-              : ' What the writes change is not in the session (no two versions to compare).';
+          const changing = d.changing ?? describeChanges(d);
           return `${d.writer} wrote ${name} ${g.count} times (${peak}${d.estimated ? '; times from managedFields, to the second: the dump carries no event times' : ''}), each write followed by its next with no change by anyone else to the object, its owners or its children in between, and no status number converging.${changing} Each write probably triggers the next reconcile.`;
         });
       });

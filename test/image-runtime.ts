@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 /**
  * How deploy/Dockerfile runs node, read from the file itself so a measurement of "the recorder as deployed" cannot
  * drift from the image: the V8 flags in its runtime stage's NODE_OPTIONS and ENTRYPOINT, and its other ENV lines
- * (MALLOC_ARENA_MAX, MALLOC_MMAP_THRESHOLD_: glibc reads them at start, so they must be in the child's environment).
+ * (MALLOC_ARENA_MAX, MALLOC_MMAP_THRESHOLD_, MALLOC_TRIM_THRESHOLD_: glibc reads them at start, so they must be in the
+ * child's environment).
  * NODE_OPTIONS is returned as flags, which is the same to node and visible on the command line.
  */
 export interface ImageRuntime {

@@ -1,8 +1,9 @@
 import { rmSync } from 'node:fs';
 import { openStore } from '../store/index.js';
 import { startBenchApi } from './fixtures.js';
-import { cpuSeconds, env, percentile, rssBytes, sleep, startRecorder } from './recorder-process.js';
+import { cpuSeconds, percentile, rssBytes, sleep, startRecorder } from './recorder-process.js';
 import type { Figure } from './run.js';
+import { benchNumber } from './env.js';
 
 /**
  * Issue 15's burst: the recorder (its own process, the image's settings) on 10,000 ConfigMaps of ~1 KB, at a steady
@@ -22,8 +23,8 @@ const OBJECTS = 10_000;
 const STEADY_RATE = 1_000;
 
 export default async function run(): Promise<Figure[]> {
-  const burstRate = env('KREPLAY_BENCH_BURST_RATE', 10_000);
-  const burstSeconds = env('KREPLAY_BENCH_BURST_SECONDS', 60);
+  const burstRate = benchNumber('KREPLAY_BENCH_BURST_RATE', 10_000);
+  const burstSeconds = benchNumber('KREPLAY_BENCH_BURST_SECONDS', 60);
   const steadySeconds = 10;
   const afterSeconds = 40;
   const { dir, dbPath, fake, url, churn } = await startBenchApi('burst', OBJECTS);

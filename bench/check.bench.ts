@@ -8,6 +8,7 @@ import { analyze } from '../replayer/index.js';
 import { openStore } from '../store/index.js';
 import { benchDeployment } from './fixtures.js';
 import type { Figure } from './run.js';
+import { benchNumber } from './env.js';
 
 /**
  * Issue #4's target: `kreplay check` over a 1,000,000-record session in ≤ 10 s and ≤ 500 MB peak RSS.
@@ -21,8 +22,8 @@ import type { Figure } from './run.js';
  * analyze() with objects materialised, exactly what `kreplay check` does.
  */
 
-const RECORDS = Number(process.env.KREPLAY_BENCH_CHECK_RECORDS ?? 1_000_000);
-const OBJECTS = Number(process.env.KREPLAY_BENCH_CHECK_OBJECTS ?? 2_000);
+const RECORDS = benchNumber('KREPLAY_BENCH_CHECK_RECORDS', 1_000_000);
+const OBJECTS = benchNumber('KREPLAY_BENCH_CHECK_OBJECTS', 2_000);
 const BATCH = 2_000;
 /** Hot loops: HOT_OBJECTS objects get an extra write every HOT_EVERY records for HOT_SPAN records. */
 const HOT_OBJECTS = 10;

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { repoRoot } from './recorder-process.js';
 import type { Figure } from './run.js';
 import { ensureReplaySession } from './tui.bench.js';
+import { benchNumber } from './env.js';
 
 /**
  * Issue 15: an hour's recording is usable. A session of KREPLAY_BENCH_HOUR_RECORDS (default 3,600,000: an hour at
@@ -15,7 +16,7 @@ import { ensureReplaySession } from './tui.bench.js';
  *
  * KREPLAY_BENCH_HOUR_DB keeps the database at that path (and reuses it when it already holds the session).
  */
-const RECORDS = Number(process.env['KREPLAY_BENCH_HOUR_RECORDS'] ?? 3_600_000);
+const RECORDS = benchNumber('KREPLAY_BENCH_HOUR_RECORDS', 3_600_000);
 const SESSION = 'bench-tui';
 
 /**

@@ -7,9 +7,10 @@ import { createAnalyzer } from '../replayer/index.js';
 import { DecodedBodies, openStore } from '../store/index.js';
 import { configMapFields } from './fixtures.js';
 import type { Figure } from './run.js';
+import { benchNumber } from './env.js';
 
-const OBJECTS = Number(process.env.KREPLAY_BENCH_OBJECTS ?? 1_000);
-const SECONDS = Number(process.env.KREPLAY_BENCH_LIVE_SECONDS ?? 180);
+const OBJECTS = benchNumber('KREPLAY_BENCH_OBJECTS', 1_000);
+const SECONDS = benchNumber('KREPLAY_BENCH_LIVE_SECONDS', 180);
 const RATE = 1_000;
 /** What the recorder commits at a time at this rate (100 ms of events), and how it slices and reports (live-findings.ts). */
 const COMMIT = 100;

@@ -5,6 +5,7 @@ import type { WatchEventRecord } from '../model/index.js';
 import { openStore } from '../store/index.js';
 import type { Figure } from './run.js';
 import { benchStream } from './fixtures.js';
+import { benchNumber } from './env.js';
 
 /**
  * Reads by object on a long session (issue 15: the layout that made disk writes flat must keep these as fast):
@@ -15,7 +16,7 @@ import { benchStream } from './fixtures.js';
  * - the TUI's object filter (`uid:`), as tui/data-source.ts applies it: the count, the position of the cursor, a page
  *   of 50 rows after and before it; for the hot object and for an ordinary one (~990 records).
  */
-const RECORDS = Number(process.env['KREPLAY_BENCH_HISTORY_RECORDS'] ?? 1_000_000);
+const RECORDS = benchNumber('KREPLAY_BENCH_HISTORY_RECORDS', 1_000_000);
 
 function* session(): Generator<WatchEventRecord[]> {
   const hot = benchStream(1, Math.ceil(RECORDS / 100));

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FakeApiServer, configMaps } from '../recorder/fake-apiserver.js';
+import { benchNumber } from './env.js';
 
 /**
  * The overhead of `kreplay proxy` (docs/proxy.md), measured from outside: the proxy runs as its own process (through
@@ -27,11 +28,6 @@ interface Figure {
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 const clockTicks = 100;
-
-function env(name: string, fallback: number): number {
-  const value = Number(process.env[name]);
-  return Number.isFinite(value) && value > 0 ? value : fallback;
-}
 
 function quantile(sorted: readonly number[], q: number): number {
   if (sorted.length === 0) return Number.NaN;
@@ -90,9 +86,9 @@ function watch(base: string, path: string, writtenAt: Map<string, number>, laten
 }
 
 export default async function bench(): Promise<Figure[]> {
-  const seconds = env('KREPLAY_BENCH_SECONDS', 15);
-  const rate = env('KREPLAY_BENCH_RATE', 1000);
-  const requests = env('KREPLAY_BENCH_REQUESTS', 300);
+  const seconds = benchNumber('KREPLAY_BENCH_SECONDS', 15);
+  const rate = benchNumber('KREPLAY_BENCH_RATE', 1000);
+  const requests = benchNumber('KREPLAY_BENCH_REQUESTS', 300);
   const dir = mkdtempSync(join(tmpdir(), 'kreplay-bench-proxy-'));
   const fake = new FakeApiServer([configMaps]);
   const server = await fake.start();

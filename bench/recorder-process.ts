@@ -18,11 +18,6 @@ const clockTicks = 100; // getconf CLK_TCK on Linux
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-export function env(name: string, fallback: number): number {
-  const value = Number(process.env[name]);
-  return Number.isFinite(value) && value > 0 ? value : fallback;
-}
-
 /** CPU seconds the process has used (utime + stime). */
 export function cpuSeconds(pid: number): number | undefined {
   try {

@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { openStore } from '../store/index.js';
 import { startBenchApi } from './fixtures.js';
-import { cpuSeconds, env, percentile, recorderEnv, recorderNodeArgs, repoRoot, rssBytes, sleep, startRecorder, writeBytes } from './recorder-process.js';
+import { cpuSeconds, percentile, recorderEnv, recorderNodeArgs, repoRoot, rssBytes, sleep, startRecorder, writeBytes } from './recorder-process.js';
 import type { Figure } from './run.js';
+import { benchNumber } from './env.js';
 
 /**
  * The recorder as a sidecar at a sustained watch rate (default 1,000 events/s), measured from outside: `kreplay
@@ -73,9 +74,9 @@ function analysisFigures(metrics: string): Figure[] {
 }
 
 export default async function run(): Promise<Figure[]> {
-  const seconds = env('KREPLAY_BENCH_SECONDS', 20);
-  const rate = env('KREPLAY_BENCH_RATE', 1000);
-  const objectCount = env('KREPLAY_BENCH_OBJECTS', 1000);
+  const seconds = benchNumber('KREPLAY_BENCH_SECONDS', 20);
+  const rate = benchNumber('KREPLAY_BENCH_RATE', 1000);
+  const objectCount = benchNumber('KREPLAY_BENCH_OBJECTS', 1000);
   const { dir, dbPath, fake, url, churn } = await startBenchApi('recorder', objectCount);
   // KREPLAY_BENCH_CONFIG: extra recorder config lines, e.g. 'writer: {flushInterval: 200ms}'.
   const extraConfig = process.env['KREPLAY_BENCH_CONFIG'] ? `${process.env['KREPLAY_BENCH_CONFIG']}\n` : '';
@@ -127,7 +128,7 @@ export default async function run(): Promise<Figure[]> {
 
     // KREPLAY_BENCH_READERS: a records follower and periodic pulls, from this process, while the recorder records.
     const readers = Boolean(process.env['KREPLAY_BENCH_READERS']);
-    const pullEvery = env('KREPLAY_BENCH_PULL_EVERY', 10) * 1000;
+    const pullEvery = benchNumber('KREPLAY_BENCH_PULL_EVERY', 10) * 1000;
     let followed = 0;
     const pulls: { ms: number; bytes: number }[] = [];
     const stopReaders = new AbortController();

@@ -2,8 +2,9 @@ import Database from 'better-sqlite3';
 import { rmSync, statSync } from 'node:fs';
 import { parseSize } from '../recorder/config.js';
 import { startBenchApi } from './fixtures.js';
-import { env, sleep, startRecorder } from './recorder-process.js';
+import { sleep, startRecorder } from './recorder-process.js';
 import type { Figure } from './run.js';
+import { benchNumber } from './env.js';
 
 /**
  * Issue 15: retention (`retention.maxSize`) holds the database under its limit while it records. `kreplay record`
@@ -15,9 +16,9 @@ import type { Figure } from './run.js';
  * online detection (`--no-detect`): its cost is not what this measures.
  */
 export default async function run(): Promise<Figure[]> {
-  const seconds = env('KREPLAY_BENCH_SECONDS', 300);
-  const rate = env('KREPLAY_BENCH_RATE', 1000);
-  const objectCount = env('KREPLAY_BENCH_OBJECTS', 1000);
+  const seconds = benchNumber('KREPLAY_BENCH_SECONDS', 300);
+  const rate = benchNumber('KREPLAY_BENCH_RATE', 1000);
+  const objectCount = benchNumber('KREPLAY_BENCH_OBJECTS', 1000);
   const maxSizeText = process.env['KREPLAY_BENCH_MAX_SIZE'] ?? '16Mi';
   const limit = parseSize(maxSizeText);
   if (limit === undefined) throw new Error(`KREPLAY_BENCH_MAX_SIZE=${maxSizeText} is not a size (e.g. 16Mi)`);

@@ -6,9 +6,10 @@ import { openStore } from '../store/index.js';
 import type { WatchEventRecord } from '../model/index.js';
 import type { Figure } from './run.js';
 import { benchStream } from './fixtures.js';
+import { benchNumber } from './env.js';
 
-const OBJECTS = Number(process.env.KREPLAY_BENCH_OBJECTS ?? 1_000);
-const EVENTS = Number(process.env.KREPLAY_BENCH_EVENTS ?? 100_000);
+const OBJECTS = benchNumber('KREPLAY_BENCH_OBJECTS', 1_000);
+const EVENTS = benchNumber('KREPLAY_BENCH_EVENTS', 100_000);
 const BATCH = 1_000;
 
 function fileBytes(path: string): number {

@@ -9,6 +9,7 @@ import type { render as InkRender } from 'ink';
 import type { createElement as ReactCreateElement } from 'react';
 import type { Figure } from './run.js';
 import { benchDeployment } from './fixtures.js';
+import { benchNumber } from './env.js';
 
 /**
  * Issue #6's TUI figures on a 1,000,000-record session in a real SQLite file: time from opening the database to
@@ -19,7 +20,7 @@ import { benchDeployment } from './fixtures.js';
  * between runs, and KREPLAY_BENCH_TUI_RECORDS to change its size.
  */
 
-const RECORDS = Number(process.env.KREPLAY_BENCH_TUI_RECORDS ?? 1_000_000);
+const RECORDS = benchNumber('KREPLAY_BENCH_TUI_RECORDS', 1_000_000);
 const OBJECTS = 2_000;
 const SESSION = 'bench-tui';
 const base = Date.UTC(2026, 10, 25, 10, 0, 0);

@@ -6,20 +6,9 @@ import { ev, FindingGroups, type Group } from '../finding-groups.js';
 import type { Fact, ObjectState, Version } from '../state.js';
 import { formatDuration, parseTime } from '../time.js';
 import { makesProgress } from './hot-loop/convergence.js';
+import { Run } from './hot-loop/run.js';
 import { isTimerKind } from './hot-loop/timers.js';
 import type { Detector, DetectorContext } from './types.js';
-
-/** One writer's writes to one object since anyone else last changed what it reads. */
-interface Run {
-  times: number[];
-  seqs: number[];
-  rvs: (string | null)[];
-  /** Per write: it moved a status number closer to its target (null: not judged, no body). */
-  progress: (boolean | null)[];
-  hot: boolean;
-  /** Reconcile runs: the generation they reconciled (a new one is new input). */
-  generation?: number | null;
-}
 
 interface Watched {
   runs: Map<string, Run>;
@@ -75,13 +64,9 @@ function describeChanges(d: Data): string {
     : ' What the writes change is not in the session (no two versions to compare).';
 }
 
-function emptyRun(): Run {
-  return { times: [], seqs: [], rvs: [], progress: [], hot: false };
-}
-
 function copyWatched(w: Watched): Watched {
   const runs = new Map<string, Run>();
-  for (const [writer, run] of w.runs) runs.set(writer, { ...run, times: [...run.times], seqs: [...run.seqs], rvs: [...run.rvs], progress: [...run.progress] });
+  for (const [writer, run] of w.runs) runs.set(writer, run.copy());
   return { runs, lock: w.lock, pendingApi: w.pendingApi, counted: w.counted && new Set(w.counted) };
 }
 
@@ -139,7 +124,7 @@ export function hotLoop(_shared?: unknown, limits: { valuesBudget?: number } = {
     if (key === undefined) return;
     const w = objects.get(key);
     if (!w) return;
-    for (const [writer, run] of w.runs) if (writer !== by && run.times.length) w.runs.set(writer, emptyRun());
+    for (const [writer, run] of w.runs) if (writer !== by && run.length) w.runs.set(writer, new Run());
   }
 
   /** A write by `writer` is new input for every other writer of this object, its owners and its children. */
@@ -180,21 +165,11 @@ export function hotLoop(_shared?: unknown, limits: { valuesBudget?: number } = {
   /** Adds one write to a run; returns the run when it is (still) hot. */
   function push(runs: Map<string, Run>, writer: string, time: number, seq: number, rv: string | null, progress: boolean | null, context: DetectorContext): { run: Run; started: boolean } | null {
     let run = runs.get(writer);
-    if (!run) runs.set(writer, (run = emptyRun()));
-    run.times.push(time);
-    run.seqs.push(seq);
-    run.rvs.push(rv);
-    run.progress.push(progress);
-    const limit = context.thresholds.hotLoopWindow;
-    while (run.times.length && time - run.times[0]! > limit) {
-      run.times.shift();
-      run.seqs.shift();
-      run.rvs.shift();
-      run.progress.shift();
-    }
-    const n = run.times.length;
+    if (!run) runs.set(writer, (run = new Run()));
+    run.push(time, seq, rv, progress, context.thresholds.hotLoopWindow);
+    const n = run.length;
     // Converging: at least half of the writes in the window moved a status number toward its target.
-    const converging = run.progress.filter((p) => p === true).length * 2 >= n;
+    const converging = run.progressing() * 2 >= n;
     if (n >= context.thresholds.hotLoopWrites && !converging) {
       const started = !run.hot;
       run.hot = true;
@@ -206,11 +181,11 @@ export function hotLoop(_shared?: unknown, limits: { valuesBudget?: number } = {
 
   function recordHit(subject: ObjectState | ObjectRef, rule: string, writer: string, via: Blame['via'], hit: { run: Run; started: boolean }, what: string): Group<Data> {
     const w = hit.run;
-    const n = w.seqs.length;
+    const n = w.length;
     const g = groups.hit(subject, rule, {
       evidence: hit.started
-        ? [ev(w.seqs[0], `${what} by ${writer} (1 of ${n} within the window)`, w.rvs[0]), ev(w.seqs[n - 1], `${what} by ${writer} (${n} within ${formatDuration(w.times[n - 1]! - w.times[0]!)}, nobody else changed its input)`, w.rvs[n - 1])]
-        : [ev(w.seqs[n - 1], `${what} by ${writer}`, w.rvs[n - 1])],
+        ? [ev(w.seq(0), `${what} by ${writer} (1 of ${n} within the window)`, w.rv(0)), ev(w.seq(n - 1), `${what} by ${writer} (${n} within ${formatDuration(w.time(n - 1) - w.time(0))}, nobody else changed its input)`, w.rv(n - 1))]
+        : [ev(w.seq(n - 1), `${what} by ${writer}`, w.rv(n - 1))],
       count: hit.started ? n : 1,
     });
     g.data.writer ||= writer;
@@ -323,7 +298,7 @@ export function hotLoop(_shared?: unknown, limits: { valuesBudget?: number } = {
     noteInput(object, writer);
     const run = w.runs.get(writer);
     // Bodies are read only once a writer is half-way to the threshold: quiet objects are never decoded.
-    const busy = (run?.times.length ?? 0) + 1 >= Math.max(3, Math.ceil(context.thresholds.hotLoopWrites / 2));
+    const busy = (run?.length ?? 0) + 1 >= Math.max(3, Math.ceil(context.thresholds.hotLoopWrites / 2));
     let changes: DiffEntry[] | null = null;
     let g = busy || alreadyCounted ? groups.get(object, 'hot-write') : undefined;
     const learning = busy && stillLearns(g);
@@ -391,12 +366,12 @@ export function hotLoop(_shared?: unknown, limits: { valuesBudget?: number } = {
     const generation = r.observedGeneration ?? fact.object?.latest?.generation ?? null;
     const run = runs.get(r.controller);
     // A new generation is new input: the count starts again.
-    if (run && generation !== null && run.generation !== generation) runs.set(r.controller, emptyRun());
+    if (run && generation !== null && run.generation !== generation) runs.set(r.controller, new Run());
     const hit = push(runs, r.controller, time, r.seq, r.observedResourceVersion ?? null, null, context);
     runs.get(r.controller)!.generation = generation;
     if (!hit) return;
     const g = recordHit(fact.object ?? r.object, 'hot-reconcile', r.controller, 'sdk', hit, `reconcile (${r.result})`);
-    g.data.results.set(r.result, (g.data.results.get(r.result) ?? 0) + (hit.started ? hit.run.seqs.length : 1));
+    g.data.results.set(r.result, (g.data.results.get(r.result) ?? 0) + (hit.started ? hit.run.length : 1));
   }
 
   return {

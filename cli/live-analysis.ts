@@ -64,8 +64,8 @@ interface WorkerSetup {
 }
 
 /**
- * The worker's old generation: a heap of its own next to the recorder's (the image caps that at 192 MB, and the
- * container at 256 MiB); 96 MB holds the analysis of ~20,000 objects.
+ * The worker's old generation: a heap of its own next to the recorder's (the image caps that at 136 MB, and the
+ * container at 256 MiB); 96 MB holds the analysis of ~20,000 objects while their per-object rings fill.
  */
 const defaultWorkerHeapMb = 96;
 

@@ -11,6 +11,7 @@ import type {
   WatchEventRecord,
 } from '../model/index.js';
 import type { ManagerTimes, OwnerRef } from './object-meta.js';
+import type { Deliveries } from './fold/deliveries.js';
 
 /** Where a version of an object was learned: a watch record's origin, or an API request's response. */
 export type VersionSource = Origin | 'api';
@@ -147,12 +148,8 @@ export interface ObjectState {
   inView: boolean;
   deliveries: number;
   firstDeliveredRVNum: number;
-  /** The last deliveries, a ring in no particular order once full (each entry has its `order`). */
-  delivered: Delivered[];
-  /** Once `delivered` is full: the slot the next delivery overwrites (the oldest). */
-  deliveredNext: number;
-  /** The largest numeric RV ever put in `delivered` (an upper bound once entries are evicted): a newer RV skips the scan. */
-  deliveredMaxRVNum: number;
+  /** The last deliveries, a ring in no particular order once full (each slot has its `order`): fold/deliveries.ts. */
+  delivered: Deliveries;
   /** Recent RVs of versions from any source, to emit each version once. */
   versionRVs: RecentSet;
   /** The managedFields the next version is attributed against; 'latest': those of `latest`'s body (its facts came from the store). */

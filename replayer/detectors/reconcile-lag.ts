@@ -111,8 +111,21 @@ export function reconcileLag(): Detector {
 
   /** The delivery order of a version the watch delivered, when still remembered. */
   function orderOf(object: ObjectState, rv: string): number {
-    for (const d of object.delivered) if (d.rv === rv && d.type !== 'DELETED') return d.order;
+    const ring = object.delivered;
+    const rvNum = rvNumber(rv);
+    for (let slot = 0; slot < ring.size; slot++) if (ring.hasRV(slot, rv, rvNum) && !ring.isDeleted(slot)) return ring.order(slot);
     return Number.NaN;
+  }
+
+  /** Whether the watch delivered this RV before `before` (and it is still remembered). */
+  function deliveredBefore(object: ObjectState, rv: string, before: number): boolean {
+    const ring = object.delivered;
+    const rvNum = rvNumber(rv);
+    for (let slot = 0; slot < ring.size; slot++) {
+      const time = ring.time(slot);
+      if (time !== null && time < before && ring.hasRV(slot, rv, rvNum)) return true;
+    }
+    return false;
   }
 
   /** The reconcile read `observed`: does that include `change`? */
@@ -218,7 +231,8 @@ export function reconcileLag(): Detector {
           const change = r.type === 'ADDED' || (r.generation !== null && previous !== null && r.generation > previous);
           if (!change) return;
           let order = Number.NaN;
-          for (const d of fact.object.delivered) if (d.seq === r.seq) order = d.order;
+          const ring = fact.object.delivered;
+          for (let slot = 0; slot < ring.size; slot++) if (ring.seq(slot) === r.seq) order = ring.order(slot);
           // The controller's informer may have handed it over before the recorder's watch delivered it.
           const early = objects.get(fact.object.uid)?.handled.find((h) => h.rv === r.resourceVersion);
           const arrival = early && early.time < time ? early : { time, seq: r.seq };
@@ -251,7 +265,7 @@ export function reconcileLag(): Detector {
           }
           // An add the watch did not show as new (the recorder listed it, or records no watch): a creation, unless the
           // watch had it long before (the controller's own initial list after a restart).
-          if ( object.delivered.some((d) => d.rv === r.resourceVersion && d.time !== null && d.time < time - threshold)) return;
+          if (deliveredBefore(object, r.resourceVersion, time - threshold)) return;
           add(object, { rv: r.resourceVersion, rvNum: rvNumber(r.resourceVersion), order: orderOf(object, r.resourceVersion), arrival: time, seq: r.seq, watchAt: null, handlerAt: time });
           return;
         }

@@ -1,7 +1,7 @@
 import { describeObject, type Finding } from '../../model/index.js';
 import { ev, FindingGroups } from '../finding-groups.js';
 import { rvNumber } from '../rv.js';
-import type { Delivered, Fact } from '../state.js';
+import type { Fact } from '../state.js';
 import { formatDuration, parseTime } from '../time.js';
 import type { Detector, DetectorContext } from './types.js';
 
@@ -42,40 +42,38 @@ export function staleRead(): Detector {
       // The numeric RV first, as the fold's delivery ring does: RVs read from the store are fresh strings, and
       // comparing one against every delivery character by character was this detector's whole cost on long sessions.
       const readNum = rvNumber(read);
-      const numeric = !Number.isNaN(readNum);
-      const isRead = (d: Delivered) => (!numeric || d.rvNum === readNum) && d.rv === read;
       // The newest delivery old enough to count, walking the ring from its newest slot back (it is circular once full,
       // fold/deliveries.ts): mostly one or two steps, and a reconcile that read it is done (the usual case).
-      const n = ring.length;
-      const newestSlot = (object.deliveredNext + n - 1) % n;
-      let newest: Delivered | null = null;
+      const n = ring.size;
+      let newestSlot = -1;
       for (let k = 0; k < n; k++) {
-        const d = ring[(newestSlot - k + n) % n]!;
-        if (d.type === 'DELETED' || d.time === null || d.time > cutoff) continue;
-        newest = d;
+        const slot = ring.newest(k);
+        const time = ring.time(slot);
+        if (ring.isDeleted(slot) || time === null || time > cutoff) continue;
+        newestSlot = slot;
         break;
       }
-      if (!newest || isRead(newest)) return;
-      let readDelivery: Delivered | null = null;
-      for (const d of ring) {
-        if (d.type !== 'DELETED' && isRead(d)) {
-          readDelivery = d;
+      if (newestSlot === -1 || ring.hasRV(newestSlot, read, readNum)) return;
+      const newest = ring.delivery(newestSlot);
+      let readSlot = -1;
+      for (let slot = 0; slot < n; slot++) {
+        if (!ring.isDeleted(slot) && ring.hasRV(slot, read, readNum)) {
+          readSlot = slot;
           break;
         }
       }
       let stale: boolean;
       let byOrder = false;
-      if (readDelivery) {
-        stale = readDelivery.order < newest.order;
+      if (readSlot !== -1) {
+        stale = ring.order(readSlot) < newest.order;
         byOrder = true;
       } else {
-        const a = rvNumber(read);
-        stale = !Number.isNaN(a) && !Number.isNaN(newest.rvNum) && a < newest.rvNum;
+        stale = !Number.isNaN(readNum) && !Number.isNaN(newest.rvNum) && readNum < newest.rvNum;
       }
       if (!stale) return;
       const g = groups.hit(object, 'stale-cache', {
         evidence: [
-          readDelivery && ev(readDelivery.seq, `the version the reconcile read (resourceVersion ${read})`, read),
+          readSlot !== -1 ? ev(ring.seq(readSlot), `the version the reconcile read (resourceVersion ${read})`, read) : null,
           ev(newest.seq, `newer version already delivered (resourceVersion ${newest.rv})`, newest.rv),
           ev(r.seq, `reconcile by ${r.controller} read resourceVersion ${read}`, read),
         ],

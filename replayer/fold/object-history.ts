@@ -14,6 +14,7 @@ import {
 import { rvNumber } from '../rv.js';
 import { HeldVersion, RecentSet, type BodySource, type ObjectState, type Version, type VersionSource, type WriterSource } from '../state.js';
 import { kindKey, type FoldContext, type Stored } from './context.js';
+import { Deliveries } from './deliveries.js';
 
 export interface VersionInput {
   rv: string;
@@ -67,9 +68,7 @@ export class ObjectHistory {
       inView: false,
       deliveries: 0,
       firstDeliveredRVNum: Number.NaN,
-      delivered: [],
-      deliveredMaxRVNum: Number.NEGATIVE_INFINITY,
-      deliveredNext: 0,
+      delivered: new Deliveries(),
       versionRVs: new RecentSet(64),
       managerTimes: null,
       suppressAnnotation: undefined,
@@ -104,12 +103,9 @@ export class ObjectHistory {
     if (object.view) this.ctx.release.push(object.view);
     object.managerTimes = null;
     // Keep a little of a dead object's past: late duplicates of its last deliveries are still recognised.
-    if (object.delivered.length > 4) {
-      object.delivered = [...object.delivered].sort((a, b) => a.order - b.order).slice(-4);
-      object.deliveredNext = 0;
-    }
+    object.delivered.keepNewest(4);
     object.versionRVs = new RecentSet(4);
-    for (const d of object.delivered) object.versionRVs.add(d.rv);
+    for (let slot = 0; slot < object.delivered.size; slot++) object.versionRVs.add(object.delivered.rv(slot));
     if (object.latest) object.versionRVs.add(object.latest.rv);
     if (state.graveyard.size > this.graveyardSize) {
       const oldest = state.graveyard.keys().next().value as string;

@@ -210,8 +210,8 @@ export class WatcherView {
     if (Number.isNaN(rvNum)) return;
     // Older than every delivery still remembered: it may have been delivered and forgotten (the ring is full, or was
     // cut down when the object died: a late report, e.g. an SDK batch posted after the DELETED). Say nothing.
-    const oldest = this.deliveries.oldest(object);
-    if (oldest && (this.deliveries.full(object) || object.gone !== null) && rvNum < oldest.rvNum) return;
+    const oldestRVNum = this.deliveries.oldestRVNum(object);
+    if (oldestRVNum !== undefined && (this.deliveries.full(object) || object.gone !== null) && rvNum < oldestRVNum) return;
     if (!Number.isNaN(stream.epochStartRVNum) && rvNum <= stream.epochStartRVNum) return;
     if (stream.pending.some((p) => p.uid === object.uid && p.rv === rv)) return;
     const pending: PendingVersion = { uid: object.uid, seq, rv, rvNum, source };

@@ -64,6 +64,32 @@ describe('hot-loop over a stored session', () => {
     }
   });
 
+  it('decodes no body of an object written often that never loops, and words a loop alike whether or not it did', () => {
+    const c = new Cluster();
+    const s = new SessionBuilder(c).listAndWatch('ConfigMap');
+    s.deliver(c.create('ConfigMap', 'busy', { data: { revision: '0' } }, { manager: 'cm-operator' }));
+    s.deliver(c.create('ConfigMap', 'loop', { data: { revision: '0' } }, { manager: 'cm-operator' }));
+    // 'busy': 8 writes 7 s apart, past half the threshold of 10 within the 60 s window (where bodies used to be read)
+    // but never 10 within it. 'loop': 12 writes a second apart.
+    for (let i = 1; i <= 8; i++) s.deliver(c.update('ConfigMap', 'busy', (o) => (o.data = { revision: String(i) }), { manager: 'cm-operator', after: '7s' }));
+    for (let i = 1; i <= 12; i++) s.deliver(c.update('ConfigMap', 'loop', (o) => (o.data = { revision: String(i) }), { manager: 'cm-operator', after: '1s' }));
+    const { store, session } = stored(s.records);
+    try {
+      const busyOnly = hotLoopOver(
+        [...store.records(session.id, { withObjects: 'lazy', parallel: false })].filter((r) => r.record !== 'watch' || r.name !== 'loop'),
+        200_000,
+      );
+      expect(busyOnly).toEqual({ messages: [], decoded: 0 });
+      const lazy = hotLoopOver(store.records(session.id, { withObjects: 'lazy', parallel: false }), 200_000);
+      const full = hotLoopOver(store.records(session.id, { withObjects: true }), 200_000);
+      expect(lazy.messages).toHaveLength(1);
+      expect(lazy.messages[0]).toMatch(/^loop: .*What changes from one write to the next \(3 sampled\): \.data\.revision/);
+      expect(full.messages).toEqual(lazy.messages);
+    } finally {
+      store.close();
+    }
+  });
+
   it('knows a ConfigMap lock by its stored fact, without decoding a body', () => {
     const c = new Cluster();
     const s = new SessionBuilder(c).listAndWatch('ConfigMap');

@@ -20,6 +20,11 @@ export function rvNumber(rv: string | null | undefined): number {
   return Number(rv);
 }
 
+/** A numeric RV (rvNum: its rvNumber) without leading zeros: its text is String(rvNum), so it need not be kept. */
+export function canonicalRV(rv: string, rvNum: number): boolean {
+  return !Number.isNaN(rvNum) && (rv.length === 1 || rv.charCodeAt(0) !== 48);
+}
+
 /** -1, 0, 1 when both are numeric; undefined when they cannot be ordered. */
 export function compareRV(a: string, b: string): number | undefined {
   if (a === b) return 0;

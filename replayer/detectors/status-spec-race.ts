@@ -4,18 +4,9 @@ import { ev, FindingGroups, type Group } from '../finding-groups.js';
 import { specHashOf } from '../../model/version-facts.js';
 import { fingerprint, statusManagersOf, statusOf } from '../object-meta.js';
 import { RecentSet, type Fact, type Version, type WriterSource } from '../state.js';
+import { RecentWrites, type RecentWrite } from './status-spec-race/recent-writes.js';
 import { formatDuration, parseTime } from '../time.js';
 import type { Detector, DetectorContext } from './types.js';
-
-interface Write {
-  seq: number;
-  rv: string | null;
-  time: number | null;
-  /** The newest spec generation at the moment of the write. */
-  specGeneration: number | null;
-  byController: boolean | null;
-  statusWrite: boolean;
-}
 
 interface SpecState {
   fp: number;
@@ -35,7 +26,7 @@ interface ObjectRaceState {
   observedGeneration: number | null;
   observedGenerationWriter: string | null;
   specs: SpecState[];
-  writes: Write[];
+  writes: RecentWrites;
   flagged: RecentSet;
   controllerRVs: RecentSet;
 }
@@ -103,7 +94,7 @@ export function statusSpecRace(): Detector {
         observedGeneration: null,
         observedGenerationWriter: null,
         specs: [],
-        writes: [],
+        writes: new RecentWrites(16),
         flagged: new RecentSet(16),
         controllerRVs: new RecentSet(16),
       };
@@ -121,9 +112,8 @@ export function statusSpecRace(): Detector {
     return before !== after && fingerprint(before) !== fingerprint(after);
   }
 
-  function pushWrite(s: ObjectRaceState, write: Write): void {
+  function pushWrite(s: ObjectRaceState, write: RecentWrite): void {
     s.writes.push(write);
-    if (s.writes.length > 16) s.writes.shift();
   }
 
   function onVersion(fact: Extract<Fact, { type: 'version' }>): void {
@@ -299,7 +289,8 @@ export function statusSpecRace(): Detector {
           const started = parseTime(r.startedAt);
           const finished = parseTime(r.finishedAt);
           if (started === null || finished === null) return;
-          for (const w of s.writes) {
+          for (let i = 0; i < s.writes.size; i++) {
+            const w = s.writes.at(i);
             if (w.time === null || w.time < started - 1000 || w.time > finished + 1000) continue;
             if (!(w.byController === true || (w.byController === null && w.statusWrite))) continue;
             if (w.specGeneration === null || w.specGeneration <= observed) continue;

@@ -1,14 +1,9 @@
 import { watchEventTypes } from '../../model/index.js';
-import { rvNumber } from '../rv.js';
+import { canonicalRV as canonical, rvNumber } from '../rv.js';
 import type { Delivered, ObjectState } from '../state.js';
 
 /** Numbers kept per delivery: rvNum, seq, time (NaN: none), order, epoch, type. */
 const STRIDE = 6;
-
-/** A decimal RV without leading zeros: its text is String(rvNum), so it need not be kept. */
-function canonical(rv: string, rvNum: number): boolean {
-  return !Number.isNaN(rvNum) && (rv.length === 1 || rv.charCodeAt(0) !== 48);
-}
 
 /**
  * One object's last deliveries (what DeliveryRing remembers of it), oldest first until full, then a ring whose slot

@@ -130,7 +130,7 @@ const defaultChunkRecords = 100;
  * The in-process analysis shares the recorder's heap, and its state grows with the objects watched (~4 KB each:
  * their latest versions and the detectors' per-object state). On a 192 MB heap, 25,000 watched ConfigMaps ended in
  * "JavaScript heap out of memory", the recording with it. Past 70 % live there is still room for a burst's queue
- * and the garbage between collections (on the image's 136 MB cap: ~104 MB live, ~10,000 objects).
+ * and the garbage between collections (on the image's 136 MB cap: ~104 MB live, ~8,000 busy objects once their rings fill).
  */
 const defaultHeapShare = 0.7;
 
